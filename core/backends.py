@@ -1,0 +1,64 @@
+"""The backend base class: how benchlab talks to one endpoint.
+
+A backend maps a normalised ``ChatRequest`` onto its server's dialect and the
+reply back onto a ``ChatResponse``. Transport failures are raised as
+``TransportError`` with a failure mode; the runner owns retries and timeouts.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any, ClassVar
+
+import attrs
+
+from benchlab.model import ChatRequest, ChatResponse
+
+
+@attrs.define
+class BackendOptions:
+    """What the user said about the endpoint. Never saved: it may hold a key."""
+
+    endpoint: str | None = None
+    model: str | None = None
+    api_key: str | None = attrs.field(default=None, repr=False)
+    stream: bool = False
+    extra_body: dict[str, Any] = attrs.field(factory=dict)
+    replay_file: str | None = None
+    connect_timeout_s: float = 3.0
+    concurrency: int | None = None
+    settings: dict[str, Any] = attrs.field(factory=dict)
+
+
+class Backend(abc.ABC):
+    """One endpoint. ``start`` probes it; ``chat`` sends one request."""
+
+    name: ClassVar[str] = "backend"
+
+    def __init__(self, options: BackendOptions) -> None:
+        self.options = options
+        self.model: str | None = options.model
+        self.warnings: list[str] = []
+
+    @property
+    def endpoint_label(self) -> str | None:
+        """The endpoint as it may be shown and saved (credentials removed)."""
+        from benchlab.redact import redact_url
+
+        return redact_url(self.options.endpoint) if self.options.endpoint else None
+
+    @property
+    def default_concurrency(self) -> int:
+        return 1
+
+    @abc.abstractmethod
+    async def start(self) -> dict[str, Any]:
+        """Probe the endpoint and return what was found. Raise BenchlabError,
+        quickly, when it cannot be reached."""
+
+    @abc.abstractmethod
+    async def chat(self, request: ChatRequest) -> ChatResponse:
+        """Send one request; raise ``TransportError`` when no usable response came."""
+
+    async def aclose(self) -> None:
+        """Release connections and anything ``start`` launched."""

@@ -1,0 +1,68 @@
+"""The one cattrs converter, and the only way benchlab writes JSON to disk.
+
+Every JSON document and every JSONL line benchlab writes carries ``schema_version``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, TypeVar
+
+import cattrs
+
+SCHEMA_VERSION = 1
+
+T = TypeVar("T")
+
+converter = cattrs.Converter()
+converter.register_unstructure_hook(Path, str)
+converter.register_structure_hook(Path, lambda value, _: Path(value))
+
+
+def unstructure(obj: Any) -> Any:
+    return converter.unstructure(obj)
+
+
+def structure(data: Any, cls: type[T]) -> T:
+    return converter.structure(data, cls)
+
+
+def with_version(data: dict[str, Any]) -> dict[str, Any]:
+    return {"schema_version": SCHEMA_VERSION, **data}
+
+
+def dumps(obj: Any, **extra: Any) -> str:
+    """One JSON object (attrs instance or dict) with ``schema_version`` first."""
+    data = unstructure(obj) if not isinstance(obj, dict) else obj
+    return json.dumps(with_version({**data, **extra}), ensure_ascii=False, default=str)
+
+
+def write_json(path: Path, obj: Any, **extra: Any) -> None:
+    """Write atomically: a reader never sees half a file, a crash never leaves one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            data = unstructure(obj) if not isinstance(obj, dict) else obj
+            json.dump(with_version({**data, **extra}), handle, ensure_ascii=False, indent=2, default=str)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def check_version(data: dict[str, Any], source: object) -> None:
+    from benchlab.errors import BenchlabError
+
+    version = data.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise BenchlabError(
+            f"{source}: schema_version {version!r} is not {SCHEMA_VERSION}; "
+            "it was written by another benchlab version"
+        )

@@ -1,0 +1,135 @@
+"""Shared HTTP plumbing for backends: URLs, clients and failure classification.
+
+Imports httpx at module level, so only backends import this module, at first use.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+from typing import Any
+
+import httpx
+
+from benchlab.errors import BenchlabError, TransportError
+from benchlab.model import FailureMode
+from benchlab.redact import redact_url
+
+MAX_RETRY_AFTER_S = 60.0
+
+
+def base_url(endpoint: str) -> str:
+    """The server root: the endpoint without a trailing ``/v1`` or a pasted route."""
+    url = endpoint.strip().rstrip("/")
+    if "://" not in url:
+        url = "http://" + url
+    for suffix in ("/chat/completions", "/completions", "/models"):
+        if url.endswith(suffix):
+            url = url[: -len(suffix)]
+    if url.endswith("/v1"):
+        url = url[:-3]
+    return url
+
+
+def make_client(*, concurrency: int, connect_timeout_s: float, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
+    """One client per endpoint: connection reuse, at most ``concurrency`` connections."""
+    limits = httpx.Limits(max_connections=max(concurrency, 1), max_keepalive_connections=max(concurrency, 1))
+    timeout = httpx.Timeout(None, connect=connect_timeout_s)
+    return httpx.AsyncClient(limits=limits, timeout=timeout, headers=headers or {}, trust_env=False)
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds: a number or an HTTP date (RFC 9110)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return min(max(float(value), 0.0), MAX_RETRY_AFTER_S)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return min(max(when.timestamp() - time.time(), 0.0), MAX_RETRY_AFTER_S)
+
+
+def error_from_exception(exc: Exception, url: str) -> TransportError:
+    """Classify an httpx exception raised before a complete response arrived."""
+    where = redact_url(url)
+    if isinstance(exc, httpx.ConnectTimeout):
+        return TransportError(FailureMode.ENDPOINT_UNREACHABLE, f"connect to {where} timed out", retryable=True)
+    if isinstance(exc, httpx.ConnectError):
+        return TransportError(FailureMode.ENDPOINT_UNREACHABLE, f"cannot connect to {where}: {_reason(exc)}", retryable=True)
+    if isinstance(exc, httpx.TimeoutException):
+        return TransportError(FailureMode.TIMEOUT, f"no response from {where} in time ({type(exc).__name__})")
+    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
+        return TransportError(
+            FailureMode.HTTP_ERROR, f"connection to {where} dropped before a complete response: {_reason(exc)}", retryable=True
+        )
+    return TransportError(FailureMode.HTTP_ERROR, f"request to {where} failed: {_reason(exc)}", retryable=True)
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0][:200]
+
+
+def error_from_status(status: int, body: str, headers: httpx.Headers | dict[str, str]) -> TransportError:
+    """Classify a non-2xx response."""
+    snippet = _error_snippet(body)
+    if status == 429:
+        return TransportError(
+            FailureMode.HTTP_ERROR,
+            f"HTTP 429 rate limited: {snippet}",
+            retryable=True,
+            retry_after=retry_after_seconds(headers.get("retry-after")),
+            raw=body,
+            status_code=status,
+        )
+    if status >= 500:
+        return TransportError(
+            FailureMode.SERVER_ERROR,
+            f"HTTP {status}: {snippet}",
+            retryable=True,
+            retry_after=retry_after_seconds(headers.get("retry-after")),
+            raw=body,
+            status_code=status,
+        )
+    return TransportError(
+        FailureMode.HTTP_ERROR, f"HTTP {status}: {snippet}", retryable=status == 408, raw=body, status_code=status
+    )
+
+
+def _error_snippet(body: str) -> str:
+    try:
+        data = json.loads(body)
+    except (json.JSONDecodeError, ValueError):
+        return " ".join(body.split())[:200] or "(empty body)"
+    error = data.get("error", data) if isinstance(data, dict) else data
+    if isinstance(error, dict):
+        error = error.get("message", error)
+    return str(error)[:200]
+
+
+def parse_json_body(body: str, status: int) -> Any:
+    """A 200 body as JSON; garbage or an error object is a server_error."""
+    try:
+        data = json.loads(body)
+    except (json.JSONDecodeError, ValueError):
+        raise TransportError(
+            FailureMode.SERVER_ERROR, f"HTTP {status} with a body that is not JSON: {body[:120]!r}", raw=body, status_code=status
+        ) from None
+    if isinstance(data, dict) and data.get("error"):
+        raise TransportError(
+            FailureMode.SERVER_ERROR, f"HTTP {status} with an error body: {_error_snippet(body)}", raw=data, status_code=status
+        )
+    return data
+
+
+def unreachable_message(exc: TransportError, endpoint: str) -> BenchlabError:
+    """The one line shown when the probe cannot reach an endpoint."""
+    return BenchlabError(
+        f"cannot reach {redact_url(endpoint)}: {exc.detail}. Is the server running, and is the URL right?"
+    )

@@ -1,0 +1,118 @@
+"""The append-only journal of a run: a header line, then one line per finished scenario.
+
+Each line is written and flushed as soon as its scenario finishes, so a killed
+process loses nothing it finished (the OS holds the data); fsync runs in the
+background so that durability against power loss costs no scenario latency.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from benchlab.codec import SCHEMA_VERSION, check_version, dumps, structure, unstructure
+from benchlab.config import RunConfig
+from benchlab.errors import BenchlabError
+from benchlab.model import ScenarioResult
+
+JOURNAL = "journal.jsonl"
+
+
+class Journal:
+    """Appends results to ``run_dir/journal.jsonl``."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.path = run_dir / JOURNAL
+        self._handle = self.path.open("a", encoding="utf-8")
+        self._dirty = threading.Event()
+        self._closed = False
+        self._syncer = threading.Thread(target=self._sync_loop, name="journal-fsync", daemon=True)
+        self._syncer.start()
+
+    @classmethod
+    def create(cls, run_dir: Path, run_id: str, config: RunConfig, started_at: str) -> Journal:
+        run_dir.mkdir(parents=True, exist_ok=False)
+        journal = cls(run_dir)
+        journal._write(dumps({"type": "header", "run_id": run_id, "started_at": started_at, "config": unstructure(config)}))
+        return journal
+
+    def append(self, result: ScenarioResult) -> None:
+        self._write(dumps(result, type="result"))
+
+    def _write(self, line: str) -> None:
+        self._handle.write(line + "\n")
+        self._handle.flush()
+        self._dirty.set()
+
+    def _sync_loop(self) -> None:
+        while not self._closed:
+            self._dirty.wait()
+            self._dirty.clear()
+            try:
+                os.fsync(self._handle.fileno())
+            except (OSError, ValueError):
+                return
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._dirty.set()
+        self._syncer.join(timeout=5)
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        self._handle.close()
+
+
+class JournalContents:
+    """A journal read back: its header and the results it holds."""
+
+    def __init__(self, run_id: str, started_at: str, config: RunConfig, results: list[ScenarioResult]) -> None:
+        self.run_id = run_id
+        self.started_at = started_at
+        self.config = config
+        self.results = results
+
+
+def read_journal(run_dir: Path) -> JournalContents:
+    """Read a journal, dropping a torn last line (the process was killed mid-write)."""
+    path = run_dir / JOURNAL
+    if not path.is_file():
+        raise BenchlabError(f"{run_dir}: no {JOURNAL} here; is this a benchlab run folder?")
+    raw = path.read_bytes()
+    if raw and not raw.endswith(b"\n"):
+        # Truncate the torn line so later appends start on a fresh line.
+        keep = raw.rfind(b"\n") + 1
+        with path.open("r+b") as handle:
+            handle.truncate(keep)
+        raw = raw[:keep]
+    lines = raw.decode("utf-8").splitlines()
+    if not lines:
+        raise BenchlabError(f"{path}: empty journal")
+    header = _parse(lines[0], path, 1)
+    if header.get("type") != "header":
+        raise BenchlabError(f"{path}:1: the first line is not a journal header")
+    results: dict[tuple[str, str, int], ScenarioResult] = {}
+    for lineno, line in enumerate(lines[1:], start=2):
+        data = _parse(line, path, lineno)
+        data.pop("schema_version", None)
+        data.pop("type", None)
+        result = structure(data, ScenarioResult)
+        results[result.key] = result  # a scenario journaled twice keeps its last result
+    config = structure(header["config"], RunConfig)
+    return JournalContents(header["run_id"], header.get("started_at", ""), config, list(results.values()))
+
+
+def _parse(line: str, path: Path, lineno: int) -> dict[str, Any]:
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise BenchlabError(f"{path}:{lineno}: not JSON ({exc.msg})") from None
+    check_version(data, f"{path}:{lineno}")
+    return data
+
+
+__all__ = ["Journal", "JournalContents", "read_journal", "SCHEMA_VERSION"]

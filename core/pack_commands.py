@@ -1,0 +1,61 @@
+"""``benchlab packs list|show|validate``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchlab.errors import BenchlabError
+from benchlab.pack_loader import load_source, resolve_pack
+from benchlab.plugin_manager import Plugins
+
+
+def list_packs(plugins: Plugins) -> None:
+    print(f"{'id':<22} {'version':<8} {'scen':>4}  {'dimension':<34} {'modes':<18} sandbox")
+    for entry in plugins.packs:
+        source = entry.load()
+        try:
+            pack = load_source(source, plugins.verifiers, plugins.drivers)
+        except BenchlabError as exc:
+            print(f"{entry.name:<22} (invalid: {exc})")
+            continue
+        modes = ",".join(source.modes) or "-"
+        sandbox = "yes" if pack.needs_sandbox else "no"
+        if pack.manifest.dataset:
+            sandbox += f" (dataset: {pack.manifest.dataset})"
+        print(f"{pack.id:<22} {pack.manifest.version:<8} {len(pack.scenarios):>4}  {pack.manifest.dimension:<34} {modes:<18} {sandbox}")
+
+
+def show_pack(ref: str, plugins: Plugins) -> None:
+    pack = resolve_pack(ref, plugins.packs, plugins.verifiers, plugins.drivers)
+    m = pack.manifest
+    print(f"{m.title} ({m.id} v{m.version})")
+    print(f"  dimension: {m.dimension}")
+    if m.description:
+        print(f"  {m.description}")
+    floor = f"{m.floor:.0%}" if m.floor is not None else "none"
+    print(f"  floor: {floor}; thinking by default: {'on' if m.default_thinking else 'off'}; "
+          f"max seconds per scenario: {m.default_max_seconds:g}; needs sandbox: {'yes' if pack.needs_sandbox else 'no'}")
+    if pack.path:
+        print(f"  folder: {pack.path}")
+    for s in pack.scenarios:
+        prompt = next((str(msg.get("content", "")) for msg in reversed(s.messages) if msg.get("role") == "user"), "")
+        prompt = " ".join(prompt.split())
+        print(f"  {s.id:<12} [{s.verifier.kind}] {prompt[:90]}{'...' if len(prompt) > 90 else ''}")
+
+
+def validate_pack(path: Path, plugins: Plugins) -> int:
+    """0 when the pack and its proofs hold; 1 (with every problem listed) otherwise."""
+    from benchlab.proofs import PROOFS, check_proofs, coverage_problems, read_proofs
+
+    pack = resolve_pack(str(path), plugins.packs, plugins.verifiers, plugins.drivers)
+    print(f"{pack.id}: {len(pack.scenarios)} scenarios, schema ok")
+    if pack.path is None or not (pack.path / PROOFS).is_file():
+        print(f"{pack.id}: no {PROOFS}: every scenario needs a gold answer, an alternative form and a near-miss")
+        return 1
+    outcomes = check_proofs(pack, plugins)
+    problems = coverage_problems(pack, read_proofs(pack))
+    problems += [f"{o.case.scenario} ({o.case.kind}, {PROOFS}:{o.case.line}): {o.problem}" for o in outcomes if o.problem]
+    for problem in problems:
+        print(f"{pack.id}: {problem}")
+    print(f"{pack.id}: {len(outcomes)} proof cases, {len(problems)} problem(s)")
+    return 1 if problems else 0

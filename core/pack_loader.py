@@ -1,0 +1,243 @@
+"""Loading and validating packs: ``pack.toml`` + ``scenarios.jsonl``.
+
+Every defect is reported as ``PATH:LINE: field: message`` before any request is sent.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from benchlab.errors import BenchlabError, PackError
+from benchlab.model import Pack, PackManifest, PackSource, Scenario, VerifierSpec
+from benchlab.registry import Registry
+from benchlab.verifiers import ParamError
+
+MANIFEST = "pack.toml"
+SCENARIOS = "scenarios.jsonl"
+
+_MANIFEST_FIELDS: dict[str, tuple[type, ...]] = {
+    "id": (str,),
+    "version": (str,),
+    "title": (str,),
+    "dimension": (str,),
+    "default_thinking": (bool,),
+    "default_max_seconds": (int, float),
+}
+_MANIFEST_OPTIONAL: dict[str, tuple[type, ...]] = {
+    "description": (str,),
+    "floor": (int, float),
+    "sampling": (dict,),
+    "dataset": (str,),
+}
+_SCENARIO_OPTIONAL: dict[str, tuple[type, ...]] = {
+    "tools": (list,),
+    "response_format": (dict,),
+    "driver": (str,),
+    "sampling": (dict,),
+    "max_seconds": (int, float),
+    "max_tokens": (int,),
+    "tags": (list,),
+    "extra": (dict,),
+}
+_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def _type_ok(value: Any, types: tuple[type, ...]) -> bool:
+    if isinstance(value, bool) and bool not in types:
+        return False
+    return isinstance(value, types)
+
+
+def _line_of_key(text: str, key: str) -> int:
+    match = re.search(rf"^\s*{re.escape(key)}\s*=", text, re.MULTILINE)
+    return text.count("\n", 0, match.start()) + 1 if match else 1
+
+
+def load_manifest(path: Path) -> PackManifest:
+    file = path / MANIFEST
+    if not file.is_file():
+        raise PackError(file, 1, "pack.toml", "missing: a pack folder needs pack.toml")
+    text = file.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        raise PackError(file, int(match.group(1)) if match else 1, "toml", str(exc)) from None
+    for key, types in {**_MANIFEST_FIELDS, **_MANIFEST_OPTIONAL}.items():
+        if key not in data:
+            if key in _MANIFEST_FIELDS:
+                raise PackError(file, 1, key, "missing required field")
+            continue
+        if not _type_ok(data[key], types):
+            raise PackError(file, _line_of_key(text, key), key, f"expected {types[0].__name__}")
+    unknown = sorted(set(data) - set(_MANIFEST_FIELDS) - set(_MANIFEST_OPTIONAL))
+    if unknown:
+        raise PackError(file, _line_of_key(text, unknown[0]), unknown[0], "unknown field")
+    if not _ID_PATTERN.match(data["id"]):
+        raise PackError(file, _line_of_key(text, "id"), "id", "use letters, digits, '.', '_' and '-'")
+    floor = data.get("floor")
+    if floor is not None and not 0 <= floor <= 1:
+        raise PackError(file, _line_of_key(text, "floor"), "floor", "a fraction between 0 and 1")
+    if data["default_max_seconds"] <= 0:
+        raise PackError(
+            file, _line_of_key(text, "default_max_seconds"), "default_max_seconds", "must be positive"
+        )
+    return PackManifest(
+        id=data["id"],
+        version=data["version"],
+        title=data["title"],
+        dimension=data["dimension"],
+        default_thinking=data["default_thinking"],
+        default_max_seconds=float(data["default_max_seconds"]),
+        description=data.get("description", ""),
+        floor=float(floor) if floor is not None else None,
+        sampling=dict(data.get("sampling", {})),
+        dataset=data.get("dataset"),
+    )
+
+
+def parse_scenario(
+    file: Path, lineno: int, data: Any, verifiers: Registry, drivers: Registry | None
+) -> Scenario:
+    """Validate one scenario object (from a JSONL line or a dataset loader)."""
+    if not isinstance(data, dict):
+        raise PackError(file, lineno, "scenario", "each line must be a JSON object")
+    for key in ("id", "messages", "verifier"):
+        if key not in data:
+            raise PackError(file, lineno, key, "missing required field")
+    if not isinstance(data["id"], str) or not _ID_PATTERN.match(data["id"]):
+        raise PackError(file, lineno, "id", "a non-empty string of letters, digits, '.', '_' and '-'")
+    _check_messages(file, lineno, data["messages"])
+    known = {"id", "messages", "verifier", *_SCENARIO_OPTIONAL}
+    for key, value in data.items():
+        if key not in known:
+            raise PackError(file, lineno, key, "unknown field")
+        if key in _SCENARIO_OPTIONAL and value is not None and not _type_ok(value, _SCENARIO_OPTIONAL[key]):
+            raise PackError(file, lineno, key, f"expected {_SCENARIO_OPTIONAL[key][0].__name__}")
+    spec = _verifier_spec(file, lineno, data["verifier"], verifiers)
+    driver = data.get("driver") or "chat"
+    if drivers is not None and driver not in drivers:
+        raise PackError(file, lineno, "driver", drivers.unknown_message(driver))
+    return Scenario(
+        id=data["id"],
+        messages=data["messages"],
+        verifier=spec,
+        tools=data.get("tools"),
+        response_format=data.get("response_format"),
+        driver=driver,
+        sampling=dict(data.get("sampling") or {}),
+        max_seconds=data.get("max_seconds"),
+        max_tokens=data.get("max_tokens"),
+        tags=list(data.get("tags") or []),
+        extra=dict(data.get("extra") or {}),
+        line=lineno,
+    )
+
+
+def _check_messages(file: Path, lineno: int, messages: Any) -> None:
+    if not isinstance(messages, list) or not messages:
+        raise PackError(file, lineno, "messages", "a non-empty list of {role, content} objects")
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict) or not isinstance(message.get("role"), str):
+            raise PackError(file, lineno, f"messages[{index}]", "needs a string 'role'")
+        if "content" not in message and "tool_calls" not in message:
+            raise PackError(file, lineno, f"messages[{index}]", "needs 'content'")
+
+
+def _verifier_spec(file: Path, lineno: int, raw: Any, verifiers: Registry) -> VerifierSpec:
+    if not isinstance(raw, dict) or not isinstance(raw.get("kind"), str):
+        raise PackError(file, lineno, "verifier.kind", "the verifier must be an object with a 'kind'")
+    kind = raw["kind"]
+    if kind not in verifiers:
+        raise PackError(file, lineno, "verifier.kind", verifiers.unknown_message(kind))
+    params = {k: v for k, v in raw.items() if k != "kind"}
+    verifier = verifier_instance(verifiers, kind)
+    try:
+        verifier.validate(params)
+    except ParamError as exc:
+        raise PackError(file, lineno, f"verifier.{exc.field}", exc.message) from None
+    return VerifierSpec(kind, params)
+
+
+_INSTANCES: dict[tuple[int, str], Any] = {}
+
+
+def verifier_instance(verifiers: Registry, kind: str) -> Any:
+    """One instance per verifier class and registry (verifiers are stateless)."""
+    key = (id(verifiers), kind)
+    if key not in _INSTANCES:
+        target = verifiers.get(kind)
+        _INSTANCES[key] = target() if isinstance(target, type) else target
+    return _INSTANCES[key]
+
+
+def load_scenarios(file: Path, verifiers: Registry, drivers: Registry | None) -> list[Scenario]:
+    if not file.is_file():
+        raise PackError(file, 1, "scenarios.jsonl", "missing: a pack folder needs scenarios.jsonl")
+    scenarios: list[Scenario] = []
+    first_line: dict[str, int] = {}
+    with file.open(encoding="utf-8") as handle:
+        for lineno, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise PackError(file, lineno, "json", exc.msg + f" (column {exc.colno})") from None
+            scenario = parse_scenario(file, lineno, data, verifiers, drivers)
+            if scenario.id in first_line:
+                raise PackError(
+                    file, lineno, "id", f"duplicate id {scenario.id!r} (first on line {first_line[scenario.id]})"
+                )
+            first_line[scenario.id] = lineno
+            scenarios.append(scenario)
+    if not scenarios:
+        raise PackError(file, 1, "scenarios", "the file holds no scenarios")
+    return scenarios
+
+
+def load_pack_folder(path: Path, verifiers: Registry, drivers: Registry | None = None) -> Pack:
+    path = Path(path)
+    if not path.is_dir():
+        raise BenchlabError(f"{path}: not a pack folder (expected a directory with pack.toml)")
+    manifest = load_manifest(path)
+    scenarios = load_scenarios(path / SCENARIOS, verifiers, drivers)
+    return Pack(manifest, scenarios, path, needs_sandbox=_needs_sandbox(scenarios, verifiers))
+
+
+def _needs_sandbox(scenarios: list[Scenario], verifiers: Registry) -> bool:
+    return any(getattr(verifier_instance(verifiers, s.verifier.kind), "needs_sandbox", False) for s in scenarios)
+
+
+def looks_like_path(ref: str) -> bool:
+    return "/" in ref or ref.startswith(".") or Path(ref).is_dir()
+
+
+def resolve_pack(ref: str, packs: Registry, verifiers: Registry, drivers: Registry | None = None) -> Pack:
+    """A pack from a registered id or a folder path."""
+    if ref in packs:
+        source: PackSource = packs.get(ref)
+        pack = load_source(source, verifiers, drivers)
+        if pack.id != source.id:
+            raise PackError(
+                (source.path or Path(ref)) / MANIFEST, 1, "id", f"is {pack.id!r} but the pack is registered as {source.id!r}"
+            )
+        return pack
+    if looks_like_path(ref):
+        return load_pack_folder(Path(ref), verifiers, drivers)
+    raise BenchlabError(packs.unknown_message(ref) + "; --pack also takes a path to a pack folder")
+
+
+def load_source(source: PackSource, verifiers: Registry, drivers: Registry | None) -> Pack:
+    if source.loader:
+        from benchlab.registry import Entry
+
+        loader = Entry(source.id, source.loader, plugin="pack-loader").load()
+        return loader(source, verifiers, drivers)
+    if source.path is None:
+        raise BenchlabError(f"pack {source.id!r} was registered with neither a path nor a loader")
+    return load_pack_folder(source.path, verifiers, drivers)

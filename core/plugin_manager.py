@@ -1,0 +1,189 @@
+"""The plugin manager: entry points, the allow-list, one-off plugin files, registries."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import attrs
+import pluggy
+
+from benchlab import hookspecs
+from benchlab.errors import BenchlabError
+from benchlab.registry import Registry
+
+ENTRY_POINT_GROUP = "benchlab"
+OWN_DISTRIBUTION = "benchlab"
+# registry kind -> the hook that fills it
+REGISTRY_HOOKS = {
+    "backend": "register_backends",
+    "pack": "register_packs",
+    "verifier": "register_verifiers",
+    "driver": "register_drivers",
+    "reporter": "register_reporters",
+    "sandbox": "register_sandboxes",
+}
+
+
+@attrs.define
+class PluginInfo:
+    """What ``benchlab plugins`` shows for one plugin."""
+
+    name: str
+    distribution: str
+    version: str
+    registered: list[str] = attrs.field(factory=list)
+
+
+@attrs.define
+class Plugins:
+    """A loaded plugin manager with one registry per kind."""
+
+    manager: pluggy.PluginManager
+    registries: dict[str, Registry]
+    info: dict[str, PluginInfo]
+    warnings: list[str] = attrs.field(factory=list)
+
+    @property
+    def backends(self) -> Registry:
+        return self.registries["backend"]
+
+    @property
+    def packs(self) -> Registry:
+        return self.registries["pack"]
+
+    @property
+    def verifiers(self) -> Registry:
+        return self.registries["verifier"]
+
+    @property
+    def drivers(self) -> Registry:
+        return self.registries["driver"]
+
+    @property
+    def reporters(self) -> Registry:
+        return self.registries["reporter"]
+
+    @property
+    def sandboxes(self) -> Registry:
+        return self.registries["sandbox"]
+
+    def broadcast(self, hook_name: str, **kwargs: Any) -> list[str]:
+        """Call a lifecycle hook on every plugin; failures become warnings, never crashes."""
+        problems: list[str] = []
+        for impl in getattr(self.manager.hook, hook_name).get_hookimpls():
+            try:
+                impl.function(**{k: kwargs[k] for k in impl.argnames})
+            except Exception as exc:  # a plugin's bug must not kill the run
+                problems.append(f"plugin {impl.plugin_name!r} failed in {hook_name}: {exc!r}")
+        return problems
+
+    def add_commands(self, app: Any) -> None:
+        self.manager.hook.register_commands(app=app)
+
+
+def _allow_list() -> set[str] | None:
+    """Third-party distributions allowed by BENCHLAB_LOAD_PLUGINS (None: all)."""
+    raw = os.environ.get("BENCHLAB_LOAD_PLUGINS")
+    if raw is None:
+        return set() if os.environ.get("BENCHLAB_DISABLE_PLUGIN_AUTOLOAD") else None
+    return {_normalise(name) for name in raw.split(",") if name.strip()}
+
+
+def _normalise(distribution: str) -> str:
+    return distribution.strip().lower().replace("_", "-").replace(".", "-")
+
+
+def _load_entry_points(pm: pluggy.PluginManager, info: dict[str, PluginInfo], warnings: list[str]) -> None:
+    from importlib.metadata import entry_points
+
+    allowed = _allow_list()
+    seen_distributions: set[str] = set()
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        dist_name = ep.dist.name if ep.dist is not None else "unknown"
+        normalised = _normalise(dist_name)
+        seen_distributions.add(normalised)
+        if normalised != OWN_DISTRIBUTION and allowed is not None and normalised not in allowed:
+            continue
+        name = ep.name if normalised == OWN_DISTRIBUTION else f"{dist_name}:{ep.name}"
+        if pm.has_plugin(name):
+            continue
+        try:
+            module = ep.load()
+        except Exception as exc:
+            if normalised == OWN_DISTRIBUTION:
+                raise
+            warnings.append(f"plugin {name!r} from {dist_name} failed to import and was skipped: {exc!r}")
+            continue
+        pm.register(module, name=name)
+        version = ep.dist.version if ep.dist is not None else "?"
+        info[name] = PluginInfo(name, dist_name, version)
+    if allowed:
+        for missing in sorted(allowed - seen_distributions):
+            warnings.append(f"BENCHLAB_LOAD_PLUGINS names {missing!r}, which is not installed")
+
+
+def _load_file(pm: pluggy.PluginManager, path: str, info: dict[str, PluginInfo]) -> None:
+    file = Path(path)
+    if not file.is_file():
+        raise BenchlabError(f"--plugin {path}: no such file")
+    module_name = f"benchlab_plugin_file_{file.stem}"
+    spec = importlib.util.spec_from_file_location(module_name, file)
+    if spec is None or spec.loader is None:
+        raise BenchlabError(f"--plugin {path}: not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        raise BenchlabError(f"--plugin {path}: failed to import: {exc!r}") from exc
+    name = f"file:{file}"
+    if not pm.has_plugin(name):
+        pm.register(module, name=name)
+        info[name] = PluginInfo(name, str(file), "-")
+
+
+def _fill_registries(pm: pluggy.PluginManager, info: dict[str, PluginInfo]) -> dict[str, Registry]:
+    registries = {kind: Registry(kind) for kind in REGISTRY_HOOKS}
+    for kind, hook_name in REGISTRY_HOOKS.items():
+        hook = getattr(pm.hook, hook_name)
+        for impl in hook.get_hookimpls():
+            register = _registrar(registries[kind], impl.plugin_name, info)
+            try:
+                impl.function(register=register)
+            except BenchlabError:
+                raise
+            except Exception as exc:
+                raise BenchlabError(
+                    f"plugin {impl.plugin_name!r} failed while registering {kind}s: {exc!r}"
+                ) from exc
+    return registries
+
+
+def _registrar(registry: Registry, plugin: str, info: dict[str, PluginInfo]) -> Callable[..., None]:
+    def register(name: Any, target: Any = None, summary: str = "") -> None:
+        # Packs register a PackSource, which carries its own id.
+        if target is None and hasattr(name, "id"):
+            name, target = name.id, name
+            summary = summary or getattr(target, "summary", "")
+        registry.add(name, target, plugin=plugin, summary=summary)
+        if plugin in info:
+            info[plugin].registered.append(f"{registry.kind}:{name}")
+
+    return register
+
+
+def load_plugins(plugin_files: list[str] | tuple[str, ...] = ()) -> Plugins:
+    """Build a plugin manager from entry points, the allow-list and ``--plugin`` files."""
+    pm = pluggy.PluginManager(ENTRY_POINT_GROUP)
+    pm.add_hookspecs(hookspecs)
+    info: dict[str, PluginInfo] = {}
+    warnings: list[str] = []
+    _load_entry_points(pm, info, warnings)
+    for path in plugin_files:
+        _load_file(pm, path, info)
+    registries = _fill_registries(pm, info)
+    return Plugins(pm, registries, info, warnings)

@@ -1,0 +1,33 @@
+"""Keep secrets out of records, logs and error messages."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+_SECRET_QUERY_KEYS = re.compile(r"(key|token|secret|password|auth|sig)", re.IGNORECASE)
+
+
+def redact_url(url: str) -> str:
+    """Drop user:password and secret-looking query parameters from a URL."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable url>"
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc = f"{netloc}:{parts.port}"
+    if parts.username or parts.password:
+        netloc = f"***@{netloc}"
+    query = urlencode(
+        [(k, "***" if _SECRET_QUERY_KEYS.search(k) else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def scrub(text: str, secrets: list[str | None]) -> str:
+    """Replace every occurrence of a known secret in ``text``."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text

@@ -1,0 +1,222 @@
+"""Playing scenarios: bounded concurrency, per-attempt timeouts, retries, verdicts.
+
+The runner knows no backend, driver or verifier by name: it gets them from the
+registries. It hands every finished result to ``on_result`` at once, so the
+journal is written before the next scenario starts on that worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import random
+import time
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+import attrs
+
+from benchlab.backends import Backend
+from benchlab.errors import TransportError
+from benchlab.model import (
+    Attempt,
+    ChatRequest,
+    ChatResponse,
+    FailureMode,
+    Pack,
+    Scenario,
+    ScenarioResult,
+    Turn,
+    Verdict,
+)
+from benchlab.pack_loader import verifier_instance
+from benchlab.plugin_manager import Plugins
+from benchlab.verifiers import VerifyContext
+
+BACKOFF_BASE_S = 0.5
+BACKOFF_MAX_S = 30.0
+
+
+@attrs.frozen
+class WorkItem:
+    pack: Pack
+    scenario: Scenario
+    repeat: int = 0
+
+
+@attrs.define
+class RunSettings:
+    """Per-run knobs the runner applies to every scenario."""
+
+    concurrency: int = 1
+    retries: int = 2
+    stream: bool = False
+    max_tokens: int | None = None
+    timeout_s: float | None = None
+    extra_body: dict[str, Any] = attrs.field(factory=dict)
+    sampling: dict[str, Any] = attrs.field(factory=lambda: {"temperature": 0})
+
+
+class ScenarioAborted(Exception):
+    """No usable response after all retries; the last attempt's failure mode stands."""
+
+    def __init__(self, failure_mode: FailureMode, detail: str) -> None:
+        super().__init__(detail)
+        self.failure_mode = failure_mode
+        self.detail = detail
+
+
+class Session:
+    """What a driver uses to talk to the endpoint while playing one scenario."""
+
+    def __init__(self, item: WorkItem, backend: Backend, settings: RunSettings, timeout_s: float) -> None:
+        self.item = item
+        self.backend = backend
+        self.settings = settings
+        self.timeout_s = timeout_s
+        self.turns: list[Turn] = []
+        self.attempts: list[Attempt] = []
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.item.scenario
+
+    def request(self, messages: list[dict[str, Any]] | None = None) -> ChatRequest:
+        """The request for this scenario (or for ``messages`` in a later turn)."""
+        scenario, pack = self.item.scenario, self.item.pack
+        sampling = {**self.settings.sampling, **pack.manifest.sampling, **scenario.sampling}
+        return ChatRequest(
+            scenario=f"{pack.id}/{scenario.id}",
+            messages=messages if messages is not None else scenario.messages,
+            model=self.backend.model,
+            tools=scenario.tools,
+            response_format=scenario.response_format,
+            max_tokens=scenario.max_tokens or self.settings.max_tokens,
+            sampling=sampling,
+            stream=self.settings.stream,
+            extra_body=self.settings.extra_body,
+        )
+
+    async def send(self, request: ChatRequest) -> ChatResponse:
+        """Send with retries; raise ScenarioAborted when they run out."""
+        last: TransportError | None = None
+        for number in range(1, self.settings.retries + 2):
+            started = time.perf_counter()
+            try:
+                async with asyncio.timeout(self.timeout_s):
+                    response = await self.backend.chat(request)
+            except TimeoutError:
+                last = TransportError(FailureMode.TIMEOUT, f"no complete answer within {self.timeout_s:g}s")
+            except TransportError as exc:
+                last = exc
+            else:
+                self.turns.append(Turn(request, response))
+                return response
+            mode = FailureMode(last.failure_mode)
+            self.attempts.append(
+                Attempt(number, mode, last.detail, round(time.perf_counter() - started, 4), last.status_code)
+            )
+            if not last.retryable or number > self.settings.retries:
+                break
+            await asyncio.sleep(_backoff(number, last.retry_after))
+        assert last is not None
+        self.turns.append(Turn(request, None))
+        raise ScenarioAborted(FailureMode(last.failure_mode), last.detail)
+
+
+def _backoff(attempt: int, retry_after: float | None) -> float:
+    if retry_after is not None:
+        return retry_after
+    return min(BACKOFF_BASE_S * 2 ** (attempt - 1), BACKOFF_MAX_S) * (0.75 + random.random() * 0.5)
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class Runner:
+    """Plays work items on ``settings.concurrency`` workers."""
+
+    def __init__(self, plugins: Plugins, backend: Backend, settings: RunSettings, on_result: Callable[[ScenarioResult], None]) -> None:
+        self.plugins = plugins
+        self.backend = backend
+        self.settings = settings
+        self.on_result = on_result
+
+    async def run(self, items: list[WorkItem]) -> None:
+        queue: asyncio.Queue[WorkItem] = asyncio.Queue()
+        for item in items:
+            queue.put_nowait(item)
+        workers = [asyncio.create_task(self._worker(queue)) for _ in range(max(1, min(self.settings.concurrency, len(items))))]
+        try:
+            await asyncio.gather(*workers)
+        finally:
+            for worker in workers:
+                worker.cancel()
+
+    async def _worker(self, queue: asyncio.Queue[WorkItem]) -> None:
+        while True:
+            try:
+                item = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            self.on_result(await self.play(item))
+
+    def timeout_for(self, item: WorkItem) -> float:
+        if self.settings.timeout_s is not None:
+            return self.settings.timeout_s
+        return float(item.scenario.max_seconds or item.pack.manifest.default_max_seconds)
+
+    async def play(self, item: WorkItem) -> ScenarioResult:
+        scenario = item.scenario
+        timeout_s = self.timeout_for(item)
+        session = Session(item, self.backend, self.settings, timeout_s)
+        started_at = now_iso()
+        response: ChatResponse | None = None
+        try:
+            driver = self.plugins.drivers.get(scenario.driver)
+            response = await driver.play(scenario, session)
+        except ScenarioAborted as exc:
+            verdict = Verdict.fail(exc.failure_mode, exc.detail)
+        except Exception as exc:  # a backend or driver bug costs one scenario, not the run
+            verdict = Verdict.fail(FailureMode.HTTP_ERROR, f"internal error while playing the scenario: {exc!r}")
+        else:
+            verdict = await self.judge(item, response, session)
+        request = session.turns[0].request if session.turns else None
+        answered = [t.response for t in session.turns if t.response is not None]
+        latency = sum(r.total_s or 0.0 for r in answered) if answered else None
+        return ScenarioResult(
+            pack=item.pack.id,
+            scenario_id=scenario.id,
+            passed=verdict.passed,
+            score=verdict.score,
+            failure_mode=verdict.failure_mode,
+            detail=verdict.detail,
+            latency_s=round(latency, 4) if latency is not None else None,
+            checks=verdict.checks,
+            attempts=session.attempts,
+            request=request,
+            response=response,
+            turns=session.turns if len(session.turns) > 1 else [],
+            ttft_s=session.turns[0].response.ttft_s if session.turns and session.turns[0].response else None,
+            repeat=item.repeat,
+            started_at=started_at,
+            timeout_s=timeout_s,
+        )
+
+    async def judge(self, item: WorkItem, response: ChatResponse, session: Session) -> Verdict:
+        scenario = item.scenario
+        verifier = verifier_instance(self.plugins.verifiers, scenario.verifier.kind)
+        ctx = VerifyContext(scenario=scenario, pack=item.pack, turns=session.turns)
+        try:
+            verdict = verifier.verify(scenario.verifier.params, response, ctx)
+            if inspect.isawaitable(verdict):
+                verdict = await verdict
+        except Exception as exc:  # a verifier bug is reported, never fatal to the run
+            verdict = Verdict.fail(FailureMode.VERIFIER_FAIL, f"verifier {scenario.verifier.kind!r} crashed: {exc!r}")
+        if response.finish_reason == "length":
+            # A cut answer is never a pass: the verifier may be judging half of it.
+            limit = session.request().max_tokens
+            cut = f"the answer was cut at the token limit ({'max_tokens=' + str(limit) if limit else 'server limit'})"
+            verdict = Verdict(False, 0.0, FailureMode.TOKEN_LIMIT, f"{cut}; {verdict.detail}".rstrip("; "), verdict.checks)
+        return verdict

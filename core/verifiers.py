@@ -1,0 +1,87 @@
+"""The verifier base class plugin authors subclass.
+
+A verifier judges one answer deterministically. It declares its parameters so a
+pack is validated before any request is sent, and it never trusts the answer:
+whatever the model wrote, ``verify`` returns a Verdict instead of raising.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any, ClassVar
+
+import attrs
+
+from benchlab.reasoning import split_think
+from benchlab.model import ChatResponse, Pack, Scenario, Turn, Verdict
+
+
+class ParamError(ValueError):
+    """A bad verifier parameter; ``field`` is its dotted path inside ``verifier``."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@attrs.define
+class VerifyContext:
+    """What a verifier may look at besides the final response."""
+
+    scenario: Scenario
+    pack: Pack | None = None
+    turns: list[Turn] = attrs.field(factory=list)
+    sandbox: Any = None
+
+
+_NUMBER_TYPES = (int, float)
+
+
+class Verifier(abc.ABC):
+    """Base class: declare ``required``/``optional`` params, implement ``verify``.
+
+    ``required`` and ``optional`` map a parameter name to a type or a tuple of
+    types; ``bool`` is never accepted where a number is expected.
+    """
+
+    required: ClassVar[dict[str, Any]] = {}
+    optional: ClassVar[dict[str, Any]] = {}
+    needs_sandbox: ClassVar[bool] = False
+
+    def validate(self, params: dict[str, Any]) -> None:
+        """Raise ParamError for a missing, unknown or mistyped parameter."""
+        for name, types in self.required.items():
+            if name not in params:
+                raise ParamError(name, "required")
+            _check_type(name, params[name], types)
+        for name, value in params.items():
+            if name in self.required:
+                continue
+            if name not in self.optional:
+                known = ", ".join(sorted({*self.required, *self.optional})) or "none"
+                raise ParamError(name, f"unknown parameter (known: {known})")
+            _check_type(name, value, self.optional[name])
+
+    @abc.abstractmethod
+    def verify(self, params: dict[str, Any], response: ChatResponse, ctx: VerifyContext) -> Verdict:
+        """Judge ``response``. May be ``async``; must not raise on any model output."""
+
+
+def _check_type(name: str, value: Any, types: Any) -> None:
+    if not isinstance(types, tuple):
+        types = (types,)
+    if isinstance(value, bool) and bool not in types:
+        raise ParamError(name, f"expected {_type_names(types)}, got a boolean")
+    if not isinstance(value, types):
+        raise ParamError(name, f"expected {_type_names(types)}, got {type(value).__name__}")
+
+
+def _type_names(types: tuple[type, ...]) -> str:
+    names = {int: "number", float: "number", str: "string", list: "list", dict: "object", bool: "boolean"}
+    return " or ".join(dict.fromkeys(names.get(t, t.__name__) for t in types))
+
+
+def answer_text(response: ChatResponse) -> str:
+    """The answer with any reasoning removed, stripped of surrounding whitespace."""
+    return split_think(response.content or "")[0].strip()

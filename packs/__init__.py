@@ -1,0 +1,23 @@
+"""benchlab's built-in packs: one folder per pack, registered with the modes they belong to."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from benchlab import hookimpl
+from benchlab.model import PackSource
+
+HERE = Path(__file__).parent
+
+# (pack id == folder name, modes it belongs to), in the order reports list them.
+BUILTIN_PACKS: list[tuple[str, tuple[str, ...]]] = [
+    ("toolcall-15", ("quick",)),
+    ("instructfollow-15", ("quick",)),
+]
+
+
+@hookimpl
+def register_packs(register: Any) -> None:
+    for pack_id, modes in BUILTIN_PACKS:
+        register(PackSource(id=pack_id, path=HERE / pack_id, modes=modes))

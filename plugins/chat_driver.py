@@ -1,0 +1,20 @@
+"""Driver ``chat``: one request, one answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from benchlab import hookimpl
+from benchlab.model import ChatResponse, Scenario
+
+
+class ChatDriver:
+    """Send the scenario's messages once and judge the reply."""
+
+    async def play(self, scenario: Scenario, session: Any) -> ChatResponse:
+        return await session.send(session.request())
+
+
+@hookimpl
+def register_drivers(register: Any) -> None:
+    register("chat", ChatDriver(), summary="one request, one answer")

@@ -1,0 +1,88 @@
+"""Backend ``replay``: answers from a JSONL file of recorded responses.
+
+One line per response: ``{"scenario": "PACK/ID", "content": "..."}`` with
+optional ``tool_calls`` (OpenAI format), ``reasoning`` and ``finish_reason``.
+A scenario with several lines gets them in order, one per turn. For tests,
+demos, and re-checking verifiers without a model.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from benchlab import hookimpl
+from benchlab.backends import Backend, BackendOptions
+from benchlab.errors import BenchlabError, TransportError
+from benchlab.model import ChatRequest, ChatResponse, FailureMode
+from benchlab.recorded import FIELDS, response_from_record
+
+_FIELDS = {*FIELDS, "schema_version"}
+
+
+def read_replay_file(path: Path) -> dict[str, list[dict[str, Any]]]:
+    if not path.is_file():
+        raise BenchlabError(f"--replay {path}: no such file")
+    recorded: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    with path.open(encoding="utf-8") as handle:
+        for lineno, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise BenchlabError(f"{path}:{lineno}: json: {exc.msg}") from None
+            if not isinstance(data, dict) or not isinstance(data.get("scenario"), str) or "/" not in data["scenario"]:
+                raise BenchlabError(f"{path}:{lineno}: scenario: needs \"scenario\": \"PACK/ID\"")
+            unknown = sorted(set(data) - _FIELDS)
+            if unknown:
+                raise BenchlabError(f"{path}:{lineno}: {unknown[0]}: unknown field")
+            if not isinstance(data.get("content", ""), str):
+                raise BenchlabError(f"{path}:{lineno}: content: expected a string")
+            if not isinstance(data.get("tool_calls", []), list):
+                raise BenchlabError(f"{path}:{lineno}: tool_calls: expected a list")
+            recorded[data["scenario"]].append(data)
+    if not recorded:
+        raise BenchlabError(f"--replay {path}: the file holds no responses")
+    return dict(recorded)
+
+
+class ReplayBackend(Backend):
+    """Plays back recorded responses; sends nothing anywhere."""
+
+    name = "replay"
+
+    def __init__(self, options: BackendOptions) -> None:
+        super().__init__(options)
+        if not options.replay_file:
+            raise BenchlabError("backend replay needs --replay FILE (a JSONL file of recorded responses)")
+        self.path = Path(options.replay_file)
+        self.recorded = read_replay_file(self.path)
+        self.served: dict[str, int] = defaultdict(int)
+        self.model = options.model or "replay"
+
+    @property
+    def endpoint_label(self) -> str | None:
+        return f"replay:{self.path.name}"
+
+    @property
+    def default_concurrency(self) -> int:
+        return self.options.concurrency or 8
+
+    async def start(self) -> dict[str, Any]:
+        return {"replay_file": str(self.path), "recorded_scenarios": len(self.recorded)}
+
+    async def chat(self, request: ChatRequest) -> ChatResponse:
+        lines = self.recorded.get(request.scenario)
+        if not lines:
+            raise TransportError(FailureMode.HTTP_ERROR, f"{self.path.name} has no recorded response for {request.scenario}")
+        turn = self.served[request.scenario]
+        self.served[request.scenario] += 1
+        return response_from_record(lines[min(turn, len(lines) - 1)])
+
+
+@hookimpl
+def register_backends(register: Any) -> None:
+    register("replay", ReplayBackend, summary="answers from recorded responses (--replay FILE)")

@@ -1,0 +1,99 @@
+"""Reporters: the markdown table, the ``Quality:`` line and JSON on stdout.
+
+``run.json`` itself is the run record, written by core; reporters render views of it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from benchlab import hookimpl
+from benchlab.codec import unstructure, with_version
+from benchlab.model import PackSummary, RunRecord
+
+
+def _percent(score: float | None) -> str:
+    return f"{score * 100:.0f}%" if score is not None else "n/a"
+
+
+def _seconds(value: float | None) -> str:
+    return f"{value:.2f}s" if value is not None else "-"
+
+
+def quality_line(record: RunRecord) -> str:
+    """The one line club-3090 users paste into their configs."""
+    parts = [f"{p.title} {p.passed}/{p.total} ({_percent(p.score)})" for p in record.packs]
+    date = record.started_at[:10]
+    return f"Quality: {' · '.join(parts)} (benchlab {record.benchlab_version}, {record.mode}, {date})"
+
+
+def _table(packs: list[PackSummary]) -> list[str]:
+    rows = [
+        "| Pack | Pass/Total | Score | p50 | p95 | Status |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for p in packs:
+        rows.append(
+            f"| {p.title} (v{p.version}) | {p.passed}/{p.total} | {_percent(p.score)} | "
+            f"{_seconds(p.p50_s)} | {_seconds(p.p95_s)} | {p.status} |"
+        )
+    passed, total = sum(p.passed for p in packs), sum(p.total for p in packs)
+    rows.append(f"| **TOTAL** | {passed}/{total} | {_percent(passed / total if total else None)} | | | |")
+    return rows
+
+
+def render_markdown(record: RunRecord) -> str:
+    endpoint = record.endpoint or record.backend
+    lines = [f"## benchlab {record.mode} (endpoint: {endpoint}, model: {record.model or '?'})", ""]
+    lines += _table(record.packs)
+    if any(r.latency_s is not None for r in record.results) and (record.probe.get("concurrency") or 1) > 1:
+        lines += ["", f"Latencies include queueing: {record.probe['concurrency']} requests ran at once."]
+    failures = [r for r in record.results if not r.passed]
+    if failures:
+        lines += ["", "Failure breakdown:"]
+        for r in failures:
+            mode = r.failure_mode.value if r.failure_mode else "fail"
+            blame = " [infrastructure, not the model]" if r.failure_mode and r.failure_mode.is_infrastructure else ""
+            lines.append(f"- {r.pack} {r.scenario_id}: {mode}{blame} ({r.detail})")
+    if record.warnings:
+        lines += ["", "Warnings:"] + [f"- {w}" for w in record.warnings]
+    if not record.complete:
+        lines += ["", f"Incomplete run: benchlab run --resume {record.run_id}"]
+    lines += ["", quality_line(record)]
+    return "\n".join(lines) + "\n"
+
+
+class MarkdownReporter:
+    """``report.md`` in the run folder; the same text on stdout with ``--format md``."""
+
+    def render(self, record: RunRecord) -> str:
+        return render_markdown(record)
+
+    def write(self, record: RunRecord, run_dir: Path) -> None:
+        (run_dir / "report.md").write_text(render_markdown(record), encoding="utf-8")
+
+
+class JsonReporter:
+    """The run record as JSON on stdout (``--format json``)."""
+
+    def render(self, record: RunRecord) -> str:
+        return json.dumps(with_version(unstructure(record)), ensure_ascii=False, indent=2, default=str) + "\n"
+
+
+class QualityLineReporter:
+    """``quality.txt``: the ``Quality:`` line alone."""
+
+    def render(self, record: RunRecord) -> str:
+        return quality_line(record) + "\n"
+
+    def write(self, record: RunRecord, run_dir: Path) -> None:
+        (run_dir / "quality.txt").write_text(quality_line(record) + "\n", encoding="utf-8")
+
+
+@hookimpl
+def register_reporters(register: Any) -> None:
+    register("md", MarkdownReporter(), summary="markdown table, failure breakdown and Quality: line (report.md)")
+    register("json", JsonReporter(), summary="the run record as JSON")
+    register("quality-line", QualityLineReporter(), summary="the Quality: line alone (quality.txt)")

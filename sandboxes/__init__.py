@@ -1,0 +1,1 @@
+"""Sandbox providers (docker, bubblewrap) and their image recipes."""
