@@ -51,10 +51,20 @@ class Backend(abc.ABC):
     def default_concurrency(self) -> int:
         return 1
 
+    @property
+    def default_max_tokens(self) -> int:
+        """max_tokens when neither the user nor the scenario sets one."""
+        return 2048
+
     @abc.abstractmethod
     async def start(self) -> dict[str, Any]:
-        """Probe the endpoint and return what was found. Raise BenchlabError,
-        quickly, when it cannot be reached."""
+        """Probe the endpoint and return what was found; raise BenchlabError,
+        within seconds, when it cannot be reached.
+
+        Known keys (all optional): ``server_kind``, ``version``, ``models``,
+        ``model_listed``, ``context_size``, ``slots``, ``thinking_support``,
+        ``chat_template``, ``sampling_defaults``, ``tokens_per_s``.
+        """
 
     @abc.abstractmethod
     async def chat(self, request: ChatRequest) -> ChatResponse:

@@ -163,7 +163,12 @@ class Usage:
 
 @attrs.frozen
 class ChatRequest:
-    """What benchlab asked for, normalised (the backend maps it to its wire format)."""
+    """What benchlab asked for, normalised (the backend maps it to its wire format).
+
+    ``sampling`` uses canonical names: temperature, top_p, top_k, min_p,
+    repeat_penalty, seed. ``thinking`` is None (leave the server's default),
+    True or False; each backend maps it to its own switch.
+    """
 
     scenario: str
     messages: list[dict[str, Any]]
@@ -175,6 +180,7 @@ class ChatRequest:
     stream: bool = False
     extra_body: dict[str, Any] = attrs.field(factory=dict)
     thinking: bool | None = None
+    reasoning_effort: str | None = None
 
 
 @attrs.frozen

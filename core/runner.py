@@ -91,7 +91,7 @@ class Session:
             model=self.backend.model,
             tools=scenario.tools,
             response_format=scenario.response_format,
-            max_tokens=scenario.max_tokens or self.settings.max_tokens,
+            max_tokens=scenario.max_tokens or self.settings.max_tokens or self.backend.default_max_tokens,
             sampling=sampling,
             stream=self.settings.stream,
             extra_body=self.settings.extra_body,
