@@ -1,0 +1,67 @@
+"""Small helpers shared by benchlab's own tests (no fixtures: see conftest.py for those)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def write_pack(folder: Path, scenarios: list[dict[str, Any]], **manifest: Any) -> Path:
+    """A pack folder with a pack.toml built from ``manifest`` (defaults filled in)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fields = {
+        "id": folder.name,
+        "version": "1.0.0",
+        "title": folder.name.title(),
+        "dimension": "test",
+        "default_thinking": False,
+        "default_max_seconds": 30,
+        **manifest,
+    }
+    lines = []
+    for key, value in fields.items():
+        if value is None:
+            continue
+        lines.append(f"{key} = {json.dumps(value) if not isinstance(value, bool) else str(value).lower()}")
+    (folder / "pack.toml").write_text("\n".join(lines) + "\n")
+    (folder / "scenarios.jsonl").write_text("".join(json.dumps(s) + "\n" for s in scenarios))
+    return folder
+
+
+def exact_scenario(scenario_id: str, question: str, expected: str) -> dict[str, Any]:
+    return {
+        "id": scenario_id,
+        "messages": [{"role": "user", "content": question}],
+        "verifier": {"kind": "exact", "expected": expected},
+    }
+
+
+def write_replay(path: Path, answers: dict[str, str]) -> Path:
+    path.write_text("".join(json.dumps({"scenario": k, "content": v}) + "\n" for k, v in answers.items()))
+    return path
+
+
+def benchlab(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run the real CLI in a subprocess."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "benchlab", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd,
+        timeout=timeout,
+    )
+
+
+def run_record(out: Path) -> dict[str, Any]:
+    """The run.json of the only run under ``out``."""
+    runs = [p for p in out.iterdir() if (p / "run.json").is_file()]
+    assert len(runs) == 1, f"expected one run under {out}, found {runs}"
+    return json.loads((runs[0] / "run.json").read_text())
