@@ -34,6 +34,8 @@ class Backend(abc.ABC):
     """One endpoint. ``start`` probes it; ``chat`` sends one request."""
 
     name: ClassVar[str] = "backend"
+    # Whether a short generation can measure this endpoint's decode speed.
+    measures_speed: ClassVar[bool] = True
 
     def __init__(self, options: BackendOptions) -> None:
         self.options = options

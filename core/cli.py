@@ -74,41 +74,81 @@ def build_app(plugin_files: list[str]) -> typer.Typer:
             print(f"benchlab {__version__}")
             raise typer.Exit(0)
 
-    @app.command()
+    @app.command(context_settings={"max_content_width": 110})
     def run(
         endpoint: Optional[str] = typer.Option(None, "--endpoint", "-e", help="Server base URL, with or without /v1. Omit for the embedded default (local llama.cpp + SmolLM2-135M)."),
-        backend: Optional[str] = typer.Option(None, "--backend", "-b", help="Backend name (see `benchlab plugins`). Default: openai with --endpoint, replay with --replay, local otherwise."),
+        backend: Optional[str] = typer.Option(None, "--backend", "-b", help="Backend name (see `benchlab plugins`). Default: detected from --endpoint; replay with --replay; local otherwise."),
         model: Optional[str] = typer.Option(None, "--model", "-m", help="Model name to request (default: the first the server lists)."),
-        api_key: Optional[str] = typer.Option(None, "--api-key", help="API key; or set BENCHLAB_API_KEY / OPENAI_API_KEY. Never written to disk."),
-        quick: bool = typer.Option(False, "--quick", help="The quick packs: tool calls and instruction following (the default)."),
+        api_key: Optional[str] = typer.Option(None, "--api-key", help="API key; or set BENCHLAB_API_KEY / OPENAI_API_KEY (RUNPOD_API_KEY for runpod). Never written to disk."),
+        quick: bool = typer.Option(False, "--quick", help="The quick packs: tool calls and instruction following."),
         pack: list[str] = typer.Option([], "--pack", "-p", help="A pack id or a path to a pack folder (repeatable)."),
         scenario: list[str] = typer.Option([], "--scenario", "-s", help="Only this scenario, as PACK/ID (repeatable)."),
-        concurrency: Optional[int] = typer.Option(None, "--concurrency", "-c", min=1, help="Requests in flight at once (default: from the backend)."),
+        concurrency: Optional[int] = typer.Option(None, "--concurrency", "-c", min=1, help="Requests in flight at once (default: from the backend, e.g. llama.cpp's slot count)."),
         out: Path = typer.Option(Path("results"), "--out", help="Folder holding run folders named by run id."),
         fmt: OutputFormat = typer.Option(OutputFormat.md, "--format", help="What to print on stdout: md or json."),
         no_progress: bool = typer.Option(False, "--no-progress", help="No progress bar or progress lines."),
-        max_tokens: Optional[int] = typer.Option(None, "--max-tokens", min=1, help="max_tokens for every request."),
+        max_tokens: Optional[int] = typer.Option(None, "--max-tokens", min=1, help="max_tokens for the answer (thinking adds --thinking-max-tokens)."),
         extra_body: Optional[str] = typer.Option(None, "--extra-body", help="A JSON object merged into every request body."),
         stream: bool = typer.Option(False, "--stream", help="Stream responses (measures time to first token)."),
-        timeout: Optional[float] = typer.Option(None, "--timeout", min=0.1, help="Seconds per attempt (default: the pack's)."),
-        retries: int = typer.Option(2, "--retries", min=0, help="Transport retries per request."),
         repeat: int = typer.Option(1, "--repeat", min=1, help="Play every scenario N times."),
         replay: Optional[Path] = typer.Option(None, "--replay", help="Answer from a JSONL file of recorded responses (backend replay)."),
         plugin: list[str] = typer.Option([], "--plugin", help="Load a one-off plugin file (repeatable)."),
         resume: Optional[str] = typer.Option(None, "--resume", help="Finish run RUN_ID found under --out: play only what is missing."),
+        thinking: Optional[bool] = typer.Option(None, "--enable-thinking/--no-thinking", help="Force thinking on or off for every pack (default: each pack's own default)."),
+        thinking_max_tokens: int = typer.Option(16384, "--thinking-max-tokens", min=1, help="Extra tokens allowed for reasoning when thinking is on (capped by the server's context)."),
+        reasoning_effort: Optional[str] = typer.Option(None, "--reasoning-effort", help="low, medium or high, for servers that take it."),
+        strict_thinking: bool = typer.Option(False, "--strict-thinking", help="Fail the run when thinking was silent or contaminated."),
+        temperature: Optional[float] = typer.Option(None, "--temperature", min=0, help="Override greedy sampling (makes the run non-canonical)."),
+        top_p: Optional[float] = typer.Option(None, "--top-p", min=0, max=1),
+        top_k: Optional[int] = typer.Option(None, "--top-k", min=0),
+        min_p: Optional[float] = typer.Option(None, "--min-p", min=0, max=1),
+        repeat_penalty: Optional[float] = typer.Option(None, "--repeat-penalty", min=0),
+        seed: Optional[int] = typer.Option(None, "--seed"),
+        sampling_from_server: bool = typer.Option(False, "--sampling-from-server", help="Send no sampling parameters; record the server's defaults (non-canonical)."),
+        timeout_per_case: Optional[float] = typer.Option(None, "--timeout-per-case", min=0.1, help="Seconds per attempt, for every scenario (skips the speed probe)."),
+        measured_tps: Optional[float] = typer.Option(None, "--measured-tps", min=0.01, help="Decode tokens/s to scale time budgets by (skips the speed probe)."),
+        reference_tps: float = typer.Option(30.0, "--reference-tps", min=0.01, help="The speed packs' default time budgets assume."),
+        timeout_ceiling_s: float = typer.Option(1800.0, "--timeout-ceiling-s", min=1, help="No scenario budget exceeds this."),
+        retries: int = typer.Option(2, "--retries", min=0, help="Transport retries per request."),
+        retry_on_timeout: bool = typer.Option(False, "--retry-on-timeout", help="Also retry attempts that timed out."),
+        request_delay: float = typer.Option(0.0, "--request-delay", min=0, help="Minimum seconds between request starts (hosted APIs)."),
+        max_total_tokens: Optional[int] = typer.Option(None, "--max-total-tokens", min=1, help="Spend guard: stop cleanly once this many tokens were used."),
     ) -> None:
         """Run packs against an endpoint, print a scored table, save the full record."""
-        from benchlab.run_command import run_command
+        from benchlab.run_command import RunFlags, run_command
 
-        code = run_command(
-            endpoint=endpoint, backend=backend, model=model, api_key=_api_key(api_key), quick=quick,
-            packs=pack, scenarios=scenario, concurrency=concurrency, out=out, fmt=fmt.value,
-            progress=not no_progress, max_tokens=max_tokens, extra_body=_json_object(extra_body, "--extra-body"),
-            stream=stream, timeout=timeout, retries=retries, repeat=repeat,
-            replay=str(replay) if replay else None, plugin_files=plugin, resume=resume,
-            plugins=get_plugins(tuple(plugin_files)),
+        sampling = {k: v for k, v in {"temperature": temperature, "top_p": top_p, "top_k": top_k, "min_p": min_p,
+                                       "repeat_penalty": repeat_penalty, "seed": seed}.items() if v is not None}
+        if sampling and sampling_from_server:
+            raise BenchlabError("--sampling-from-server cannot be combined with --temperature/--top-p/--top-k/--min-p/--repeat-penalty/--seed")
+        flags = RunFlags(
+            endpoint=endpoint, backend=backend, model=model, quick=quick, packs=pack, scenarios=scenario,
+            concurrency=concurrency, out=out, max_tokens=max_tokens,
+            extra_body=_json_object(extra_body, "--extra-body"), stream=stream, repeat=repeat,
+            replay=str(replay) if replay else None, plugin_files=plugin, thinking=thinking,
+            thinking_max_tokens=thinking_max_tokens, reasoning_effort=reasoning_effort,
+            strict_thinking=strict_thinking, sampling=sampling, sampling_from_server=sampling_from_server,
+            timeout_per_case_s=timeout_per_case, measured_tps=measured_tps, reference_tps=reference_tps,
+            timeout_ceiling_s=timeout_ceiling_s, retries=retries, retry_on_timeout=retry_on_timeout,
+            request_delay_s=request_delay, max_total_tokens=max_total_tokens,
         )
+        code = run_command(flags, api_key=_api_key(api_key), resume=resume, fmt=fmt.value,
+                           progress=not no_progress, plugins=get_plugins(tuple(plugin_files)))
         raise typer.Exit(code)
+
+    @app.command()
+    def probe(
+        endpoint: str = typer.Argument(..., help="Server base URL."),
+        backend: Optional[str] = typer.Option(None, "--backend", "-b", help="Skip detection and use this backend."),
+        model: Optional[str] = typer.Option(None, "--model", "-m"),
+        api_key: Optional[str] = typer.Option(None, "--api-key"),
+        speed: bool = typer.Option(True, "--speed/--no-speed", help="Also measure decode tokens/s with one short request."),
+        as_json: bool = typer.Option(False, "--json", help="Print the facts as JSON."),
+    ) -> None:
+        """What is behind a URL: server kind, version, models, context, slots, thinking, sampling defaults."""
+        from benchlab.probe_command import probe_command
+
+        raise typer.Exit(probe_command(endpoint, backend, model, _api_key(api_key), speed, as_json, get_plugins(tuple(plugin_files))))
 
     @app.command()
     def plugins() -> None:

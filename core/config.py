@@ -10,6 +10,8 @@ from typing import Any
 
 import attrs
 
+from benchlab.timeouts import DEFAULT_CEILING_S, DEFAULT_REFERENCE_TPS
+
 
 @attrs.frozen
 class RunConfig:
@@ -24,8 +26,29 @@ class RunConfig:
     stream: bool = False
     max_tokens: int | None = None
     extra_body: dict[str, Any] = attrs.field(factory=dict)
-    timeout_s: float | None = None
     retries: int = 2
     replay: str | None = None
     plugins: list[str] = attrs.field(factory=list)
     repeat: int = 1
+    # thinking: None = each pack's default
+    thinking: bool | None = None
+    thinking_max_tokens: int = 16384
+    reasoning_effort: str | None = None
+    strict_thinking: bool = False
+    # sampling: user overrides (canonical runs have none) or the server's own defaults
+    sampling: dict[str, Any] = attrs.field(factory=dict)
+    sampling_from_server: bool = False
+    # time budgets and pacing
+    timeout_per_case_s: float | None = None
+    measured_tps: float | None = None
+    reference_tps: float = DEFAULT_REFERENCE_TPS
+    timeout_ceiling_s: float = DEFAULT_CEILING_S
+    retry_on_timeout: bool = False
+    request_delay_s: float = 0.0
+    max_total_tokens: int | None = None
+    settings: dict[str, Any] = attrs.field(factory=dict)
+
+    @property
+    def canonical(self) -> bool:
+        """Greedy sampling chosen by benchlab: comparable across rigs and runs."""
+        return not self.sampling and not self.sampling_from_server

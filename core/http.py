@@ -76,8 +76,50 @@ def _reason(exc: Exception) -> str:
     return text.splitlines()[0][:200]
 
 
-def error_from_status(status: int, body: str, headers: httpx.Headers | dict[str, str]) -> TransportError:
-    """Classify a non-2xx response."""
+def looks_like_html(body: str, headers: httpx.Headers | dict[str, str] | None = None) -> bool:
+    """Whether a body is a web page rather than an API's JSON or text."""
+    content_type = headers.get("content-type", "") if headers is not None else ""
+    if "text/html" in content_type.lower():
+        return True
+    head = body.lstrip()[:200].lower()
+    return head.startswith("<!doctype html") or head.startswith("<html") or "<body" in head
+
+
+def is_runpod_pod_proxy(url: str | None) -> bool:
+    """A RunPod pod proxy URL: ``https://<pod-id>-<port>.proxy.runpod.net``."""
+    if not url:
+        return False
+    host = (httpx.URL(url).host if "://" in url else url.split("/")[0]).lower()
+    return host.endswith(".proxy.runpod.net")
+
+
+def _offline_error(status: int, body: str, url: str | None) -> TransportError:
+    # A 404/502 *page* comes from a proxy or a web server in front of the API,
+    # not from the model server: nothing is serving the API there right now.
+    if is_runpod_pod_proxy(url):
+        host = httpx.URL(url).host if url and "://" in url else str(url)
+        pod, _, port = host.split(".", 1)[0].rpartition("-")
+        detail = (
+            f"the RunPod pod {pod or host} is offline or not serving port {port or '?'} "
+            f"(its proxy answered HTTP {status} with an HTML page): start the pod, or check the port"
+        )
+    else:
+        where = f" at {redact_url(url)}" if url else ""
+        detail = (
+            f"HTTP {status} with an HTML page instead of an API response: nothing serves the API{where} "
+            "(a stopped server behind a proxy, or a wrong URL)"
+        )
+    return TransportError(
+        FailureMode.ENDPOINT_UNREACHABLE, detail, retryable=status == 502, raw=body[:2000], status_code=status
+    )
+
+
+def error_from_status(
+    status: int, body: str, headers: httpx.Headers | dict[str, str], url: str | None = None
+) -> TransportError:
+    """Classify a non-2xx response (``url``, when given, sharpens the message)."""
+    if status in (404, 502) and looks_like_html(body, headers):
+        return _offline_error(status, body, url)
     snippet = _error_snippet(body)
     if status == 429:
         return TransportError(
@@ -114,16 +156,28 @@ def _error_snippet(body: str) -> str:
 
 
 def parse_json_body(body: str, status: int) -> Any:
-    """A 200 body as JSON; garbage or an error object is a server_error."""
+    """A 200 body as JSON; garbage or an error object is a server_error.
+
+    Both are retryable: a proxy glitch or a worker that failed behind a 200
+    (as queue-based and proxied servers report) may well succeed next time.
+    """
     try:
         data = json.loads(body)
     except (json.JSONDecodeError, ValueError):
         raise TransportError(
-            FailureMode.SERVER_ERROR, f"HTTP {status} with a body that is not JSON: {body[:120]!r}", raw=body, status_code=status
+            FailureMode.SERVER_ERROR,
+            f"HTTP {status} with a body that is not JSON: {body[:120]!r}",
+            retryable=True,
+            raw=body,
+            status_code=status,
         ) from None
     if isinstance(data, dict) and data.get("error"):
         raise TransportError(
-            FailureMode.SERVER_ERROR, f"HTTP {status} with an error body: {_error_snippet(body)}", raw=data, status_code=status
+            FailureMode.SERVER_ERROR,
+            f"HTTP {status} with an error body: {_error_snippet(body)}",
+            retryable=True,
+            raw=data,
+            status_code=status,
         )
     return data
 
@@ -133,3 +187,10 @@ def unreachable_message(exc: TransportError, endpoint: str) -> BenchlabError:
     return BenchlabError(
         f"cannot reach {redact_url(endpoint)}: {exc.detail}. Is the server running, and is the URL right?"
     )
+
+
+def offline_probe_error(status: int, body: str, headers: httpx.Headers | dict[str, str], url: str) -> BenchlabError | None:
+    """The probe's one line when a proxy says nothing is behind it (None otherwise)."""
+    if status in (404, 502) and looks_like_html(body, headers):
+        return BenchlabError(f"cannot use {redact_url(url)}: {_offline_error(status, body, url).detail}")
+    return None

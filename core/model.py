@@ -317,3 +317,5 @@ class RunRecord:
     results: list[ScenarioResult]
     warnings: list[str] = attrs.field(factory=list)
     complete: bool = True
+    canonical: bool = True
+    stop_reason: str | None = None

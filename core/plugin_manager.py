@@ -113,9 +113,7 @@ def _load_entry_points(pm: pluggy.PluginManager, info: dict[str, PluginInfo], wa
             continue
         try:
             module = ep.load()
-        except Exception as exc:
-            if normalised == OWN_DISTRIBUTION:
-                raise
+        except Exception as exc:  # one broken plugin must not take the others down
             warnings.append(f"plugin {name!r} from {dist_name} failed to import and was skipped: {exc!r}")
             continue
         pm.register(module, name=name)

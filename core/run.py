@@ -6,6 +6,7 @@ import asyncio
 import secrets
 import sys
 import time
+from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -22,10 +23,15 @@ from benchlab.journal import Journal, JournalContents, read_journal
 from benchlab.model import Pack, RunRecord, ScenarioResult
 from benchlab.plugin_manager import Plugins
 from benchlab.progress import Progress
-from benchlab.runner import Runner, RunSettings, now_iso
+from benchlab.runner import GREEDY, Runner, RunSettings, StopRun, WorkItem, now_iso
 from benchlab.selection import load_packs, work_items
+from benchlab.speed import measure_tokens_per_s
+from benchlab.thinking import thinking_problem
+from benchlab.timeouts import TimeoutPolicy
 
 RUN_RECORD = "run.json"
+# Room left for the prompt when max_tokens is capped by the server's context.
+PROMPT_ROOM_TOKENS = 1024
 
 
 @attrs.define
@@ -41,6 +47,14 @@ class RunContext:
     probe: dict[str, Any] = attrs.field(factory=dict)
 
 
+@attrs.define
+class Outcome:
+    record: RunRecord
+    run_dir: Path
+    interrupted: bool = False
+    fatal: str | None = None
+
+
 def new_run_id() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
 
@@ -54,11 +68,66 @@ def find_run(out: Path, run_id: str) -> Path:
     return run_dir
 
 
-@attrs.define
-class Outcome:
-    record: RunRecord
-    run_dir: Path
-    interrupted: bool = False
+def load_resume(out: Path, run_id: str) -> tuple[JournalContents, Path]:
+    run_dir = find_run(out, run_id)
+    return read_journal(run_dir), run_dir
+
+
+def settings_for(config: RunConfig, backend: Backend, probe: dict[str, Any], measured_tps: float | None) -> RunSettings:
+    context = probe.get("context_size")
+    return RunSettings(
+        concurrency=config.concurrency or backend.default_concurrency,
+        retries=config.retries,
+        retry_on_timeout=config.retry_on_timeout,
+        stream=config.stream,
+        max_tokens=config.max_tokens,
+        extra_body=config.extra_body,
+        sampling=None if config.sampling_from_server else {**GREEDY, **config.sampling},
+        thinking=config.thinking,
+        thinking_max_tokens=config.thinking_max_tokens,
+        reasoning_effort=config.reasoning_effort,
+        context_cap=max(int(context) - PROMPT_ROOM_TOKENS, 256) if isinstance(context, int) and context > 0 else None,
+        timeouts=TimeoutPolicy(
+            per_case_s=config.timeout_per_case_s,
+            measured_tps=measured_tps,
+            reference_tps=config.reference_tps,
+            ceiling_s=config.timeout_ceiling_s,
+        ),
+        request_delay_s=config.request_delay_s,
+        max_total_tokens=config.max_total_tokens,
+    )
+
+
+def _tokens_used(result: ScenarioResult) -> int:
+    responses = [t.response for t in result.turns] if result.turns else [result.response]
+    return sum((r.usage.total_tokens or 0) for r in responses if r is not None and r.usage is not None)
+
+
+class Monitor:
+    """Watches results as they land: per-pack thinking checks and the spend guard."""
+
+    def __init__(self, ctx: RunContext, items: list[WorkItem], done: dict[tuple[str, str, int], ScenarioResult], settings: RunSettings) -> None:
+        self.ctx = ctx
+        self.settings = settings
+        self.remaining = Counter(i.pack.id for i in items if (i.pack.id, i.scenario.id, i.repeat) not in done)
+        self.packs = {p.id: p for p in ctx.packs}
+        self.tokens = sum(_tokens_used(r) for r in done.values())
+        self.fatal: str | None = None
+
+    def observe(self, result: ScenarioResult, results: dict[tuple[str, str, int], ScenarioResult]) -> None:
+        self.tokens += _tokens_used(result)
+        self.remaining[result.pack] -= 1
+        if self.remaining[result.pack] == 0:
+            pack = self.packs[result.pack]
+            problem = thinking_problem(pack.id, self.settings.thinking_for(pack), [r for r in results.values() if r.pack == pack.id])
+            if problem:
+                self.ctx.warnings.append(problem)
+                if self.ctx.config.strict_thinking:
+                    self.fatal = f"--strict-thinking: {problem}"
+                    raise StopRun(self.fatal)
+        limit = self.settings.max_total_tokens
+        if limit and self.tokens >= limit:
+            raise StopRun(f"spend guard: {self.tokens} tokens used, --max-total-tokens is {limit}")
 
 
 def execute(
@@ -69,6 +138,7 @@ def execute(
     show_progress: bool = True,
     resume: JournalContents | None = None,
     run_dir: Path | None = None,
+    detected: dict[str, Any] | None = None,
 ) -> Outcome:
     """Run ``config``; with ``resume``, play only what its journal lacks."""
     packs = load_packs(config.packs, plugins)  # validates every pack before any request
@@ -76,48 +146,50 @@ def execute(
     done: dict[tuple[str, str, int], ScenarioResult] = {r.key: r for r in resume.results} if resume else {}
     todo = [i for i in items if (i.pack.id, i.scenario.id, i.repeat) not in done]
 
-    backend_factory = plugins.backends.get(config.backend)
-    backend: Backend = backend_factory(options)
+    backend: Backend = plugins.backends.get(config.backend)(options)
     run_id = resume.run_id if resume else new_run_id()
     started_at = resume.started_at if resume else now_iso()
-    if run_dir is None:
-        run_dir = Path(config.out) / run_id
+    run_dir = run_dir or Path(config.out) / run_id
 
     progress = Progress(len(items), enabled=show_progress, done=len(done))
     ctx = RunContext(run_id, run_dir, config, packs, backend, warnings=list(plugins.warnings))
     results: dict[tuple[str, str, int], ScenarioResult] = dict(done)
-    interrupted = False
     journal: Journal | None = None
+    runner: Runner | None = None
+    monitor: Monitor | None = None
 
     def on_result(result: ScenarioResult) -> None:
-        assert journal is not None
+        assert journal is not None and monitor is not None
         journal.append(result)
         results[result.key] = result
         progress.advance(result)
         ctx.warnings.extend(plugins.broadcast("on_scenario_result", run=ctx, result=result))
+        monitor.observe(result, results)
 
     async def play() -> None:
-        nonlocal journal
+        nonlocal journal, runner, monitor
         try:
-            ctx.probe = await backend.start()
+            ctx.probe = {**(detected or {}), **await backend.start()}
+            measured = config.measured_tps
+            if measured is None and backend.measures_speed and config.timeout_per_case_s is None and todo:
+                measured, problem = await measure_tokens_per_s(backend, greedy=not config.sampling_from_server)
+                if problem:
+                    ctx.warnings.append(f"{problem}; scenario time budgets use the pack defaults")
+            ctx.probe["tokens_per_s"] = measured
+            settings = settings_for(config, backend, ctx.probe, measured)
+            ctx.probe["concurrency"] = settings.concurrency
             journal = Journal(run_dir) if resume else Journal.create(run_dir, run_id, config, started_at)
+            monitor = Monitor(ctx, items, done, settings)
             ctx.warnings.extend(plugins.broadcast("on_run_start", run=ctx))
             if resume:
                 progress.note(f"resuming {run_id}: {len(done)} done, {len(todo)} to play")
-            settings = RunSettings(
-                concurrency=config.concurrency or backend.default_concurrency,
-                retries=config.retries,
-                stream=config.stream,
-                max_tokens=config.max_tokens,
-                timeout_s=config.timeout_s,
-                extra_body=config.extra_body,
-            )
-            ctx.probe.setdefault("concurrency", settings.concurrency)
-            await Runner(plugins, backend, settings, on_result).run(todo)
+            runner = Runner(plugins, backend, settings, on_result)
+            await runner.run(todo)
         finally:
             await backend.aclose()
 
     started = time.perf_counter()
+    interrupted = False
     try:
         asyncio.run(play())
     except KeyboardInterrupt:
@@ -127,16 +199,15 @@ def execute(
         if journal is not None:
             journal.close()
     if journal is None:
-        # Nothing was started (the probe failed or the user stopped it); no run folder exists.
         if interrupted:
             raise KeyboardInterrupt
         raise BenchlabError("the run did not start")
     ctx.warnings.extend(backend.warnings)
-    record = build_record(ctx, packs, items, results, started_at, complete=not interrupted)
+    stop_reason = runner.stop_reason if runner else None
+    record = build_record(ctx, items, results, started_at, complete=not interrupted, stop_reason=stop_reason)
     write_json(run_dir / RUN_RECORD, record, elapsed_s=round(time.perf_counter() - started, 3))
     for entry in plugins.reporters:
-        reporter = entry.load()
-        writer = getattr(reporter, "write", None)
+        writer = getattr(entry.load(), "write", None)
         if writer is not None:
             try:
                 writer(record, run_dir)
@@ -144,23 +215,25 @@ def execute(
                 print(f"benchlab: warning: reporter {entry.name!r} failed: {exc!r}", file=sys.stderr)
     for problem in plugins.broadcast("on_run_end", run=ctx, record=record):
         print(f"benchlab: warning: {problem}", file=sys.stderr)
-    return Outcome(record, run_dir, interrupted)
+    return Outcome(record, run_dir, interrupted, monitor.fatal if monitor else None)
 
 
 def build_record(
     ctx: RunContext,
-    packs: list[Pack],
-    items: list[Any],
+    items: list[WorkItem],
     results: dict[tuple[str, str, int], ScenarioResult],
     started_at: str,
     *,
     complete: bool,
+    stop_reason: str | None = None,
 ) -> RunRecord:
     order = {(i.pack.id, i.scenario.id, i.repeat): n for n, i in enumerate(items)}
     ordered = sorted((r for k, r in results.items() if k in order), key=lambda r: order[r.key])
-    summaries = [summarize(p, [r for r in ordered if r.pack == p.id]) for p in packs]
+    summaries = [summarize(p, [r for r in ordered if r.pack == p.id]) for p in ctx.packs]
     missing = len(items) - len(ordered)
     warnings = list(dict.fromkeys(ctx.warnings))
+    if stop_reason:
+        warnings.append(f"stopped early: {stop_reason}")
     if missing:
         warnings.append(f"{missing} scenario(s) not played yet: benchlab run --resume {ctx.run_id}")
     config = ctx.config
@@ -179,9 +252,6 @@ def build_record(
         results=ordered,
         warnings=warnings,
         complete=complete and not missing,
+        canonical=config.canonical,
+        stop_reason=stop_reason,
     )
-
-
-def load_resume(out: Path, run_id: str) -> tuple[JournalContents, Path]:
-    run_dir = find_run(out, run_id)
-    return read_journal(run_dir), run_dir

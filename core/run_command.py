@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from pathlib import Path
 from typing import Any
+
+import attrs
 
 from benchlab.backends import BackendOptions
 from benchlab.config import RunConfig
@@ -13,92 +16,130 @@ from benchlab.plugin_manager import Plugins, load_plugins
 from benchlab.redact import redact_url
 
 
-def _default_backend(endpoint: str | None, replay: str | None) -> str:
-    if replay:
-        return "replay"
-    if endpoint:
-        return "openai"
-    return "local"
+@attrs.frozen
+class RunFlags:
+    """The run-shaping flags of ``benchlab run`` (presentation flags excluded)."""
+
+    endpoint: str | None
+    backend: str | None
+    model: str | None
+    quick: bool
+    packs: list[str]
+    scenarios: list[str]
+    concurrency: int | None
+    out: Path
+    max_tokens: int | None
+    extra_body: dict[str, Any]
+    stream: bool
+    repeat: int
+    replay: str | None
+    plugin_files: list[str]
+    thinking: bool | None
+    thinking_max_tokens: int
+    reasoning_effort: str | None
+    strict_thinking: bool
+    sampling: dict[str, Any]
+    sampling_from_server: bool
+    timeout_per_case_s: float | None
+    measured_tps: float | None
+    reference_tps: float
+    timeout_ceiling_s: float
+    retries: int
+    retry_on_timeout: bool
+    request_delay_s: float
+    max_total_tokens: int | None
 
 
-def _selection(quick: bool, packs: list[str], scenarios: list[str], plugins: Plugins) -> tuple[list[str], str]:
+def _selection(flags: RunFlags, plugins: Plugins) -> tuple[list[str], str]:
     """Pack references and the mode label shown in the Quality: line."""
     from benchlab.selection import canonical_ref, mode_packs, packs_for_scenarios
 
     refs: list[str] = []
     labels: list[str] = []
-    if quick:
+    if flags.quick:
         refs += mode_packs(plugins, "quick")
         labels.append("--quick")
-    if packs:
-        refs += [canonical_ref(p, plugins) for p in packs]
-        labels.append("--pack " + ",".join(packs))
-    if scenarios and not refs:
-        refs += packs_for_scenarios(scenarios, plugins)
-        labels.append("--scenario " + ",".join(scenarios))
+    if flags.packs:
+        refs += [canonical_ref(p, plugins) for p in flags.packs]
+        labels.append("--pack " + ",".join(flags.packs))
+    if flags.scenarios and not refs:
+        refs += packs_for_scenarios(flags.scenarios, plugins)
+        labels.append("--scenario " + ",".join(flags.scenarios))
     if not refs:
         refs = mode_packs(plugins, "quick")
         labels.append("--quick")
     return list(dict.fromkeys(refs)), " ".join(labels)
 
 
-def run_command(
-    *,
-    endpoint: str | None,
-    backend: str | None,
-    model: str | None,
-    api_key: str | None,
-    quick: bool,
-    packs: list[str],
-    scenarios: list[str],
-    concurrency: int | None,
-    out: Path,
-    fmt: str,
-    progress: bool,
-    max_tokens: int | None,
-    extra_body: dict[str, Any],
-    stream: bool,
-    timeout: float | None,
-    retries: int,
-    repeat: int,
-    replay: str | None,
-    plugin_files: list[str],
-    resume: str | None,
-    plugins: Plugins,
-) -> int:
+def choose_backend(flags: RunFlags, plugins: Plugins, api_key: str | None) -> tuple[str, dict[str, Any] | None]:
+    """The named backend; else replay, detection from the endpoint, or the embedded default."""
+    if flags.backend:
+        if flags.backend not in plugins.backends:
+            raise BenchlabError(plugins.backends.unknown_message(flags.backend))
+        return flags.backend, None
+    if flags.replay:
+        return "replay", None
+    if flags.endpoint:
+        from benchlab.detect import detect_backend
+
+        return asyncio.run(detect_backend(flags.endpoint, plugins, api_key))
+    return "local", None
+
+
+def config_from_flags(flags: RunFlags, plugins: Plugins, backend: str) -> RunConfig:
+    refs, mode = _selection(flags, plugins)
+    return RunConfig(
+        backend=backend,
+        endpoint=redact_url(flags.endpoint) if flags.endpoint else None,
+        model=flags.model,
+        packs=refs,
+        mode=mode,
+        scenarios=list(flags.scenarios),
+        concurrency=flags.concurrency,
+        out=str(flags.out),
+        stream=flags.stream,
+        max_tokens=flags.max_tokens,
+        extra_body=flags.extra_body,
+        retries=flags.retries,
+        replay=str(Path(flags.replay).resolve()) if flags.replay else None,
+        plugins=[str(Path(p).resolve()) for p in flags.plugin_files],
+        repeat=flags.repeat,
+        thinking=flags.thinking,
+        thinking_max_tokens=flags.thinking_max_tokens,
+        reasoning_effort=flags.reasoning_effort,
+        strict_thinking=flags.strict_thinking,
+        sampling=flags.sampling,
+        sampling_from_server=flags.sampling_from_server,
+        timeout_per_case_s=flags.timeout_per_case_s,
+        measured_tps=flags.measured_tps,
+        reference_tps=flags.reference_tps,
+        timeout_ceiling_s=flags.timeout_ceiling_s,
+        retry_on_timeout=flags.retry_on_timeout,
+        request_delay_s=flags.request_delay_s,
+        max_total_tokens=flags.max_total_tokens,
+    )
+
+
+def run_command(flags: RunFlags, *, api_key: str | None, resume: str | None, fmt: str, progress: bool, plugins: Plugins) -> int:
     from benchlab.run import execute, load_resume
+    from benchlab.selection import load_packs
 
     contents = None
     run_dir = None
+    detected = None
+    endpoint = flags.endpoint
     if resume:
-        contents, run_dir = load_resume(out, resume)
+        contents, run_dir = load_resume(flags.out, resume)
         config = contents.config
-        if config.plugins and config.plugins != list(plugin_files):
+        if config.plugins and config.plugins != [str(Path(p).resolve()) for p in flags.plugin_files]:
             plugins = load_plugins(config.plugins)
         endpoint = endpoint or config.endpoint
     else:
-        backend_name = backend or _default_backend(endpoint, replay)
-        if backend_name not in plugins.backends:
-            raise BenchlabError(plugins.backends.unknown_message(backend_name))
-        refs, mode = _selection(quick, packs, scenarios, plugins)
-        config = RunConfig(
-            backend=backend_name,
-            endpoint=redact_url(endpoint) if endpoint else None,
-            model=model,
-            packs=refs,
-            mode=mode,
-            scenarios=list(scenarios),
-            concurrency=concurrency,
-            out=str(out),
-            stream=stream,
-            max_tokens=max_tokens,
-            extra_body=extra_body,
-            timeout_s=timeout,
-            retries=retries,
-            replay=str(Path(replay).resolve()) if replay else None,
-            plugins=[str(Path(p).resolve()) for p in plugin_files],
-            repeat=repeat,
-        )
+        # Validate the packs before anything touches the network (detection included).
+        refs, _ = _selection(flags, plugins)
+        load_packs(refs, plugins)
+        backend, detected = choose_backend(flags, plugins, api_key)
+        config = config_from_flags(flags, plugins, backend)
     options = BackendOptions(
         endpoint=endpoint,
         model=config.model,
@@ -107,15 +148,18 @@ def run_command(
         extra_body=config.extra_body,
         replay_file=config.replay,
         concurrency=config.concurrency,
+        settings={"thinking_flag": config.thinking, **config.settings},
     )
     for problem in plugins.warnings:
         print(f"benchlab: warning: {problem}", file=sys.stderr)
-    outcome = execute(config, options, plugins, show_progress=progress, resume=contents, run_dir=run_dir)
-    reporter = plugins.reporters.get(fmt)
-    sys.stdout.write(reporter.render(outcome.record))
+    outcome = execute(config, options, plugins, show_progress=progress, resume=contents, run_dir=run_dir, detected=detected)
+    sys.stdout.write(plugins.reporters.get(fmt).render(outcome.record))
     sys.stdout.flush()
     print(f"benchlab: run saved to {outcome.run_dir}/", file=sys.stderr)
     if outcome.interrupted:
         print(f"benchlab: interrupted; finish it with: benchlab run --resume {outcome.record.run_id}", file=sys.stderr)
         return 130
+    if outcome.fatal:
+        print(f"benchlab: error: {outcome.fatal}", file=sys.stderr)
+        return 1
     return 0

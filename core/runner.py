@@ -1,8 +1,8 @@
-"""Playing scenarios: bounded concurrency, per-attempt timeouts, retries, verdicts.
+"""Playing scenarios: bounded concurrency, pacing, per-attempt timeouts, retries, verdicts.
 
 The runner knows no backend, driver or verifier by name: it gets them from the
 registries. It hands every finished result to ``on_result`` at once, so the
-journal is written before the next scenario starts on that worker.
+journal is written before that worker starts its next scenario.
 """
 
 from __future__ import annotations
@@ -31,10 +31,12 @@ from benchlab.model import (
 )
 from benchlab.pack_loader import verifier_instance
 from benchlab.plugin_manager import Plugins
+from benchlab.timeouts import TimeoutPolicy
 from benchlab.verifiers import VerifyContext
 
 BACKOFF_BASE_S = 0.5
 BACKOFF_MAX_S = 30.0
+GREEDY = {"temperature": 0}
 
 
 @attrs.frozen
@@ -50,11 +52,23 @@ class RunSettings:
 
     concurrency: int = 1
     retries: int = 2
+    retry_on_timeout: bool = False
     stream: bool = False
     max_tokens: int | None = None
-    timeout_s: float | None = None
     extra_body: dict[str, Any] = attrs.field(factory=dict)
-    sampling: dict[str, Any] = attrs.field(factory=lambda: {"temperature": 0})
+    # None: send no sampling parameters and let the server's defaults apply.
+    sampling: dict[str, Any] | None = attrs.field(factory=lambda: dict(GREEDY))
+    # None: each pack's default_thinking decides.
+    thinking: bool | None = None
+    thinking_max_tokens: int = 16384
+    reasoning_effort: str | None = None
+    context_cap: int | None = None
+    timeouts: TimeoutPolicy = attrs.field(factory=TimeoutPolicy)
+    request_delay_s: float = 0.0
+    max_total_tokens: int | None = None
+
+    def thinking_for(self, pack: Pack) -> bool:
+        return pack.manifest.default_thinking if self.thinking is None else self.thinking
 
 
 class ScenarioAborted(Exception):
@@ -66,14 +80,40 @@ class ScenarioAborted(Exception):
         self.detail = detail
 
 
+class StopRun(Exception):
+    """Stop playing new scenarios; everything finished is kept."""
+
+
+class Pacer:
+    """Keeps at least ``gap_s`` between request starts (hosted APIs' rate limits)."""
+
+    def __init__(self, gap_s: float) -> None:
+        self.gap_s = gap_s
+        self._lock = asyncio.Lock()
+        self._last = 0.0
+
+    async def wait(self) -> None:
+        if self.gap_s <= 0:
+            return
+        async with self._lock:
+            delay = self._last + self.gap_s - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self._last = time.monotonic()
+
+
 class Session:
     """What a driver uses to talk to the endpoint while playing one scenario."""
 
-    def __init__(self, item: WorkItem, backend: Backend, settings: RunSettings, timeout_s: float) -> None:
+    def __init__(self, item: WorkItem, backend: Backend, settings: RunSettings, pacer: Pacer) -> None:
         self.item = item
         self.backend = backend
         self.settings = settings
-        self.timeout_s = timeout_s
+        self.pacer = pacer
+        self.thinking = settings.thinking_for(item.pack)
+        self.max_tokens = self._max_tokens()
+        base = item.scenario.max_seconds or item.pack.manifest.default_max_seconds
+        self.timeout_s = settings.timeouts.budget(float(base), self.max_tokens)
         self.turns: list[Turn] = []
         self.attempts: list[Attempt] = []
 
@@ -81,41 +121,55 @@ class Session:
     def scenario(self) -> Scenario:
         return self.item.scenario
 
+    def _max_tokens(self) -> int:
+        answer = self.item.scenario.max_tokens or self.settings.max_tokens or self.backend.default_max_tokens
+        total = answer + (self.settings.thinking_max_tokens if self.thinking else 0)
+        cap = self.settings.context_cap
+        return min(total, cap) if cap else total
+
     def request(self, messages: list[dict[str, Any]] | None = None) -> ChatRequest:
         """The request for this scenario (or for ``messages`` in a later turn)."""
         scenario, pack = self.item.scenario, self.item.pack
-        sampling = {**self.settings.sampling, **pack.manifest.sampling, **scenario.sampling}
+        if self.settings.sampling is None:
+            sampling: dict[str, Any] = {}
+        else:
+            sampling = {**self.settings.sampling, **pack.manifest.sampling, **scenario.sampling}
         return ChatRequest(
             scenario=f"{pack.id}/{scenario.id}",
             messages=messages if messages is not None else scenario.messages,
             model=self.backend.model,
             tools=scenario.tools,
             response_format=scenario.response_format,
-            max_tokens=scenario.max_tokens or self.settings.max_tokens or self.backend.default_max_tokens,
+            max_tokens=self.max_tokens,
             sampling=sampling,
             stream=self.settings.stream,
             extra_body=self.settings.extra_body,
+            thinking=self.thinking,
+            reasoning_effort=self.settings.reasoning_effort,
         )
 
     async def send(self, request: ChatRequest) -> ChatResponse:
         """Send with retries; raise ScenarioAborted when they run out."""
         last: TransportError | None = None
         for number in range(1, self.settings.retries + 2):
+            await self.pacer.wait()
             started = time.perf_counter()
             try:
                 async with asyncio.timeout(self.timeout_s):
                     response = await self.backend.chat(request)
             except TimeoutError:
-                last = TransportError(FailureMode.TIMEOUT, f"no complete answer within {self.timeout_s:g}s")
+                last = TransportError(
+                    FailureMode.TIMEOUT,
+                    f"no complete answer within {self.timeout_s:g}s",
+                    retryable=self.settings.retry_on_timeout,
+                )
             except TransportError as exc:
                 last = exc
             else:
                 self.turns.append(Turn(request, response))
                 return response
             mode = FailureMode(last.failure_mode)
-            self.attempts.append(
-                Attempt(number, mode, last.detail, round(time.perf_counter() - started, 4), last.status_code)
-            )
+            self.attempts.append(Attempt(number, mode, last.detail, round(time.perf_counter() - started, 4), last.status_code))
             if not last.retryable or number > self.settings.retries:
                 break
             await asyncio.sleep(_backoff(number, last.retry_after))
@@ -135,19 +189,28 @@ def now_iso() -> str:
 
 
 class Runner:
-    """Plays work items on ``settings.concurrency`` workers."""
+    """Plays work items on ``settings.concurrency`` workers.
 
-    def __init__(self, plugins: Plugins, backend: Backend, settings: RunSettings, on_result: Callable[[ScenarioResult], None]) -> None:
+    ``on_result`` may raise StopRun (a spend guard, a fatal thinking check): the
+    workers then finish what they hold and take nothing new.
+    """
+
+    def __init__(
+        self, plugins: Plugins, backend: Backend, settings: RunSettings, on_result: Callable[[ScenarioResult], None]
+    ) -> None:
         self.plugins = plugins
         self.backend = backend
         self.settings = settings
         self.on_result = on_result
+        self.pacer = Pacer(settings.request_delay_s)
+        self.stop_reason: str | None = None
 
     async def run(self, items: list[WorkItem]) -> None:
         queue: asyncio.Queue[WorkItem] = asyncio.Queue()
         for item in items:
             queue.put_nowait(item)
-        workers = [asyncio.create_task(self._worker(queue)) for _ in range(max(1, min(self.settings.concurrency, len(items))))]
+        count = max(1, min(self.settings.concurrency, len(items)))
+        workers = [asyncio.create_task(self._worker(queue)) for _ in range(count)]
         try:
             await asyncio.gather(*workers)
         finally:
@@ -155,22 +218,20 @@ class Runner:
                 worker.cancel()
 
     async def _worker(self, queue: asyncio.Queue[WorkItem]) -> None:
-        while True:
+        while self.stop_reason is None:
             try:
                 item = queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
-            self.on_result(await self.play(item))
-
-    def timeout_for(self, item: WorkItem) -> float:
-        if self.settings.timeout_s is not None:
-            return self.settings.timeout_s
-        return float(item.scenario.max_seconds or item.pack.manifest.default_max_seconds)
+            result = await self.play(item)
+            try:
+                self.on_result(result)
+            except StopRun as stop:
+                self.stop_reason = str(stop)
 
     async def play(self, item: WorkItem) -> ScenarioResult:
         scenario = item.scenario
-        timeout_s = self.timeout_for(item)
-        session = Session(item, self.backend, self.settings, timeout_s)
+        session = Session(item, self.backend, self.settings, self.pacer)
         started_at = now_iso()
         response: ChatResponse | None = None
         try:
@@ -185,6 +246,7 @@ class Runner:
         request = session.turns[0].request if session.turns else None
         answered = [t.response for t in session.turns if t.response is not None]
         latency = sum(r.total_s or 0.0 for r in answered) if answered else None
+        first = session.turns[0].response if session.turns else None
         return ScenarioResult(
             pack=item.pack.id,
             scenario_id=scenario.id,
@@ -198,10 +260,10 @@ class Runner:
             request=request,
             response=response,
             turns=session.turns if len(session.turns) > 1 else [],
-            ttft_s=session.turns[0].response.ttft_s if session.turns and session.turns[0].response else None,
+            ttft_s=first.ttft_s if first is not None else None,
             repeat=item.repeat,
             started_at=started_at,
-            timeout_s=timeout_s,
+            timeout_s=session.timeout_s,
         )
 
     async def judge(self, item: WorkItem, response: ChatResponse, session: Session) -> Verdict:
@@ -216,7 +278,6 @@ class Runner:
             verdict = Verdict.fail(FailureMode.VERIFIER_FAIL, f"verifier {scenario.verifier.kind!r} crashed: {exc!r}")
         if response.finish_reason == "length":
             # A cut answer is never a pass: the verifier may be judging half of it.
-            limit = session.request().max_tokens
-            cut = f"the answer was cut at the token limit ({'max_tokens=' + str(limit) if limit else 'server limit'})"
+            cut = f"the answer was cut at the token limit (max_tokens={session.max_tokens})"
             verdict = Verdict(False, 0.0, FailureMode.TOKEN_LIMIT, f"{cut}; {verdict.detail}".rstrip("; "), verdict.checks)
         return verdict

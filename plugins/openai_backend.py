@@ -102,10 +102,21 @@ class OpenAIBackend(Backend):
         return {"model_listed": listed}
 
     def request_body(self, request: ChatRequest) -> dict[str, Any]:
-        """The JSON body for ``request``; subclasses add their server's extras."""
+        """The JSON body for ``request``; subclasses add their server's extras.
+
+        An unknown server gets a thinking switch only when thinking is on or the
+        user turned it off explicitly: strict cloud APIs reject unknown fields.
+        """
         from benchlab.plugins.openai_wire import request_body
 
-        return request_body(request, request.model or self.model)
+        body = request_body(request, request.model or self.model)
+        explicit_off = request.thinking is False and self.options.settings.get("thinking_flag") is False
+        if request.thinking or explicit_off:
+            kwargs = {**body.get("chat_template_kwargs", {}), "enable_thinking": bool(request.thinking)}
+            body["chat_template_kwargs"] = kwargs
+        if request.reasoning_effort:
+            body.setdefault("reasoning_effort", request.reasoning_effort)
+        return body
 
     async def chat(self, request: ChatRequest) -> ChatResponse:
         return await self.post_chat(f"{self.v1}/chat/completions", self.request_body(request), request.stream)

@@ -53,6 +53,7 @@ class ReplayBackend(Backend):
     """Plays back recorded responses; sends nothing anywhere."""
 
     name = "replay"
+    measures_speed = False
 
     def __init__(self, options: BackendOptions) -> None:
         super().__init__(options)

@@ -1,0 +1,46 @@
+"""Which server is behind a URL: each native backend recognises its own.
+
+Backends with a ``detect`` classmethod are asked in ``detect_order`` (Ollama's
+/api/version, llama.cpp's /props, vLLM's /version); the first that recognises
+the server wins, and ``openai`` is the fallback. Optional routes that answer 404
+or 405 mean "not this kind", never an error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from benchlab.plugin_manager import Plugins
+
+FALLBACK = "openai"
+DETECT_TIMEOUT_S = 4.0
+
+
+async def detect_backend(endpoint: str, plugins: Plugins, api_key: str | None = None) -> tuple[str, dict[str, Any]]:
+    """``(backend name, facts)`` for ``endpoint``; fails fast when nothing answers."""
+    import httpx
+
+    from benchlab.http import base_url, error_from_exception, unreachable_message
+
+    base = base_url(endpoint)
+    candidates = []
+    for entry in plugins.backends:
+        cls = entry.load()
+        if callable(getattr(cls, "detect", None)):
+            candidates.append((getattr(cls, "detect_order", 100), entry.name, cls))
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    timeout = httpx.Timeout(DETECT_TIMEOUT_S, connect=min(3.0, DETECT_TIMEOUT_S))
+    async with httpx.AsyncClient(timeout=timeout, headers=headers, trust_env=False) as client:
+        try:
+            await client.get(base + "/", timeout=timeout)
+        except httpx.HTTPError as exc:
+            raise unreachable_message(error_from_exception(exc, base), endpoint) from None
+        for _, name, cls in sorted(candidates, key=lambda c: (c[0], c[1])):
+            try:
+                facts = await cls.detect(base, client)
+            except httpx.HTTPError:
+                facts = None
+            if facts is not None:
+                return name, {"detected": name, **facts}
+    return FALLBACK, {"detected": FALLBACK}
+

@@ -1,0 +1,29 @@
+"""Thinking validity: was reasoning really on when asked for, and off when not?
+
+A model served with reasoning disabled, or a template that ignores the switch,
+silently changes what a pack measures. After each pack, benchlab compares what
+it asked for with what came back.
+"""
+
+from __future__ import annotations
+
+from benchlab.model import ScenarioResult
+
+
+def thinking_problem(pack_id: str, asked: bool, results: list[ScenarioResult]) -> str | None:
+    """A warning when thinking was asked for but absent ("silent"), or present when off ("contaminated")."""
+    answered = [r for r in results if r.response is not None]
+    if not answered:
+        return None
+    with_reasoning = sum(1 for r in answered if (r.response.reasoning or "").strip())
+    if asked and with_reasoning == 0:
+        return (
+            f"{pack_id}: thinking was asked for but none of {len(answered)} responses carried reasoning "
+            "(silent): the server or its chat template may ignore the switch"
+        )
+    if not asked and with_reasoning:
+        return (
+            f"{pack_id}: thinking was off but {with_reasoning} of {len(answered)} responses carried reasoning "
+            "(contaminated): the server may force it on"
+        )
+    return None
