@@ -102,7 +102,13 @@ class OpenAIBackend(Backend):
         return {"model_listed": listed}
 
     def request_body(self, request: ChatRequest) -> dict[str, Any]:
-        """The JSON body for ``request``; subclasses add their server's extras.
+        """The JSON body for ``request``: ``build_body``, then ``--extra-body`` on top."""
+        from benchlab.plugins.openai_wire import merge_extra_body
+
+        return merge_extra_body(self.build_body(request), request.extra_body)
+
+    def build_body(self, request: ChatRequest) -> dict[str, Any]:
+        """The body before ``--extra-body``; subclasses add their server's extras here.
 
         An unknown server gets a thinking switch only when thinking is on or the
         user turned it off explicitly: strict cloud APIs reject unknown fields.

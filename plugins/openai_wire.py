@@ -29,8 +29,18 @@ def request_body(request: ChatRequest, model: str | None) -> dict[str, Any]:
     if request.stream:
         body["stream"] = True
         body["stream_options"] = {"include_usage": True}
-    body.update(request.extra_body)
     return body
+
+
+def merge_extra_body(body: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """``--extra-body`` goes in last and wins; objects present on both sides are merged."""
+    merged = dict(body)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
 
 
 def _usage(raw: Any) -> Usage | None:
