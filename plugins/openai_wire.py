@@ -51,7 +51,7 @@ def _usage(raw: Any) -> Usage | None:
 
 def _answer_and_reasoning(content: str | None, reasoning: str | None) -> tuple[str, str | None]:
     answer, inline = split_think(content or "")
-    parts = [p for p in (reasoning, inline) if p]
+    parts = [p.strip() for p in (reasoning, inline) if p and p.strip()]
     return answer, "\n\n".join(parts) if parts else None
 
 

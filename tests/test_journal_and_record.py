@@ -1,0 +1,82 @@
+"""The journal survives a torn last line; records and journals carry schema_version."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from benchlab.codec import SCHEMA_VERSION, write_json
+from benchlab.config import RunConfig
+from benchlab.errors import BenchlabError
+from benchlab.journal import Journal, read_journal
+from benchlab.model import Check, FailureMode, ScenarioResult
+
+from helpers import benchlab, exact_scenario, run_record, write_pack, write_replay
+
+
+def result(scenario_id: str, passed: bool = True) -> ScenarioResult:
+    return ScenarioResult(
+        "p", scenario_id, passed, 1.0 if passed else 0.0, None if passed else FailureMode.WRONG_ANSWER, "", 0.5,
+        checks=[Check("exact", passed, "")],
+    )
+
+
+def test_journal_round_trip_and_torn_line(tmp_path):
+    config = RunConfig(backend="replay", endpoint=None, model=None, packs=["p"], mode="--pack p")
+    journal = Journal.create(tmp_path / "run", "RID", config, "2026-01-01T00:00:00+00:00")
+    journal.append(result("A"))
+    journal.append(result("B", passed=False))
+    journal.close()
+    path = tmp_path / "run" / "journal.jsonl"
+    with path.open("a") as handle:
+        handle.write('{"schema_version": 1, "type": "result", "pack": "p", "scen')  # killed mid-write
+    contents = read_journal(tmp_path / "run")
+    assert contents.run_id == "RID" and contents.config == config
+    assert [(r.scenario_id, r.passed, r.failure_mode) for r in contents.results] == [
+        ("A", True, None), ("B", False, FailureMode.WRONG_ANSWER)]
+    assert path.read_text().endswith("\n"), "the torn line must be cut so appends start on a fresh line"
+    for line in path.read_text().splitlines():
+        assert json.loads(line)["schema_version"] == SCHEMA_VERSION
+
+
+def test_journal_from_another_schema_version_is_refused(tmp_path):
+    (tmp_path / "journal.jsonl").write_text(json.dumps({"schema_version": 99, "type": "header"}) + "\n")
+    with pytest.raises(BenchlabError, match="schema_version 99"):
+        read_journal(tmp_path)
+
+
+def test_write_json_is_atomic_and_versioned(tmp_path):
+    write_json(tmp_path / "x.json", {"a": 1})
+    assert json.loads((tmp_path / "x.json").read_text()) == {"schema_version": SCHEMA_VERSION, "a": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["x.json"]
+
+
+def test_run_json_has_everything_a_user_needs(tmp_path):
+    pack = write_pack(tmp_path / "mini", [exact_scenario("A", "Say OK", "OK"), exact_scenario("B", "Say no", "no")], floor=0.5)
+    replay = write_replay(tmp_path / "r.jsonl", {"mini/A": "OK", "mini/B": "<think>hmm</think>yes"})
+    out = tmp_path / "out"
+    proc = benchlab("run", "--pack", str(pack), "--replay", str(replay), "--out", str(out), "--no-progress")
+    assert proc.returncode == 0, proc.stderr
+    record = run_record(out)
+    assert record["schema_version"] == SCHEMA_VERSION and record["complete"] is True
+    assert record["canonical"] is True
+    a, b = record["results"]
+    for r in (a, b):
+        for key in ("pack", "scenario_id", "passed", "score", "failure_mode", "detail", "latency_s", "request", "response", "checks"):
+            assert key in r
+        assert set(r["checks"][0]) == {"name", "ok", "detail"}
+        assert r["request"]["messages"][0]["content"].startswith("Say")
+    assert (a["passed"], b["passed"]) == (True, False)
+    assert b["response"]["reasoning"] == "hmm" and b["response"]["content"] == "yes"
+    assert b["response"]["raw"]["content"] == "<think>hmm</think>yes"
+    assert b["failure_mode"] == "wrong_answer"
+    assert record["packs"][0]["passed"] == 1 and record["packs"][0]["total"] == 2
+    # Only scenario verdicts use the key "passed".
+    text = json.dumps(record["results"][1]["checks"]) + json.dumps(record["results"][1]["attempts"])
+    assert '"passed"' not in text
+    run_dir = next(out.iterdir())
+    assert (run_dir / "report.md").read_text().startswith("## benchlab")
+    assert (run_dir / "quality.txt").read_text().startswith("Quality: Mini 1/2 (50%) (benchlab ")
+    header = json.loads((run_dir / "journal.jsonl").read_text().splitlines()[0])
+    assert header["type"] == "header" and header["schema_version"] == SCHEMA_VERSION
