@@ -12,8 +12,8 @@ HERE = Path(__file__).parent
 
 # (pack id == folder name, modes it belongs to), in the order reports list them.
 BUILTIN_PACKS: list[tuple[str, tuple[str, ...]]] = [
-    ("toolcall-15", ("quick",)),
-    ("instructfollow-15", ("quick",)),
+    ("toolcall-15", ("quick", "medium", "full")),
+    ("instructfollow-15", ("quick", "medium", "full")),
 ]
 
 
