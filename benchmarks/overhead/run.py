@@ -1,0 +1,182 @@
+"""benchlab's own overhead against an ideal client loop, on one local server.
+
+One invocation starts ``server.py`` for each latency, then alternates, R times,
+``benchlab run`` and ``ideal_loop.py`` (each a fresh process, timed spawn to exit)
+on the same N exact-match questions at concurrency C. It also times
+``benchlab --help`` and checks which modules that path imports. A run whose answers
+do not all check out is an error: its timings would not measure the same work.
+
+    python benchmarks/overhead/run.py                # N=200, C=8, L=50 and 0 ms, R=5
+    python benchmarks/overhead/run.py -n 10 -r 1 --results /tmp/r.md   # a smoke run
+
+Prints a table and writes RESULTS.md (see ``report.py`` for the targets).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from make_pack import write_pack
+from measure import BenchServer, benchlab_binary, median, run_measured
+from report import Results, render_markdown, render_table
+
+HERE = Path(__file__).resolve().parent
+FORBIDDEN_ON_HELP = ("httpx", "docker", "rich", "jsonschema", "yaml")
+
+
+def benchlab_cmd(binary: str, pack: Path, url: str, concurrency: int, out: Path) -> list[str]:
+    return [binary, "run", "--pack", str(pack), "--endpoint", url, "--concurrency", str(concurrency),
+            "--no-progress", "--out", str(out)]
+
+
+def ideal_cmd(pack: Path, url: str, concurrency: int) -> list[str]:
+    return [sys.executable, str(HERE / "ideal_loop.py"), "--pack", str(pack), "--endpoint", url,
+            "--concurrency", str(concurrency)]
+
+
+def _since(stamp: float | None, origin: float) -> float | None:
+    return None if stamp is None else stamp - origin
+
+
+def one_benchlab(binary: str, pack: Path, server: BenchServer, concurrency: int, work: Path, tag: str) -> dict[str, Any]:
+    out = work / "out" / tag
+    server.reset()
+    m = run_measured(benchlab_cmd(binary, pack, server.url, concurrency, out), work / "logs", tag)
+    stats = server.stats()
+    if m.returncode != 0:
+        raise SystemExit(f"benchlab exited {m.returncode} ({tag}):\n{m.tail()}")
+    runs = [p for p in out.iterdir() if (p / "run.json").is_file()]
+    if len(runs) != 1:
+        raise SystemExit(f"expected one run folder under {out}, found {len(runs)}")
+    record = json.loads((runs[0] / "run.json").read_text())
+    results = record["results"]
+    return {
+        "wall_s": m.wall_s,
+        "maxrss_mb": m.maxrss_kb / 1024,
+        "total": len(results),
+        "correct": sum(1 for r in results if r["passed"]),
+        "first_request_s": _since(stats["first_any"], m.spawned),
+        "first_chat_s": _since(stats["first_chat"], m.spawned),
+        "first_question_s": _since(stats["first_question"], m.spawned),
+        "after_last_s": None if stats["last_chat_done"] is None else m.exited - stats["last_chat_done"],
+        "server": stats,
+    }
+
+
+def one_ideal(pack: Path, server: BenchServer, concurrency: int, work: Path, tag: str) -> dict[str, Any]:
+    server.reset()
+    m = run_measured(ideal_cmd(pack, server.url, concurrency), work / "logs", tag)
+    stats = server.stats()
+    if m.returncode != 0:
+        raise SystemExit(f"the ideal loop exited {m.returncode} ({tag}):\n{m.tail()}")
+    counts = json.loads(m.stdout.read_text())
+    return {
+        "wall_s": m.wall_s,
+        "maxrss_mb": m.maxrss_kb / 1024,
+        "total": counts["total"],
+        "correct": counts["correct"],
+        "first_request_s": _since(stats["first_any"], m.spawned),
+        "first_chat_s": _since(stats["first_chat"], m.spawned),
+        "first_question_s": _since(stats["first_question"], m.spawned),
+        "after_last_s": None if stats["last_chat_done"] is None else m.exited - stats["last_chat_done"],
+        "server": stats,
+    }
+
+
+def measure_config(binary: str, pack: Path, n: int, concurrency: int, latency_ms: float,
+                   repeats: int, warmup: int, work: Path) -> dict[str, Any]:
+    runs: dict[str, list[dict[str, Any]]] = {"benchlab": [], "ideal": []}
+    with BenchServer(latency_ms, concurrency) as server:
+        for i in range(warmup + repeats):
+            # Alternate the two so that drift on the machine hits both alike.
+            tag = f"L{latency_ms:g}-{i}"
+            bl = one_benchlab(binary, pack, server, concurrency, work, f"benchlab-{tag}")
+            ideal = one_ideal(pack, server, concurrency, work, f"ideal-{tag}")
+            for name, run in (("benchlab", bl), ("ideal", ideal)):
+                if run["correct"] != n or run["total"] != n:
+                    raise SystemExit(f"{name} ({tag}) checked {run['correct']}/{run['total']} answers correct, expected {n}/{n}")
+                if i >= warmup:
+                    runs[name].append(run)
+            label = "warm-up" if i < warmup else f"run {i - warmup + 1}/{repeats}"
+            print(f"  L={latency_ms:g} ms {label}: benchlab {bl['wall_s']:.3f} s, ideal {ideal['wall_s']:.3f} s", file=sys.stderr)
+    bl_wall = median([r["wall_s"] for r in runs["benchlab"]])
+    ideal_wall = median([r["wall_s"] for r in runs["ideal"]])
+    return {
+        "n": n, "concurrency": concurrency, "latency_ms": latency_ms, "repeats": repeats,
+        "benchlab_wall_s": bl_wall,
+        "ideal_wall_s": ideal_wall,
+        "ratio": bl_wall / ideal_wall,
+        "overhead_ms_per_scenario": (bl_wall - ideal_wall) / n * 1000,
+        "benchlab_first_request_s": median([r["first_request_s"] for r in runs["benchlab"]]),
+        "benchlab_first_chat_s": median([r["first_chat_s"] for r in runs["benchlab"]]),
+        "benchlab_first_question_s": median([r["first_question_s"] for r in runs["benchlab"]]),
+        "benchlab_after_last_s": median([r["after_last_s"] for r in runs["benchlab"]]),
+        "ideal_first_question_s": median([r["first_question_s"] for r in runs["ideal"]]),
+        "ideal_after_last_s": median([r["after_last_s"] for r in runs["ideal"]]),
+        "benchlab_peak_rss_mb": max(r["maxrss_mb"] for r in runs["benchlab"]),
+        "ideal_peak_rss_mb": max(r["maxrss_mb"] for r in runs["ideal"]),
+        "benchlab_probe_requests": max(r["server"]["model_requests"] + r["server"]["chat_requests"]
+                                       - r["server"]["question_requests"] for r in runs["benchlab"]),
+        "benchlab_max_waiting": max(r["server"]["max_waiting"] for r in runs["benchlab"]),
+        "runs": runs,
+    }
+
+
+def measure_help(binary: str, repeats: int, work: Path) -> dict[str, Any]:
+    walls = []
+    for i in range(repeats + 1):
+        m = run_measured([binary, "--help"], work / "logs", f"help-{i}")
+        if m.returncode != 0:
+            raise SystemExit(f"benchlab --help exited {m.returncode}:\n{m.tail()}")
+        if i:  # the first run warms the page cache and the bytecode cache
+            walls.append(m.wall_s)
+    trace = subprocess.run([sys.executable, "-X", "importtime", binary, "--help"],
+                           capture_output=True, text=True, check=True).stderr
+    imported = {line.split("|")[-1].strip().split(".")[0] for line in trace.splitlines() if line.startswith("import time:")}
+    base = [run_measured([sys.executable, "-c", "pass"], work / "logs", f"python-{i}").wall_s for i in range(repeats)]
+    return {"median_s": median(walls), "runs": walls, "python_startup_s": median(base),
+            "forbidden_imported": sorted(m for m in FORBIDDEN_ON_HELP if m in imported)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="benchlab overhead against an ideal asyncio+httpx loop")
+    parser.add_argument("-n", type=int, default=200, help="questions (default 200)")
+    parser.add_argument("-c", "--concurrency", type=int, default=8)
+    parser.add_argument("-l", "--latency-ms", type=float, action="append", help="server latency (repeatable; default 50 and 0)")
+    parser.add_argument("-r", "--repeats", type=int, default=5, help="timed runs per configuration (median)")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed runs first")
+    parser.add_argument("--help-repeats", type=int, default=10)
+    parser.add_argument("--benchlab", default=None, help="benchlab executable (default: beside this python)")
+    parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md", help="where to write the markdown report")
+    parser.add_argument("--json", type=Path, default=None, help="also write every measurement as JSON here")
+    parser.add_argument("--keep", type=Path, default=None, help="keep the pack, logs and run folders here")
+    args = parser.parse_args()
+    latencies = args.latency_ms or [50.0, 0.0]
+    binary = args.benchlab or benchlab_binary()
+
+    with tempfile.TemporaryDirectory(prefix="benchlab-overhead-") as tmp:
+        work = args.keep or Path(tmp)
+        pack = write_pack(work / "pack", args.n)
+        configs = []
+        for latency in latencies:
+            print(f"N={args.n} C={args.concurrency} L={latency:g} ms, {args.repeats} runs each:", file=sys.stderr)
+            configs.append(measure_config(binary, pack, args.n, args.concurrency, latency,
+                                          args.repeats, args.warmup, work))
+        help_stats = measure_help(binary, args.help_repeats, work)
+    results = Results(configs=configs, help=help_stats, binary=binary, argv=sys.argv[1:])
+    print(render_table(results))
+    args.results.write_text(render_markdown(results), encoding="utf-8")
+    print(f"wrote {args.results}", file=sys.stderr)
+    if args.json:
+        args.json.write_text(json.dumps(results.as_dict(), indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
