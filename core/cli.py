@@ -81,6 +81,12 @@ def build_app(plugin_files: list[str]) -> typer.Typer:
         model: Optional[str] = typer.Option(None, "--model", "-m", help="Model name to request (default: the first the server lists)."),
         api_key: Optional[str] = typer.Option(None, "--api-key", help="API key; or set BENCHLAB_API_KEY / OPENAI_API_KEY (RUNPOD_API_KEY for runpod). Never written to disk."),
         quick: bool = typer.Option(False, "--quick", help="The quick packs: tool calls and instruction following."),
+        medium: bool = typer.Option(False, "--medium", help="Quick + structured output, data extraction, numeric reasoning (the default)."),
+        full: bool = typer.Option(False, "--full", help="Medium + the sandboxed packs (bug fixing, shell tasks, agent tasks)."),
+        no_sandboxed: bool = typer.Option(False, "--no-sandboxed", help="Leave out packs that run model-written code in a sandbox."),
+        sandboxed_only: bool = typer.Option(False, "--sandboxed-only", help="Only packs that run model-written code in a sandbox."),
+        scenarios_file: Optional[Path] = typer.Option(None, "--scenarios-file", help="A file of PACK/ID lines (# comments allowed): only these scenarios."),
+        negative_control: bool = typer.Option(False, "--negative-control", help="Feed junk answers to every verifier (no model, no request); exit 1 if any junk passes."),
         pack: list[str] = typer.Option([], "--pack", "-p", help="A pack id or a path to a pack folder (repeatable)."),
         scenario: list[str] = typer.Option([], "--scenario", "-s", help="Only this scenario, as PACK/ID (repeatable)."),
         concurrency: Optional[int] = typer.Option(None, "--concurrency", "-c", min=1, help="Requests in flight at once (default: from the backend, e.g. llama.cpp's slot count)."),
@@ -121,8 +127,13 @@ def build_app(plugin_files: list[str]) -> typer.Typer:
                                        "repeat_penalty": repeat_penalty, "seed": seed}.items() if v is not None}
         if sampling and sampling_from_server:
             raise BenchlabError("--sampling-from-server cannot be combined with --temperature/--top-p/--top-k/--min-p/--repeat-penalty/--seed")
+        if no_sandboxed and sandboxed_only:
+            raise BenchlabError("--no-sandboxed and --sandboxed-only exclude each other")
+        modes = [name for name, on in (("quick", quick), ("medium", medium), ("full", full)) if on]
+        scenarios = list(scenario) + (_scenario_lines(scenarios_file) if scenarios_file else [])
         flags = RunFlags(
-            endpoint=endpoint, backend=backend, model=model, quick=quick, packs=pack, scenarios=scenario,
+            endpoint=endpoint, backend=backend, model=model, modes=modes, packs=pack, scenarios=scenarios,
+            sandboxed="none" if no_sandboxed else "only" if sandboxed_only else "all",
             concurrency=concurrency, out=out, max_tokens=max_tokens,
             extra_body=_json_object(extra_body, "--extra-body"), stream=stream, repeat=repeat,
             replay=str(replay) if replay else None, plugin_files=plugin, thinking=thinking,
@@ -132,6 +143,10 @@ def build_app(plugin_files: list[str]) -> typer.Typer:
             timeout_ceiling_s=timeout_ceiling_s, retries=retries, retry_on_timeout=retry_on_timeout,
             request_delay_s=request_delay, max_total_tokens=max_total_tokens,
         )
+        if negative_control:
+            from benchlab.negative_control_command import negative_control_command
+
+            raise typer.Exit(negative_control_command(flags, fmt=fmt.value, plugins=get_plugins(tuple(plugin_files))))
         code = run_command(flags, api_key=_api_key(api_key), resume=resume, fmt=fmt.value,
                            progress=not no_progress, plugins=get_plugins(tuple(plugin_files)))
         raise typer.Exit(code)
@@ -189,6 +204,22 @@ def _api_key(flag: str | None) -> str | None:
     if flag:
         return flag
     return next((os.environ[name] for name in API_KEY_ENV if os.environ.get(name)), None)
+
+
+def _scenario_lines(path: Path) -> list[str]:
+    if not path.is_file():
+        raise BenchlabError(f"--scenarios-file {path}: no such file")
+    refs = []
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if "/" not in line:
+            raise BenchlabError(f"{path}:{lineno}: expected PACK/ID, got {line!r}")
+        refs.append(line)
+    if not refs:
+        raise BenchlabError(f"--scenarios-file {path}: no PACK/ID lines")
+    return refs
 
 
 def _json_object(text: str | None, flag: str) -> dict[str, Any]:

@@ -114,6 +114,8 @@ class PackManifest:
     floor: float | None = None
     sampling: dict[str, Any] = attrs.field(factory=dict)
     dataset: str | None = None
+    # Scenario id pairs whose gold answers are interchangeable (negative control skips them).
+    equivalent: list[list[str]] = attrs.field(factory=list)
 
 
 @attrs.frozen
@@ -274,6 +276,8 @@ class ScenarioResult:
     repeat: int = 0
     started_at: str = ""
     timeout_s: float | None = None
+    # Which form of the scenario was played: "" normally, the junk kind under --negative-control.
+    variant: str = ""
 
     @property
     def key(self) -> tuple[str, str, int]:

@@ -32,6 +32,7 @@ _MANIFEST_OPTIONAL: dict[str, tuple[type, ...]] = {
     "floor": (int, float),
     "sampling": (dict,),
     "dataset": (str,),
+    "equivalent": (list,),
 }
 _SCENARIO_OPTIONAL: dict[str, tuple[type, ...]] = {
     "tools": (list,),
@@ -97,7 +98,15 @@ def load_manifest(path: Path) -> PackManifest:
         floor=float(floor) if floor is not None else None,
         sampling=dict(data.get("sampling", {})),
         dataset=data.get("dataset"),
+        equivalent=_equivalent_pairs(file, text, data.get("equivalent", [])),
     )
+
+
+def _equivalent_pairs(file: Path, text: str, raw: list[Any]) -> list[list[str]]:
+    for pair in raw:
+        if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, str) for x in pair)):
+            raise PackError(file, _line_of_key(text, "equivalent"), "equivalent", "a list of [id, id] pairs")
+    return [list(p) for p in raw]
 
 
 def parse_scenario(

@@ -15,6 +15,8 @@ from benchlab.errors import BenchlabError
 from benchlab.plugin_manager import Plugins, load_plugins
 from benchlab.redact import redact_url
 
+DEFAULT_MODE = "medium"
+
 
 @attrs.frozen
 class RunFlags:
@@ -23,9 +25,10 @@ class RunFlags:
     endpoint: str | None
     backend: str | None
     model: str | None
-    quick: bool
+    modes: list[str]
     packs: list[str]
     scenarios: list[str]
+    sandboxed: str  # "all", "none" (--no-sandboxed) or "only" (--sandboxed-only)
     concurrency: int | None
     out: Path
     max_tokens: int | None
@@ -56,9 +59,9 @@ def _selection(flags: RunFlags, plugins: Plugins) -> tuple[list[str], str]:
 
     refs: list[str] = []
     labels: list[str] = []
-    if flags.quick:
-        refs += mode_packs(plugins, "quick")
-        labels.append("--quick")
+    for mode in flags.modes:
+        refs += mode_packs(plugins, mode)
+        labels.append(f"--{mode}")
     if flags.packs:
         refs += [canonical_ref(p, plugins) for p in flags.packs]
         labels.append("--pack " + ",".join(flags.packs))
@@ -66,9 +69,26 @@ def _selection(flags: RunFlags, plugins: Plugins) -> tuple[list[str], str]:
         refs += packs_for_scenarios(flags.scenarios, plugins)
         labels.append("--scenario " + ",".join(flags.scenarios))
     if not refs:
-        refs = mode_packs(plugins, "quick")
-        labels.append("--quick")
+        refs = mode_packs(plugins, DEFAULT_MODE)
+        labels.append(f"--{DEFAULT_MODE}")
+    if flags.sandboxed != "all":
+        labels.append("--no-sandboxed" if flags.sandboxed == "none" else "--sandboxed-only")
     return list(dict.fromkeys(refs)), " ".join(labels)
+
+
+def selected_packs(flags: RunFlags, plugins: Plugins) -> tuple[list[str], str, list[Any]]:
+    """References, mode label and the loaded (validated) packs, sandbox filter applied."""
+    from benchlab.selection import load_packs
+
+    refs, mode = _selection(flags, plugins)
+    packs = load_packs(refs, plugins)
+    if flags.sandboxed != "all":
+        keep = flags.sandboxed == "only"
+        pairs = [(r, p) for r, p in zip(refs, packs) if p.needs_sandbox == keep]
+        refs, packs = [r for r, _ in pairs], [p for _, p in pairs]
+        if not packs:
+            raise BenchlabError(f"no selected pack is left after {mode.split()[-1]}")
+    return refs, mode, packs
 
 
 def choose_backend(flags: RunFlags, plugins: Plugins, api_key: str | None) -> tuple[str, dict[str, Any] | None]:
@@ -87,7 +107,7 @@ def choose_backend(flags: RunFlags, plugins: Plugins, api_key: str | None) -> tu
 
 
 def config_from_flags(flags: RunFlags, plugins: Plugins, backend: str) -> RunConfig:
-    refs, mode = _selection(flags, plugins)
+    refs, mode, _ = selected_packs(flags, plugins)
     return RunConfig(
         backend=backend,
         endpoint=redact_url(flags.endpoint) if flags.endpoint else None,
@@ -122,7 +142,6 @@ def config_from_flags(flags: RunFlags, plugins: Plugins, backend: str) -> RunCon
 
 def run_command(flags: RunFlags, *, api_key: str | None, resume: str | None, fmt: str, progress: bool, plugins: Plugins) -> int:
     from benchlab.run import execute, load_resume
-    from benchlab.selection import load_packs
 
     contents = None
     run_dir = None
@@ -136,8 +155,7 @@ def run_command(flags: RunFlags, *, api_key: str | None, resume: str | None, fmt
         endpoint = endpoint or config.endpoint
     else:
         # Validate the packs before anything touches the network (detection included).
-        refs, _ = _selection(flags, plugins)
-        load_packs(refs, plugins)
+        selected_packs(flags, plugins)
         backend, detected = choose_backend(flags, plugins, api_key)
         config = config_from_flags(flags, plugins, backend)
     options = BackendOptions(
