@@ -133,18 +133,25 @@ def _row(cells: list[str]) -> str:
 def _config_rows(results: Results) -> list[str]:
     rows = [
         _row(["N", "C", "L (ms)", "benchlab wall (s)", "ideal wall (s)", "ratio", "overhead / scenario (ms)",
-              "spawn to 1st scenario request: benchlab / ideal (s)", "last answer to exit: benchlab / ideal (s)",
-              "peak RSS: benchlab / ideal (MB)"]),
-        _row(["---"] * 10),
+              "spawn to 1st scenario request (s)", "peak RSS: benchlab / ideal (MB)"]),
+        _row(["---"] * 9),
     ]
     for c in results.configs:
         rows.append(_row([
             str(c["n"]), str(c["concurrency"]), f"{c['latency_ms']:g}", f"{c['benchlab_wall_s']:.3f}",
             f"{c['ideal_wall_s']:.3f}", f"{c['ratio']:.2f}", f"{c['overhead_ms_per_scenario']:.2f}",
-            f"{c['benchlab_first_question_s']:.3f} / {c['ideal_first_question_s']:.3f}",
-            f"{c['benchlab_after_last_s']:.3f} / {c['ideal_after_last_s']:.3f}",
+            f"{c['benchlab_first_question_s']:.3f}",
             f"{c['benchlab_peak_rss_mb']:.0f} / {c['ideal_peak_rss_mb']:.0f}",
         ]))
+    return rows
+
+
+def _phase_rows(results: Results) -> list[str]:
+    rows = [_row(["L (ms)", "harness", "start-up (s)", "own probes (s)", "questions (s)", "finish (s)"]),
+            _row(["---"] * 6)]
+    for c in results.configs:
+        for name, phases in c["phases"].items():
+            rows.append(_row([f"{c['latency_ms']:g}", name, *(f"{phases[p]:.3f}" for p in ("start", "probes", "play", "finish"))]))
     return rows
 
 
@@ -160,7 +167,7 @@ def _target_rows(results: Results) -> list[str]:
 
 
 def render_table(results: Results) -> str:
-    lines = _config_rows(results) + [""]
+    lines = _config_rows(results) + [""] + _phase_rows(results) + [""]
     h = results.help
     lines.append(f"benchlab --help: median {h['median_s']:.3f} s of {len(h['runs'])} "
                  f"(python -c pass: {h['python_startup_s']:.3f} s); heavy imports on that path: "
@@ -175,7 +182,7 @@ def render_markdown(results: Results) -> str:
     h = results.help
     probe = [f"L={c['latency_ms']:g} ms: {c['benchlab_first_request_s']:.3f} s" for c in results.configs]
     speed = [f"L={c['latency_ms']:g} ms: {c['benchlab_first_chat_s']:.3f} s" for c in results.configs]
-    extra = max((c["benchlab_probe_requests"] for c in results.configs), default=0)
+    extra = max((c["benchlab_own_requests"] for c in results.configs), default=0)
     lines = [
         "# benchlab overhead benchmark",
         "",
@@ -206,8 +213,14 @@ def render_markdown(results: Results) -> str:
         "",
         *_config_rows(results),
         "",
-        f"- benchlab sends {extra} request(s) of its own before the scenarios (the `/v1/models` probe and the",
-        "  speed probe's one chat request, played one after the other); the ideal loop sends none.",
+        "Where the time goes (medians, from the server's timestamps): start-up is spawn to the first request",
+        "of any kind; own probes is from there to the first question; questions is first question to last",
+        "answer; finish is last answer to exit (record, reports, interpreter shut-down).",
+        "",
+        *_phase_rows(results),
+        "",
+        f"- benchlab sends {extra} request(s) of its own before the scenarios (backend detection, the",
+        "  `/v1/models` probe, the speed probe's chat request), one after the other; the ideal loop sends none.",
         f"  Spawn to its first request of any kind: {', '.join(probe)}; to its first chat request: {', '.join(speed)}.",
         f"- `benchlab --help`: median {h['median_s']:.3f} s of {len(h['runs'])} runs; `python -c pass` takes "
         f"{h['python_startup_s']:.3f} s here. Heavy modules imported on that path: {', '.join(h['forbidden_imported']) or 'none'}.",

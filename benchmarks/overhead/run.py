@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from make_pack import write_pack
-from measure import BenchServer, benchlab_binary, median, run_measured
+from measure import BenchServer, Measured, benchlab_binary, median, run_measured
 from report import Results, render_markdown, render_table
 
 HERE = Path(__file__).resolve().parent
@@ -40,53 +40,44 @@ def ideal_cmd(pack: Path, url: str, concurrency: int) -> list[str]:
             "--concurrency", str(concurrency)]
 
 
-def _since(stamp: float | None, origin: float) -> float | None:
-    return None if stamp is None else stamp - origin
+PHASES = ("start", "probes", "play", "finish")
+
+
+def timeline(m: Measured, stats: dict[str, Any]) -> dict[str, float]:
+    """Spawn to exit in four phases, from the server's timestamps: start-up (to the first
+    request of any kind), the harness's own probes (to the first question), playing the
+    questions (to the last answer), and finishing (reports, shut-down, to exit)."""
+    first_any, first_q, last = stats["first_any"], stats["first_question"], stats["last_chat_done"]
+    if None in (first_any, first_q, last):
+        raise SystemExit(f"the server saw no question from {m.stdout.stem}:\n{m.tail()}")
+    return {"start": first_any - m.spawned, "probes": first_q - first_any,
+            "play": last - first_q, "finish": m.exited - last}
+
+
+def one_run(kind: str, cmd: list[str], server: BenchServer, work: Path, tag: str) -> tuple[Measured, dict[str, Any]]:
+    server.reset()
+    m = run_measured(cmd, work / "logs", tag)
+    stats = server.stats()
+    if m.returncode != 0:
+        raise SystemExit(f"{kind} exited {m.returncode} ({tag}):\n{m.tail()}")
+    return m, {"wall_s": m.wall_s, "maxrss_mb": m.maxrss_kb / 1024, **timeline(m, stats),
+               "first_chat_s": stats["first_chat"] - m.spawned, "server": stats}
 
 
 def one_benchlab(binary: str, pack: Path, server: BenchServer, concurrency: int, work: Path, tag: str) -> dict[str, Any]:
     out = work / "out" / tag
-    server.reset()
-    m = run_measured(benchlab_cmd(binary, pack, server.url, concurrency, out), work / "logs", tag)
-    stats = server.stats()
-    if m.returncode != 0:
-        raise SystemExit(f"benchlab exited {m.returncode} ({tag}):\n{m.tail()}")
-    runs = [p for p in out.iterdir() if (p / "run.json").is_file()]
-    if len(runs) != 1:
-        raise SystemExit(f"expected one run folder under {out}, found {len(runs)}")
-    record = json.loads((runs[0] / "run.json").read_text())
-    results = record["results"]
-    return {
-        "wall_s": m.wall_s,
-        "maxrss_mb": m.maxrss_kb / 1024,
-        "total": len(results),
-        "correct": sum(1 for r in results if r["passed"]),
-        "first_request_s": _since(stats["first_any"], m.spawned),
-        "first_chat_s": _since(stats["first_chat"], m.spawned),
-        "first_question_s": _since(stats["first_question"], m.spawned),
-        "after_last_s": None if stats["last_chat_done"] is None else m.exited - stats["last_chat_done"],
-        "server": stats,
-    }
+    _m, run = one_run("benchlab", benchlab_cmd(binary, pack, server.url, concurrency, out), server, work, tag)
+    folders = [p for p in out.iterdir() if (p / "run.json").is_file()]
+    if len(folders) != 1:
+        raise SystemExit(f"expected one run folder under {out}, found {len(folders)}")
+    results = json.loads((folders[0] / "run.json").read_text())["results"]
+    return {**run, "total": len(results), "correct": sum(1 for r in results if r["passed"])}
 
 
 def one_ideal(pack: Path, server: BenchServer, concurrency: int, work: Path, tag: str) -> dict[str, Any]:
-    server.reset()
-    m = run_measured(ideal_cmd(pack, server.url, concurrency), work / "logs", tag)
-    stats = server.stats()
-    if m.returncode != 0:
-        raise SystemExit(f"the ideal loop exited {m.returncode} ({tag}):\n{m.tail()}")
+    m, run = one_run("the ideal loop", ideal_cmd(pack, server.url, concurrency), server, work, tag)
     counts = json.loads(m.stdout.read_text())
-    return {
-        "wall_s": m.wall_s,
-        "maxrss_mb": m.maxrss_kb / 1024,
-        "total": counts["total"],
-        "correct": counts["correct"],
-        "first_request_s": _since(stats["first_any"], m.spawned),
-        "first_chat_s": _since(stats["first_chat"], m.spawned),
-        "first_question_s": _since(stats["first_question"], m.spawned),
-        "after_last_s": None if stats["last_chat_done"] is None else m.exited - stats["last_chat_done"],
-        "server": stats,
-    }
+    return {**run, "total": counts["total"], "correct": counts["correct"]}
 
 
 def measure_config(binary: str, pack: Path, n: int, concurrency: int, latency_ms: float,
@@ -107,23 +98,22 @@ def measure_config(binary: str, pack: Path, n: int, concurrency: int, latency_ms
             print(f"  L={latency_ms:g} ms {label}: benchlab {bl['wall_s']:.3f} s, ideal {ideal['wall_s']:.3f} s", file=sys.stderr)
     bl_wall = median([r["wall_s"] for r in runs["benchlab"]])
     ideal_wall = median([r["wall_s"] for r in runs["ideal"]])
+    own = [r["server"]["model_requests"] + r["server"]["other_requests"] + r["server"]["chat_requests"]
+           - r["server"]["question_requests"] for r in runs["benchlab"]]
     return {
         "n": n, "concurrency": concurrency, "latency_ms": latency_ms, "repeats": repeats,
         "benchlab_wall_s": bl_wall,
         "ideal_wall_s": ideal_wall,
         "ratio": bl_wall / ideal_wall,
         "overhead_ms_per_scenario": (bl_wall - ideal_wall) / n * 1000,
-        "benchlab_first_request_s": median([r["first_request_s"] for r in runs["benchlab"]]),
+        # Medians of each phase; they need not add up to the median wall time.
+        "phases": {name: {ph: median([r[ph] for r in rs]) for ph in PHASES} for name, rs in runs.items()},
+        "benchlab_first_request_s": median([r["start"] for r in runs["benchlab"]]),
         "benchlab_first_chat_s": median([r["first_chat_s"] for r in runs["benchlab"]]),
-        "benchlab_first_question_s": median([r["first_question_s"] for r in runs["benchlab"]]),
-        "benchlab_after_last_s": median([r["after_last_s"] for r in runs["benchlab"]]),
-        "ideal_first_question_s": median([r["first_question_s"] for r in runs["ideal"]]),
-        "ideal_after_last_s": median([r["after_last_s"] for r in runs["ideal"]]),
+        "benchlab_first_question_s": median([r["start"] + r["probes"] for r in runs["benchlab"]]),
         "benchlab_peak_rss_mb": max(r["maxrss_mb"] for r in runs["benchlab"]),
         "ideal_peak_rss_mb": max(r["maxrss_mb"] for r in runs["ideal"]),
-        "benchlab_probe_requests": max(r["server"]["model_requests"] + r["server"]["chat_requests"]
-                                       - r["server"]["question_requests"] for r in runs["benchlab"]),
-        "benchlab_max_waiting": max(r["server"]["max_waiting"] for r in runs["benchlab"]),
+        "benchlab_own_requests": max(own),
         "runs": runs,
     }
 

@@ -73,21 +73,25 @@ class Stats:
         self.chat_requests = 0
         self.question_requests = 0
         self.model_requests = 0
+        self.other_requests = 0
         self.in_flight = 0
         self.max_in_flight = 0
         self.waiting = 0
         self.max_waiting = 0
 
-    def seen(self, chat: bool) -> float:
+    def seen(self, path: str) -> float:
+        """Count a request from a harness (control routes are not counted)."""
         stamp = now()
         if self.first_any is None:
             self.first_any = stamp
-        if chat:
+        if path == "/v1/chat/completions":
             self.chat_requests += 1
             if self.first_chat is None:
                 self.first_chat = stamp
-        else:
+        elif path == "/v1/models":
             self.model_requests += 1
+        else:
+            self.other_requests += 1
         return stamp
 
     def question(self, arrived: float) -> None:
@@ -135,10 +139,10 @@ class BenchServer:
 
     async def route(self, method: str, path: str, body: bytes) -> tuple[int, Any]:
         path = path.split("?", 1)[0]
+        arrived = now() if path.startswith("/_bench/") else self.stats.seen(path)
         if path == "/v1/chat/completions" and method == "POST":
-            return await self.chat(body)
+            return await self.chat(body, arrived)
         if path == "/v1/models" and method == "GET":
-            self.stats.seen(chat=False)
             return 200, {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "owned_by": "benchmark"}]}
         if path == "/_bench/stats":
             return 200, self.stats.as_dict()
@@ -149,9 +153,8 @@ class BenchServer:
             return 200, {"status": "ok"}
         return 404, {"error": {"message": f"no route {method} {path}"}}
 
-    async def chat(self, raw: bytes) -> tuple[int, Any]:
+    async def chat(self, raw: bytes, arrived: float) -> tuple[int, Any]:
         stats = self.stats
-        arrived = stats.seen(chat=True)
         try:
             body = json.loads(raw)
         except ValueError:
