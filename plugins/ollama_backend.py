@@ -120,7 +120,10 @@ class OllamaBackend(Backend):
                 "try --backend openai"
             )
         self.version = str(data["version"])
-        tags = json_or_none(await probe(self.client, "GET", f"{self.base}/api/tags", endpoint=endpoint)) or {}
+        tags_reply = await probe(self.client, "GET", f"{self.base}/api/tags", endpoint=endpoint)
+        if tags_reply.status_code in (401, 403):
+            raise BenchlabError(f"{self.endpoint_label} refused the request (HTTP {tags_reply.status_code}): pass --api-key or set OLLAMA_API_KEY")
+        tags = json_or_none(tags_reply) or {}
         models = [str(m.get("name") or m.get("model")) for m in tags.get("models") or [] if isinstance(m, dict)]
         listed = self._choose_model(models)
         facts = await self._show()
@@ -263,7 +266,7 @@ class OllamaBackend(Backend):
         from benchlab.plugins.ollama_wire import load_seconds
 
         loaded = load_seconds(final)
-        if loaded > RELOAD_WARNING_S:
+        if loaded >= RELOAD_WARNING_S:
             self.warn_once(
                 "reload",
                 f"Ollama (re)loaded the model during the run ({loaded:.1f}s, first in {request.scenario}): "
