@@ -44,10 +44,23 @@ class Measured:
         return "\n".join(text[-lines:])
 
 
+def child_env(pycache: Path) -> dict[str, str]:
+    """The environment for measured processes: bytecode caching on, as a user has it.
+
+    A shell with PYTHONDONTWRITEBYTECODE=1 would make every run compile benchlab's
+    modules from source; a private PYTHONPYCACHEPREFIX keeps the checkout clean.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(pycache)
+    return env
+
+
 def run_measured(cmd: list[str], logs: Path, name: str, env: dict[str, str] | None = None) -> Measured:
     """Spawn ``cmd`` and reap it with wait4, whose rusage is this child's own peak RSS
-    (getrusage(RUSAGE_CHILDREN) would mix in every other child we have reaped)."""
+    (getrusage(RUSAGE_CHILDREN) would mix in every other child we have reaped).
+    By default the child's bytecode cache lives beside ``logs``."""
     logs.mkdir(parents=True, exist_ok=True)
+    env = env if env is not None else child_env(logs.parent / "pycache")
     out_path, err_path = logs / f"{name}.out", logs / f"{name}.err"
     with out_path.open("wb") as out, err_path.open("wb") as err:
         spawned = now()

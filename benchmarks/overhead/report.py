@@ -192,6 +192,8 @@ def render_markdown(results: Results) -> str:
         "answers after L ms and serves at most C requests at once. Each harness is a fresh process, timed from",
         f"spawn to exit; every number is the median of {first['repeats']} runs (after one untimed warm-up),",
         "and every run had all N answers checked correct. Peak RSS is the largest of those runs (wait4 rusage).",
+        "Children run with a bytecode cache (PYTHONPYCACHEPREFIX in the work folder, PYTHONDONTWRITEBYTECODE",
+        "removed), as an installed benchlab has; the warm-up run fills it.",
         "",
         "## Machine",
         "",

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from make_pack import write_pack
-from measure import BenchServer, Measured, benchlab_binary, median, run_measured
+from measure import BenchServer, Measured, benchlab_binary, child_env, median, run_measured
 from report import Results, render_markdown, render_table
 
 HERE = Path(__file__).resolve().parent
@@ -126,8 +126,8 @@ def measure_help(binary: str, repeats: int, work: Path) -> dict[str, Any]:
             raise SystemExit(f"benchlab --help exited {m.returncode}:\n{m.tail()}")
         if i:  # the first run warms the page cache and the bytecode cache
             walls.append(m.wall_s)
-    trace = subprocess.run([sys.executable, "-X", "importtime", binary, "--help"],
-                           capture_output=True, text=True, check=True).stderr
+    trace = subprocess.run([sys.executable, "-X", "importtime", binary, "--help"], capture_output=True,
+                           text=True, check=True, env=child_env(work / "pycache")).stderr
     imported = {line.split("|")[-1].strip().split(".")[0] for line in trace.splitlines() if line.startswith("import time:")}
     base = [run_measured([sys.executable, "-c", "pass"], work / "logs", f"python-{i}").wall_s for i in range(repeats)]
     return {"median_s": median(walls), "runs": walls, "python_startup_s": median(base),
