@@ -139,6 +139,7 @@ Route = Callable[[Request], None]
 class TestServer(ThreadingHTTPServer):
     """Routes ``(METHOD, regex)`` to handlers; logs every request."""
 
+    __test__ = False  # not a pytest test class
     daemon_threads = True
     allow_reuse_address = True
 
