@@ -19,6 +19,7 @@ backend of what runs on the pod (ollama, vllm, openai).
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import time
@@ -218,7 +219,13 @@ class RunPodBackend(Backend):
 
         if reply.status_code != 200:
             raise error_from_status(reply.status_code, reply.text, reply.headers, url)
-        job = parse_json_body(reply.text, reply.status_code)
+        try:
+            job = json.loads(reply.text)
+        except json.JSONDecodeError:
+            job = None
+        if not (isinstance(job, dict) and "status" in job):
+            # Not a job: garbage or an error object, classified as for any 200.
+            job = parse_json_body(reply.text, reply.status_code)
         if not isinstance(job, dict) or "status" not in job:
             raise TransportError(FailureMode.SERVER_ERROR, f"RunPod answered something that is not a job: {reply.text[:120]!r}", retryable=True, raw=job)
         return job

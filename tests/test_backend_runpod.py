@@ -1,0 +1,206 @@
+"""Backend ``runpod`` against protocol-faithful RunPod servers over real HTTP on 127.0.0.1.
+
+RunPod is a remote service: tests/servers/runpod.py reproduces a serverless
+endpoint running worker-vLLM (job operations, queueing, failures, the OpenAI
+route) and a pod proxy whose pod is stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from benchlab.backends import BackendOptions
+from benchlab.errors import BenchlabError, TransportError
+from benchlab.http import error_from_status, is_runpod_pod_proxy
+from benchlab.model import ChatRequest
+from benchlab.plugins.runpod_backend import RunPodBackend
+from benchlab.plugins.runpod_wire import split_endpoint
+from servers.base import Answer, Script, running
+from servers.ollama import OllamaServer
+from servers.runpod import PodProxyOffline, RunPodServerless
+
+KEY = "rp_test_key"
+SCRIPT = Script({"What is 3+4?": Answer("7", reasoning="3 and 4 make 7"), "Tell a story.": Answer("once upon a time there was a tiny model")})
+
+
+def ask(prompt: str, **kwargs) -> ChatRequest:
+    return ChatRequest(scenario="pack/case", messages=[{"role": "user", "content": prompt}], **kwargs)
+
+
+def play(endpoint: str, requests: list[ChatRequest], *, key: str | None = KEY, **settings):
+    async def go():
+        b = RunPodBackend(BackendOptions(endpoint=endpoint, api_key=key, settings=settings))
+        try:
+            facts = await b.start()
+            return b, facts, [await b.chat(r) for r in requests]
+        finally:
+            await b.aclose()
+
+    return asyncio.run(go())
+
+
+def test_endpoint_urls_are_normalised_and_pod_urls_recognised():
+    assert split_endpoint("https://api.runpod.ai/v2/abc123/runsync") == ("https://api.runpod.ai/v2/abc123", False)
+    assert split_endpoint("api.runpod.ai/v2/abc123/status/job-1") == ("https://api.runpod.ai/v2/abc123", False)
+    assert split_endpoint("https://api.runpod.ai/v2/abc123/openai/v1/") == ("https://api.runpod.ai/v2/abc123", True)
+    assert is_runpod_pod_proxy("https://x7k2p9-11434.proxy.runpod.net/api/chat")
+    assert not is_runpod_pod_proxy("https://api.runpod.ai/v2/abc123")
+    with pytest.raises(BenchlabError, match="pod URL, not a serverless endpoint.*--backend ollama, vllm or openai"):
+        RunPodBackend(BackendOptions(endpoint="https://x7k2p9-11434.proxy.runpod.net"))
+
+
+def test_native_runsync_maps_sampling_to_worker_vllm_and_reads_its_output():
+    with running(RunPodServerless(SCRIPT)) as srv:
+        b, facts, (answer, cut) = play(
+            srv.endpoint,
+            [
+                ask("What is 3+4?", sampling={"temperature": 0, "top_k": 5, "repeat_penalty": 1.1, "seed": 3}, max_tokens=50),
+                ask("Tell a story.", max_tokens=4),
+            ],
+        )
+        jobs = srv.bodies("/runsync")
+        auth = {e.headers.get("authorization") for e in srv.log}
+    assert facts["server_kind"] == "runpod" and facts["route"] == "native" and facts["workers"] == {"idle": 1, "running": 0}
+    assert facts["warmup_s"] >= 0 and jobs[0]["input"]["sampling_params"] == {"max_tokens": 1}
+    # vLLM's SamplingParams rejects unknown names (the job would FAIL): repeat_penalty is renamed.
+    assert jobs[1]["input"]["sampling_params"] == {"temperature": 0, "top_k": 5, "repetition_penalty": 1.1, "seed": 3, "max_tokens": 50}
+    assert jobs[1]["input"]["messages"] == [{"role": "user", "content": "What is 3+4?"}]
+    assert (answer.content, answer.finish_reason, answer.usage.completion_tokens) == ("7", "stop", 1)
+    # worker-vLLM sends no finish reason: a job that used its whole budget was cut.
+    assert (cut.content, cut.finish_reason) == ("once upon a time", "length")
+    assert auth == {f"Bearer {KEY}"}
+    assert not any(KEY in w for w in b.warnings)
+
+
+def test_a_job_that_outlives_runsync_is_polled_and_async_mode_polls_status():
+    with running(RunPodServerless(SCRIPT, queue_s=0.4, exec_s=0.2, runsync_wait_s=0.1, workers={"idle": 0, "running": 0})) as srv:
+        b, _, (sync_answer,) = play(srv.endpoint, [ask("What is 3+4?", max_tokens=20)], warmup=False)
+        assert srv.paths("GET").count(f"/v2/{srv.endpoint_id}/health") == 1
+        polls_sync = sum(1 for p in srv.paths("GET") if "/status/sync-" in p)
+        _, _, (async_answer,) = play(srv.endpoint, [ask("What is 3+4?", max_tokens=20)], warmup=False, mode="async")
+        polls_async = sum(1 for p in srv.paths("GET") if "/status/" in p and "/status/sync-" not in p)
+    assert sync_answer.content == async_answer.content == "7"
+    assert polls_sync >= 1 and polls_async >= 1
+    assert any("no RunPod worker was up" in w for w in b.warnings)
+
+
+def test_failed_timed_out_and_abandoned_jobs():
+    with running(RunPodServerless(SCRIPT, fail_jobs=1)) as srv:
+        with pytest.raises(TransportError) as caught:
+            play(srv.endpoint, [ask("What is 3+4?")], warmup=False)
+    assert caught.value.failure_mode.value == "server_error" and caught.value.retryable
+    assert "the RunPod job failed: CUDA error" in caught.value.detail
+
+    with running(RunPodServerless(SCRIPT, exec_s=5.0, runsync_wait_s=0.05)) as srv:
+
+        async def abandon():
+            b = RunPodBackend(BackendOptions(endpoint=srv.endpoint, api_key=KEY, settings={"warmup": False}))
+            try:
+                await b.start()
+                async with asyncio.timeout(0.5):  # what the runner does at its per-attempt limit
+                    await b.chat(ask("What is 3+4?"))
+            finally:
+                await b.aclose()
+
+        with pytest.raises(TimeoutError):
+            asyncio.run(abandon())
+        assert len(srv.cancelled) == 1 and srv.jobs[srv.cancelled[0]]["status"] == "CANCELLED"
+
+
+def test_warmup_absorbs_a_cold_start_and_a_stuck_one_is_a_clear_error():
+    with running(RunPodServerless(SCRIPT, queue_s=0.6, runsync_wait_s=0.1, workers={"idle": 0, "running": 0})) as srv:
+        _, facts, (answer,) = play(srv.endpoint, [ask("What is 3+4?", max_tokens=20)])
+    assert facts["warmup_s"] >= 0.6 and answer.content == "7"
+    with running(RunPodServerless(SCRIPT, queue_s=30, runsync_wait_s=0.1)) as srv:
+        with pytest.raises(BenchlabError, match=r"no worker answered a warm-up job within 0.5s"):
+            play(srv.endpoint, [], warmup_timeout_s=0.5)
+
+
+def test_native_route_says_what_it_cannot_send():
+    tool = {"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}
+    with running(RunPodServerless(SCRIPT, worker_thinks=True)) as srv:
+        b, _, (response,) = play(srv.endpoint, [ask("What is 3+4?", tools=[tool], thinking=True, max_tokens=50)], warmup=False)
+        job = srv.bodies("/runsync")[0]["input"]
+    assert "tools" not in job and "thinking" not in job
+    assert (response.content, response.reasoning) == ("7", "3 and 4 make 7")
+    assert any("no tools" in w and "route=openai" in w for w in b.warnings)
+    assert any("no thinking" in w for w in b.warnings)
+
+
+def test_openai_route_by_url_or_setting():
+    tool = {"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}
+    with running(RunPodServerless(SCRIPT)) as srv:
+        _, facts, (by_url,) = play(srv.endpoint + "/openai/v1", [ask("What is 3+4?", max_tokens=20, tools=[tool])])
+        _, _, (by_setting,) = play(srv.endpoint, [ask("What is 3+4?", max_tokens=20)], route="openai", warmup=False)
+        chats = srv.bodies("/openai/v1/chat/completions")
+    assert facts["route"] == "openai" and facts["models"] == ["Qwen/Qwen3-0.6B"]
+    assert by_url.content == by_setting.content == "7"
+    assert chats[1]["tools"] == [tool] and chats[1]["model"] == "Qwen/Qwen3-0.6B"
+    assert not any("/runsync" in p for p in srv.paths())
+
+
+def test_key_comes_from_the_environment_and_a_refused_key_is_one_line(monkeypatch):
+    with running(RunPodServerless(SCRIPT)) as srv:
+        monkeypatch.delenv("RUNPOD_API_KEY", raising=False)
+        with pytest.raises(BenchlabError, match="set RUNPOD_API_KEY or pass --api-key"):
+            play(srv.endpoint, [], key=None)
+        monkeypatch.setenv("RUNPOD_API_KEY", "wrong")
+        with pytest.raises(BenchlabError, match=r"RunPod refused the key .*HTTP 401") as caught:
+            play(srv.endpoint, [], key=None)
+        assert "wrong" not in str(caught.value)
+        monkeypatch.setenv("RUNPOD_API_KEY", KEY)
+        _, facts, _ = play(srv.endpoint, [], key=None, warmup=False)
+    assert facts["server_kind"] == "runpod"
+
+
+@pytest.mark.parametrize("status", [404, 502])
+def test_an_offline_pod_is_endpoint_unreachable_not_a_model_failure(status):
+    with running(PodProxyOffline(status)) as srv:
+        started = time.perf_counter()
+        for backend in ("ollama", "vllm", "llamacpp"):
+            with pytest.raises(BenchlabError, match=rf"HTTP {status} with an HTML page"):
+                asyncio.run(_start(backend, srv.url))
+        assert time.perf_counter() - started < 5
+        # The generic backend's requests get the same classification from core/http.py.
+        with pytest.raises(TransportError) as caught:
+            asyncio.run(_start("openai", srv.url, chat=True))
+        assert caught.value.failure_mode.value == "endpoint_unreachable"
+        assert f"HTTP {status} with an HTML page" in caught.value.detail
+    page = "<!DOCTYPE html><html><body>pod not running</body></html>"
+    error = error_from_status(status, page, {"content-type": "text/html"}, "https://x7k2p9-11434.proxy.runpod.net/api/chat")
+    assert error.failure_mode.value == "endpoint_unreachable"
+    assert "the RunPod pod x7k2p9 is offline or not serving port 11434" in error.detail
+    assert error.retryable is (status == 502)
+
+
+async def _start(name: str, url: str, chat: bool = False) -> dict:
+    from benchlab.plugin_manager import load_plugins
+
+    b = load_plugins([]).backends.get(name)(BackendOptions(endpoint=url, model="m"))
+    try:
+        facts = await b.start()
+        if chat:
+            await b.chat(ask("What is 3+4?"))
+        return facts
+    finally:
+        await b.aclose()
+
+
+def test_a_pod_running_ollama_goes_through_the_ollama_backend():
+    """A pod proxy forwards to the server on the pod: the Ollama backend talks to it natively."""
+    with running(OllamaServer(SCRIPT)) as pod:
+        facts = asyncio.run(_start_ollama(pod.url))
+    assert facts["server_kind"] == "ollama"
+
+
+async def _start_ollama(url: str) -> dict:
+    from benchlab.plugins.ollama_backend import OllamaBackend
+
+    b = OllamaBackend(BackendOptions(endpoint=url, settings={"warmup": False}))
+    try:
+        return await b.start()
+    finally:
+        await b.aclose()
