@@ -21,7 +21,9 @@ def decode_arguments(arguments: Any) -> Any:
     if isinstance(arguments, str):
         try:
             return json.loads(arguments) if arguments.strip() else {}
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):
+            # JSONDecodeError, and also a number past int's digit limit or nesting past the
+            # recursion limit: the model's fault, judged as invalid JSON, never a crash.
             return arguments
     return arguments if arguments is not None else {}
 

@@ -128,6 +128,14 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def _as_float(value: int | float) -> float:
+    """A JSON number as a float; integers too large for a float become infinite, not an error."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
 # --- validation -------------------------------------------------------------------------
 
 
@@ -206,7 +214,9 @@ def equal(a: Any, b: Any, ignore_case: bool = False) -> bool:
     if _is_number(a) or _is_number(b):
         if not (_is_number(a) and _is_number(b)):
             return False
-        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+        if isinstance(a, int) and isinstance(b, int):
+            return a == b
+        return math.isclose(_as_float(a), _as_float(b), rel_tol=1e-9, abs_tol=1e-12)
     if isinstance(a, str) or isinstance(b, str):
         if not (isinstance(a, str) and isinstance(b, str)):
             return False
@@ -300,15 +310,16 @@ def _regex(m: dict[str, Any], value: Any) -> Match:
 def _number(m: dict[str, Any], value: Any) -> Match:
     if not _is_number(value):
         return Match(False, f"expected {describe(m)}, got {json_type(value)} {shown(value)}")
-    if math.isfinite(value) and abs(value - m["number"]) <= m.get("tolerance", 0) + 1e-9 * max(1.0, abs(m["number"])):
+    number = _as_float(value)
+    if math.isfinite(number) and abs(number - m["number"]) <= m.get("tolerance", 0) + 1e-9 * max(1.0, abs(m["number"])):
         return Match(True)
-    return Match(False, f"expected {describe(m)}, got {value:g}")
+    return Match(False, f"expected {describe(m)}, got {shown(value)}")
 
 
 def _type(m: dict[str, Any], value: Any) -> Match:
     actual = json_type(value)
     wanted = m["type"]
-    ok = actual == wanted or (wanted == "integer" and _is_number(value) and float(value).is_integer())
+    ok = actual == wanted or (wanted == "integer" and _is_number(value) and (isinstance(value, int) or value.is_integer()))
     return Match(ok, "" if ok else f"expected a value of type {wanted}, got {actual} {shown(value)}")
 
 

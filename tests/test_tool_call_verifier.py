@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from benchlab.model import ChatResponse, FailureMode, Scenario, ToolCall, VerifierSpec, Verdict
 from benchlab.plugins.tool_call import ToolCallVerifier
 from benchlab.plugins.value_matchers import MISSING, match, validate_matcher
+from benchlab.recorded import parse_tool_calls
 from benchlab.verifiers import ParamError, VerifyContext
 
 VERIFIER = ToolCallVerifier()
@@ -174,6 +175,23 @@ def test_arguments_that_are_not_a_json_object_are_invalid_json(arguments: str) -
     verdict = judge(SAVE, [tc("save_file", arguments)])
     assert verdict.failure_mode is FailureMode.INVALID_JSON
     assert "arguments_json" in failed(verdict)
+
+
+@pytest.mark.parametrize("arguments", ["[" * 100_000, '{"filename": ' + "9" * 5000 + "}"])
+def test_pathological_argument_text_is_invalid_json_not_a_crash(arguments: str) -> None:
+    # through the real recorded-response parser: nesting past the recursion limit and a
+    # number past int's digit limit both make json.loads raise something else than JSONDecodeError
+    calls = parse_tool_calls([{"id": "c0", "type": "function", "function": {"name": "save_file", "arguments": arguments}}])
+    verdict = judge(SAVE, calls)
+    assert verdict.failure_mode is FailureMode.INVALID_JSON
+
+
+def test_numbers_too_large_for_a_float_are_judged_not_raised() -> None:
+    huge = 10**400
+    for matcher in ({"number": 21.5}, {"eq": 3}, {"one_of": [1.5]}, {"number": 1, "tolerance": 0.5}):
+        assert not match(matcher, huge).ok
+    assert match({"type": "integer"}, huge).ok
+    assert match({"eq": huge}, huge).ok
 
 
 def test_empty_arguments_string_means_no_arguments() -> None:
