@@ -12,6 +12,7 @@ import re
 import socket
 import struct
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -65,6 +66,7 @@ class Logged:
     query: dict[str, list[str]]
     headers: dict[str, str]
     body: Any
+    at: float = 0.0
 
 
 class Request:
@@ -195,7 +197,7 @@ class _Handler(BaseHTTPRequestHandler):
             match, handler = None, None
         request = Request(self, method, match or re.match("", ""), body)  # type: ignore[arg-type]
         with self.server.lock:
-            self.server.log.append(Logged(method, path, request.query, request.headers, request.json if request.json is not None else body.decode(errors="replace")))
+            self.server.log.append(Logged(method, path, request.query, request.headers, request.json if request.json is not None else body.decode(errors="replace"), time.monotonic()))
         if handler is None:
             if any(p.match(path) for _, p, _ in self.server.routes):
                 request.send_json(405, {"error": "method not allowed"})
