@@ -1,0 +1,331 @@
+"""Verifier ``numeric_answer``: the number on the answer's FINAL line, within a tolerance.
+
+Params::
+
+    {"kind": "numeric_answer", "expected": 1284.5,
+     "tolerance": 0.005,                # or {"abs": 0.005} / {"rel": 0.01} / both
+     "units": ["km", "kilometres"]}     # optional
+
+The final-answer convention (it decides pass or fail):
+
+1. The answer is the content with reasoning removed. Its *final line* is the last line
+   holding a letter or a digit (so a closing code fence, ``---``, ``$$`` or ``\\]`` after
+   the answer is skipped). Nothing above the final line is ever read: a correct number
+   in the working does not count when the final line says something else.
+2. Inside the final line, LaTeX is simplified first: ``\\frac{a}{b}`` / ``\\dfrac`` /
+   ``\\tfrac`` become ``a/b``, ``\\$`` becomes ``$``, ``{,}`` becomes ``,`` and ``\\,``
+   between digits is dropped. When the line holds ``\\boxed{...}``, only the content of
+   the last box is read.
+3. Otherwise the *segment* is the text after the last answer marker: the word
+   ``answer`` optionally followed by ``is``, ``:`` or ``=`` ("Answer: 42", "Final answer
+   is 42", "**Answer:** 42"), or ``####``. Without a marker the segment is the whole line.
+4. Parenthesised or bracketed asides are dropped from the segment when a number is left
+   outside them ("42 (6 boxes of 7)" reads 42).
+5. When the segment holds ``=`` or ``≈`` followed by a number, the first number after
+   the last one is read ("3 × 14 = 42" reads 42). Otherwise the first number after a
+   marker, or the last number of a line without one ("So the total is 42." reads 42).
+6. No number there: the ``final_line`` check fails; there is no other fallback.
+
+Numbers: an optional sign (``-``, ``+``, or the unicode minus), an optional currency
+symbol (``$ € £ ¥ ₹``, before or after the sign), digits with optional comma thousands
+groups (``1,284.50``) or thin / no-break space groups (``1 284``), an optional decimal
+part and exponent (``1.5e3``), fractions ``3/8`` and mixed numbers ``2 1/2``, unicode
+vulgar fractions (``1½``). A number glued to letters in front (``Q3``, ``v2``) is not one.
+A trailing ``%`` (or "percent") reads the value ``p`` and passes when either ``p`` or
+``p / 100`` is within tolerance: "12.5%" answers both 12.5 and 0.125. Decimal commas
+(``3,5``) and times (``1:30``) are not read as one number.
+
+``tolerance``: a number (absolute), or an object with ``abs`` and/or ``rel`` (relative
+to ``expected``); the value passes when within either. Default 0 (up to float rounding).
+
+``units``: when given, the word right after the number must be one of these (compared
+case-insensitively; a listed unit may also be glued, as in ``42km``) or absent; any
+other word there fails the ``unit`` check ("42 miles" when km was asked).
+``require_unit: true`` also fails a bare number. Without ``units`` whatever follows
+the number is not judged.
+
+Checks: ``final_line`` (a number was read; the detail quotes the line), ``value``, and
+``unit`` when ``units`` is given. Failure mode: ``wrong_answer``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from typing import Any
+
+import attrs
+
+from benchlab import hookimpl
+from benchlab.model import ChatResponse, Check, FailureMode, Verdict
+from benchlab.verifiers import ParamError, Verifier, VerifyContext, answer_text
+
+_ALNUM = re.compile(r"[^\W_]")
+_GROUP_SPACE = re.compile(r"(?<=\d)[\u00a0\u2009\u202f](?=\d{3}(?!\d))")
+_VULGAR = re.compile(r"(?<=\d)(?=[\u00bc-\u00be\u2150-\u215e])")
+_LATEX_FRAC = re.compile(r"\\[dt]?frac\s*\{\s*([-+]?\d+)\s*\}\s*\{\s*(\d+)\s*\}")
+_LATEX_THIN = re.compile(r"(?<=\d)\\[,;!: ](?=\d)")
+_BOXED = "\\boxed{"
+_MARKER = re.compile(r"\banswer\b\**\s*(?:is\b|:|=)?|####", re.IGNORECASE)
+_ASIDE = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
+_EQUALS = re.compile(r"=|≈|\\approx")
+_NUMBER = re.compile(
+    r"""(?<![\w.,/])
+    (?P<sign>[-+]?)(?:(?P<cur>[$€£¥₹])\s?)?(?P<sign2>[-+]?)
+    (?:
+        (?P<whole>\d+)\s+(?P<mnum>\d+)/(?P<mden>\d+)(?![\d/])
+      | (?P<num>\d+)/(?P<den>\d+)(?![\d/])
+      | (?P<dec>(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?|\.\d+)(?P<exp>[eE][-+]?\d+)?
+    )(?![.,]?\d)  # "12.3.4" and "3,5" are not numbers we can read
+    (?P<pct>\s?(?:%|percent\b|per\ cent\b))?""",
+    re.VERBOSE | re.IGNORECASE,
+)
+_UNIT_WORD = re.compile(r"\s*([^\W\d_][\w°/²³.-]*|°[CFK]?)", re.UNICODE)
+TOLERANCE_KEYS = ("abs", "rel")
+
+
+@attrs.frozen
+class NumberToken:
+    """A number as written: its value, whether a ``%`` followed, and where it ends."""
+
+    value: float
+    percent: bool
+    text: str
+    end: int
+
+
+@attrs.frozen
+class FinalAnswer:
+    """What the final-answer convention read: the line, the number (or None) and what follows it."""
+
+    line: str
+    number: NumberToken | None
+    after: str
+
+
+def normalise_line(line: str) -> str:
+    """LaTeX, unicode minus, vulgar fractions and space thousands groups made plain."""
+    line = _GROUP_SPACE.sub("", line)
+    line = _VULGAR.sub(" ", line)
+    line = unicodedata.normalize("NFKC", line).replace("\u2044", "/").replace("\u2212", "-")
+    line = _LATEX_FRAC.sub(r"\1/\2", line).replace("\\$", "$").replace("{,}", ",")
+    line = _LATEX_THIN.sub("", line)
+    return line
+
+
+def numbers(text: str) -> list[NumberToken]:
+    """Every number written in ``text`` (already normalised), in order."""
+    found = []
+    for m in _NUMBER.finditer(text):
+        value = _value(m)
+        if value is not None:
+            found.append(NumberToken(value, bool(m.group("pct")), m.group(0).strip(), m.end()))
+    return found
+
+
+def _value(m: re.Match[str]) -> float | None:
+    negative = "-" in (m.group("sign") + m.group("sign2"))
+    try:
+        if m.group("whole") is not None:
+            value = int(m.group("whole")) + _fraction(m.group("mnum"), m.group("mden"))
+        elif m.group("num") is not None:
+            value = _fraction(m.group("num"), m.group("den"))
+        else:
+            value = float(m.group("dec").replace(",", "") + (m.group("exp") or ""))
+    except (ValueError, OverflowError, ZeroDivisionError):
+        return None
+    if not math.isfinite(value):
+        return None
+    return -value if negative else value
+
+
+def _fraction(numerator: str, denominator: str) -> float:
+    return int(numerator) / int(denominator)
+
+
+def parse_number_token(text: str) -> NumberToken | None:
+    """``text`` as exactly one number ("$1,284.50", "12.5%", "3/8", "-7"), else None."""
+    line = normalise_line(text.strip())
+    m = _NUMBER.fullmatch(line)
+    value = _value(m) if m else None
+    if m is None or value is None:
+        return None
+    return NumberToken(value, bool(m.group("pct")), m.group(0).strip(), m.end())
+
+
+def final_line(text: str) -> str:
+    """The last line holding a letter or a digit; empty when there is none."""
+    lines = [line for line in text.splitlines() if _ALNUM.search(line)]
+    return lines[-1].strip() if lines else ""
+
+
+def read_final_answer(text: str) -> FinalAnswer:
+    """Apply the final-answer convention documented above to an answer text."""
+    raw = final_line(text)
+    line = normalise_line(raw)
+    box = line.rfind(_BOXED)
+    if box >= 0:
+        segment, marked = _braced(line, box + len(_BOXED)), True
+    else:
+        markers = list(_MARKER.finditer(line))
+        segment = line[markers[-1].end():] if markers else line
+        marked = bool(markers)
+    stripped = _ASIDE.sub(" ", segment)
+    if numbers(stripped):
+        segment = stripped
+    chosen: NumberToken | None = None
+    after_from = segment
+    equals = list(_EQUALS.finditer(segment))
+    if equals:
+        tail = segment[equals[-1].end():]
+        found = numbers(tail)
+        if found:
+            chosen, after_from = found[0], tail
+    if chosen is None:
+        found = numbers(segment)
+        if found:
+            chosen = found[0] if marked else found[-1]
+    after = after_from[chosen.end:] if chosen else ""
+    return FinalAnswer(raw, chosen, after)
+
+
+def _braced(line: str, start: int) -> str:
+    """The text from ``start`` up to the brace that closes the one before it."""
+    depth = 1
+    for index in range(start, len(line)):
+        if line[index] == "{":
+            depth += 1
+        elif line[index] == "}":
+            depth -= 1
+            if depth == 0:
+                return line[start:index]
+    return line[start:]
+
+
+# --- tolerance: shared with the extraction verifier ------------------------------------------
+
+
+def validate_tolerance(value: Any, field: str) -> None:
+    """A tolerance is a number >= 0 (absolute) or ``{"abs": A, "rel": R}`` (either or both)."""
+    if isinstance(value, dict):
+        if not value:
+            raise ParamError(field, "give abs and/or rel")
+        for key, amount in value.items():
+            if key not in TOLERANCE_KEYS:
+                raise ParamError(f"{field}.{key}", "unknown key (known: abs, rel)")
+            _non_negative(amount, f"{field}.{key}")
+        return
+    _non_negative(value, field)
+
+
+def _non_negative(value: Any, field: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise ParamError(field, "a finite number >= 0")
+
+
+def within(expected: float, got: float, tolerance: Any) -> bool:
+    """Whether ``got`` is within ``tolerance`` (validated) of ``expected``."""
+    if not math.isfinite(got):
+        return False
+    spec = tolerance if isinstance(tolerance, dict) else {"abs": tolerance or 0}
+    slack = max(spec.get("abs", 0), spec.get("rel", 0) * abs(expected))
+    # float rounding: 0.1 + 0.2 must equal 0.3 even with no tolerance
+    return abs(got - expected) <= slack + 1e-9 * max(1.0, abs(expected))
+
+
+def describe_tolerance(tolerance: Any) -> str:
+    """`` (±0.005)`` for a tolerance, empty for none."""
+    if not tolerance:
+        return ""
+    if not isinstance(tolerance, dict):
+        return f" (±{tolerance:g})"
+    parts = []
+    if "abs" in tolerance:
+        parts.append(f"±{tolerance['abs']:g}")
+    if "rel" in tolerance:
+        parts.append(f"±{tolerance['rel']:.4g} relative")
+    return " (" + " or ".join(parts) + ")"
+
+
+def number_matches(expected: float, token: NumberToken, tolerance: Any) -> bool:
+    """A percent token answers ``p`` or ``p / 100``; a plain number only its value."""
+    if within(expected, token.value, tolerance):
+        return True
+    return token.percent and within(expected, token.value / 100, tolerance)
+
+
+def shown_line(line: str, limit: int = 80) -> str:
+    return repr(line if len(line) <= limit else "..." + line[-(limit - 3):])
+
+
+class NumericAnswerVerifier(Verifier):
+    """The number read from the answer's final line equals ``expected`` within tolerance."""
+
+    required = {"expected": (int, float)}
+    optional = {"tolerance": (int, float, dict), "units": list, "require_unit": bool}
+
+    def validate(self, params: dict[str, Any]) -> None:
+        super().validate(params)
+        if not math.isfinite(params["expected"]):
+            raise ParamError("expected", "a finite number")
+        if "tolerance" in params:
+            validate_tolerance(params["tolerance"], "tolerance")
+        units = params.get("units")
+        if units is not None and (not units or not all(isinstance(u, str) and u.strip() for u in units)):
+            raise ParamError("units", "a non-empty list of non-empty strings")
+        if params.get("require_unit") and units is None:
+            raise ParamError("require_unit", "needs units")
+
+    def verify(self, params: dict[str, Any], response: ChatResponse, ctx: VerifyContext) -> Verdict:
+        text = answer_text(response)
+        found = read_final_answer(text)
+        checks = [_final_line_check(text, found)]
+        if found.number is None:
+            checks.append(Check("value", False, f"no number to compare with {params['expected']:g}"))
+        else:
+            checks.append(_value_check(params, found.number))
+        if "units" in params:
+            checks.append(_unit_check(params, found))
+        return Verdict.from_checks(checks, FailureMode.WRONG_ANSWER)
+
+
+def _final_line_check(text: str, found: FinalAnswer) -> Check:
+    if not text:
+        return Check("final_line", False, "the answer is empty")
+    if not found.line:
+        return Check("final_line", False, "the answer has no line with a letter or digit")
+    if found.number is None:
+        return Check("final_line", False, f"no number in the final line {shown_line(found.line)}")
+    return Check("final_line", True, f"read {found.number.text!r} from {shown_line(found.line)}")
+
+
+def _value_check(params: dict[str, Any], token: NumberToken) -> Check:
+    expected, tolerance = float(params["expected"]), params.get("tolerance", 0)
+    wanted = f"{params['expected']:g}{describe_tolerance(tolerance)}"
+    if number_matches(expected, token, tolerance):
+        return Check("value", True, f"{token.text} matches {wanted}")
+    return Check("value", False, f"expected {wanted}, got {token.text}")
+
+
+def _unit_check(params: dict[str, Any], found: FinalAnswer) -> Check:
+    units = params["units"]
+    if found.number is None:
+        return Check("unit", False, "no number, so no unit")
+    after = found.after
+    lowered = after.lstrip().casefold()
+    for unit in sorted(units, key=len, reverse=True):
+        wanted = unit.strip().casefold()
+        if lowered.startswith(wanted) and not _ALNUM.match(lowered[len(wanted):len(wanted) + 1]):
+            return Check("unit", True, unit)
+    word = _UNIT_WORD.match(after)
+    if word:
+        return Check("unit", False, f"{word.group(1)!r} is not one of {', '.join(units)}")
+    if params.get("require_unit"):
+        return Check("unit", False, f"no unit after {found.number.text}; expected one of {', '.join(units)}")
+    return Check("unit", True, "no unit written")
+
+
+@hookimpl
+def register_verifiers(register: Any) -> None:
+    register("numeric_answer", NumericAnswerVerifier, summary="the number on the answer's final line, within a tolerance")
