@@ -1,0 +1,86 @@
+"""The languages the root filesystem provides, and how to build and run a program in each.
+
+``program_command`` encodes what each toolchain needs to behave inside the
+sandbox: Java gets an explicit heap (the JVM sizes its heap from host RAM when it
+cannot see the cgroup limit) and the serial GC (fewer threads under the pids
+limit); Rust gets ``--edition 2021`` (rustc defaults to 2015). Build outputs go
+to the private /tmp so the work dir holds only what the program wrote.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+import attrs
+
+from benchlab.sandboxes.api import MiB, Limits
+
+
+@attrs.frozen
+class Toolchain:
+    """A language the image provides: its Debian packages and a version command."""
+
+    name: str
+    packages: tuple[str, ...]
+    version_command: tuple[str, ...]
+
+
+TOOLCHAINS: dict[str, Toolchain] = {
+    t.name: t
+    for t in (
+        Toolchain("python", ("python3",), ("python3", "--version")),
+        Toolchain("node", ("nodejs",), ("node", "--version")),
+        Toolchain("c", ("g++",), ("gcc", "--version")),
+        Toolchain("cpp", ("g++",), ("g++", "--version")),
+        Toolchain("java", ("default-jdk-headless",), ("javac", "-version")),
+        Toolchain("rust", ("rustc", "cargo"), ("rustc", "--version")),
+        Toolchain("go", ("golang-go",), ("go", "version")),
+        Toolchain("shell", ("bash", "coreutils"), ("bash", "--version")),
+    )
+}
+
+
+def image_toolchains(packages: tuple[str, ...]) -> frozenset[str]:
+    """Toolchains whose packages are all in an image built from ``packages``."""
+    return frozenset(t.name for t in TOOLCHAINS.values() if set(t.packages) <= set(packages))
+
+
+def java_heap_mb(limits: Limits) -> int:
+    """Half the memory limit: the rest is for metaspace, code cache, threads and the program's children."""
+    return max(32, limits.memory_bytes // MiB // 2)
+
+
+def program_command(language: str, main: str, args: list[str] | tuple[str, ...] = (), *, limits: Limits | None = None) -> list[str]:
+    """argv that builds (if needed) and runs ``main`` (a file in the work dir) with ``args``.
+
+    Languages: python, node, node-test (Node's built-in test runner), c, cpp,
+    java (``main`` is ``Name.java`` declaring class ``Name``), rust, go, shell.
+    """
+    limits = limits or Limits()
+    stem = PurePosixPath(main).stem
+    built = 'shift; exec /tmp/prog "$@"'
+    if language == "python":
+        return ["python3", main, *args]
+    if language == "node":
+        return ["node", main, *args]
+    if language == "node-test":
+        return ["node", "--test", main, *args]
+    if language == "shell":
+        return ["bash", main, *args]
+    if language == "c":
+        script = f'gcc -std=c17 -O2 -o /tmp/prog "$1" -lm && {built}'
+    elif language == "cpp":
+        script = f'g++ -std=c++17 -O2 -o /tmp/prog "$1" && {built}'
+    elif language == "rust":
+        script = f'rustc --edition 2021 -o /tmp/prog "$1" && {built}'
+    elif language == "go":
+        script = f'go build -o /tmp/prog "$1" && {built}'
+    elif language == "java":
+        heap = java_heap_mb(limits)
+        script = (f'javac -J-Xmx{heap}m -J-XX:+UseSerialGC -d /tmp/classes "$1" && main_class="$2" && shift 2 && '
+                  f'exec java -Xmx{heap}m -XX:+UseSerialGC -cp /tmp/classes "$main_class" "$@"')
+        return ["sh", "-c", script, "sh", main, stem, *args]
+    else:
+        known = ", ".join(["python", "node", "node-test", "c", "cpp", "java", "rust", "go", "shell"])
+        raise ValueError(f"unknown language {language!r} (known: {known})")
+    return ["sh", "-c", script, "sh", main, *args]

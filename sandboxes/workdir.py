@@ -1,0 +1,121 @@
+"""The per-run host directory: ``box/`` becomes the sandbox's work dir, ``io/`` holds stdin.
+
+Whatever the program leaves in ``box/`` is read back without following links:
+the program may have planted a symlink to a host file, a FIFO, or a huge file.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import stat
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from benchlab.sandboxes.api import FileEntry, Limits, safe_relative_path
+
+
+class RunDir:
+    """A fresh host directory for one execution, owned by the sandbox's host uid when we can."""
+
+    def __init__(self, owner_uid: int | None, *, parent: str | None = None) -> None:
+        self.owner_uid = owner_uid
+        self.root = Path(tempfile.mkdtemp(prefix="benchlab-run-", dir=parent))
+        # The sandbox's uid must be able to traverse to box/, but not list its neighbours.
+        os.chmod(self.root, 0o711)
+        self.box = self.root / "box"
+        self.io = self.root / "io"
+        self.box.mkdir()
+        self.io.mkdir()
+        self._own(self.box, 0o700 if owner_uid is not None else 0o777)
+        os.chmod(self.io, 0o755)
+
+    def _own(self, path: Path, mode: int) -> None:
+        if self.owner_uid is not None:
+            os.chown(path, self.owner_uid, self.owner_uid, follow_symlinks=False)
+        os.chmod(path, mode)
+
+    def write_files(self, files: Mapping[str, bytes | str | FileEntry]) -> None:
+        for name, value in files.items():
+            entry = value if isinstance(value, FileEntry) else FileEntry(value)
+            relative = safe_relative_path(name)
+            target = self.box
+            for part in relative.parts[:-1]:
+                target = target / part
+                if not target.is_dir():
+                    target.mkdir()
+                    self._own(target, 0o755 if self.owner_uid is not None else 0o777)
+            target = target / relative.parts[-1]
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(entry.data())
+            mode = entry.mode & 0o777
+            self._own(target, mode if self.owner_uid is not None else mode | 0o666)
+
+    def write_stdin(self, data: bytes) -> Path:
+        path = self.io / "stdin"
+        path.write_bytes(data)
+        os.chmod(path, 0o644)
+        return path
+
+    def collect(self, limits: Limits) -> tuple[dict[str, bytes], bool]:
+        """Regular files left in box/ (relative posix path -> bytes), and whether some were left out."""
+        files: dict[str, bytes] = {}
+        budget = limits.collect_bytes
+        truncated = False
+        stack = [(self.box, "")]
+        while stack:
+            directory, prefix = stack.pop()
+            try:
+                entries = sorted(os.scandir(directory), key=lambda e: e.name)
+            except OSError:
+                continue
+            for entry in entries:
+                relative = f"{prefix}{entry.name}"
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((Path(entry.path), relative + "/"))
+                    continue
+                if not entry.is_file(follow_symlinks=False):
+                    continue  # symlinks, FIFOs, sockets, devices: never opened
+                if len(files) >= limits.collect_files:
+                    truncated = True
+                    continue
+                data = _read_regular(entry.path, budget)
+                if data is None:
+                    truncated = True
+                    continue
+                files[relative] = data
+                budget -= len(data)
+        return files, truncated
+
+    def remove(self) -> bool:
+        """Delete the directory; False when something could not be removed."""
+        shutil.rmtree(self.root, ignore_errors=True)
+        return not self.root.exists()
+
+
+def _read_regular(path: str, budget: int) -> bytes | None:
+    """The file's bytes, or None if it is no longer a regular file or does not fit ``budget``."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENXIO, errno.EACCES, errno.ENOENT):
+            return None
+        raise
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > budget:
+            return None
+        chunks = []
+        remaining = info.st_size
+        while remaining > 0:
+            chunk = os.read(fd, min(remaining, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
