@@ -133,9 +133,21 @@ class RunPodBackend(Backend):
         if self.inner is not None:
             found.update(await self.inner.start())
             self.model = self.inner.model
+        elif self.model is None:
+            self.model = await self._served_model()
         if self.warmup:
             found["warmup_s"] = await self._warm_up()
         return found
+
+    async def _served_model(self) -> str | None:
+        """The native route names no model; worker-vLLM's OpenAI route lists it (best effort)."""
+        from benchlab.plugins.native_http import json_or_none
+
+        try:
+            listing = json_or_none(await self.client.get(f"{self.root}/openai/v1/models", timeout=5.0))
+            return str(listing["data"][0]["id"]) if listing and listing.get("data") else None
+        except Exception:  # an older worker without that route: the model stays unnamed
+            return None
 
     async def _warm_up(self) -> float:
         request = ChatRequest(scenario="benchlab/warmup", messages=[{"role": "user", "content": WARMUP_PROMPT}], model=self.model, max_tokens=1)

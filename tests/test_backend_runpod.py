@@ -64,6 +64,7 @@ def test_native_runsync_maps_sampling_to_worker_vllm_and_reads_its_output():
         jobs = srv.bodies("/runsync")
         auth = {e.headers.get("authorization") for e in srv.log}
     assert facts["server_kind"] == "runpod" and facts["route"] == "native" and facts["workers"] == {"idle": 1, "running": 0}
+    assert b.model == "Qwen/Qwen3-0.6B"  # named by the worker's OpenAI route, though jobs go native
     assert facts["warmup_s"] >= 0 and jobs[0]["input"]["sampling_params"] == {"max_tokens": 1}
     # vLLM's SamplingParams rejects unknown names (the job would FAIL): repeat_penalty is renamed.
     assert jobs[1]["input"]["sampling_params"] == {"temperature": 0, "top_k": 5, "repetition_penalty": 1.1, "seed": 3, "max_tokens": 50}
