@@ -15,6 +15,7 @@ BUILTIN_PACKS: list[tuple[str, tuple[str, ...]]] = [
     ("toolcall-15", ("quick", "medium", "full")),
     ("instructfollow-15", ("quick", "medium", "full")),
     ("reasonmath-15", ("medium", "full")),
+    ("structoutput-15", ("medium", "full")),
 ]
 
 

@@ -9,7 +9,8 @@ Paths
     is a key of an object otherwise. Its value is a matcher from
     ``benchlab.plugins.value_matchers``: a bare value (equality), ``{"one_of": [...]}``,
     ``{"regex": ...}``, ``{"number": N, "tolerance": T}``, ``{"present": true}``,
-    ``{"absent": true}`` and the rest of that grammar.
+    ``{"absent": true}`` and the rest of that grammar. Its check is named ``path:KEY``
+    (``path:(root)`` for ``""``).
 
 Equality (``exact`` and the ``eq`` matcher)
     Key order is irrelevant; an int equals a float of the same value (``3 == 3.0``);
@@ -156,7 +157,7 @@ def value_checks(params: dict[str, Any], value: Any, ctx: VerifyContext | None, 
         difference = first_difference(params["exact"], value, [])
         checks.append(Check("exact", difference is None, difference or ""))
     for key, matcher in params.get("paths", {}).items():
-        name = f"path:{key}"
+        name = f"path:{key or '(root)'}"
         found, why = resolve(value, parse_path(key))
         result = match(matcher, found)
         if result.ok:

@@ -311,24 +311,33 @@ def _row_matches(params: dict[str, Any], spec: dict[str, Any], row: list[str], i
 def _expected_rows_check(params: dict[str, Any], rows: list[list[str]], index: dict[str, int]) -> Check:
     specs = params["expected_rows"]
     table = [[_row_matches(params, spec, row, index) for row in rows] for spec in specs]
-    if params.get("rows_ordered", False):
-        paired: dict[int, int] = {}
-        position = 0
-        for i, line in enumerate(table):
-            while position < len(rows) and not line[position]:
-                position += 1
-            if position == len(rows):
-                break
-            paired[i] = position
-            position += 1
-    else:
-        paired = max_matching(table)
+    paired = in_order(table) if params.get("rows_ordered", False) else max_matching(table)
     lost = [i for i in range(len(specs)) if i not in paired]
     if not lost:
         return Check("expected_rows", True)
     how = " in order" if params.get("rows_ordered") else ""
     listed = "; ".join(f"[{i}] {_describe_row(specs[i])}" for i in lost[:3])
     return Check("expected_rows", False, f"no row{how} matches {listed}" + (f" (+{len(lost) - 3} more)" if len(lost) > 3 else ""))
+
+
+def in_order(table: list[list[bool]]) -> dict[int, int]:
+    """The largest pairing of expected rows to table rows that keeps both in order (an LCS)."""
+    rows, cols = len(table), len(table[0]) if table else 0
+    best = [[0] * (cols + 1) for _ in range(rows + 1)]
+    for i in range(rows - 1, -1, -1):
+        for j in range(cols - 1, -1, -1):
+            best[i][j] = max(best[i + 1][j], best[i][j + 1], best[i + 1][j + 1] + 1 if table[i][j] else 0)
+    pairs: dict[int, int] = {}
+    i = j = 0
+    while i < rows and j < cols:
+        if table[i][j] and best[i][j] == best[i + 1][j + 1] + 1:
+            pairs[i] = j
+            i, j = i + 1, j + 1
+        elif best[i + 1][j] >= best[i][j + 1]:
+            i += 1
+        else:
+            j += 1
+    return pairs
 
 
 def _describe_row(spec: dict[str, Any]) -> str:
