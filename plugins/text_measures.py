@@ -17,8 +17,10 @@ _BULLET = re.compile(r"^\s*(?:(?P<unordered>[-*+])|(?P<ordered>\d{1,3}[.)]))\s+(
 _QUOTE = re.compile(r"^\s*(>\s?)+")
 _TASK_BOX = re.compile(r"^\[[ xX]\]\s+")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
-_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
-_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+# Brackets and parentheses are excluded inside so a scan stops at the next one: on text
+# such as "[[[[..." or "](](](..." the patterns stay linear instead of quadratic.
+_IMAGE = re.compile(r"!\[([^\[\]\n]*)\]\([^()\n]*\)")
+_LINK = re.compile(r"\[([^\[\]\n]+)\]\([^()\n]*\)")
 _EMPHASIS = re.compile(r"(\*+|~~|`+|(?<![\w])_+|_+(?![\w]))")
 _WORD_SPLIT = re.compile(r"[\s\u2014\u2013]+")
 _ALNUM = re.compile(r"[^\W_]")

@@ -150,7 +150,8 @@ def _call_label(call: ToolCall) -> str:
 def _json_check(calls: list[ToolCall]) -> Check:
     bad = [f"{_call_label(c)}: {_json_problem(c)}" for c in calls if _json_problem(c)]
     if bad:
-        return Check("arguments_json", False, "; ".join(bad))
+        more = f"; and {len(bad) - 5} more" if len(bad) > 5 else ""
+        return Check("arguments_json", False, "; ".join(bad[:5]) + more)
     return Check("arguments_json", True)
 
 
@@ -304,7 +305,8 @@ def _extra_check(params: dict[str, Any], calls: list[ToolCall], assignment: dict
             continue
         problems.append(f"{_call_label(call)} {'repeats an expected call' if duplicate else 'was not asked for'}")
     if problems:
-        return Check("extra_calls", False, "; ".join(problems))
+        more = f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
+        return Check("extra_calls", False, "; ".join(problems[:5]) + more)
     return Check("extra_calls", True)
 
 

@@ -237,3 +237,16 @@ def test_any_text_gets_a_verdict_never_an_exception(text: str) -> None:
     assert isinstance(verdict, Verdict)
     assert len(verdict.checks) == len(EVERY_RULE)
     assert 0.0 <= verdict.score <= 1.0
+
+
+@pytest.mark.parametrize("token", ["[", "](", "[a](", "![", "**", "_", "`", "# ", "- ", "1. ", "a:", "e.g. ", "U.S.", "...", "```\n", "[1,", '{"a":'])
+def test_pathological_markdown_is_judged_in_linear_time(token: str) -> None:
+    """100,000 characters of one markdown-significant token: a quadratic pattern takes
+    minutes here (``[`` repeated took 181 s before the link pattern was bounded)."""
+    import time
+
+    text = token * (100_000 // len(token))
+    started = time.perf_counter()
+    verdict = VERIFIER.verify({"rules": EVERY_RULE}, ChatResponse(content=text), CTX)
+    assert isinstance(verdict, Verdict)
+    assert time.perf_counter() - started < 5.0

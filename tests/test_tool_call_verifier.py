@@ -282,6 +282,14 @@ def test_the_closest_same_name_call_is_reported_when_none_matches() -> None:
     assert "calls[0].arguments.city" not in failed(verdict)
 
 
+def test_a_flood_of_calls_gets_a_short_verdict() -> None:
+    calls = [tc("get_weather", {"city": "X" * 10_000}, i) for i in range(2000)] + [tc("save_file", "{oops", 2001)] * 50
+    verdict = judge(PARALLEL, calls)
+    assert not verdict.passed and verdict.failure_mode is FailureMode.INVALID_JSON
+    assert len(verdict.detail) < 3000
+    assert "and 1997 more" in verdict.detail and "and 45 more" in verdict.detail
+
+
 # --- restraint ------------------------------------------------------------------------------------
 
 
