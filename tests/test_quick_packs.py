@@ -5,6 +5,7 @@ recorded gold answers passes 30/30 while recorded near-misses pass 0/30."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,14 @@ def test_real_cli_quick_run_fails_every_near_miss(tmp_path: Path) -> None:
     modes = {r["failure_mode"] for r in record["results"]}
     # content failures only: a near-miss is the model's fault, never the infrastructure's
     assert modes <= {"wrong_answer", "missing_field", "invalid_json"}
+
+
+def test_real_cli_negative_control_lets_no_junk_through_the_quick_packs(tmp_path: Path) -> None:
+    """Empty answers, echoed prompts, refusals, plausible JSON, placeholder tool calls and
+    other scenarios' gold answers must all fail (exit 1 and a listing otherwise)."""
+    result = benchlab("run", "--quick", "--negative-control", "--out", str(tmp_path / "nc"), "--no-progress")
+    assert result.returncode == 0, result.stdout + result.stderr
+    for title in ("ToolCall-15", "InstructFollow-15"):
+        counts = re.search(rf"^\| {title} \| (\d+) \| (\d+) \|", result.stdout, re.MULTILINE)
+        assert counts, result.stdout
+        assert int(counts.group(1)) >= 15 * 5 and counts.group(2) == "0"
