@@ -47,6 +47,9 @@ class RunConfig:
     request_delay_s: float = 0.0
     max_total_tokens: int | None = None
     settings: dict[str, Any] = attrs.field(factory=dict)
+    # sandbox for packs that run model-written code: None = the best that can run now
+    sandbox: str | None = None
+    unsafe_local: bool = False
 
     @property
     def canonical(self) -> bool:

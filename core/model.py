@@ -126,6 +126,8 @@ class Pack:
     scenarios: list[Scenario]
     path: Path | None
     needs_sandbox: bool = False
+    # Why a dataset-backed pack has no scenarios here (its dataset is not installed).
+    unavailable: str | None = None
 
     @property
     def id(self) -> str:
@@ -219,6 +221,8 @@ class Verdict:
     failure_mode: FailureMode | None = None
     detail: str = ""
     checks: list[Check] = attrs.field(factory=list)
+    # What a verifier wants kept beside the verdict (e.g. a sandboxed program's capped output).
+    artifacts: dict[str, Any] = attrs.field(factory=dict)
 
     @classmethod
     def from_checks(
@@ -278,6 +282,7 @@ class ScenarioResult:
     timeout_s: float | None = None
     # Which form of the scenario was played: "" normally, the junk kind under --negative-control.
     variant: str = ""
+    artifacts: dict[str, Any] = attrs.field(factory=dict)
 
     @property
     def key(self) -> tuple[str, str, int]:

@@ -123,6 +123,7 @@ async def negative_control(packs: list[Pack], scenario_ids: dict[str, set[str]] 
                         detail=verdict.detail,
                         latency_s=None,
                         checks=verdict.checks,
+                        artifacts=verdict.artifacts,
                         response=response,
                         variant=kind,
                     )

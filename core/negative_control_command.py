@@ -12,6 +12,7 @@ from benchlab import __version__
 from benchlab.aggregate import summarize
 from benchlab.codec import write_json
 from benchlab.config import RunConfig
+from benchlab.errors import BenchlabError
 from benchlab.model import RunRecord
 from benchlab.plugin_manager import Plugins
 from benchlab.run import RUN_RECORD, new_run_id
@@ -29,7 +30,19 @@ def negative_control_command(flags: RunFlags, *, fmt: str, plugins: Plugins) -> 
         pack_id, scenario_id = split_scenario_ref(ref)
         wanted[pack_id].add(scenario_id)
     started_at = now_iso()
-    results = run_negative_control(packs, dict(wanted) or None, plugins)
+    sandbox = None
+    if any(p.needs_sandbox for p in packs):
+        from benchlab.sandbox_choice import choose_for_run
+
+        setup = choose_for_run(plugins, flags.sandbox, flags.unsafe_local, 2)
+        if setup.provider is None:
+            raise BenchlabError(f"the selected packs run code, and {setup.unavailable}")
+        sandbox = setup.provider
+    try:
+        results = run_negative_control(packs, dict(wanted) or None, plugins, sandbox)
+    finally:
+        if sandbox is not None:
+            sandbox.close()
     run_id = new_run_id()
     run_dir = Path(flags.out) / run_id
     config = RunConfig(backend="none", endpoint=None, model=None, packs=refs, mode=f"--negative-control {mode}", scenarios=list(flags.scenarios), out=str(flags.out))

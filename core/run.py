@@ -20,10 +20,11 @@ from benchlab.codec import write_json
 from benchlab.config import RunConfig
 from benchlab.errors import BenchlabError
 from benchlab.journal import Journal, JournalContents, read_journal
-from benchlab.model import Pack, RunRecord, ScenarioResult
+from benchlab.model import FailureMode, Pack, RunRecord, ScenarioResult
 from benchlab.plugin_manager import Plugins
 from benchlab.progress import Progress
 from benchlab.runner import GREEDY, Runner, RunSettings, StopRun, WorkItem, now_iso
+from benchlab.sandbox_choice import choose_for_run, unavailable_result
 from benchlab.selection import load_packs, work_items
 from benchlab.speed import measure_tokens_per_s
 from benchlab.thinking import thinking_problem
@@ -151,7 +152,13 @@ def execute(
     started_at = resume.started_at if resume else now_iso()
     run_dir = run_dir or Path(config.out) / run_id
 
-    progress = Progress(len(items), enabled=show_progress, done=len(done))
+    # A dataset that is not installed leaves its pack one not-scored placeholder result.
+    placeholders = [
+        unavailable_result(p.id, "*", 0, FailureMode.DATASET_UNAVAILABLE, p.unavailable)
+        for p in packs
+        if p.unavailable and (p.id, "*", 0) not in done
+    ]
+    progress = Progress(len(items) + len(placeholders), enabled=show_progress, done=len(done))
     ctx = RunContext(run_id, run_dir, config, packs, backend, warnings=list(plugins.warnings))
     results: dict[tuple[str, str, int], ScenarioResult] = dict(done)
     journal: Journal | None = None
@@ -178,13 +185,23 @@ def execute(
             ctx.probe["tokens_per_s"] = measured
             settings = settings_for(config, backend, ctx.probe, measured)
             ctx.probe["concurrency"] = settings.concurrency
+            sandbox, blocked = await _sandbox_for(todo, config, plugins, settings.concurrency, ctx, progress)
+            blocked = placeholders + blocked
             journal = Journal(run_dir) if resume else Journal.create(run_dir, run_id, config, started_at)
             monitor = Monitor(ctx, items, done, settings)
             ctx.warnings.extend(plugins.broadcast("on_run_start", run=ctx))
             if resume:
                 progress.note(f"resuming {run_id}: {len(done)} done, {len(todo)} to play")
-            runner = Runner(plugins, backend, settings, on_result)
-            await runner.run(todo)
+            for result in blocked:
+                on_result(result)
+            blocked_keys = {r.key for r in blocked}
+            playable = [i for i in todo if (i.pack.id, i.scenario.id, i.repeat) not in blocked_keys]
+            runner = Runner(plugins, backend, settings, on_result, sandbox=sandbox)
+            try:
+                await runner.run(playable)
+            finally:
+                if sandbox is not None:
+                    sandbox.close()
         finally:
             await backend.aclose()
 
@@ -218,6 +235,36 @@ def execute(
     return Outcome(record, run_dir, interrupted, monitor.fatal if monitor else None)
 
 
+async def _sandbox_for(
+    todo: list[WorkItem], config: RunConfig, plugins: Plugins, concurrency: int, ctx: RunContext, progress: Progress
+) -> tuple[Any, list[ScenarioResult]]:
+    """The sandbox for this run's code-executing packs, and the results of what cannot run.
+
+    Sandboxed items without a sandbox become results at once: sandbox_unavailable,
+    or sandbox_error when the image failed to build. No request is sent for them.
+    """
+    blocked: list[ScenarioResult] = []
+    sandboxed = [i for i in todo if i.pack.needs_sandbox]
+    if not sandboxed:
+        return None, blocked
+    setup = await asyncio.to_thread(choose_for_run, plugins, config.sandbox, config.unsafe_local, concurrency)
+    ctx.probe["sandbox"] = setup.facts
+    if setup.provider is None:
+        ctx.warnings.append(f"sandboxed packs not scored: {setup.unavailable}")
+        mode, detail = FailureMode.SANDBOX_UNAVAILABLE, setup.unavailable or "no sandbox"
+    else:
+        progress.note(f"sandbox: {setup.facts['reason']}")
+        try:
+            await asyncio.to_thread(setup.provider.prepare, progress.note)
+            return setup.provider, blocked
+        except Exception as exc:  # the image build failed: those packs cannot be scored
+            setup.provider.close()
+            ctx.warnings.append(f"sandbox {setup.provider.name} could not be prepared: {exc}")
+            mode, detail = FailureMode.SANDBOX_ERROR, f"sandbox {setup.provider.name} could not be prepared: {exc}"
+    blocked += [unavailable_result(i.pack.id, i.scenario.id, i.repeat, mode, detail) for i in sandboxed]
+    return None, blocked
+
+
 def build_record(
     ctx: RunContext,
     items: list[WorkItem],
@@ -227,10 +274,12 @@ def build_record(
     complete: bool,
     stop_reason: str | None = None,
 ) -> RunRecord:
-    order = {(i.pack.id, i.scenario.id, i.repeat): n for n, i in enumerate(items)}
+    keys = [(i.pack.id, i.scenario.id, i.repeat) for i in items]
+    keys += [(p.id, "*", 0) for p in ctx.packs if p.unavailable]
+    order = {key: n for n, key in enumerate(keys)}
     ordered = sorted((r for k, r in results.items() if k in order), key=lambda r: order[r.key])
     summaries = [summarize(p, [r for r in ordered if r.pack == p.id]) for p in ctx.packs]
-    missing = len(items) - len(ordered)
+    missing = len(keys) - len(ordered)
     warnings = list(dict.fromkeys(ctx.warnings))
     if stop_reason:
         warnings.append(f"stopped early: {stop_reason}")

@@ -51,6 +51,8 @@ class RunFlags:
     retry_on_timeout: bool
     request_delay_s: float
     max_total_tokens: int | None
+    sandbox: str | None = None
+    unsafe_local: bool = False
 
 
 def _selection(flags: RunFlags, plugins: Plugins) -> tuple[list[str], str]:
@@ -93,6 +95,8 @@ def selected_packs(flags: RunFlags, plugins: Plugins) -> tuple[list[str], str, l
 
 def choose_backend(flags: RunFlags, plugins: Plugins, api_key: str | None) -> tuple[str, dict[str, Any] | None]:
     """The named backend; else replay, detection from the endpoint, or the embedded default."""
+    if flags.sandbox and flags.sandbox not in plugins.sandboxes:
+        raise BenchlabError("--sandbox: " + plugins.sandboxes.unknown_message(flags.sandbox))
     if flags.backend:
         if flags.backend not in plugins.backends:
             raise BenchlabError(plugins.backends.unknown_message(flags.backend))
@@ -137,6 +141,8 @@ def config_from_flags(flags: RunFlags, plugins: Plugins, backend: str) -> RunCon
         retry_on_timeout=flags.retry_on_timeout,
         request_delay_s=flags.request_delay_s,
         max_total_tokens=flags.max_total_tokens,
+        sandbox=flags.sandbox,
+        unsafe_local=flags.unsafe_local,
     )
 
 

@@ -196,9 +196,15 @@ class Runner:
     """
 
     def __init__(
-        self, plugins: Plugins, backend: Backend, settings: RunSettings, on_result: Callable[[ScenarioResult], None]
+        self,
+        plugins: Plugins,
+        backend: Backend,
+        settings: RunSettings,
+        on_result: Callable[[ScenarioResult], None],
+        sandbox: Any = None,
     ) -> None:
         self.plugins = plugins
+        self.sandbox = sandbox
         self.backend = backend
         self.settings = settings
         self.on_result = on_result
@@ -256,6 +262,7 @@ class Runner:
             detail=verdict.detail,
             latency_s=round(latency, 4) if latency is not None else None,
             checks=verdict.checks,
+            artifacts=verdict.artifacts,
             attempts=session.attempts,
             request=request,
             response=response,
@@ -269,7 +276,7 @@ class Runner:
     async def judge(self, item: WorkItem, response: ChatResponse, session: Session) -> Verdict:
         scenario = item.scenario
         verifier = verifier_instance(self.plugins.verifiers, scenario.verifier.kind)
-        ctx = VerifyContext(scenario=scenario, pack=item.pack, turns=session.turns)
+        ctx = VerifyContext(scenario=scenario, pack=item.pack, turns=session.turns, sandbox=self.sandbox)
         try:
             verdict = verifier.verify(scenario.verifier.params, response, ctx)
             if inspect.isawaitable(verdict):
@@ -279,5 +286,6 @@ class Runner:
         if response.finish_reason == "length":
             # A cut answer is never a pass: the verifier may be judging half of it.
             cut = f"the answer was cut at the token limit (max_tokens={session.max_tokens})"
-            verdict = Verdict(False, 0.0, FailureMode.TOKEN_LIMIT, f"{cut}; {verdict.detail}".rstrip("; "), verdict.checks)
+            detail = f"{cut}; {verdict.detail}".rstrip("; ")
+            verdict = attrs.evolve(verdict, passed=False, score=0.0, failure_mode=FailureMode.TOKEN_LIMIT, detail=detail)
         return verdict
