@@ -14,6 +14,7 @@ HERE = Path(__file__).parent
 BUILTIN_PACKS: list[tuple[str, tuple[str, ...]]] = [
     ("toolcall-15", ("quick", "medium", "full")),
     ("instructfollow-15", ("quick", "medium", "full")),
+    ("dataextract-15", ("medium", "full")),
     ("reasonmath-15", ("medium", "full")),
     ("structoutput-15", ("medium", "full")),
 ]

@@ -12,18 +12,20 @@ Params::
      "tolerance": 0, "strings": "text", "ordered": false, "threshold": 1.0,
      "absent_as_null": true, "null_strings": [], "extra_fields": "allow", "strict": false}
 
-The answer: its JSON object is found as ``benchlab.plugins.answer_json`` says (a
-fenced block or the object inside prose; ``strict: true`` requires the answer to be
-only the JSON, fenced or not). No JSON object: the ``json`` check fails, score 0,
-``invalid_json`` (``schema_violation`` when the JSON is not an object).
+The answer: its JSON object is found and parsed as ``benchlab.plugins.answer_json``
+says (the ``json`` verifier's extraction and RFC 8259 parsing: a fenced block, or the
+JSON inside prose; ``strict: true`` requires the answer to be only the JSON, fenced or
+not; two different objects in the prose are ambiguous). Checks ``extract``, ``parse``
+and ``root_type``; when one fails the score is 0 and the failure mode ``invalid_json``
+(``schema_violation`` when the JSON is valid but not an object).
 
 Fields: ``expected`` is flattened to atomic paths: ``invoice.total``, ``items[0].sku``
 (keys must not contain ``.``, ``[`` or ``]``). Each atomic field is one check named
 ``fields.PATH``; an empty list or object in ``expected`` is one atomic field, met only
 by an empty list / object. Keys are matched exactly (case-sensitive).
 
-``score`` = correct field checks / all field checks (the ``extract`` and ``json``
-checks are not counted). The scenario passes when ``score >= threshold`` (default 1.0:
+``score`` = correct field checks / all field checks (``extract``, ``parse`` and
+``root_type`` are not counted). The scenario passes when ``score >= threshold`` (default 1.0:
 every field right). Failure mode: ``missing_field`` when every wrong field is missing
 from the answer, else ``wrong_answer``.
 
@@ -32,7 +34,9 @@ How a field is compared, by the expected value's type (or the ``type`` given for
 ``number``
     The answer's value is a JSON number or a string holding exactly one number:
     ``1284.5``, ``"1,284.50"``, ``"$1,284.50"``, ``"1284.50 EUR"`` (a currency symbol or a
-    3-letter code), ``"12.5%"`` (passes for 12.5 or 0.125). ``tolerance`` is a number
+    3-letter code), ``"12.5%"`` (passes for 12.5 or 0.125), and, when the field lists
+    ``units``, a string ending in one of them (``"2.35 kg"`` with ``"units": ["kg"]``;
+    any other trailing word makes it not a number). ``tolerance`` is a number
     (absolute) or ``{"abs": A, "rel": R}``; default 0, up to float rounding.
 ``string``
     Compared after normalisation, by ``strings``:
@@ -42,6 +46,7 @@ How a field is compared, by the expected value's type (or the ``type`` given for
     "Zoë O’Neil" = "Zoe O'Neil", "3.5" ≠ "35". Symbols (``$ + © °``) are kept.
     ``id``: as ``text``, then all whitespace and punctuation removed: "INV-2024-0042" =
     "inv 2024 0042" = "INV20240042" (for codes, references, phone numbers).
+    ``casefold``: NFKC, trimmed and case-folded, punctuation kept (e-mail addresses, URLs).
     ``exact``: NFC, trimmed, nothing else (case-sensitive).
     A JSON number in the answer is compared as its JSON text ("10115" = 10115) except
     with ``exact``. ``accept`` lists other values that are also right for this field.
@@ -71,7 +76,8 @@ Objects
 
 ``fields`` maps a path pattern (list indices written ``[]``: ``items[].sku``) to options
 for the fields under it: ``type`` (auto, number, string, date, datetime, boolean),
-``tolerance``, ``strings``, ``formats``, ``ordered`` (on a list), ``accept``. The
+``tolerance``, ``units`` (on a number), ``strings``, ``formats``, ``ordered`` (on a list),
+``accept``. The
 top-level ``tolerance``, ``strings``, ``ordered`` and ``date_formats`` (the default
 ``formats``) apply wherever ``fields`` says nothing else.
 """
@@ -92,7 +98,7 @@ from benchlab.plugins.numeric_answer import validate_tolerance
 from benchlab.plugins.value_matchers import json_type
 from benchlab.verifiers import ParamError, Verifier, VerifyContext
 
-_FIELD_KEYS = ("type", "tolerance", "strings", "formats", "ordered", "accept")
+_FIELD_KEYS = ("type", "tolerance", "strings", "formats", "ordered", "accept", "units")
 _EXTRA_FIELDS = ("allow", "forbid")
 
 
@@ -206,6 +212,12 @@ def _check_field(pattern: str, options: Any, patterns: dict[str, list[Any]]) -> 
         if kinds != {"number"}:
             raise ParamError(f"{where}.tolerance", "only on a number field")
         validate_tolerance(options["tolerance"], f"{where}.tolerance")
+    if "units" in options:
+        units = options["units"]
+        if kinds != {"number"}:
+            raise ParamError(f"{where}.units", "only on a number field")
+        if not isinstance(units, list) or not units or not all(isinstance(u, str) and u.strip() for u in units):
+            raise ParamError(f"{where}.units", "a non-empty list of unit strings")
     if "strings" in options:
         if options["strings"] not in STRING_MODES:
             raise ParamError(f"{where}.strings", f"one of {', '.join(STRING_MODES)}")

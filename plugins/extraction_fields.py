@@ -18,7 +18,7 @@ from benchlab.model import Check
 from benchlab.plugins.numeric_answer import NumberToken, describe_tolerance, parse_number_token, within
 from benchlab.plugins.value_matchers import MISSING, max_matching, shown
 
-STRING_MODES = ("text", "id", "exact")
+STRING_MODES = ("text", "id", "casefold", "exact")
 TYPES = ("auto", "number", "string", "date", "datetime", "boolean")
 ISO = "iso"
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -46,6 +46,7 @@ class Options:
     formats: tuple[str, ...] = (ISO,)
     ordered: bool = False
     accept: tuple[Any, ...] = ()
+    units: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -90,9 +91,12 @@ def options_for(settings: Settings, path: str) -> Options:
 def normalise_text(value: str, mode: str) -> str:
     """``text``: compatibility-decomposed (NFKD), accents dropped, case-folded, every
     punctuation character made a space, whitespace collapsed. ``id``: the same with
-    whitespace and punctuation removed. ``exact``: NFC, trimmed, nothing else."""
+    whitespace and punctuation removed. ``casefold``: NFKC, trimmed, case-folded.
+    ``exact``: NFC, trimmed, nothing else."""
     if mode == "exact":
         return unicodedata.normalize("NFC", value).strip()
+    if mode == "casefold":
+        return unicodedata.normalize("NFKC", value).strip().casefold()
     decomposed = unicodedata.normalize("NFKD", value)
     kept = []
     for ch in decomposed:
@@ -106,17 +110,23 @@ def normalise_text(value: str, mode: str) -> str:
     return " ".join(folded.split())
 
 
-def read_number(value: Any) -> NumberToken | None:
-    """A JSON number, or a string holding one number ("$1,284.50", "EUR 12", "12.5%")."""
+def read_number(value: Any, units: tuple[str, ...] = ()) -> NumberToken | None:
+    """A JSON number, or a string holding one number ("$1,284.50", "EUR 12", "12.5%"),
+    optionally followed by one of ``units`` ("2.35 kg")."""
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
         return NumberToken(float(value), False, json.dumps(value), 0)
     if not isinstance(value, str) or len(value) > 200:
         return None
-    token = parse_number_token(value)
+    text = value.strip()
+    for unit in sorted(units, key=len, reverse=True):
+        if text.casefold().endswith(unit.casefold()) and len(text) > len(unit):
+            text = text[: len(text) - len(unit)].strip()
+            break
+    token = parse_number_token(text)
     if token is None:
-        coded = _CURRENCY_CODE.match(value)
+        coded = _CURRENCY_CODE.match(text)
         if coded:
             token = parse_number_token(coded.group("a") or coded.group("b"))
     return token
@@ -266,7 +276,7 @@ def _compare_value(expected: Any, actual: Any, options: Options) -> tuple[bool, 
         kind = ("boolean" if isinstance(expected, bool) else "number" if isinstance(expected, (int, float))
                 else "string" if isinstance(expected, str) else "json")
     if kind == "number":
-        return _compare_number(float(expected), actual, options.tolerance)
+        return _compare_number(float(expected), actual, options)
     if kind == "boolean":
         return _compare_bool(expected, actual)
     if kind in ("date", "datetime"):
@@ -278,9 +288,10 @@ def _compare_value(expected: Any, actual: Any, options: Options) -> tuple[bool, 
     return ok, shown(actual) if ok else f"expected {shown(expected)}, got {shown(actual)}"
 
 
-def _compare_number(expected: float, actual: Any, tolerance: Any) -> tuple[bool, str]:
+def _compare_number(expected: float, actual: Any, options: Options) -> tuple[bool, str]:
+    tolerance = options.tolerance
     wanted = f"{expected:g}{describe_tolerance(tolerance)}"
-    token = read_number(actual)
+    token = read_number(actual, options.units)
     if token is None:
         return False, f"expected {wanted}, got {shown(actual)} (not a number)"
     if within(expected, token.value, tolerance) or (token.percent and within(expected, token.value / 100, tolerance)):

@@ -56,7 +56,8 @@ from benchlab.model import ChatResponse, Check, FailureMode, Verdict
 from benchlab.plugins import text_measures as tm
 from benchlab.plugins.answer_json import answer_json
 from benchlab.plugins.numeric_answer import describe_tolerance, number_matches, read_final_answer, validate_tolerance
-from benchlab.plugins.value_matchers import MISSING, match, shown, validate_matcher
+from benchlab.plugins.matcher_validation import validate_matcher
+from benchlab.plugins.value_matchers import MISSING, match, shown
 from benchlab.verifiers import ParamError, Verifier, VerifyContext, answer_text
 
 _FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL}
