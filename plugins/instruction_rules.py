@@ -10,7 +10,8 @@ from typing import Any, Callable
 
 from benchlab.model import Check
 from benchlab.plugins import text_measures as tm
-from benchlab.plugins.value_matchers import json_type, match, shown, validate_matcher
+from benchlab.plugins.matcher_validation import validate_matcher
+from benchlab.plugins.value_matchers import json_type, match, shown
 from benchlab.verifiers import ParamError
 
 _FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL}

@@ -52,7 +52,8 @@ import attrs
 
 from benchlab import hookimpl
 from benchlab.model import ChatResponse, Check, FailureMode, ToolCall, Verdict
-from benchlab.plugins.value_matchers import MISSING, describe, is_optional, match, max_matching, shown, validate_matcher
+from benchlab.plugins.matcher_validation import validate_matcher
+from benchlab.plugins.value_matchers import MISSING, describe, is_optional, match, max_matching, shown
 from benchlab.verifiers import ParamError, Verifier, VerifyContext, answer_text
 
 EXTRA_ARGS = ("allow", "forbid", "schema")

@@ -51,7 +51,6 @@ from typing import Any
 
 import attrs
 
-from benchlab.verifiers import ParamError
 
 
 class _Missing:
@@ -63,10 +62,10 @@ class _Missing:
 
 MISSING: Any = _Missing()
 
-_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL}
-_TYPES = ("string", "number", "integer", "boolean", "array", "object", "null")
+FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL}
+TYPES = ("string", "number", "integer", "boolean", "array", "object", "null")
 # operator -> modifiers it accepts besides "optional"
-_OPERATORS: dict[str, tuple[str, ...]] = {
+OPERATORS: dict[str, tuple[str, ...]] = {
     "eq": ("ignore_case",),
     "one_of": ("ignore_case",),
     "regex": ("flags",),
@@ -124,7 +123,7 @@ def json_type(value: Any) -> str:
     return type(value).__name__
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
@@ -134,70 +133,6 @@ def _as_float(value: int | float) -> float:
         return float(value)
     except OverflowError:
         return math.inf if value > 0 else -math.inf
-
-
-# --- validation -------------------------------------------------------------------------
-
-
-def validate_matcher(matcher: Any, field: str) -> None:
-    """Raise ParamError (naming ``field``) unless ``matcher`` is a well-formed matcher."""
-    if not isinstance(matcher, dict):
-        if isinstance(matcher, (str, int, float, bool, list)) or matcher is None:
-            return
-        raise ParamError(field, f"not a matcher: {shown(matcher)}")
-    operators = [key for key in matcher if key in _OPERATORS]
-    if len(operators) != 1:
-        found = ", ".join(operators) or "none"
-        raise ParamError(field, f"a matcher needs exactly one of {', '.join(_OPERATORS)} (found {found}); "
-                         "compare a whole object with {\"eq\": {...}}")
-    op = operators[0]
-    allowed = {op, "optional", *_OPERATORS[op]}
-    for key in matcher:
-        if key not in allowed:
-            raise ParamError(f"{field}.{key}", f"not allowed with {op!r} (allowed: {', '.join(sorted(allowed))})")
-    for flag in ("optional", "ignore_case", "ordered", "extra"):
-        if flag in matcher and not isinstance(matcher[flag], bool):
-            raise ParamError(f"{field}.{flag}", "expected a boolean")
-    arg = matcher[op]
-    where = f"{field}.{op}"
-    if op == "one_of" and (not isinstance(arg, list) or not arg):
-        raise ParamError(where, "a non-empty list of values")
-    elif op == "regex":
-        if not isinstance(arg, str):
-            raise ParamError(where, "expected a string")
-        flags = matcher.get("flags", "")
-        if not isinstance(flags, str) or any(f not in _FLAGS for f in flags):
-            raise ParamError(f"{field}.flags", "a string of i, m, s")
-        try:
-            re.compile(arg)
-        except re.error as exc:
-            raise ParamError(where, f"not a valid regular expression: {exc}") from None
-    elif op == "number":
-        if not _is_number(arg) or not math.isfinite(arg):
-            raise ParamError(where, "expected a finite number")
-        tolerance = matcher.get("tolerance", 0)
-        if not _is_number(tolerance) or tolerance < 0:
-            raise ParamError(f"{field}.tolerance", "a number >= 0")
-    elif op == "type" and arg not in _TYPES:
-        raise ParamError(where, f"one of {', '.join(_TYPES)}")
-    elif op == "contains" and not isinstance(arg, (str, list)):
-        raise ParamError(where, "a string or a list of values")
-    elif op == "subset" and not isinstance(arg, dict):
-        raise ParamError(where, "expected an object")
-    elif op == "fields":
-        if not isinstance(arg, dict):
-            raise ParamError(where, "an object of key -> matcher")
-        for key, sub in arg.items():
-            validate_matcher(sub, f"{where}.{key}")
-    elif op in ("items", "any_of", "all_of"):
-        if not isinstance(arg, list) or (op != "items" and not arg):
-            raise ParamError(where, "a non-empty list of matchers" if op != "items" else "a list of matchers")
-        for index, sub in enumerate(arg):
-            validate_matcher(sub, f"{where}[{index}]")
-    elif op in ("not", "every"):
-        validate_matcher(arg, where)
-    elif op in ("present", "absent") and arg is not True:
-        raise ParamError(where, "write it as true")
 
 
 def is_optional(matcher: Any) -> bool:
@@ -211,8 +146,8 @@ def equal(a: Any, b: Any, ignore_case: bool = False) -> bool:
     """Deep equality with the normalisation documented above (``a`` is the expected side)."""
     if isinstance(a, bool) or isinstance(b, bool):
         return isinstance(a, bool) and isinstance(b, bool) and a == b
-    if _is_number(a) or _is_number(b):
-        if not (_is_number(a) and _is_number(b)):
+    if is_number(a) or is_number(b):
+        if not (is_number(a) and is_number(b)):
             return False
         if isinstance(a, int) and isinstance(b, int):
             return a == b
@@ -239,7 +174,7 @@ def match(matcher: Any, value: Any) -> Match:
     """Judge ``value`` (``MISSING`` when the key is absent) against a validated matcher."""
     if not isinstance(matcher, dict):
         matcher = {"eq": matcher}
-    op = next(key for key in matcher if key in _OPERATORS)
+    op = next(key for key in matcher if key in OPERATORS)
     if value is MISSING:
         if op == "absent" or matcher.get("optional") is True:
             return Match(True, "absent")
@@ -252,7 +187,7 @@ def describe(matcher: Any) -> str:
     """What a matcher expects, in a few words."""
     if not isinstance(matcher, dict):
         return shown(matcher)
-    op = next((key for key in matcher if key in _OPERATORS), None)
+    op = next((key for key in matcher if key in OPERATORS), None)
     arg = matcher.get(op) if op else None
     if op == "eq":
         return shown(arg) + (" (any case)" if matcher.get("ignore_case") else "")
@@ -301,14 +236,14 @@ def _regex(m: dict[str, Any], value: Any) -> Match:
         return Match(False, f"expected a string, got {json_type(value)} {shown(value)}")
     flags = 0
     for flag in m.get("flags", ""):
-        flags |= _FLAGS[flag]
+        flags |= FLAGS[flag]
     if re.search(m["regex"], value, flags):
         return Match(True)
     return Match(False, f"expected {describe(m)}, got {shown(value)}")
 
 
 def _number(m: dict[str, Any], value: Any) -> Match:
-    if not _is_number(value):
+    if not is_number(value):
         return Match(False, f"expected {describe(m)}, got {json_type(value)} {shown(value)}")
     number = _as_float(value)
     if math.isfinite(number) and abs(number - m["number"]) <= m.get("tolerance", 0) + 1e-9 * max(1.0, abs(m["number"])):
@@ -319,7 +254,7 @@ def _number(m: dict[str, Any], value: Any) -> Match:
 def _type(m: dict[str, Any], value: Any) -> Match:
     actual = json_type(value)
     wanted = m["type"]
-    ok = actual == wanted or (wanted == "integer" and _is_number(value) and (isinstance(value, int) or value.is_integer()))
+    ok = actual == wanted or (wanted == "integer" and is_number(value) and (isinstance(value, int) or value.is_integer()))
     return Match(ok, "" if ok else f"expected a value of type {wanted}, got {actual} {shown(value)}")
 
 
