@@ -22,6 +22,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import IO, Callable
@@ -55,6 +56,10 @@ class BwrapSandbox(Sandbox):
         self._rootfs: Path | None = None
         self._layout: cgroups.Layout | None = None
         self._disable_userns = True
+        # Round-robin over the uids: bwrap's namespace init ends as a zombie that the host's init
+        # reaps, and a zombie still counts against its uid's RLIMIT_NPROC until then.
+        self._next_slot = os.getpid() % SLOTS
+        self._slot_lock = threading.Lock()
 
     # -- availability ---------------------------------------------------------------------
 
@@ -130,7 +135,11 @@ class BwrapSandbox(Sandbox):
         """(slot, lock fd): a uid no other execution on this machine is using."""
         deadline = time.monotonic() + SLOT_WAIT_S
         while True:
-            for slot in range(SLOTS):
+            with self._slot_lock:
+                start = self._next_slot
+                self._next_slot = (start + 1) % SLOTS
+            for offset in range(SLOTS):
+                slot = (start + offset) % SLOTS
                 fd = try_lock(SLOT_DIR / f"slot-{slot}.lock")
                 if fd is not None:
                     return slot, fd
@@ -173,6 +182,9 @@ class BwrapSandbox(Sandbox):
         # Under memory pressure on the host, the sandbox is the first thing the kernel kills.
         script = f'echo 1000 > /proc/self/oom_score_adj && {join} && shift {len(files)} && exec "$@"'
         cpu_seconds = int(limits.wall_seconds * max(limits.cpus, 1.0)) + 2
+        # The pids cgroup is the limit that binds (and is reported); RLIMIT_NPROC is a looser backstop
+        # with room for zombies of earlier runs on this uid that the host's init has not reaped yet.
+        nproc = limits.pids + 64
         bwrap = [
             self._bwrap() or "bwrap",
             "--unshare-all", "--unshare-user", *(["--disable-userns"] if self._disable_userns else []),
@@ -189,7 +201,7 @@ class BwrapSandbox(Sandbox):
             bwrap += ["--setenv", key, value]
         return [
             "/bin/sh", "-c", script, "sh", *files,
-            "prlimit", f"--nproc={limits.pids}", f"--fsize={limits.file_bytes}", f"--nofile={limits.open_files}",
+            "prlimit", f"--nproc={nproc}", f"--fsize={limits.file_bytes}", f"--nofile={limits.open_files}",
             "--core=0", f"--cpu={cpu_seconds}", "--",
             "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs", "--",
             *bwrap, "--", *timed_argv(request),

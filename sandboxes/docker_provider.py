@@ -309,7 +309,8 @@ class _Pump:
 
     def _stop(self) -> None:
         self.host_killed = True
-        self._kill()
+        # The engine finishes a kill only once the attach stream is drained: keep reading meanwhile.
+        threading.Thread(target=self._kill, name="sandbox-docker-kill", daemon=True).start()
 
 
 def _pids_events_reader(cid: str) -> Callable[[], bool]:

@@ -1,0 +1,311 @@
+"""Hostile programs against both real providers (Docker engine, bubblewrap): each one is contained.
+
+Every test runs a real program in a real sandbox and then checks the host itself:
+files that must not appear, processes and containers that must not survive, a
+server that must not have been reached. After each test no sandbox process,
+cgroup or container of this test session may remain.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from sandbox_helpers import (
+    PROVIDERS, leftover_cgroups, leftover_containers, leftover_processes, prepared_provider, processes_with,
+)
+
+from benchlab.sandboxes.api import MiB, ExecRequest, KilledReason, Limits, Sandbox
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(params=PROVIDERS, scope="module")
+def sandbox(request: pytest.FixtureRequest) -> Sandbox:
+    return prepared_provider(request.param)
+
+
+@pytest.fixture(autouse=True)
+def nothing_left_behind(sandbox: Sandbox) -> Iterator[None]:
+    yield
+    # Kills are asynchronous in the kernel; give stragglers a moment before calling them leftovers.
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline and (leftover_processes() or leftover_cgroups() or leftover_containers()):
+        time.sleep(0.1)
+    assert leftover_processes() == []
+    assert leftover_cgroups() == []
+    assert leftover_containers() == []
+
+
+def run(sandbox: Sandbox, script: str, **limits: float) -> object:
+    request = ExecRequest(["python3", "-c", script], limits=Limits(**{"wall_seconds": 10, **limits}))  # type: ignore[arg-type]
+    result = sandbox.run_sync(request)
+    assert result.sandbox_failure is None, result.detail
+    return result
+
+
+def host_addresses() -> list[str]:
+    """Every IPv4 address of this host (loopback, its LAN address, the Docker bridge)."""
+    out = subprocess.run(["ip", "-4", "-o", "addr"], capture_output=True, text=True, check=False).stdout
+    found = {line.split()[3].split("/")[0] for line in out.splitlines() if len(line.split()) > 3}
+    return sorted(found | {"127.0.0.1"})
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    hits: list[str] = []
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        _Recorder.hits.append(self.path)
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"reached")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_network_cannot_reach_a_server_on_the_host(sandbox: Sandbox) -> None:
+    _Recorder.hits = []
+    server = ThreadingHTTPServer(("0.0.0.0", 0), _Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    addresses = host_addresses()
+    try:
+        # The server answers from the host itself, so a failure inside is the sandbox's doing.
+        with socket.create_connection(("127.0.0.1", port), timeout=2):
+            pass
+        script = f"""
+import json, socket, urllib.request
+outcome = {{}}
+for host in {addresses!r}:
+    try:
+        urllib.request.urlopen(f"http://{{host}}:{port}/from-sandbox", timeout=2).read()
+        outcome[host] = "reached"
+    except Exception as exc:
+        outcome[host] = type(exc).__name__ + ": " + str(exc)
+try:
+    socket.getaddrinfo("deb.debian.org", 80)
+    outcome["dns"] = "resolved"
+except Exception as exc:
+    outcome["dns"] = type(exc).__name__
+print(json.dumps(outcome))
+"""
+        result = run(sandbox, script, wall_seconds=20)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.exit_code == 0, result.stderr
+    outcome = json.loads(result.stdout)
+    assert set(outcome) == {*addresses, "dns"}
+    assert all(value != "reached" for value in outcome.values()), outcome
+    assert outcome["dns"] != "resolved"
+    assert _Recorder.hits == []
+
+
+def test_host_secrets_repo_and_home_are_not_readable(sandbox: Sandbox, tmp_path: Path) -> None:
+    marker = tmp_path / f"host-secret-{uuid.uuid4().hex}"
+    marker.write_text("host secret")
+    targets = ["/etc/shadow", str(REPO / "pyproject.toml"), str(Path.home()), "/root", str(marker),
+               "/var/run/docker.sock", "/run/docker.sock", "/proc/1/environ"]
+    script = f"""
+import json, os
+outcome = {{}}
+for path in {targets!r}:
+    try:
+        if os.path.isdir(path):
+            outcome[path] = "listed: " + ",".join(sorted(os.listdir(path))[:5])
+        else:
+            with open(path, "rb") as handle:
+                outcome[path] = "read: " + handle.read(40).decode(errors="replace")
+    except Exception as exc:
+        outcome[path] = "failed: " + type(exc).__name__
+print(json.dumps(outcome))
+"""
+    result = run(sandbox, script)
+    assert result.exit_code == 0, result.stderr
+    outcome = json.loads(result.stdout)
+    assert set(outcome) == set(targets)
+    for path, what in outcome.items():
+        if path == "/proc/1/environ":
+            # pid 1 in the sandbox is its own init: whatever it holds is not the host's environment.
+            assert "BENCHLAB" not in what and "HOME=/root" not in what, what
+            continue
+        assert what.startswith("failed:"), (path, what)
+    # The sandbox has its own /etc, not the host's.
+    etc = run(sandbox, "print(open('/etc/hostname').read() if __import__('os').path.exists('/etc/hostname') else '', open('/etc/os-release').read())")
+    assert "bookworm" in etc.stdout
+
+
+def test_writes_outside_the_work_dir_fail_and_leave_the_host_unchanged(sandbox: Sandbox) -> None:
+    from benchlab.sandboxes.rootfs import unpacked_dir
+
+    name = f"pwned-{uuid.uuid4().hex[:8]}"
+    targets = [f"/{name}", f"/etc/{name}", f"/usr/{name}", f"/usr/bin/{name}", f"/root/{name}", f"/var/tmp/{name}",
+               f"/io/{name}", f"/box/../{name}", str(REPO / name), f"/etc/passwd"]
+    script = f"""
+import json
+outcome = {{}}
+for path in {targets!r}:
+    try:
+        with open(path, "a") as handle:
+            handle.write("pwned")
+        outcome[path] = "written"
+    except Exception as exc:
+        outcome[path] = "failed: " + type(exc).__name__
+with open("/tmp/{name}", "w") as handle:
+    handle.write("private tmp")
+with open("/box/{name}", "w") as handle:
+    handle.write("work dir")
+print(json.dumps(outcome))
+"""
+    passwd_before = Path("/etc/passwd").read_bytes()
+    rootfs = unpacked_dir()
+    rootfs_etc_before = sorted(os.listdir(rootfs / "etc")) if rootfs.is_dir() else []
+    result = run(sandbox, script)
+    assert result.exit_code == 0, result.stderr
+    outcome = json.loads(result.stdout)
+    assert all(value.startswith("failed:") for value in outcome.values()), outcome
+    assert result.files[name] == b"work dir"
+    # The host, checked directly: nothing appeared, the shared root filesystem is untouched.
+    for path in [f"/{name}", f"/etc/{name}", f"/usr/{name}", f"/usr/bin/{name}", f"/root/{name}",
+                 f"/var/tmp/{name}", f"/tmp/{name}", str(REPO / name)]:
+        assert not os.path.exists(path), path
+    assert Path("/etc/passwd").read_bytes() == passwd_before
+    if rootfs.is_dir():
+        assert sorted(os.listdir(rootfs / "etc")) == rootfs_etc_before
+        assert not (rootfs / name).exists() and not (rootfs / "tmp" / name).exists()
+    # A second run starts clean: neither /tmp nor the work dir carry anything over.
+    again = run(sandbox, f"import os; print(os.path.exists('/tmp/{name}'), sorted(os.listdir('/box')))")
+    assert again.stdout.strip() == "False []"
+
+
+def test_links_and_fifos_planted_in_the_work_dir_are_not_followed(sandbox: Sandbox, tmp_path: Path) -> None:
+    secret = tmp_path / "host-only.txt"
+    secret.write_text("host file content")
+    os.chmod(tmp_path, 0o755)
+    script = f"""
+import os
+os.symlink("{secret}", "/box/link-to-host")
+os.symlink("/etc/shadow", "/box/link-to-shadow")
+os.symlink("/", "/box/link-to-root")
+os.mkfifo("/box/fifo")
+with open("/box/real.txt", "w") as handle:
+    handle.write("mine")
+"""
+    result = run(sandbox, script)
+    assert result.exit_code == 0, result.stderr
+    # Only the regular file comes back; reading a FIFO would have hung, a link would have leaked host data.
+    assert result.files == {"real.txt": b"mine"}
+
+
+def test_fork_bomb_is_contained_by_the_pids_limit(sandbox: Sandbox) -> None:
+    processes_before = len(list(Path("/proc").glob("[0-9]*")))
+    script = """
+import os, time
+children = 0
+deadline = time.time() + 1.5
+while time.time() < deadline:
+    try:
+        if os.fork() == 0:
+            time.sleep(30)
+            os._exit(0)
+        children += 1
+    except OSError:
+        break
+print(children, flush=True)
+time.sleep(30)
+"""
+    result = run(sandbox, script, wall_seconds=4, pids=32)
+    assert result.hit_pids_limit, (result.stdout, result.stderr)
+    assert result.timed_out and result.killed_reason == KilledReason.TIMEOUT
+    forked = int(result.stdout.split()[0])
+    assert 10 <= forked < 32, forked
+    # The host went on working: it can still start processes, and none of the bomb's remain.
+    assert subprocess.run(["true"]).returncode == 0
+    assert len(list(Path("/proc").glob("[0-9]*"))) < processes_before + 20
+
+
+def test_shell_fork_bomb_is_contained(sandbox: Sandbox) -> None:
+    request = ExecRequest(["bash", "-c", "bomb() { bomb | bomb & }; bomb; sleep 30"], limits=Limits(wall_seconds=3, pids=48))
+    started = time.monotonic()
+    result = sandbox.run_sync(request)
+    assert result.sandbox_failure is None, result.detail
+    assert result.hit_pids_limit
+    assert time.monotonic() - started < 3 + 8
+
+
+def test_memory_bomb_is_killed_by_the_memory_limit(sandbox: Sandbox) -> None:
+    script = """
+chunks = []
+for _ in range(200):
+    chunks.append(bytearray(16 * 1024 * 1024))  # zero-filled: every page is touched
+print("allocated", len(chunks) * 16, "MiB", flush=True)
+"""
+    result = run(sandbox, script, memory_bytes=256 * MiB, wall_seconds=20)
+    assert result.killed_reason == KilledReason.OOM, (result.exit_code, result.stderr[-300:])
+    assert result.exit_code == 137
+    assert "allocated" not in result.stdout
+    assert not result.timed_out
+
+
+def test_infinite_loop_is_killed_at_the_wall_limit(sandbox: Sandbox) -> None:
+    started = time.monotonic()
+    result = run(sandbox, "while True:\n    pass", wall_seconds=1.5)
+    elapsed = time.monotonic() - started
+    assert result.timed_out and result.killed_reason == KilledReason.TIMEOUT
+    assert result.exit_code == 137
+    assert 1.4 <= result.duration_s < 1.5 + 2.5, result.duration_s
+    assert elapsed < 1.5 + 5
+
+
+@pytest.mark.parametrize("main_exits", [False, True], ids=["main-times-out", "main-exits-at-once"])
+def test_a_detached_child_does_not_outlive_the_run(sandbox: Sandbox, main_exits: bool) -> None:
+    marker = f"{time.time_ns() % 10**6 + 400}.{os.getpid() % 1000}"
+    script = f"""
+import os, subprocess, time
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        subprocess.Popen(["sleep", "{marker}"], start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.2)
+    os._exit(0)
+time.sleep(0.5)
+print("spawned", flush=True)
+if {not main_exits}:
+    time.sleep(60)
+"""
+    result = run(sandbox, script, wall_seconds=2)
+    assert "spawned" in result.stdout
+    assert result.timed_out == (not main_exits)
+    deadline = time.monotonic() + 3
+    while processes_with(f"sleep {marker}") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert processes_with(f"sleep {marker}") == []
+
+
+def test_a_flood_of_output_is_capped_and_flagged(sandbox: Sandbox) -> None:
+    script = """
+import sys
+block = b"x" * (1024 * 1024)
+for _ in range(100):
+    sys.stdout.buffer.write(block)
+sys.stdout.flush()
+print("finished", file=sys.stderr)
+"""
+    started = time.monotonic()
+    result = run(sandbox, script, wall_seconds=30, output_bytes=256 * 1024)
+    assert result.stdout_truncated and len(result.stdout) == 256 * 1024
+    assert set(result.stdout) == {"x"}
+    assert result.killed_reason == KilledReason.OUTPUT_CAP
+    assert "finished" not in result.stderr  # stopped at the cap, not allowed to write the other 99.75 MB
+    assert time.monotonic() - started < 15
