@@ -32,6 +32,7 @@ class Measured:
     exited: float
     returncode: int
     maxrss_kb: int
+    cpu_s: float
     stdout: Path
     stderr: Path
 
@@ -68,7 +69,7 @@ def run_measured(cmd: list[str], logs: Path, name: str, env: dict[str, str] | No
         _pid, status, usage = os.wait4(proc.pid, 0)
         exited = now()
     proc.returncode = os.waitstatus_to_exitcode(status)  # so Popen never waits for it again
-    return Measured(spawned, exited, proc.returncode, usage.ru_maxrss, out_path, err_path)
+    return Measured(spawned, exited, proc.returncode, usage.ru_maxrss, usage.ru_utime + usage.ru_stime, out_path, err_path)
 
 
 class BenchServer:

@@ -23,6 +23,8 @@ class Results:
     help: dict[str, Any]
     binary: str
     argv: list[str]
+    load: tuple[float, float] = (0.0, 0.0)
+    nice: int = 0
     when: str = field(default_factory=lambda: datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
 
     def config(self, latency_ms: float) -> dict[str, Any] | None:
@@ -133,13 +135,14 @@ def _row(cells: list[str]) -> str:
 def _config_rows(results: Results) -> list[str]:
     rows = [
         _row(["N", "C", "L (ms)", "benchlab wall (s)", "ideal wall (s)", "ratio", "overhead / scenario (ms)",
-              "spawn to 1st scenario request (s)", "peak RSS: benchlab / ideal (MB)"]),
-        _row(["---"] * 9),
+              "CPU: benchlab / ideal (s)", "CPU overhead / scenario (ms)", "spawn to 1st scenario request (s)", "peak RSS: benchlab / ideal (MB)"]),
+        _row(["---"] * 11),
     ]
     for c in results.configs:
         rows.append(_row([
             str(c["n"]), str(c["concurrency"]), f"{c['latency_ms']:g}", f"{c['benchlab_wall_s']:.3f}",
             f"{c['ideal_wall_s']:.3f}", f"{c['ratio']:.2f}", f"{c['overhead_ms_per_scenario']:.2f}",
+            f"{c['benchlab_cpu_s']:.3f} / {c['ideal_cpu_s']:.3f}", f"{c['cpu_overhead_ms_per_scenario']:.2f}",
             f"{c['benchlab_first_question_s']:.3f}",
             f"{c['benchlab_peak_rss_mb']:.0f} / {c['ideal_peak_rss_mb']:.0f}",
         ]))
@@ -198,6 +201,8 @@ def render_markdown(results: Results) -> str:
         "## Machine",
         "",
         *[f"- {k}: {v}" for k, v in facts.items()],
+        f"- 1-minute load average: {results.load[0]:.2f} at the start, {results.load[1]:.2f} at the end"
+        + (f"; the benchmark ran at nice {results.nice}" if results.nice else ""),
         "",
         "## Commands",
         "",
@@ -227,7 +232,8 @@ def render_markdown(results: Results) -> str:
         f"- `benchlab --help`: median {h['median_s']:.3f} s of {len(h['runs'])} runs; `python -c pass` takes "
         f"{h['python_startup_s']:.3f} s here. Heavy modules imported on that path: {', '.join(h['forbidden_imported']) or 'none'}.",
         "- Overhead per scenario is (benchlab wall - ideal wall) / N: it includes benchlab's fixed start-up",
-        "  and shut-down cost spread over N, not only the cost per request.",
+        "  and shut-down cost spread over N, not only the cost per request. The CPU columns (user + system",
+        "  time of the process, from wait4) say the same in CPU time, which a busy machine disturbs far less.",
         "",
         "## Targets",
         "",
