@@ -66,7 +66,7 @@ def answer_json(text: str, *, strict: bool = False, want_object: bool = True) ->
     extracted = extract(text, what="JSON", langs=LANGS, strict=strict, locate=locate_json)
     checks = [extracted.check]
     if extracted.payload is None:
-        return ParsedJson(False, None, checks + [Check("parse", False, "no JSON to parse")])
+        return ParsedJson(False, None, checks)
     if extracted.source == "located":
         distinct = {json.dumps(v, sort_keys=True) for v in top_level_objects(text)}
         if len(distinct) > 1:
