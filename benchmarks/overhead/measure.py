@@ -132,6 +132,20 @@ def benchlab_binary() -> str:
     return found
 
 
+def interpreter_of(binary: str) -> str:
+    """The Python a console script runs with (its shebang), so that ``python -X importtime
+    SCRIPT`` or ``python -m cProfile SCRIPT`` imports the same benchlab as the script."""
+    try:
+        first = Path(binary).read_bytes()[:400].split(b"\n", 1)[0].decode()
+    except (OSError, UnicodeDecodeError):
+        return sys.executable
+    if first.startswith("#!"):
+        candidate = first[2:].strip().split()[0]
+        if "python" in Path(candidate).name and Path(candidate).exists():
+            return candidate
+    return sys.executable
+
+
 def median(values: list[float]) -> float:
     ordered = sorted(values)
     mid = len(ordered) // 2

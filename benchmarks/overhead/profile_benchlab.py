@@ -24,7 +24,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from make_pack import write_pack
-from measure import BenchServer, benchlab_binary, run_measured
+from measure import BenchServer, benchlab_binary, interpreter_of, run_measured
 from run import benchlab_cmd, timeline
 
 REPO = Path(__file__).resolve().parents[2]
@@ -100,9 +100,10 @@ def main() -> int:
 
             run([], "plain")
             run([], "plain-again")
-            trace = run([sys.executable, "-X", "importtime"], "importtime")
+            python = interpreter_of(binary)
+            trace = run([python, "-X", "importtime"], "importtime")
             prof = work / "benchlab.prof"
-            run([sys.executable, "-m", "cProfile", "-o", str(prof), ], "cprofile")
+            run([python, "-m", "cProfile", "-o", str(prof)], "cprofile")
             top, beneath = import_tree(trace)
             report.append(f"\nimports: {ms(sum(top.values()))} ms in all; by top-level import (cumulative ms):")
             report.append("  " + ", ".join(f"{name} {ms(us)}" for name, us in top.most_common(25)))

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from make_pack import write_pack
-from measure import BenchServer, Measured, benchlab_binary, child_env, median, run_measured
+from measure import BenchServer, Measured, benchlab_binary, child_env, interpreter_of, median, run_measured
 from report import Results, render_markdown, render_table
 
 HERE = Path(__file__).resolve().parent
@@ -132,7 +132,7 @@ def measure_help(binary: str, repeats: int, work: Path) -> dict[str, Any]:
             raise SystemExit(f"benchlab --help exited {m.returncode}:\n{m.tail()}")
         if i:  # the first run warms the page cache and the bytecode cache
             walls.append(m.wall_s)
-    trace = subprocess.run([sys.executable, "-X", "importtime", binary, "--help"], capture_output=True,
+    trace = subprocess.run([interpreter_of(binary), "-X", "importtime", binary, "--help"], capture_output=True,
                            text=True, check=True, env=child_env(work / "pycache")).stderr
     imported = {line.split("|")[-1].strip().split(".")[0] for line in trace.splitlines() if line.startswith("import time:")}
     base = [run_measured([sys.executable, "-c", "pass"], work / "logs", f"python-{i}").wall_s for i in range(repeats)]
