@@ -61,6 +61,14 @@ def top_level_objects(text: str) -> list[Any]:
     return found
 
 
+def _distinct(values: list[Any]) -> int:
+    """How many different values; objects too deep to compare count as different."""
+    try:
+        return len({json.dumps(v, sort_keys=True) for v in values})
+    except (RecursionError, ValueError, TypeError):
+        return len(values)
+
+
 def answer_json(text: str, *, strict: bool = False, want_object: bool = True) -> ParsedJson:
     """Extract and parse the JSON of an answer text (reasoning already removed)."""
     extracted = extract(text, what="JSON", langs=LANGS, strict=strict, locate=locate_json)
@@ -68,9 +76,9 @@ def answer_json(text: str, *, strict: bool = False, want_object: bool = True) ->
     if extracted.payload is None:
         return ParsedJson(False, None, checks)
     if extracted.source == "located":
-        distinct = {json.dumps(v, sort_keys=True) for v in top_level_objects(text)}
-        if len(distinct) > 1:
-            checks.append(Check("parse", False, f"{len(distinct)} different JSON objects in the answer; expected one"))
+        count = _distinct(top_level_objects(text))
+        if count > 1:
+            checks.append(Check("parse", False, f"{count} different JSON objects in the answer; expected one"))
             return ParsedJson(False, None, checks)
     value, parsed = parse_json(extracted.payload)
     checks.append(parsed)

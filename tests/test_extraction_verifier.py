@@ -399,3 +399,10 @@ def test_a_long_answer_list_is_judged_quickly() -> None:
     verdict = judge(params, answer)
     assert not verdict.passed and "fields.items.extra_items" in failed(verdict)
     assert time.perf_counter() - started < 5.0
+
+
+@pytest.mark.parametrize("depth", [*range(400, 1000, 7), 1500, 5000])
+def test_deeply_nested_json_is_judged_not_raised(depth: int) -> None:
+    deep = "{\"o\": " + "[" * depth + "]" * depth + "}"
+    for text in (f"x {deep} y {{\"z\": 1}}", deep, "{\"o\": " + "[{\"k\": " * depth + "1" + "}]" * depth + "}"):
+        _assert_sane(VERIFIER.verify(PARAMS, ChatResponse(content=text), CTX))

@@ -209,3 +209,12 @@ def test_pathological_answers_are_judged_quickly(token: str) -> None:
     started = time.perf_counter()
     assert isinstance(VERIFIER.verify(EVERY, ChatResponse(content=text), CTX), Verdict)
     assert time.perf_counter() - started < 5.0
+
+
+@pytest.mark.parametrize("depth", [*range(400, 1000, 7), 1500, 5000])
+def test_deeply_nested_json_in_prose_is_judged_not_raised(depth: int) -> None:
+    """Two objects in prose are compared for ambiguity; one too deep to serialise must not crash it."""
+    deep = "{\"a\": " + "[" * depth + "]" * depth + "}"
+    for text in (f"x {deep} y {{\"z\": 1}}", deep, f"Answer: {deep}"):
+        verdict = VERIFIER.verify(EVERY, ChatResponse(content=text), CTX)
+        assert isinstance(verdict, Verdict) and not verdict.passed
