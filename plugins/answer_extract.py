@@ -102,6 +102,9 @@ def extract(
     if not text.strip():
         return Extracted(None, Check("extract", False, "the answer is empty"))
     blocks = fences(text)
+    opening = _FENCE_OPEN.match(text.splitlines()[0])
+    if opening and not (blocks and blocks[0].start == 0):
+        return Extracted(None, Check("extract", False, f"the answer opens a {opening['fence']} block that is never closed (cut off?)"))
     whole = blocks[0] if len(blocks) == 1 and not text[: blocks[0].start].strip() and not text[blocks[0].end:].strip() else None
     if whole is not None:
         if not fence:

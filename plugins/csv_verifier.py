@@ -9,7 +9,8 @@ Params::
 Extraction (``benchlab.plugins.answer_extract``): the answer, or one fenced block tagged
 ``csv``, ``text``, ``txt``, ``plaintext`` or untagged. With ``strict: false``, prose
 around it is allowed: a single fenced block is taken, or else the lines from the first
-one that holds every expected column name up to the next blank line.
+one that holds every expected column name to the last one that reads as a row (with one
+column: to the next blank line).
 
 Parsing: Python's ``csv`` module with the given ``delimiter`` (one character, default
 ``,``), ``"`` quoting with doubled ``""`` inside quotes (so ``"Smith, Jr."`` is one cell
@@ -65,26 +66,37 @@ def _locator(params: dict[str, Any]) -> Any:
     delimiter = params.get("delimiter", ",")
 
     def locate(text: str) -> tuple[int, int] | None:
+        lines = io.StringIO(text, newline="").readlines()  # the csv module's own line ends
         offset = 0
-        lines = text.splitlines(keepends=True)
         for number, line in enumerate(lines):
             cells = {fold(" ".join(c.split())) for c in _split_line(line, delimiter)}
             if wanted <= cells:
-                end = offset + sum(len(rest) for rest in _until_blank(lines[number:]))
-                return offset, end
+                return offset, offset + len("".join(_rows_from(lines[number:], delimiter, len(params["columns"]))))
             offset += len(line)
         return None
 
     return locate
 
 
-def _until_blank(lines: list[str]) -> list[str]:
-    taken = []
-    for line in lines:
-        if not line.strip():
-            break
-        taken.append(line)
-    return taken
+def _rows_from(lines: list[str], delimiter: str, width: int) -> list[str]:
+    """The header line and the lines after it that read as records (quoted fields may
+    span lines; blank lines inside are kept). With several columns the records end
+    before the first one the delimiter does not split (prose); with one column, at the
+    first blank line. Text that is not CSV is all kept, for the parser to report."""
+    reader = csv.reader(io.StringIO("".join(lines), newline=""), delimiter=delimiter, quotechar='"', skipinitialspace=True, strict=True)
+    kept = 0
+    try:
+        for record in reader:
+            if not record or not any(cell.strip() for cell in record):
+                if width < 2:
+                    break
+                continue
+            if kept and width >= 2 and len(record) < 2:
+                break
+            kept = reader.line_num
+    except csv.Error:
+        return lines
+    return lines[:kept]
 
 
 class CsvVerifier(Verifier):

@@ -36,6 +36,7 @@ path). Failure modes: ``invalid_json`` (extract or parse), ``schema_violation``
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from benchlab.model import ChatResponse, Check, Verdict
@@ -44,6 +45,7 @@ from benchlab.plugins.structured_checks import VALUE_PARAMS, validate_value_para
 from benchlab.verifiers import Verifier, VerifyContext
 
 STRUCTURE = frozenset({"root_type", "schema"})
+_OPENER = re.compile(r"[\[{]")
 
 
 class _Rejected(ValueError):
@@ -68,7 +70,7 @@ def parse_json(payload: str) -> tuple[Any, Check]:
     try:
         value = json.loads(payload, object_pairs_hook=_pairs, parse_constant=_constant)
     except json.JSONDecodeError as exc:
-        return None, Check("parse", False, f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}){_hint(payload)}")
+        return None, Check("parse", False, f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")
     except _Rejected as exc:
         return None, Check("parse", False, f"not valid JSON: {exc}")
     except RecursionError:
@@ -78,17 +80,11 @@ def parse_json(payload: str) -> tuple[Any, Check]:
     return value, Check("parse", True)
 
 
-def _hint(payload: str) -> str:
-    stripped = payload.strip()
-    if stripped.startswith(("```", "~~~")):
-        return "; the answer opens a fenced block that is never closed"
-    return ""
-
-
 def locate_json(text: str) -> tuple[int, int] | None:
     """The whole text when it parses; else the span of the first JSON object or array
-    that is not nested inside brackets (brackets inside strings are not told apart:
-    only where the located span starts can be wrong, and only for broken answers)."""
+    written in it. Bracket groups are tried in order and skipped whole when they are
+    not JSON (so an array inside a broken object is never taken for the answer); the
+    search stops at a bracket that never closes. Linear in the length of the text."""
     try:
         json.loads(text)
     except (ValueError, RecursionError):
@@ -96,19 +92,44 @@ def locate_json(text: str) -> tuple[int, int] | None:
     else:
         return 0, len(text)
     decoder = json.JSONDecoder()
+    index = 0
+    while True:
+        opener = _OPENER.search(text, index)
+        if opener is None:
+            return None
+        start = opener.start()
+        close = _closing(text, start)
+        try:
+            _, end = decoder.raw_decode(text[start:close + 1] if close is not None else text[start:])
+        except (ValueError, RecursionError):
+            if close is None:
+                return None
+            index = close + 1
+        else:
+            return start, start + end
+
+
+def _closing(text: str, start: int) -> int | None:
+    """The index of the bracket closing the one at ``start``, skipping JSON strings."""
     depth = 0
-    for index, char in enumerate(text):
-        if char in "{[":
-            if depth == 0:
-                try:
-                    _, end = decoder.raw_decode(text, index)
-                except (ValueError, RecursionError):
-                    pass
-                else:
-                    return index, end
+    in_string = escaped = False
+    for index in range(start, len(text)):
+        char = text[index]
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "{[":
             depth += 1
         elif char in "}]":
-            depth = max(0, depth - 1)
+            depth -= 1
+            if depth == 0:
+                return index
     return None
 
 

@@ -118,14 +118,16 @@ class MarkdownTableVerifier(Verifier):
         validate_table_params(params)
 
     def verify(self, params: dict[str, Any], response: ChatResponse, ctx: VerifyContext) -> Verdict:
+        text = answer(response)
         got = extract(
-            answer(response), what="table", langs=("markdown", "md"),
+            text, what="table", langs=("markdown", "md"),
             strict=params.get("strict", True), fence=params.get("fence", True), locate=locate_table,
         )
         checks = [got.check]
         if got.payload is None:
             return verdict(checks, structure=STRUCTURE)
-        found = tables(got.payload)
+        # A located table was cut out of prose: count the tables of the whole answer.
+        found = tables(text if got.source == "located" else got.payload)
         if len(found) != 1:
             detail = "no markdown table (a header line, a |---| line, then rows)" if not found else f"{len(found)} tables; expected one"
             checks.append(Check("parse", False, detail))

@@ -29,7 +29,8 @@ import re
 from typing import Any
 
 from benchlab.model import Check, FailureMode, Verdict
-from benchlab.plugins.value_matchers import MISSING, describe, equal, json_type, match, shown, validate_matcher
+from benchlab.plugins.matcher_validation import validate_matcher
+from benchlab.plugins.value_matchers import MISSING, describe, equal, json_type, match, shown
 from benchlab.verifiers import ParamError, VerifyContext
 
 ROOTS = ("object", "array", "any")

@@ -40,7 +40,8 @@ from typing import Any
 import attrs
 
 from benchlab.model import Check
-from benchlab.plugins.value_matchers import describe, match, max_matching, shown, validate_matcher
+from benchlab.plugins.matcher_validation import validate_matcher
+from benchlab.plugins.value_matchers import describe, match, max_matching, shown
 from benchlab.verifiers import ParamError
 
 TABLE_PARAMS: dict[str, Any] = {
@@ -333,7 +334,7 @@ def in_order(table: list[list[bool]]) -> dict[int, int]:
         if table[i][j] and best[i][j] == best[i + 1][j + 1] + 1:
             pairs[i] = j
             i, j = i + 1, j + 1
-        elif best[i + 1][j] >= best[i][j + 1]:
+        elif best[i + 1][j] > best[i][j + 1]:  # on a tie keep the earlier expected row
             i += 1
         else:
             j += 1

@@ -1,6 +1,7 @@
 """Loading model-written YAML safely and turning it into plain JSON data.
 
-PyYAML's ``SafeLoader`` (YAML 1.1 resolution rules) does the parsing, with three
+PyYAML's safe loader (``CSafeLoader`` when PyYAML has libyaml, else ``SafeLoader``; YAML
+1.1 resolution rules either way) does the parsing, with three
 changes that make a loaded document mean one thing:
 
 * a key repeated in one mapping is an error (PyYAML would keep the last silently);
@@ -15,8 +16,8 @@ changes that make a loaded document mean one thing:
 
 ``portability_problems`` lists the plain scalars that YAML 1.1 (PyYAML, Ansible,
 older tools) and YAML 1.2 (the core schema: ruamel.yaml, Go's yaml.v3, most current
-parsers) read differently: ``yes``/``no``/``on``/``off``/``y``/``n`` (booleans in 1.1,
-strings in 1.2), ``010`` (8 in 1.1, 10 in 1.2), ``1_000``, ``1:30``, ``0b101``,
+parsers) read differently: ``yes``/``no``/``on``/``off`` (booleans in 1.1, strings in
+1.2), ``y``/``n`` (booleans in the 1.1 spec, strings to PyYAML and 1.2), ``010`` (8 in 1.1, 10 in 1.2), ``1_000``, ``1:30``, ``0b101``,
 ``1e3`` (a string in 1.1, a number in 1.2), ``0o17``.
 """
 
@@ -37,6 +38,8 @@ _TAG = "tag:yaml.org,2002:"
 _CORE_INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
 _CORE_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN")
 _EXPLICIT_TAG = re.compile(r"(?:&\S+\s+)?!")
+# Booleans in the YAML 1.1 type repository that PyYAML's resolver leaves as strings.
+_SPEC_ONLY_BOOLEANS = frozenset({"y", "Y", "n", "N"})
 
 
 class YamlProblem(Exception):
@@ -55,8 +58,11 @@ class Loaded:
 def _loader_class() -> type:
     import yaml
 
-    class Loader(yaml.SafeLoader):
-        """SafeLoader that refuses duplicate keys and keeps timestamps as text."""
+    # libyaml's parser when PyYAML was built with it: same documents, many times faster.
+    base = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+
+    class Loader(base):  # type: ignore[misc, valid-type]
+        """Safe loader that refuses duplicate keys and keeps timestamps as text."""
 
         def construct_mapping(self, node: Any, deep: bool = False) -> Any:
             seen: dict[Any, int] = {}
@@ -85,10 +91,11 @@ def load(text: str) -> Loaded:
     """Every document of ``text`` as JSON data; YamlProblem when it cannot be used."""
     import yaml
 
-    loader = _loader_class()(text)
     documents: list[Any] = []
     unportable: list[str] = []
+    loader = None
     try:
+        loader = _loader_class()(text)  # the reader refuses control characters here
         while loader.check_node():
             node = loader.get_node()
             unportable += portability_problems(node, text)
@@ -105,7 +112,8 @@ def load(text: str) -> Loaded:
         # PyYAML's constructors raise these on some malformed scalars (e.g. huge numbers).
         raise YamlProblem(f"cannot read a value: {exc}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return Loaded(documents, unportable)
 
 
@@ -125,7 +133,7 @@ def portability_problems(root: Any, text: str) -> list[str]:
             stack.extend(item for pair in reversed(node.value) for item in reversed(pair))
         elif isinstance(node, yaml.SequenceNode):
             stack.extend(reversed(node.value))
-        elif isinstance(node, yaml.ScalarNode) and node.style is None:
+        elif isinstance(node, yaml.ScalarNode) and not node.style:  # plain: None, or "" from libyaml
             if _EXPLICIT_TAG.match(text, node.start_mark.index):
                 continue
             problem = _scalar_problem(node.tag, node.value)
@@ -135,6 +143,8 @@ def portability_problems(root: Any, text: str) -> list[str]:
 
 
 def _scalar_problem(tag: str, raw: str) -> str:
+    if raw in _SPEC_ONLY_BOOLEANS:
+        return "is a boolean under the YAML 1.1 spec (e.g. Go's yaml.v2) but a string to PyYAML and YAML 1.2"
     old = tag[len(_TAG):] if tag.startswith(_TAG) else "other"
     old = {"timestamp": "str", "merge": "merge", "value": "str"}.get(old, old)
     new, new_value = _core(raw)
