@@ -679,3 +679,15 @@ def test_any_json_value_equals_itself_in_json_and_yaml(value: Any) -> None:
     if value is not None:
         verdict = judge("yaml", {"root": "any", "exact": value, "portable": False}, _yaml_dump(value))
         assert verdict.passed, verdict.detail
+
+
+def test_the_documented_examples_are_valid_params() -> None:
+    """Every ```json example in docs/verifiers-structured.md loads as the verifier's params."""
+    import re
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "verifiers-structured.md").read_text(encoding="utf-8")
+    examples = [json.loads(block) for block in re.findall(r"```json\n(.*?)```", doc, re.DOTALL)]
+    assert sorted(e["kind"] for e in examples) == sorted(KINDS)
+    for example in examples:
+        params = {k: v for k, v in example.items() if k != "kind"}
+        verifier(example["kind"]).validate(params)
