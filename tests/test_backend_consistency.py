@@ -101,4 +101,5 @@ def test_the_same_script_gets_the_same_verdicts_through_every_backend(tmp_path):
         assert reasoned["response"]["content"] == "7" and not reasoned["response"]["reasoning"]
     assert all(b.get("chat_template_kwargs", {}).get("enable_thinking") is False for b in vllm_bodies if b["messages"][0]["content"] != "Count from 1 to 40 in words, separated by commas. Output only the words.")
     for name, (_, record) in results.items():
-        assert KEY not in (Path(tmp_path / name) / record["run_id"] / "run.json").read_text(), name
+        run_dir = tmp_path / name / record["run_id"]
+        assert all(KEY not in f.read_text() for f in run_dir.iterdir() if f.is_file()), name

@@ -17,7 +17,7 @@ from benchlab.errors import BenchlabError, TransportError
 from benchlab.http import error_from_status, is_runpod_pod_proxy
 from benchlab.model import ChatRequest
 from benchlab.plugins.runpod_backend import RunPodBackend
-from benchlab.plugins.runpod_wire import split_endpoint
+from benchlab.plugins.runpod_wire import job_failure, split_endpoint
 from servers.base import Answer, Script, running
 from servers.ollama import OllamaServer
 from servers.runpod import PodProxyOffline, RunPodServerless
@@ -205,3 +205,12 @@ async def _start_ollama(url: str) -> dict:
         return await b.start()
     finally:
         await b.aclose()
+
+
+def test_terminal_job_states_map_to_failure_modes():
+    timed_out = job_failure({"id": "j", "status": "TIMED_OUT", "error": "execution timeout exceeded"}, 200)
+    cancelled = job_failure({"id": "j", "status": "CANCELLED"}, 200)
+    failed = job_failure({"id": "j", "status": "FAILED", "error": {"message": "worker OOM"}}, 200)
+    assert (timed_out.failure_mode.value, timed_out.retryable) == ("timeout", False)
+    assert (cancelled.failure_mode.value, cancelled.retryable) == ("http_error", False)
+    assert (failed.failure_mode.value, failed.retryable, failed.detail) == ("server_error", True, "the RunPod job failed: worker OOM")
