@@ -182,11 +182,18 @@ def _core(raw: str) -> tuple[str, Any]:
 
 
 def _yaml11_number(tag: str, raw: str) -> Any:
+    """PyYAML's value for a plain int or float scalar."""
     import yaml
 
-    node = yaml.ScalarNode(tag, raw)
-    constructor = yaml.SafeLoader.yaml_constructors[tag]
-    return constructor(yaml.SafeLoader(""), node)
+    return yaml.SafeLoader.yaml_constructors[tag](_scalar_loader(), yaml.ScalarNode(tag, raw))
+
+
+@functools.cache
+def _scalar_loader() -> Any:
+    # The int and float constructors read only the node, never the loader's state.
+    import yaml
+
+    return yaml.SafeLoader("")
 
 
 def to_json(value: Any) -> Any:
