@@ -66,6 +66,9 @@ def fences(text: str) -> list[Fence]:
     offsets = [0]
     for line in lines:
         offsets.append(offsets[-1] + len(line))
+    # fence character -> shortest opener found never closed: a longer one cannot close
+    # either, so it is not searched again (this keeps hostile text linear).
+    never_closed: dict[str, int] = {}
     index = 0
     while index < len(lines):
         opening = _FENCE_OPEN.match(lines[index].rstrip("\r\n"))
@@ -73,6 +76,9 @@ def fences(text: str) -> list[Fence]:
             index += 1
             continue
         marker = opening["fence"]
+        if len(marker) >= never_closed.get(marker[0], len(marker) + 1):
+            index += 1
+            continue
         for close in range(index + 1, len(lines)):
             stripped = lines[close].strip()
             if stripped and set(stripped) == {marker[0]} and len(stripped) >= len(marker) and len(lines[close]) - len(lines[close].lstrip(" ")) <= 3:
@@ -82,6 +88,7 @@ def fences(text: str) -> list[Fence]:
                 index = close + 1
                 break
         else:
+            never_closed[marker[0]] = len(marker)
             index += 1
     return found
 
