@@ -15,6 +15,7 @@ import select
 import socket
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, Callable
 
@@ -46,6 +47,8 @@ class DockerSandbox(Sandbox):
         self._image = ""
         self._containers: set[str] = set()
         self._containers_lock = threading.Lock()
+        # Removing a finished container takes ~90 ms of engine time: done off the caller's path.
+        self._cleaner = ThreadPoolExecutor(2, thread_name_prefix="sandbox-docker-cleanup")
 
     # -- engine ---------------------------------------------------------------------------
 
@@ -122,6 +125,7 @@ class DockerSandbox(Sandbox):
             leftovers = list(self._containers)
         for cid in leftovers:
             self._remove(self._api, cid)
+        self._cleaner.shutdown(wait=True)
 
     def close(self) -> None:
         super().close()
@@ -204,12 +208,18 @@ class DockerSandbox(Sandbox):
             return ExecResult.failure(self.name, SandboxFailure.ERROR, f"Docker engine error: {exc}", time.monotonic() - began)
         finally:
             handle.set_killer(None)
-            if cid:
-                self._remove(self._api, cid)
-                with self._containers_lock:
-                    self._containers.discard(cid)
-            if not run_dir.remove():
-                self._remove_as_sandbox_user(run_dir)
+            try:
+                self._cleaner.submit(self._clean_up, cid, run_dir)
+            except RuntimeError:  # closed meanwhile: clean up here
+                self._clean_up(cid, run_dir)
+
+    def _clean_up(self, cid: str, run_dir: RunDir) -> None:
+        if cid:
+            self._remove(self._api, cid)
+            with self._containers_lock:
+                self._containers.discard(cid)
+        if not run_dir.remove():
+            self._remove_as_sandbox_user(run_dir)
 
     def _attach_and_run(self, request: ExecRequest, handle: RunHandle, cid: str, run_dir: RunDir) -> ExecResult:
         limits = request.limits

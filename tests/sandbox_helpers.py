@@ -67,25 +67,33 @@ def prepared_provider(name: str) -> Sandbox:
 
 
 def leftover_processes() -> list[str]:
-    """Live processes owned by a bubblewrap slot uid (there should be none between runs).
+    """Live processes of this test process's bubblewrap runs (there should be none between runs).
 
-    Zombies are not counted: bubblewrap's namespace init is reparented to the host's
-    init when bwrap exits, and is reaped whenever that init gets to it.
+    A sandbox process is recognised by its slot uid; it is ours when its cgroup is one
+    of ours (``benchlab/<our pid>-N``). One with a slot uid outside any benchlab cgroup
+    escaped its limits and is reported whoever started it. Other test sessions on the
+    same machine run sandboxes too: theirs are not ours to judge. Zombies are not
+    counted: bubblewrap's namespace init is reparented to the host's init when bwrap
+    exits, and is reaped whenever that init gets to it.
     """
     from benchlab.sandboxes.bwrap_provider import SLOTS, UID_BASE
 
+    ours = f"/benchlab/{os.getpid()}-"
     found = []
-    for status in Path("/proc").glob("[0-9]*/status"):
+    for proc in Path("/proc").glob("[0-9]*"):
         try:
-            text = status.read_text()
+            status = (proc / "status").read_text()
+            groups = (proc / "cgroup").read_text()
         except OSError:
             continue
-        if "\nState:\tZ" in text:
+        if "\nState:\tZ" in status:
             continue
-        uid_line = next((line for line in text.splitlines() if line.startswith("Uid:")), "")
+        uid_line = next((line for line in status.splitlines() if line.startswith("Uid:")), "")
         uids = [int(u) for u in uid_line.split()[1:]]
-        if any(UID_BASE <= uid <= UID_BASE + SLOTS for uid in uids):
-            found.append(f"pid {status.parent.name} uid {uids[0]}")
+        if not any(UID_BASE <= uid < UID_BASE + SLOTS for uid in uids):  # not the probe uid
+            continue
+        if ours in groups or "/benchlab/" not in groups:
+            found.append(f"pid {proc.name} uid {uids[0]}")
     return found
 
 
