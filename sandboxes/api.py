@@ -60,6 +60,7 @@ class Limits:
     cpus: float = 1.0
     output_bytes: int = 1 * MiB  # per stream (stdout, stderr)
     tmp_bytes: int = 64 * MiB  # size of the private /tmp
+    workdir_bytes: int = 256 * MiB  # size of the work dir (enforced when benchlab runs as root)
     file_bytes: int = 64 * MiB  # largest file the program may write (RLIMIT_FSIZE)
     open_files: int = 256
     collect_bytes: int = 16 * MiB  # how much of the work dir is read back
@@ -68,7 +69,7 @@ class Limits:
     def __attrs_post_init__(self) -> None:
         if not self.wall_seconds > 0:
             raise ValueError("limits.wall_seconds must be > 0")
-        for name in ("memory_bytes", "pids", "output_bytes", "tmp_bytes", "file_bytes", "open_files"):
+        for name in ("memory_bytes", "pids", "output_bytes", "tmp_bytes", "workdir_bytes", "file_bytes", "open_files"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"limits.{name} must be > 0")
         if self.memory_bytes < 16 * MiB:

@@ -154,7 +154,7 @@ class BwrapSandbox(Sandbox):
         except SandboxSetupError as exc:
             return ExecResult.failure(self.name, SandboxFailure.ERROR, str(exc))
         uid = UID_BASE + slot
-        run_dir = RunDir(uid)
+        run_dir = RunDir(uid, request.limits)
         group: cgroups.Cgroup | None = None
         try:
             run_dir.write_files(request.files)

@@ -184,7 +184,7 @@ class DockerSandbox(Sandbox):
         import docker.errors
         import requests.exceptions
 
-        run_dir = RunDir(SANDBOX_UID if os.geteuid() == 0 else None)
+        run_dir = RunDir(SANDBOX_UID if os.geteuid() == 0 else None, request.limits)
         cid = ""
         began = time.monotonic()
         try:

@@ -1,11 +1,15 @@
 """The per-run host directory: ``box/`` becomes the sandbox's work dir, ``io/`` holds stdin.
 
-Whatever the program leaves in ``box/`` is read back without following links:
-the program may have planted a symlink to a host file, a FIFO, or a huge file.
+When we are root, ``box/`` is a tmpfs of ``limits.workdir_bytes``: without it a
+program could fill the host's disk through its work dir, file by file under the
+file-size limit. Whatever the program leaves in ``box/`` is read back without
+following links: it may have planted a symlink to a host file, a FIFO, or a huge file.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import errno
 import os
 import shutil
@@ -20,7 +24,7 @@ from benchlab.sandboxes.api import FileEntry, Limits, safe_relative_path
 class RunDir:
     """A fresh host directory for one execution, owned by the sandbox's host uid when we can."""
 
-    def __init__(self, owner_uid: int | None, *, parent: str | None = None) -> None:
+    def __init__(self, owner_uid: int | None, limits: Limits, *, parent: str | None = None) -> None:
         self.owner_uid = owner_uid
         self.root = Path(tempfile.mkdtemp(prefix="benchlab-run-", dir=parent))
         # The sandbox's uid must be able to traverse to box/, but not list its neighbours.
@@ -29,6 +33,7 @@ class RunDir:
         self.io = self.root / "io"
         self.box.mkdir()
         self.io.mkdir()
+        self.mounted = _mount_tmpfs(self.box, limits.workdir_bytes, owner_uid) if os.geteuid() == 0 else False
         self._own(self.box, 0o700 if owner_uid is not None else 0o777)
         os.chmod(self.io, 0o755)
 
@@ -92,8 +97,36 @@ class RunDir:
 
     def remove(self) -> bool:
         """Delete the directory; False when something could not be removed."""
+        if self.mounted and _umount(self.box):
+            self.mounted = False
+        if self.mounted:
+            return False  # never rmtree across a mount we failed to detach
         shutil.rmtree(self.root, ignore_errors=True)
         return not self.root.exists()
+
+
+_MS_NOSUID, _MS_NODEV = 2, 4
+_MNT_DETACH = 2
+_libc: ctypes.CDLL | None = None
+
+
+def _c_library() -> ctypes.CDLL:
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    return _libc
+
+
+def _mount_tmpfs(path: Path, size: int, owner_uid: int | None) -> bool:
+    """A size-capped tmpfs on ``path``; False where mounting is not allowed (then a plain directory)."""
+    owner = f",uid={owner_uid},gid={owner_uid}" if owner_uid is not None else ""
+    options = f"size={size},mode=0700{owner}".encode()
+    done = _c_library().mount(b"tmpfs", str(path).encode(), b"tmpfs", _MS_NOSUID | _MS_NODEV, options)
+    return done == 0
+
+
+def _umount(path: Path) -> bool:
+    return _c_library().umount2(str(path).encode(), _MNT_DETACH) == 0
 
 
 def _read_regular(path: str, budget: int) -> bytes | None:

@@ -309,3 +309,25 @@ print("finished", file=sys.stderr)
     assert result.killed_reason == KilledReason.OUTPUT_CAP
     assert "finished" not in result.stderr  # stopped at the cap, not allowed to write the other 99.75 MB
     assert time.monotonic() - started < 15
+
+
+def test_filling_the_work_dir_stops_at_its_size_limit(sandbox: Sandbox) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("the work dir is a size-capped tmpfs only when benchlab runs as root")
+    script = """
+import os
+written = 0
+try:
+    for i in range(100):
+        with open(f"fill-{i}.bin", "wb") as handle:
+            for _ in range(16):
+                handle.write(bytes(1024 * 1024))
+                written += 1024 * 1024
+except OSError as exc:
+    print(os.strerror(exc.errno), written // (1024 * 1024))
+"""
+    result = run(sandbox, script, workdir_bytes=32 * MiB, collect_bytes=1 * MiB)
+    assert result.exit_code == 0, result.stderr
+    reason, written_mib = result.stdout.rsplit(" ", 1)
+    assert reason == "No space left on device" and 30 <= int(written_mib) <= 32
+    assert result.files_truncated
