@@ -1,0 +1,426 @@
+"""The code_exec verifier against a real sandbox (the one a run would choose), per language.
+
+For every language the same function ``add`` is judged in seven forms: correct,
+wrong, not compiling/parsing, exiting with status 0 before the tests finish, printing
+a forged success line, looping forever, and allocating without bound. Then the
+extraction rules, the no-bug expectation, the parameters, and the mapping of a
+sandbox's own failure. Only that last one uses a stand-in sandbox (a real provider
+cannot be made to fail on demand); it says so in its docstring.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from code_exec_helpers import best_sandbox, scenario_for, verify, verify_many
+
+from benchlab.model import ChatResponse, FailureMode
+from benchlab.pack_loader import verifier_instance
+from benchlab.plugins.code_exec import COMPILE_ALLOWANCE_S, CodeExecVerifier, claims_no_bug
+from benchlab.plugins.code_extract import extract_code
+from benchlab.verifiers import ParamError, VerifyContext
+
+FAKE = "benchlab-done-" + "0" * 32  # looks like a sentinel, but never the run's own
+
+# language -> (tests, {form: code})
+LANGS: dict[str, tuple[str, dict[str, str]]] = {
+    "python": (
+        "assert add(2, 3) == 5\nassert add(-4, 4) == 0\n",
+        {
+            "good": "def add(a, b):\n    return a + b\n",
+            "wrong": "def add(a, b):\n    return a - b\n",
+            "broken": "def add(a, b)\n    return a + b\n",
+            "early_exit": "import sys\n\ndef add(a, b):\n    return a + b\n\nsys.exit(0)\n",
+            "fake": f"def add(a, b):\n    print('{FAKE}')\n    print('all tests passed', flush=True)\n    import os\n    os._exit(0)\n",
+            "loop": "def add(a, b):\n    while True:\n        pass\n",
+            "memory": "def add(a, b):\n    hog = 'x' * (2 ** 32)\n    return a + b\n",
+        },
+    ),
+    "javascript": (
+        "const { test } = require('node:test');\nconst assert = require('node:assert');\n"
+        "test('adds', () => { assert.strictEqual(add(2, 3), 5); assert.strictEqual(add(-4, 4), 0); });\n",
+        {
+            "good": "const assert = require('assert');\nfunction add(a, b) { return a + b; }\nmodule.exports = { add };\n",
+            "wrong": "function add(a, b) { return a - b; }\n",
+            "broken": "function add(a, b) { return a + b;\n",
+            "early_exit": "function add(a, b) { return a + b; }\nprocess.exit(0);\n",
+            "fake": f"function add(a, b) {{ console.log('{FAKE}'); console.log('# pass 1'); process.exit(0); }}\n",
+            "loop": "function add(a, b) { for (;;) {} }\n",
+            "memory": "function add(a, b) { const hog = []; for (;;) hog.push(new Array(1e6).fill(7)); }\n",
+        },
+    ),
+    "c": (
+        "void run_tests(void) { assert(add(2, 3) == 5); assert(add(-4, 4) == 0); }\n",
+        {
+            "good": "int add(int a, int b) { return a + b; }\nint main(void) { return 3; }\n",
+            "wrong": "int add(int a, int b) { return a - b; }\n",
+            "broken": "int add(int a, int b) { return a + b }\n",
+            "early_exit": "#include <stdlib.h>\nint add(int a, int b) { exit(0); }\n",
+            "fake": f'#include <stdio.h>\n#include <stdlib.h>\nint add(int a, int b) {{ puts("{FAKE}"); exit(0); }}\n',
+            "loop": "int add(int a, int b) { volatile int x = 0; for (;;) x++; return x; }\n",
+            "memory": "#include <stdlib.h>\n#include <string.h>\nint add(int a, int b) { for (;;) { char *p = malloc(1 << 24); memset(p, 1, 1 << 24); } }\n",
+        },
+    ),
+    "cpp": (
+        "void run_tests() { assert(add(2, 3) == 5); assert(add(-4, 4) == 0); }\n",
+        {
+            "good": "#include <vector>\nint add(int a, int b) { std::vector<int> v{a, b}; return v[0] + v[1]; }\n",
+            "wrong": "int add(int a, int b) { return a - b; }\n",
+            "broken": "int add(int a, int b) { return a + b; \n",
+            "early_exit": "#include <cstdlib>\nint add(int a, int b) { std::exit(0); }\n",
+            "fake": f'#include <iostream>\n#include <cstdlib>\nint add(int a, int b) {{ std::cout << "{FAKE}" << std::endl; std::exit(0); }}\n',
+            "loop": "int add(int a, int b) { volatile int x = 0; for (;;) x++; return x; }\n",
+            "memory": "#include <vector>\nint add(int a, int b) { std::vector<std::vector<char>> hog; for (;;) hog.emplace_back(1 << 24, 'x'); }\n",
+        },
+    ),
+    "java": (
+        "class Tests {\n  static void run() {\n    assert Solution.add(2, 3) == 5;\n    if (Solution.add(-4, 4) != 0) throw new AssertionError(\"add(-4, 4)\");\n  }\n}\n",
+        {
+            "good": "import java.util.*;\n\npublic class Solution {\n  public static int add(int a, int b) { return a + b; }\n  public static void main(String[] args) { System.exit(3); }\n}\n",
+            "wrong": "public class Solution {\n  public static int add(int a, int b) { return a - b; }\n}\n",
+            "broken": "public class Solution {\n  public static int add(int a, int b) { return a + b }\n}\n",
+            "early_exit": "public class Solution {\n  public static int add(int a, int b) { System.exit(0); return 0; }\n}\n",
+            "fake": f"public class Solution {{\n  public static int add(int a, int b) {{ System.out.println(\"{FAKE}\"); System.exit(0); return 0; }}\n}}\n",
+            "loop": "public class Solution {\n  public static int add(int a, int b) { while (true) { } }\n}\n",
+            "memory": "import java.util.*;\npublic class Solution {\n  public static int add(int a, int b) { List<long[]> hog = new ArrayList<>(); while (true) hog.add(new long[1 << 20]); }\n}\n",
+        },
+    ),
+    "rust": (
+        "fn run_tests() { assert_eq!(add(2, 3), 5); assert_eq!(add(-4, 4), 0); }\n",
+        {
+            "good": "use std::collections::HashMap;\n\nfn add(a: i32, b: i32) -> i32 { a + b }\n\nfn main() { std::process::exit(3); }\n",
+            "wrong": "fn add(a: i32, b: i32) -> i32 { a - b }\n",
+            "broken": "fn add(a: i32, b: i32) -> i32 { a + b\n",
+            "early_exit": "fn add(a: i32, b: i32) -> i32 { std::process::exit(0) }\n",
+            "fake": f'fn add(a: i32, b: i32) -> i32 {{ println!("{FAKE}"); std::process::exit(0) }}\n',
+            "loop": "fn add(a: i32, b: i32) -> i32 { loop {} }\n",
+            "memory": "fn add(a: i32, b: i32) -> i32 { let mut hog = Vec::new(); loop { hog.push(vec![7u8; 1 << 24]); } }\n",
+        },
+    ),
+    "go": (
+        'import "fmt"\n\nfunc runTests() {\n\tif add(2, 3) != 5 || add(-4, 4) != 0 {\n\t\tpanic(fmt.Sprint("add gave ", add(2, 3)))\n\t}\n}\n',
+        {
+            "good": 'package main\n\nimport (\n\t"fmt"\n)\n\nfunc add(a, b int) int { return a + b }\n\nfunc main() { fmt.Println(add(1, 2)) }\n',
+            "wrong": "package main\n\nfunc add(a, b int) int { return a - b }\n",
+            "broken": "package main\n\nfunc add(a, b int) int { return a + }\n",
+            "early_exit": 'package main\n\nimport "os"\n\nfunc add(a, b int) int { os.Exit(0); return 0 }\n',
+            "fake": f'package main\n\nimport (\n\t"fmt"\n\t"os"\n)\n\nfunc add(a, b int) int {{ fmt.Println("{FAKE}"); os.Exit(0); return 0 }}\n',
+            "loop": "package main\n\nfunc add(a, b int) int { for { a++ } }\n",
+            "memory": "package main\n\nfunc add(a, b int) int {\n\thog := [][]byte{}\n\tfor {\n\t\tchunk := make([]byte, 1<<24)\n\t\tfor i := range chunk { chunk[i] = 1 }\n\t\thog = append(hog, chunk)\n\t}\n}\n",
+        },
+    ),
+    "shell": (
+        'source ./solution.sh\n[ "$(add 2 3)" = 5 ] || exit 1\n[ "$(add -4 4)" = 0 ] || exit 1\n',
+        {
+            "good": "#!/bin/bash\nadd() {\n  echo $(( $1 + $2 ))\n}\n",
+            "wrong": "add() {\n  echo $(( $1 - $2 ))\n}\n",
+            "broken": "add() {\n  echo $(( $1 + $2 ))\n",
+            "early_exit": "add() {\n  echo $(( $1 + $2 ))\n}\nexit 0\n",
+            "fake": f"add() {{\n  echo $(( $1 + $2 ))\n}}\necho {FAKE}\nexit 0\n",
+            "loop": "add() {\n  while :; do :; done\n}\n",
+            "memory": "add() {\n  hog=$(head -c 3000000000 /dev/zero | tr '\\0' x)\n  echo 0\n}\n",
+        },
+    ),
+}
+LANGUAGES = list(LANGS)
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    return best_sandbox()
+
+
+def answer(language: str, code: str) -> str:
+    return f"Here is the function.\n\n```{language}\n{code}```\n\nIt handles every case."
+
+
+def params(language: str, **extra: object) -> dict[str, object]:
+    return {"language": language, "tests": LANGS[language][0], **extra}
+
+
+def test_each_language_passes_with_a_correct_program(sandbox) -> None:
+    cases = [(params(lang), answer(lang, LANGS[lang][1]["good"])) for lang in LANGUAGES]
+    verdicts = asyncio.run(verify_many(cases, sandbox))
+    for lang, verdict in zip(LANGUAGES, verdicts):
+        assert verdict.passed, f"{lang}: {verdict.detail} {verdict.artifacts}"
+        assert verdict.score == 1.0 and verdict.failure_mode is None
+        assert [c.name for c in verdict.checks] == ["extract", "tests"]
+        assert verdict.artifacts["provider"] == sandbox.name
+        assert verdict.artifacts["exit_code"] == 0 and verdict.artifacts["finished"] is True
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_wrong_program_fails_the_tests(sandbox, language: str) -> None:
+    verdict = verify(params(language), answer(language, LANGS[language][1]["wrong"]), sandbox)
+    assert not verdict.passed and verdict.score == 0.0
+    assert verdict.failure_mode == FailureMode.WRONG_ANSWER
+    assert verdict.detail.startswith("tests: a test failed"), verdict.detail
+    assert verdict.artifacts["loaded"] is True and verdict.artifacts["finished"] is False
+    assert verdict.artifacts["exit_code"] != 0
+    assert verdict.detail.split(": ", 2)[-1], verdict.detail  # says something about what failed
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_program_that_does_not_compile_or_parse_fails(sandbox, language: str) -> None:
+    verdict = verify(params(language), answer(language, LANGS[language][1]["broken"]), sandbox)
+    assert verdict.failure_mode == FailureMode.WRONG_ANSWER
+    if language == "shell":
+        # bash reads a sourced file as it runs it: the error shows up during the tests.
+        assert "syntax error" in verdict.detail or "unexpected end of file" in verdict.detail, verdict.detail
+    else:
+        expected = "did not compile" if language in ("c", "cpp", "java", "rust", "go") else "failed while loading"
+        assert expected in verdict.detail, verdict.detail
+        assert verdict.artifacts["loaded"] is False
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_program_exiting_with_status_zero_before_the_tests_end_fails(sandbox, language: str) -> None:
+    verdict = verify(params(language), answer(language, LANGS[language][1]["early_exit"]), sandbox)
+    assert verdict.failure_mode == FailureMode.WRONG_ANSWER
+    assert verdict.artifacts["exit_code"] == 0, verdict.artifacts
+    assert "exited (status 0) before the tests" in verdict.detail, verdict.detail
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_program_printing_a_forged_sentinel_fails(sandbox, language: str) -> None:
+    verdict = verify(params(language), answer(language, LANGS[language][1]["fake"]), sandbox)
+    assert verdict.failure_mode == FailureMode.WRONG_ANSWER
+    assert FAKE in verdict.artifacts["stdout"]
+    assert verdict.artifacts["exit_code"] == 0
+    assert "before the tests" in verdict.detail, verdict.detail
+
+
+def test_infinite_loop_is_a_timeout(sandbox) -> None:
+    # All at once: compiled languages wait out their compile allowance on top of the 2 s.
+    cases = [(params(lang, timeout_s=2), answer(lang, LANGS[lang][1]["loop"])) for lang in LANGUAGES]
+    verdicts = asyncio.run(verify_many(cases, sandbox))
+    for lang, verdict in zip(LANGUAGES, verdicts):
+        assert verdict.failure_mode == FailureMode.TIMEOUT, (lang, verdict.detail)
+        assert "ran past its 2 s time limit" in verdict.detail
+        assert verdict.artifacts["killed"] == "timeout"
+        if lang in COMPILE_ALLOWANCE_S:
+            # The allowance covered compiling: the program started, and its loop used up the 2 s.
+            assert verdict.artifacts["loaded"] is True, lang
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_memory_bomb_is_a_wrong_answer(sandbox, language: str) -> None:
+    verdict = verify(params(language, memory_mb=256, timeout_s=20), answer(language, LANGS[language][1]["memory"]), sandbox)
+    assert verdict.failure_mode == FailureMode.WRONG_ANSWER, verdict.detail
+    # Killed by the kernel at the cgroup limit, or stopped by the runtime's own heap limit first.
+    stopped_by_runtime = any(word in verdict.detail for word in ("MemoryError", "OutOfMemoryError", "heap out of memory", "memory allocation"))
+    assert verdict.artifacts["killed"] == "oom" or stopped_by_runtime, (verdict.detail, verdict.artifacts)
+
+
+def test_no_sandbox_is_sandbox_unavailable() -> None:
+    p = params("python")
+    verdict = asyncio.run(CodeExecVerifier().verify(p, ChatResponse(content=answer("python", LANGS["python"][1]["good"])),
+                                                    VerifyContext(scenario=scenario_for(p), sandbox=None)))
+    assert verdict.failure_mode == FailureMode.SANDBOX_UNAVAILABLE
+    assert not verdict.passed and not verdict.failure_mode.is_scored
+
+
+def test_a_sandbox_failure_is_never_the_models_fault() -> None:
+    """Stand-in sandbox: a real provider cannot be made to fail on demand. It answers as a
+    provider does when its engine breaks (``ExecResult.failure``)."""
+    from benchlab.sandboxes.api import ExecResult, SandboxFailure
+
+    class Broken:
+        name = "broken"
+
+        def __init__(self, failure: SandboxFailure) -> None:
+            self.failure = failure
+            self.requests = []
+
+        async def run(self, request):
+            self.requests.append(request)
+            return ExecResult.failure(self.name, self.failure, "engine went away")
+
+    p = params("python")
+    content = answer("python", LANGS["python"][1]["good"])
+    expected = {SandboxFailure.ERROR: FailureMode.SANDBOX_ERROR, SandboxFailure.TIMEOUT: FailureMode.SANDBOX_TIMEOUT,
+                SandboxFailure.UNAVAILABLE: FailureMode.SANDBOX_UNAVAILABLE}
+    for failure, mode in expected.items():
+        box = Broken(failure)
+        verdict = asyncio.run(CodeExecVerifier().verify(p, ChatResponse(content=content), VerifyContext(scenario=scenario_for(p), sandbox=box)))
+        assert verdict.failure_mode == mode and "engine went away" in verdict.detail
+        assert verdict.artifacts["sandbox_failure"] == failure.value
+        assert len(box.requests) == 1 and box.requests[0].toolchains == frozenset({"python"})
+
+
+# -- what the model's program can and cannot reach -----------------------------------------------------
+
+
+def test_the_sentinel_file_is_gone_before_the_models_code_runs(sandbox) -> None:
+    code = ("import os\nprint(sorted(os.listdir('.')))\ntry:\n    print(open('.benchlab-sentinel').read())\nexcept OSError as exc:\n"
+            "    print('unreadable', type(exc).__name__, flush=True)\nos._exit(0)\n\ndef add(a, b):\n    return a + b\n")
+    verdict = verify(params("python"), answer("python", code), sandbox)
+    assert not verdict.passed
+    assert "unreadable FileNotFoundError" in verdict.artifacts["stdout"]
+    assert ".benchlab-sentinel" not in verdict.artifacts["stdout"]
+
+
+def test_each_verification_uses_a_fresh_sentinel(sandbox) -> None:
+    """The harness on the work dir holds the sentinel; two verifications of one answer get two."""
+    from benchlab.sandboxes.api import ExecResult
+
+    seen: list[str] = []
+
+    class Recording:
+        """Wraps the real sandbox to look at the requests it is given."""
+
+        name = sandbox.name
+
+        async def run(self, request) -> ExecResult:
+            seen.append(request.files[".benchlab-sentinel"])
+            return await sandbox.run(request)
+
+    p = params("python")
+    content = answer("python", LANGS["python"][1]["good"])
+    for _ in range(2):
+        verdict = asyncio.run(CodeExecVerifier().verify(p, ChatResponse(content=content), VerifyContext(scenario=scenario_for(p), sandbox=Recording())))
+        assert verdict.passed
+    assert len(seen) == 2 and seen[0] != seen[1] and all(s.startswith("benchlab-done-") for s in seen)
+
+
+def test_python_demo_block_does_not_run_and_stdin_is_not_needed(sandbox) -> None:
+    code = "def add(a, b):\n    return a + b\n\nif __name__ == '__main__':\n    a, b = map(int, input().split())\n    print(add(a, b))\n"
+    assert verify(params("python"), answer("python", code), sandbox).passed
+
+
+def test_fork_bomb_is_a_wrong_answer(sandbox) -> None:
+    code = "import os\n\ndef add(a, b):\n    while True:\n        try:\n            os.fork()\n        except OSError:\n            pass\n"
+    verdict = verify(params("python", timeout_s=5), answer("python", code), sandbox)
+    assert verdict.failure_mode in (FailureMode.WRONG_ANSWER, FailureMode.TIMEOUT), verdict.detail
+    assert not verdict.passed
+
+
+def test_output_flood_is_a_wrong_answer(sandbox) -> None:
+    code = "def add(a, b):\n    while True:\n        print('x' * 4096)\n"
+    verdict = verify(params("python", timeout_s=10), answer("python", code), sandbox)
+    assert verdict.failure_mode == FailureMode.WRONG_ANSWER, verdict.detail
+    assert "output limit" in verdict.detail
+    assert len(verdict.artifacts["stdout"]) < 5000  # capped in the record
+
+
+def test_prelude_and_an_indented_body_make_one_function(sandbox) -> None:
+    p = params("python", prelude="from typing import List\n\n\ndef add(a: int, b: int) -> int:\n    \"\"\"Sum.\"\"\"\n")
+    assert verify(p, "```python\n    return a + b\n```", sandbox).passed
+    assert verify(p, "```python\ndef add(a, b):\n    total = a + b\n    return total\n```", sandbox).passed
+    assert not verify(p, "```python\n    return a * b\n```", sandbox).passed
+
+
+# -- extraction (no sandbox needed) ------------------------------------------------------------------
+
+
+def extract(content: str, language: str = "python", name: str | None = None) -> str | None:
+    return extract_code(ChatResponse(content=content), language, name).code
+
+
+def test_the_last_block_in_the_language_wins() -> None:
+    content = "```python\ndef add(a, b):\n    return 0\n```\nBetter:\n```py\ndef add(a, b):\n    return a + b\n```\nOutput:\n```text\n5\n```"
+    assert extract(content) == "def add(a, b):\n    return a + b\n"
+
+
+def test_untagged_blocks_count_only_when_none_is_tagged() -> None:
+    assert extract("```\nx = 1\n```\n```javascript\nlet y = 2;\n```", "javascript") == "let y = 2;\n"
+    assert extract("```\nconst y = 2;\n```", "javascript") == "const y = 2;\n"
+    assert extract("```js\nconst y = 2;\n```", "python") is None
+
+
+def test_defines_prefers_the_block_defining_the_name() -> None:
+    content = "```python\ndef add(a, b):\n    return a + b\n```\nUsage:\n```python\nprint(add(1, 2))\n```"
+    assert extract(content, name="add").startswith("def add")
+    assert extract(content).startswith("print")
+
+
+def test_fallbacks_unclosed_fence_and_bare_program() -> None:
+    assert extract("Sure:\n```python\ndef f():\n    return 1\n") == "def f():\n    return 1\n"
+    assert extract("def f():\n    return 1\n") == "def f():\n    return 1\n"
+    assert extract("    return sorted(xs)\n") == "    return sorted(xs)\n"
+    assert extract("#include <stdio.h>\nint f(void) { return 1; }", "c") is not None
+    assert extract("The function is correct as written.") is None
+    assert extract("Answer: 5") is None  # parses as Python, but defines nothing
+    assert extract("<think>```python\ndef f(): pass\n```</think>I will not write code.") is None
+
+
+def test_extraction_reason_is_reported_when_nothing_is_found(sandbox) -> None:
+    verdict = verify(params("python"), "```json\n{\"add\": 5}\n```", sandbox)
+    assert verdict.failure_mode == FailureMode.WRONG_ANSWER
+    assert verdict.detail == "extract: no python code block (found ```json)"
+
+
+# -- the no-bug expectation ---------------------------------------------------------------------------
+
+
+NO_BUG = {"expect": "no_bug", "no_bug_line": "VERDICT: NO BUG"}
+
+
+def test_no_bug_line_matching_is_forgiving_about_markdown_only() -> None:
+    for text in ("The loop is right.\nVERDICT: NO BUG", "**Verdict: no bug.**", "`VERDICT: NO BUG`\n\n"):
+        assert claims_no_bug(text, "VERDICT: NO BUG"), text
+    for text in ("VERDICT: NO BUG\nbut actually line 3 is wrong", "VERDICT: NO BUGS", "no bug", ""):
+        assert not claims_no_bug(text, "VERDICT: NO BUG"), text
+
+
+def test_no_bug_expectation(sandbox) -> None:
+    p = params("python", **NO_BUG)
+    good = LANGS["python"][1]["good"]
+    passed = verify(p, "I traced every branch; it is correct.\n\nVERDICT: NO BUG", sandbox)
+    assert passed.passed and [c.name for c in passed.checks] == ["verdict"]
+    # code offered beside the verdict must still pass the tests
+    assert verify(p, f"```python\n{good}```\nVERDICT: NO BUG", sandbox).passed
+    changed = verify(p, f"```python\n{LANGS['python'][1]['wrong']}```\nVERDICT: NO BUG", sandbox)
+    assert not changed.passed and changed.checks[-1].name == "tests"
+    # a claimed fix (even of unchanged code) without the verdict fails
+    fixed = verify(p, f"Fixed the bug:\n```python\n{good}```", sandbox)
+    assert not fixed.passed and fixed.checks[-1].name == "verdict" and fixed.failure_mode == FailureMode.WRONG_ANSWER
+
+
+def test_claiming_no_bug_where_there_is_one_fails(sandbox) -> None:
+    p = params("python", no_bug_line="VERDICT: NO BUG")
+    verdict = verify(p, "Looks fine to me.\nVERDICT: NO BUG", sandbox)
+    assert not verdict.passed and verdict.checks[-1].name == "verdict"
+    ok = verify(p, f"```python\n{LANGS['python'][1]['good']}```", sandbox)
+    assert ok.passed and [c.name for c in ok.checks] == ["verdict", "extract", "tests"]
+
+
+def test_no_bug_answer_needs_no_sandbox() -> None:
+    p = params("python", **NO_BUG)
+    verdict = asyncio.run(CodeExecVerifier().verify(p, ChatResponse(content="VERDICT: NO BUG"), VerifyContext(scenario=scenario_for(p))))
+    assert verdict.passed
+
+
+# -- parameters --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("bad", "field"),
+    [
+        ({"language": "cobol", "tests": "x"}, "language"),
+        ({"language": "python", "tests": "   "}, "tests"),
+        ({"language": "python"}, "tests"),
+        ({"language": "python", "tests": "x", "timeout_s": 0}, "timeout_s"),
+        ({"language": "python", "tests": "x", "timeout_s": 1000}, "timeout_s"),
+        ({"language": "python", "tests": "x", "timeout_s": True}, "timeout_s"),
+        ({"language": "python", "tests": "x", "memory_mb": 8}, "memory_mb"),
+        ({"language": "python", "tests": "x", "expect": "maybe"}, "expect"),
+        ({"language": "python", "tests": "x", "expect": "no_bug"}, "no_bug_line"),
+        ({"language": "python", "tests": "x", "no_bug_line": "**"}, "no_bug_line"),
+        ({"language": "python", "tests": "x", "defines": "not a name"}, "defines"),
+        ({"language": "python", "tests": "x", "sentinel": "abc"}, "sentinel"),
+    ],
+)
+def test_bad_params_are_rejected(bad: dict[str, object], field: str) -> None:
+    with pytest.raises(ParamError) as caught:
+        CodeExecVerifier().validate(bad)
+    assert caught.value.field == field
+
+
+def test_registered_and_needs_a_sandbox() -> None:
+    from code_exec_helpers import plugins
+
+    verifier = verifier_instance(plugins().verifiers, "code_exec")
+    assert isinstance(verifier, CodeExecVerifier) and verifier.needs_sandbox
