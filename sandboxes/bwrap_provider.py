@@ -35,6 +35,7 @@ from benchlab.sandboxes.cache import try_lock
 from benchlab.sandboxes.capture import CappedBuffer
 from benchlab.sandboxes.launch import HOST_GRACE_S, SANDBOX_UID, classify, environment, timed_argv
 from benchlab.sandboxes.workdir import RunDir
+from benchlab.sandboxes.workdir import reap_stale as reap_stale_run_dirs
 
 UID_BASE = 100_000
 SLOTS = 64
@@ -126,6 +127,7 @@ class BwrapSandbox(Sandbox):
             raise SandboxSetupError(f"{problem[0]}; fix: {problem[1]}", SandboxFailure.UNAVAILABLE)
         assert self._layout is not None
         cgroups.reap_stale(self._layout)
+        reap_stale_run_dirs()
         self._rootfs = ensure_unpacked(progress)
         SLOT_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
 

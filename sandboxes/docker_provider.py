@@ -26,6 +26,7 @@ from benchlab.sandboxes.cache import pid_alive
 from benchlab.sandboxes.capture import CappedBuffer, DockerFrames
 from benchlab.sandboxes.launch import HOST_GRACE_S, KILLED_EXIT, SANDBOX_UID, classify, environment, timed_argv
 from benchlab.sandboxes.workdir import RunDir
+from benchlab.sandboxes.workdir import reap_stale as reap_stale_run_dirs
 
 LABEL = "benchlab.sandbox"
 OWNER_LABEL = "benchlab.owner"
@@ -106,6 +107,7 @@ class DockerSandbox(Sandbox):
         if api is None:
             raise SandboxSetupError(f"{why}; fix: {ENGINE_FIX}", SandboxFailure.UNAVAILABLE)
         self._reap_dead_owners(api)
+        reap_stale_run_dirs()
         self._image = ensure_image(self._make_api, progress)
         self._api = api
         atexit.register(self.reap_own)

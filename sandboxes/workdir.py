@@ -21,12 +21,16 @@ from pathlib import Path
 from benchlab.sandboxes.api import FileEntry, Limits, safe_relative_path
 
 
+PREFIX = "benchlab-run-"
+
+
 class RunDir:
     """A fresh host directory for one execution, owned by the sandbox's host uid when we can."""
 
     def __init__(self, owner_uid: int | None, limits: Limits, *, parent: str | None = None) -> None:
         self.owner_uid = owner_uid
-        self.root = Path(tempfile.mkdtemp(prefix="benchlab-run-", dir=parent))
+        # The owner's pid in the name lets a later process reap what a killed one left behind.
+        self.root = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=parent))
         # The sandbox's uid must be able to traverse to box/, but not list its neighbours.
         os.chmod(self.root, 0o711)
         self.box = self.root / "box"
@@ -103,6 +107,23 @@ class RunDir:
             return False  # never rmtree across a mount we failed to detach
         shutil.rmtree(self.root, ignore_errors=True)
         return not self.root.exists()
+
+
+def reap_stale(parent: str | None = None) -> int:
+    """Remove run dirs (and their tmpfs) whose owning process is gone; returns how many went."""
+    from benchlab.sandboxes.cache import pid_alive
+
+    reaped = 0
+    for root in Path(parent or tempfile.gettempdir()).glob(f"{PREFIX}*"):
+        owner = root.name[len(PREFIX):].split("-", 1)[0]
+        if not owner.isdigit() or pid_alive(int(owner)) or root.is_symlink() or not root.is_dir():
+            continue
+        box = root / "box"
+        if os.path.ismount(box) and not _umount(box):
+            continue
+        shutil.rmtree(root, ignore_errors=True)
+        reaped += 1
+    return reaped
 
 
 _MS_NOSUID, _MS_NODEV = 2, 4
