@@ -209,7 +209,6 @@ with open("/box/real.txt", "w") as handle:
 
 
 def test_fork_bomb_is_contained_by_the_pids_limit(sandbox: Sandbox) -> None:
-    processes_before = len(list(Path("/proc").glob("[0-9]*")))
     script = """
 import os, time
 children = 0
@@ -230,9 +229,8 @@ time.sleep(30)
     assert result.timed_out and result.killed_reason == KilledReason.TIMEOUT
     forked = int(result.stdout.split()[0])
     assert 10 <= forked < 32, forked
-    # The host went on working: it can still start processes, and none of the bomb's remain.
+    # The host went on working; that none of the bomb's processes remain is checked after every test.
     assert subprocess.run(["true"]).returncode == 0
-    assert len(list(Path("/proc").glob("[0-9]*"))) < processes_before + 20
 
 
 def test_shell_fork_bomb_is_contained(sandbox: Sandbox) -> None:
