@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from benchlab.model import FailureMode
 from conftest import TEST_DATA, child_pids, pid_alive, require_or_skip
 
 SMOKE_PACK = TEST_DATA / "packs" / "smoke-5"
@@ -57,7 +58,8 @@ def assert_complete_result(result: dict[str, Any]) -> None:
     assert response["status_code"] == 200
     assert result["checks"], "every verdict lists its checks"
     assert result["latency_s"] is not None and result["latency_s"] > 0
-    assert result["failure_mode"] in (None, "wrong_answer"), f"an infrastructure failure against a healthy server: {result}"
+    mode = result["failure_mode"]
+    assert mode is None or not FailureMode(mode).is_infrastructure, f"an infrastructure failure against a healthy server: {result}"
 
 
 @pytest.mark.llama
@@ -72,7 +74,7 @@ def test_run_on_a_pack_completes_with_a_full_record(llama_server: str, tmp_path:
     run_dir = only_run_dir(tmp_path)
     record = json.loads((run_dir / "run.json").read_text())
     assert record["complete"] is True
-    assert record["backend"] == "openai" and record["endpoint"] == llama_server
+    assert record["backend"] in {"openai", "llamacpp"} and record["endpoint"] == llama_server
     assert record["model"] == "smollm2-135m-instruct"
     assert {r["scenario_id"] for r in record["results"]} == SMOKE_IDS and len(record["results"]) == 5
     for result in record["results"]:
@@ -175,7 +177,10 @@ def test_quick_without_endpoint_runs_the_local_backend(llama_paths: tuple[Path, 
     assert any("smoke test" in w and "not a ranking" in w for w in record["warnings"])
     assert {p["pack"] for p in record["packs"]} == {"toolcall-15", "instructfollow-15"}
     assert record["probe"]["concurrency"] == 4
-    assert all(r["response"] is not None for r in record["results"]), "the local server failed a request"
+    # Timeouts and token-limit cuts are the model rambling; an infrastructure failure would be ours.
+    infra = [r for r in record["results"] if r["failure_mode"] and FailureMode(r["failure_mode"]).is_infrastructure]
+    assert infra == [], "the local server failed requests"
+    assert any(r["response"] is not None for r in record["results"])
     # The server is gone: nothing listens on its port any more.
     from benchlab.plugins.llama_server import port_in_use
 

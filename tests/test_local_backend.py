@@ -290,6 +290,37 @@ def test_not_ready_in_time_stops_the_process(tmp_path: Path, monkeypatch: pytest
     assert server.pid is not None and not pid_alive(server.pid)
 
 
+def test_a_port_lost_to_another_process_is_retried_on_a_new_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A race between picking a free port and binding it cannot be staged with the real
+    server on demand; the stand-in fails its first bind the way llama-server does."""
+    monkeypatch.setenv("STAND_IN_BIND_FAILS_ONCE", str(tmp_path / "failed-once"))
+    server = LlamaServer(stand_in_binary(tmp_path), tmp_path / "m.gguf", alias="x", log_dir=tmp_path / "logs")
+    first_port = None
+
+    async def start() -> None:
+        nonlocal first_port
+        server.launch()
+        first_port = server.port
+        await server.wait_ready_async(timeout_s=20)
+
+    try:
+        asyncio.run(start())
+        assert (tmp_path / "failed-once").exists()
+        assert server._attempts == 2 and server.port != first_port
+        with urllib.request.urlopen(server.base_url + "/health", timeout=2) as reply:
+            assert reply.status == 200
+    finally:
+        server.stop()
+
+
+def test_a_server_that_exits_at_once_is_reported_with_its_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A requested port that fails to bind is not retried: the error quotes the server's log."""
+    monkeypatch.setenv("STAND_IN_BIND_FAILS_ONCE", str(tmp_path / "failed-once"))
+    server = LlamaServer(stand_in_binary(tmp_path), tmp_path / "m.gguf", alias="x", log_dir=tmp_path / "logs", port=free_port())
+    with pytest.raises(BenchlabError, match=r"exited with code 1 before it was ready: .*couldn't bind .*\(log: "):
+        server.start(timeout_s=20)
+
+
 def test_server_logs_are_pruned(tmp_path: Path) -> None:
     from benchlab.plugins.llama_server import LOGS_KEPT, new_log_path
 

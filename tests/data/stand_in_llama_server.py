@@ -2,7 +2,9 @@
 
 It takes llama-server's command line, answers ``/health`` (503 for
 ``STAND_IN_LOADING_S`` seconds, then 200) and, with ``STAND_IN_IGNORE_TERM=1``,
-ignores SIGTERM so that the kill after the grace period can be tested.
+ignores SIGTERM so that the kill after the grace period can be tested. With
+``STAND_IN_BIND_FAILS_ONCE=FILE`` its first run (while FILE does not exist) exits
+the way llama-server does when another process took its port.
 """
 
 from __future__ import annotations
@@ -18,6 +20,11 @@ parser.add_argument("--host", default="127.0.0.1")
 parser.add_argument("--port", type=int, required=True)
 args, _ = parser.parse_known_args()
 
+marker = os.environ.get("STAND_IN_BIND_FAILS_ONCE")
+if marker and not os.path.exists(marker):
+    open(marker, "w").close()
+    print(f"E srv start: couldn't bind HTTP server socket, hostname: {args.host}, port: {args.port}", flush=True)
+    raise SystemExit(1)
 if os.environ.get("STAND_IN_IGNORE_TERM") == "1":
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 ready_at = time.monotonic() + float(os.environ.get("STAND_IN_LOADING_S", "0"))
