@@ -52,7 +52,20 @@ def validate_pack(path: Path, plugins: Plugins) -> int:
     if pack.path is None or not (pack.path / PROOFS).is_file():
         print(f"{pack.id}: no {PROOFS}: every scenario needs a gold answer, an alternative form and a near-miss")
         return 1
-    outcomes = check_proofs(pack, plugins)
+    sandbox = None
+    if pack.needs_sandbox:
+        from benchlab.sandbox_choice import choose_for_run
+
+        # Gold answers of a code pack only pass when their code runs: never judge them without a sandbox.
+        setup = choose_for_run(plugins, None, False, 2)
+        if setup.provider is None:
+            raise BenchlabError(f"{pack.id}: its proofs run code, and {setup.unavailable}")
+        sandbox = setup.provider
+    try:
+        outcomes = check_proofs(pack, plugins, sandbox)
+    finally:
+        if sandbox is not None:
+            sandbox.close()
     problems = coverage_problems(pack, read_proofs(pack))
     problems += [f"{o.case.scenario} ({o.case.kind}, {PROOFS}:{o.case.line}): {o.problem}" for o in outcomes if o.problem]
     for problem in problems:

@@ -62,13 +62,13 @@ def read_proofs(pack: Pack) -> list[ProofCase]:
     return cases
 
 
-def judge(pack: Pack, case: ProofCase, plugins: Plugins) -> Verdict:
+def judge(pack: Pack, case: ProofCase, plugins: Plugins, sandbox: Any = None) -> Verdict:
     scenario = pack.scenario(case.scenario)
     assert scenario is not None
     record = {k: v for k, v in case.record.items() if k in FIELDS}
     response = response_from_record(record)
     verifier = verifier_instance(plugins.verifiers, scenario.verifier.kind)
-    verdict = verifier.verify(scenario.verifier.params, response, VerifyContext(scenario=scenario, pack=pack))
+    verdict = verifier.verify(scenario.verifier.params, response, VerifyContext(scenario=scenario, pack=pack, sandbox=sandbox))
     if inspect.isawaitable(verdict):
         verdict = asyncio.run(_await(verdict))
     return verdict
@@ -78,12 +78,15 @@ async def _await(awaitable: Any) -> Any:
     return await awaitable
 
 
-def check_proofs(pack: Pack, plugins: Plugins) -> list[ProofOutcome]:
-    """Judge every case; ``problem`` says what is wrong with the pack, if anything."""
+def check_proofs(pack: Pack, plugins: Plugins, sandbox: Any = None) -> list[ProofOutcome]:
+    """Judge every case; ``problem`` says what is wrong with the pack, if anything.
+
+    ``sandbox`` runs the code of packs that need one (``Pack.needs_sandbox``).
+    """
     cases = read_proofs(pack)
     outcomes: list[ProofOutcome] = []
     for case in cases:
-        verdict = judge(pack, case, plugins)
+        verdict = judge(pack, case, plugins, sandbox)
         problem = None
         if case.kind in ("gold", "alternative") and not verdict.passed:
             problem = f"{case.kind} answer fails: {verdict.detail}"

@@ -17,6 +17,7 @@ BUILTIN_PACKS: list[tuple[str, tuple[str, ...]]] = [
     ("dataextract-15", ("medium", "full")),
     ("reasonmath-15", ("medium", "full")),
     ("structoutput-15", ("medium", "full")),
+    ("bugfind-15", ("full",)),
     ("hermesagent-20", ("full",)),
 ]
 

@@ -20,7 +20,9 @@ prints something that looks like a success line, does not pass.
 ``expect: "no_bug"`` (bug-finding scenarios whose code is correct): the answer passes
 when its final non-blank line is ``no_bug_line`` (compared case-insensitively, with
 markdown emphasis, backticks and a final period ignored). Code offered next to that
-line must still pass the tests (a "fix" that changes behaviour fails); an answer
+line must still pass the tests (a "fix" that changes behaviour fails), when it
+rewrites the function (defines the ``defines`` name, when given: a usage snippet
+beside the verdict is not a rewrite); an answer
 offering a fix without the line fails the ``verdict`` check. With ``expect: "pass"``
 and a ``no_bug_line``, an answer that ends with that line (claims no bug where there
 is one) fails the ``verdict`` check.
@@ -106,7 +108,7 @@ class CodeExecVerifier(Verifier):
             raise ParamError("defines", "an identifier")
 
     async def verify(self, params: dict[str, Any], response: ChatResponse, ctx: VerifyContext) -> Verdict:
-        from benchlab.plugins.code_extract import extract_code
+        from benchlab.plugins.code_extract import defines, extract_code
 
         language = params["language"]
         checks: list[Check] = []
@@ -119,10 +121,10 @@ class CodeExecVerifier(Verifier):
                 return _fail(checks, Check("verdict", False, f"the answer claims there is no bug ({params['no_bug_line']!r}), but there is one"))
             checks.append(Check("verdict", True, "claims no bug" if claims else "does not claim no bug"))
         found = extract_code(response, language, params.get("defines"))
+        if expect_no_bug and (found.code is None or ("defines" in params and not defines(found.code, language, params["defines"]))):
+            # The verdict is all a no-bug answer needs. Code beside it counts only as a rewrite of the function.
+            return Verdict(True, 1.0, None, "", checks)
         if found.code is None:
-            if expect_no_bug:
-                # The verdict is all a no-bug answer needs; code beside it is optional.
-                return Verdict(True, 1.0, None, "", checks)
             return _fail(checks, Check("extract", False, found.how))
         checks.append(Check("extract", True, found.how))
         if ctx.sandbox is None:
