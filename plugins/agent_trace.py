@@ -302,9 +302,6 @@ def _assign(table: list[list[tuple[list[Check], bool] | None]]) -> dict[int, int
         if index in assignment:
             continue
         candidates = [(sum(c.ok for c in p[0]), j) for j, p in enumerate(row) if p is not None and j not in used]
-        if not candidates:
-            # Every call of that name already meets another expectation: judge against the closest anyway.
-            candidates = [(sum(c.ok for c in p[0]), j) for j, p in enumerate(row) if p is not None]
         if candidates:
             chosen = max(candidates, key=lambda c: (c[0], -c[1]))[1]
             assignment[index] = chosen
@@ -315,8 +312,12 @@ def _assign(table: list[list[tuple[list[Check], bool] | None]]) -> dict[int, int
 def _expected_checks(spec: dict[str, Any], made: list[_Made], chosen: int | None, row: list[tuple[list[Check], bool] | None]) -> list[Check]:
     label = f"calls.{_id(spec)}"
     if chosen is None:
-        names = ", ".join(dict.fromkeys(_name(m.call) or "<no name>" for m in made)) or "none"
-        return [Check(label, False, f"expected a call to {_spec_label(spec)}; calls made: {names}")]
+        same = sum(p is not None for p in row)
+        if same:
+            why = f"the {same} call(s) to {spec['name']} already meet other expectations"
+        else:
+            why = "calls made: " + (", ".join(dict.fromkeys(_name(m.call) or "<no name>" for m in made)) or "none")
+        return [Check(label, False, f"expected a call to {_spec_label(spec)}; {why}")]
     pairing = row[chosen]
     assert pairing is not None
     same = sum(p is not None for p in row)
