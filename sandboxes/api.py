@@ -302,7 +302,8 @@ class Sandbox(abc.ABC):
         try:
             return await asyncio.shield(future)
         except asyncio.CancelledError:
-            handle.cancel()
+            # Killing may block (an engine call, draining a cgroup): never on the event loop.
+            threading.Thread(target=handle.cancel, name=f"sandbox-{self.name}-cancel", daemon=True).start()
             raise
 
     def close(self) -> None:

@@ -156,9 +156,10 @@ class BwrapSandbox(Sandbox):
         except SandboxSetupError as exc:
             return ExecResult.failure(self.name, SandboxFailure.ERROR, str(exc))
         uid = UID_BASE + slot
-        run_dir = RunDir(uid, request.limits)
+        run_dir: RunDir | None = None
         group: cgroups.Cgroup | None = None
         try:
+            run_dir = RunDir(uid, request.limits)
             run_dir.write_files(request.files)
             try:
                 group = cgroups.Cgroup.create(self._layout, request.limits)
@@ -172,7 +173,8 @@ class BwrapSandbox(Sandbox):
             clean = True
             if group is not None:
                 clean = group.kill_all() and group.remove()
-            run_dir.remove()
+            if run_dir is not None:
+                run_dir.remove()
             if clean:
                 os.close(lock_fd)
             # else: keep the slot locked for the rest of this process: its uid may still own processes.
@@ -222,6 +224,9 @@ class BwrapSandbox(Sandbox):
                 stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=(status_write,),
                 start_new_session=True, cwd="/", env={"PATH": HOST_PATH},
             )
+        except OSError:
+            os.close(status_read)
+            raise
         finally:
             os.close(status_write)
             if not isinstance(stdin, int):
@@ -246,7 +251,7 @@ class BwrapSandbox(Sandbox):
                 os.close(status_read)
                 return ExecResult.failure(self.name, SandboxFailure.TIMEOUT, "bubblewrap did not stop after SIGKILL", duration)
         status = _read_status(status_read)
-        if "child-pid" not in status:
+        if "child-pid" not in status and not handle.cancelled:
             detail = pump.stderr.text().strip().splitlines()
             return ExecResult.failure(self.name, SandboxFailure.ERROR,
                                       f"bubblewrap failed to start the sandbox: {detail[-1] if detail else f'exit {proc.returncode}'}", duration)

@@ -17,7 +17,11 @@ def _progress(line: str) -> None:
 
 
 def doctor(registry: Any, smoke: bool = True) -> int:
-    """Print each provider's verdict (and a real run for the ready ones); 0 when one works."""
+    """Print each provider's verdict (and a real run for the ready ones); 0 when one works.
+
+    A provider "works" when it is available and, if its image is ready and ``smoke``
+    is on, a real program ran in it as the unprivileged sandbox user.
+    """
     from benchlab.sandboxes import rootfs
 
     choice = choose_sandbox(registry)
@@ -30,9 +34,12 @@ def doctor(registry: Any, smoke: bool = True) -> int:
             if availability.fix:
                 print(f"{'':<12}fix: {availability.fix}")
             continue
-        working += 1
         if smoke and candidate.ready:
-            print(f"{'':<12}{_smoke(registry, candidate.name)}")
+            passed, line = _smoke(registry, candidate.name)
+            print(f"{'':<12}{line}")
+            if not passed:
+                continue
+        working += 1
     manifest = rootfs.read_manifest()
     tarball = rootfs.tarball_path()
     if tarball.is_file():
@@ -41,14 +48,14 @@ def doctor(registry: Any, smoke: bool = True) -> int:
         print(f"root filesystem {rootfs.recipe_hash()}: {tarball} ({tarball.stat().st_size // 2**20} MiB); {shown}")
     else:
         print(f"root filesystem {rootfs.recipe_hash()}: not built yet ({tarball})")
-    if choice.provider is not None:
+    if choice.provider is None:
+        print(choice.unavailable_detail())
+    else:
         print(f"default: {choice.reason}")
-        return 0
-    print(choice.unavailable_detail())
-    return 1 if working == 0 else 0
+    return 0 if working else 1
 
 
-def _smoke(registry: Any, name: str) -> str:
+def _smoke(registry: Any, name: str) -> tuple[bool, str]:
     provider = registry.get(name)()
     request = ExecRequest(["python3", "-c", "import os; print(os.getuid())"], limits=Limits(wall_seconds=20))
     started = time.monotonic()
@@ -58,10 +65,10 @@ def _smoke(registry: Any, name: str) -> str:
         provider.close()
     elapsed = time.monotonic() - started
     if result.sandbox_failure is not None:
-        return f"smoke run FAILED: {result.sandbox_failure.value}: {result.detail}"
+        return False, f"smoke run FAILED: {result.sandbox_failure.value}: {result.detail}"
     if result.exit_code != 0 or result.stdout.strip() != "65534":
-        return f"smoke run FAILED: exit {result.exit_code}, stdout {result.stdout[:80]!r}, stderr {result.stderr[-200:]!r}"
-    return f"smoke run: python3 as uid 65534 in {elapsed:.2f} s"
+        return False, f"smoke run FAILED: exit {result.exit_code}, stdout {result.stdout[:80]!r}, stderr {result.stderr[-200:]!r}"
+    return True, f"smoke run: python3 as uid 65534 in {elapsed:.2f} s"
 
 
 def build(registry: Any, force: bool = False, only: str | None = None) -> int:
