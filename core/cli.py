@@ -19,7 +19,8 @@ import typer
 from benchlab import __version__
 from benchlab.errors import BenchlabError
 
-API_KEY_ENV = ("BENCHLAB_API_KEY", "OPENAI_API_KEY")
+# The generic key variable; backends read their own (OPENAI_API_KEY, OLLAMA_API_KEY, RUNPOD_API_KEY).
+API_KEY_ENV = "BENCHLAB_API_KEY"
 
 
 class OutputFormat(str, Enum):
@@ -79,7 +80,8 @@ def build_app(plugin_files: list[str]) -> typer.Typer:
         endpoint: Optional[str] = typer.Option(None, "--endpoint", "-e", help="Server base URL, with or without /v1. Omit for the embedded default (local llama.cpp + SmolLM2-135M)."),
         backend: Optional[str] = typer.Option(None, "--backend", "-b", help="Backend name (see `benchlab plugins`). Default: detected from --endpoint; replay with --replay; local otherwise."),
         model: Optional[str] = typer.Option(None, "--model", "-m", help="Model name to request (default: the first the server lists)."),
-        api_key: Optional[str] = typer.Option(None, "--api-key", help="API key; or set BENCHLAB_API_KEY / OPENAI_API_KEY (RUNPOD_API_KEY for runpod). Never written to disk."),
+        api_key: Optional[str] = typer.Option(None, "--api-key", help="API key; or BENCHLAB_API_KEY, else the backend's own variable (OPENAI_API_KEY, OLLAMA_API_KEY, RUNPOD_API_KEY). Never written to disk."),
+        backend_option: list[str] = typer.Option([], "--backend-option", "-o", help="A backend setting KEY=VALUE (repeatable), e.g. keep_alive=10m, route=openai; see `benchlab plugins`."),
         quick: bool = typer.Option(False, "--quick", help="The quick packs: tool calls and instruction following."),
         medium: bool = typer.Option(False, "--medium", help="Quick + structured output, data extraction, numeric reasoning (the default)."),
         full: bool = typer.Option(False, "--full", help="Medium + the sandboxed packs (bug fixing, shell tasks, agent tasks)."),
@@ -144,6 +146,7 @@ def build_app(plugin_files: list[str]) -> typer.Typer:
             timeout_per_case_s=timeout_per_case, measured_tps=measured_tps, reference_tps=reference_tps,
             timeout_ceiling_s=timeout_ceiling_s, retries=retries, retry_on_timeout=retry_on_timeout,
             request_delay_s=request_delay, max_total_tokens=max_total_tokens, sandbox=sandbox, unsafe_local=unsafe_local,
+            backend_settings=_backend_options(backend_option),
         )
         if negative_control:
             from benchlab.negative_control_command import negative_control_command
@@ -159,13 +162,15 @@ def build_app(plugin_files: list[str]) -> typer.Typer:
         backend: Optional[str] = typer.Option(None, "--backend", "-b", help="Skip detection and use this backend."),
         model: Optional[str] = typer.Option(None, "--model", "-m"),
         api_key: Optional[str] = typer.Option(None, "--api-key"),
+        backend_option: list[str] = typer.Option([], "--backend-option", "-o", help="A backend setting KEY=VALUE (repeatable)."),
         speed: bool = typer.Option(True, "--speed/--no-speed", help="Also measure decode tokens/s with one short request."),
         as_json: bool = typer.Option(False, "--json", help="Print the facts as JSON."),
     ) -> None:
         """What is behind a URL: server kind, version, models, context, slots, thinking, sampling defaults."""
         from benchlab.probe_command import probe_command
 
-        raise typer.Exit(probe_command(endpoint, backend, model, _api_key(api_key), speed, as_json, get_plugins(tuple(plugin_files))))
+        raise typer.Exit(probe_command(endpoint, backend, model, _api_key(api_key), speed, as_json,
+                                       get_plugins(tuple(plugin_files)), _backend_options(backend_option)))
 
     @app.command()
     def plugins() -> None:
@@ -203,9 +208,21 @@ def build_app(plugin_files: list[str]) -> typer.Typer:
 
 
 def _api_key(flag: str | None) -> str | None:
-    if flag:
-        return flag
-    return next((os.environ[name] for name in API_KEY_ENV if os.environ.get(name)), None)
+    return flag or os.environ.get(API_KEY_ENV) or None
+
+
+def _backend_options(pairs: list[str]) -> dict[str, Any]:
+    """``--backend-option KEY=VALUE``: values read as JSON when they parse (numbers, booleans), else text."""
+    settings: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip():
+            raise BenchlabError(f"--backend-option {pair!r}: expected KEY=VALUE, e.g. keep_alive=10m")
+        try:
+            settings[key.strip()] = json.loads(raw)
+        except json.JSONDecodeError:
+            settings[key.strip()] = raw
+    return settings
 
 
 def _scenario_lines(path: Path) -> list[str]:

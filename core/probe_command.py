@@ -13,7 +13,9 @@ from benchlab.plugin_manager import Plugins
 SHOWN = ("server_kind", "version", "models", "model_listed", "context_size", "slots", "thinking_support", "sampling_defaults", "tokens_per_s")
 
 
-async def gather_facts(endpoint: str, backend_name: str | None, model: str | None, api_key: str | None, speed: bool, plugins: Plugins) -> dict[str, Any]:
+async def gather_facts(
+    endpoint: str, backend_name: str | None, model: str | None, api_key: str | None, speed: bool, plugins: Plugins, settings: dict[str, Any]
+) -> dict[str, Any]:
     from benchlab.detect import detect_backend
     from benchlab.speed import measure_tokens_per_s
 
@@ -22,7 +24,7 @@ async def gather_facts(endpoint: str, backend_name: str | None, model: str | Non
         backend_name, facts = await detect_backend(endpoint, plugins, api_key)
     elif backend_name not in plugins.backends:
         raise BenchlabError(plugins.backends.unknown_message(backend_name))
-    backend = plugins.backends.get(backend_name)(BackendOptions(endpoint=endpoint, model=model, api_key=api_key))
+    backend = plugins.backends.get(backend_name)(BackendOptions(endpoint=endpoint, model=model, api_key=api_key, settings=settings))
     try:
         facts = {"backend": backend_name, **facts, **await backend.start()}
         facts["model"] = backend.model
@@ -37,8 +39,10 @@ async def gather_facts(endpoint: str, backend_name: str | None, model: str | Non
     return facts
 
 
-def probe_command(endpoint: str, backend: str | None, model: str | None, api_key: str | None, speed: bool, as_json: bool, plugins: Plugins) -> int:
-    facts = asyncio.run(gather_facts(endpoint, backend, model, api_key, speed, plugins))
+def probe_command(
+    endpoint: str, backend: str | None, model: str | None, api_key: str | None, speed: bool, as_json: bool, plugins: Plugins, settings: dict[str, Any]
+) -> int:
+    facts = asyncio.run(gather_facts(endpoint, backend, model, api_key, speed, plugins, settings))
     if as_json:
         print(json.dumps(facts, indent=2, default=str))
         return 0

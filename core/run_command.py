@@ -53,6 +53,7 @@ class RunFlags:
     max_total_tokens: int | None
     sandbox: str | None = None
     unsafe_local: bool = False
+    backend_settings: dict[str, Any] = attrs.field(factory=dict)
 
 
 def _selection(flags: RunFlags, plugins: Plugins) -> tuple[list[str], str]:
@@ -143,6 +144,7 @@ def config_from_flags(flags: RunFlags, plugins: Plugins, backend: str) -> RunCon
         max_total_tokens=flags.max_total_tokens,
         sandbox=flags.sandbox,
         unsafe_local=flags.unsafe_local,
+        settings=flags.backend_settings,
     )
 
 

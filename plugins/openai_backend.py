@@ -6,6 +6,7 @@ imported on first use so that registering this plugin costs nothing.
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -41,9 +42,9 @@ class OpenAIBackend(Backend):
         return self.options.concurrency or 4
 
     def headers(self) -> dict[str, str]:
-        if self.options.api_key:
-            return {"Authorization": f"Bearer {self.options.api_key}"}
-        return {}
+        # OPENAI_API_KEY only here: other backends must never receive an OpenAI key.
+        key = self.options.api_key or os.environ.get("OPENAI_API_KEY")
+        return {"Authorization": f"Bearer {key}"} if key else {}
 
     @property
     def client(self) -> Any:
@@ -72,6 +73,11 @@ class OpenAIBackend(Backend):
             reply = await self.client.get(url, timeout=self.probe_timeout_s)
         except httpx.HTTPError as exc:
             raise unreachable_message(error_from_exception(exc, url), self.options.endpoint or url) from None
+        from benchlab.http import offline_probe_error
+
+        offline = offline_probe_error(reply.status_code, reply.text, reply.headers, url)
+        if offline is not None:
+            raise offline
         if reply.status_code in (401, 403):
             raise BenchlabError(
                 f"{self.endpoint_label} refused the request (HTTP {reply.status_code}): "
@@ -139,14 +145,14 @@ class OpenAIBackend(Backend):
             reply = await self.client.post(url, json=body)
         except httpx.HTTPError as exc:
             raise error_from_exception(exc, url) from None
-        return self._complete(reply.status_code, reply.text, reply.headers, started)
+        return self._complete(reply.status_code, reply.text, reply.headers, started, url)
 
-    def _complete(self, status: int, text: str, headers: Any, started: float) -> ChatResponse:
+    def _complete(self, status: int, text: str, headers: Any, started: float, url: str) -> ChatResponse:
         from benchlab.http import error_from_status, parse_json_body
         from benchlab.plugins.openai_wire import parse_completion
 
         if status != 200:
-            raise error_from_status(status, text, headers)
+            raise error_from_status(status, text, headers, url=url)
         return parse_completion(parse_json_body(text, status), status=status, total_s=time.perf_counter() - started)
 
     async def _post_streaming(self, url: str, body: dict[str, Any], started: float) -> ChatResponse:
@@ -158,7 +164,7 @@ class OpenAIBackend(Backend):
             content_type = reply.headers.get("content-type", "")
             if reply.status_code != 200 or "text/event-stream" not in content_type:
                 text = (await reply.aread()).decode("utf-8", errors="replace")
-                return self._complete(reply.status_code, text, reply.headers, started)
+                return self._complete(reply.status_code, text, reply.headers, started, url)
             stream = StreamAccumulator(started)
             async for line in reply.aiter_lines():
                 stream.feed_line(line, time.perf_counter())
