@@ -19,6 +19,7 @@ BUILTIN_PACKS: list[tuple[str, tuple[str, ...]]] = [
     ("structoutput-15", ("medium", "full")),
     ("bugfind-15", ("full",)),
     ("hermesagent-20", ("full",)),
+    ("cli-40", ("full",)),
 ]
 
 
