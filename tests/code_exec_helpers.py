@@ -49,6 +49,25 @@ def best_sandbox() -> Any:
     return provider
 
 
+@functools.cache
+def _fast_sandbox() -> Any:
+    from benchlab.sandboxes.api import SandboxSetupError
+
+    provider = plugins().sandboxes.get("bwrap")(max_concurrency=6)
+    if not (provider.available().ok and provider.image_ready()):
+        return None
+    try:
+        provider.prepare()
+    except SandboxSetupError:
+        return None
+    return provider
+
+
+def fast_sandbox() -> Any:
+    """For hundreds of runs: bubblewrap when it is ready here (about 4x Docker's rate), else the run's choice."""
+    return _fast_sandbox() or best_sandbox()
+
+
 def scenario_for(params: dict[str, Any], scenario_id: str = "T-01") -> Scenario:
     return Scenario(id=scenario_id, messages=[{"role": "user", "content": "write it"}], verifier=VerifierSpec("code_exec", params))
 
