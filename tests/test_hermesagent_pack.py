@@ -1,7 +1,8 @@
 """Pack hermesagent-20: its manifest and scenarios, its deterministic tools (``tools.py``), and
 its proof transcripts played through the real ``tool_loop`` driver: the real CLI runs the
 gold transcripts (20/20), the alternative ones (20/20) and the near-misses (0/20, each at its
-named check), the negative control lets no junk through, and multi-turn junk (another
+named check), the gold transcripts also come turn by turn from a protocol-faithful OpenAI
+server over HTTP, the negative control lets no junk through, and multi-turn junk (another
 scenario's whole gold transcript, the gold actions with a junk final answer, a model that
 never stops calling tools) fails every scenario."""
 
@@ -29,6 +30,8 @@ from benchlab.plugin_manager import load_plugins
 from benchlab.plugins.replay_backend import ReplayBackend, read_replay_file
 from benchlab.runner import Runner, RunSettings, WorkItem
 from helpers import REPO, benchlab, run_record
+from servers.base import Answer, Script, TestServer, running
+from servers.openai_compat import OpenAIChat
 
 PACK_ID = "hermesagent-20"
 FOLDER = REPO / "packs" / PACK_ID
@@ -384,3 +387,51 @@ def test_a_model_that_never_stops_calling_tools_exhausts_the_loop(plugins, pack,
             for s in pack.scenarios]
     results = play_replay(plugins, pack, rows, tmp_path / "loop.jsonl")
     assert {r.failure_mode for r in results.values()} == {FailureMode.AGENT_LOOP_EXHAUSTED}
+
+
+# --- the gold transcripts over HTTP, turn by turn -----------------------------------------------------
+
+
+class TranscriptScript(Script):
+    """A scripted agent: the reply to a conversation is the next turn of its scenario's transcript,
+    found by the last user message and the number of assistant turns since it."""
+
+    def __init__(self, pack: Any, lines: dict[str, list[dict[str, Any]]]) -> None:
+        super().__init__({})
+        self.turns = {s.messages[-1]["content"]: lines[s.id] for s in pack.scenarios}
+
+    def answer(self, messages: list[dict[str, Any]]) -> Answer:
+        last_user = max(i for i, m in enumerate(messages) if m.get("role") == "user")
+        turn = sum(m.get("role") == "assistant" for m in messages[last_user:])
+        transcript = self.turns.get(messages[last_user]["content"])
+        if transcript is None or turn >= len(transcript):
+            return self.default
+        line = transcript[turn]
+        calls = [(c["function"]["name"], c["function"]["arguments"] if isinstance(c["function"]["arguments"], dict)
+                  else json.loads(c["function"]["arguments"])) for c in line.get("tool_calls", [])]
+        return Answer(line.get("content", ""), tool_calls=calls)
+
+
+def test_gold_transcripts_from_an_openai_server_pass_and_the_server_sees_every_tool_result(tmp_path: Path, pack) -> None:
+    server = TestServer()
+    OpenAIChat(TranscriptScript(pack, transcripts("gold")), model="agent-test").install(server)
+    with running(server):
+        out = tmp_path / "http"
+        done = benchlab("run", "--backend", "openai", "--endpoint", server.url + "/v1", "--pack", PACK_ID, "--out", str(out),
+                        "--no-progress", "--concurrency", "2", env={"OPENAI_API_KEY": "", "BENCHLAB_API_KEY": ""}, timeout=300)
+        # the backend's own speed probe carries no tools; every scenario turn does
+        bodies = [b for b in server.bodies("/v1/chat/completions") if b.get("tools")]
+    assert done.returncode == 0, done.stdout + done.stderr
+    record = run_record(out)
+    assert [(p["passed"], p["total"]) for p in record["packs"]] == [(20, 20)], [r["detail"] for r in record["results"] if not r["passed"]]
+    assert len(bodies) == sum(len(lines) for lines in transcripts("gold").values())
+    for body in bodies:
+        messages = body["messages"]
+        for index, message in enumerate(messages):
+            if message["role"] == "assistant" and message.get("tool_calls"):
+                # every call of a turn is answered, in order, by a tool message with its id
+                answered = messages[index + 1: index + 1 + len(message["tool_calls"])]
+                assert [m["role"] for m in answered] == ["tool"] * len(message["tool_calls"])
+                assert [m["tool_call_id"] for m in answered] == [c["id"] for c in message["tool_calls"]]
+    results = [b["messages"][-1]["content"] for b in bodies if b["messages"][-1]["role"] == "tool"]
+    assert any("PW-4471-8830" in content for content in results)  # HA-03's tracking number came from get_order
