@@ -120,6 +120,8 @@ class AgentTraceVerifier(Verifier):
                 raise ParamError(where, "a call cannot come before itself")
         if params.get("max_calls", 0) < 0:
             raise ParamError("max_calls", "a whole number >= 0")
+        if params.get("max_calls", len(ids)) < len(ids):
+            raise ParamError("max_calls", f"{params['max_calls']} is fewer than the {len(ids)} required calls")
         for name, cap in params.get("max_calls_per_tool", {}).items():
             if isinstance(cap, bool) or not isinstance(cap, int) or cap < 0:
                 raise ParamError(f"max_calls_per_tool.{name}", "a whole number >= 0")

@@ -306,6 +306,7 @@ BAD_PARAMS = [
     ({"forbidden": [{"name": "x", "extra_args": "allow"}]}, "forbidden[0].extra_args"),
     ({"max_calls": -1}, "max_calls"),
     ({"max_calls": True}, "max_calls"),
+    ({"calls": [{"name": "x"}, {"name": "y"}], "max_calls": 1}, "max_calls"),
     ({"max_calls_per_tool": {"x": -2}}, "max_calls_per_tool.x"),
     ({"max_calls_per_tool": {"x": 1.5}}, "max_calls_per_tool.x"),
     ({"state": [{"name": "s", "path": "a..b"}]}, "state[0].path"),
