@@ -148,15 +148,19 @@ class LlamaServer:
         # spinning server starves everything else and itself: measured here under
         # load, decode fell to 2 tokens/s spinning versus 30-60 with passive waits.
         env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-        self.process = subprocess.Popen(
-            self.command(port),
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
-        )
+        try:
+            self.process = subprocess.Popen(
+                self.command(port),
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+            )
+        except OSError as exc:
+            self._close_log()
+            raise BenchlabError(f"cannot run {self.binary}: {exc.strerror or exc}") from None
         _LIVE.add(self)
 
     def _check(self) -> bool:

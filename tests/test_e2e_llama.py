@@ -212,5 +212,14 @@ def test_ctrl_c_during_a_local_run_stops_the_server(llama_paths: tuple[Path, Pat
     assert "interrupted; finish it with: benchlab run --resume" in err
     assert len(servers) == 1
     assert not pid_alive(servers[0]), "llama-server outlived an interrupted run"
-    record = json.loads((only_run_dir(tmp_path) / "run.json").read_text())
+    run_dir = only_run_dir(tmp_path)
+    record = json.loads((run_dir / "run.json").read_text())
     assert record["complete"] is False and record["backend"] == "local"
+
+    # A local run resumes on a fresh private server.
+    done = benchlab("run", "--resume", run_dir.name, "--out", str(tmp_path), "--no-progress")
+    assert done.returncode == 0, done.stderr
+    record = json.loads((run_dir / "run.json").read_text())
+    assert record["complete"] is True and record["backend"] == "local"
+    expected = Counter({("smoke-5", s, r): 1 for s in SMOKE_IDS for r in range(4)})
+    assert Counter(map(key, record["results"])) == expected

@@ -321,6 +321,14 @@ def test_a_server_that_exits_at_once_is_reported_with_its_log(tmp_path: Path, mo
         server.start(timeout_s=20)
 
 
+def test_a_binary_that_cannot_run_is_one_clear_error(tmp_path: Path) -> None:
+    not_a_program = make_executable(tmp_path / "llama-server", "\x7fELF but not really")
+    server = LlamaServer(not_a_program, tmp_path / "m.gguf", alias="x", log_dir=tmp_path / "logs")
+    with pytest.raises(BenchlabError, match=r"cannot run .*llama-server: Exec format error"):
+        server.start()
+    assert server.process is None
+
+
 def test_server_logs_are_pruned(tmp_path: Path) -> None:
     from benchlab.plugins.llama_server import LOGS_KEPT, new_log_path
 
