@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from code_exec_helpers import best_sandbox, scenario_for, verify, verify_many
 
@@ -424,3 +425,21 @@ def test_registered_and_needs_a_sandbox() -> None:
 
     verifier = verifier_instance(plugins().verifiers, "code_exec")
     assert isinstance(verifier, CodeExecVerifier) and verifier.needs_sandbox
+
+
+# -- whatever the model writes, extraction and the verdict line never crash ---------------------------
+
+
+_PIECES = st.sampled_from(["```", "```python", "```js", "~~~", "\n", "    ", "def f():", "return 1", "VERDICT: NO BUG",
+                           "<think>", "</think>", "`", "*", "#include <x>", "fn main() {}", "\t", "\ufeff"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_PIECES, st.text(max_size=12)), max_size=30), st.sampled_from(list(LANGS)),
+       st.sampled_from([None, "f", "add"]))
+def test_extraction_never_raises(parts: list[str], language: str, name: str | None) -> None:
+    text = "".join(parts)
+    found = extract_code(ChatResponse(content=text), language, name)
+    assert found.code is None or found.code.strip()
+    assert isinstance(found.how, str) and found.how
+    claims_no_bug(text, "VERDICT: NO BUG")
