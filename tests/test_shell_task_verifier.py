@@ -458,3 +458,17 @@ def test_only_a_complete_report_that_ends_the_output_is_read() -> None:
 def test_link_resolution_never_raises_or_leaves_the_work_dir(snapshot: dict[str, Any], path: str) -> None:
     target = resolve(path, snapshot)
     assert target is None or (target in snapshot and not target.startswith("..") and not target.startswith("/"))
+
+
+def test_the_examples_in_the_docs_are_valid_params() -> None:
+    """The ```json blocks of docs/verifiers-shell.md: a whole verifier object, then a workspace."""
+    import re
+
+    from helpers import REPO
+
+    blocks = re.findall(r"```json\n(.*?)```", (REPO / "docs" / "verifiers-shell.md").read_text(encoding="utf-8"), re.DOTALL)
+    assert len(blocks) == 2
+    spec, workspace = (json.loads(b) for b in blocks)
+    assert spec.pop("kind") == "shell_task"
+    ShellTaskVerifier().validate(spec)
+    ShellTaskVerifier().validate({"workspace": workspace, "stdout": {"empty": True}})
