@@ -144,20 +144,29 @@ def _listing(full, mode):
         return []
 
 
+def _shown(name):
+    """A name as text: bytes that are not UTF-8 become backslash escapes (the report is JSON)."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
 def snapshot():
     """{relative path: facts} for everything under the work dir, without following links."""
     found = {}
     truncated = False
-    pending = [""]
-    while pending:
-        relative_dir = pending.pop()
+    pending = [("", "")]  # (the path on disk, the path as reported)
+    while pending and not truncated:
+        relative_dir, shown_dir = pending.pop()
         full_dir = os.path.join(BOX, relative_dir) if relative_dir else BOX
-        dir_mode = os.lstat(full_dir).st_mode
+        try:
+            dir_mode = os.lstat(full_dir).st_mode
+        except OSError:
+            continue
         for name in _listing(full_dir, dir_mode):
             if len(found) >= MAX_ENTRIES:
                 truncated = True
                 break
             relative = f"{relative_dir}/{name}" if relative_dir else name
+            shown = f"{shown_dir}/{_shown(name)}" if shown_dir else _shown(name)
             full = os.path.join(BOX, relative)
             try:
                 info = os.lstat(full)
@@ -169,14 +178,12 @@ def snapshot():
                 facts["sha256"] = _digest(full, info.st_mode)
             elif kind == "symlink":
                 try:
-                    facts["target"] = os.readlink(full)
+                    facts["target"] = _shown(os.readlink(full))
                 except OSError:
                     facts["target"] = ""
             elif kind == "dir":
-                pending.append(relative)
-            found[relative] = facts
-        if truncated:
-            break
+                pending.append((relative, shown))
+            found[shown] = facts
     return found, truncated
 
 

@@ -39,6 +39,7 @@ holds the command, its exit code, capped stdout and stderr, and the paths it cha
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
 import secrets
@@ -166,7 +167,10 @@ def extract_command(response: ChatResponse) -> tuple[str | None, str]:
                     script, how = line + "\n", "the one-line answer"
     if script is None:
         return None, how
-    size = len(script.encode("utf-8", "replace"))
+    try:
+        size = len(script.encode("utf-8"))
+    except UnicodeEncodeError:
+        return None, "the script is not valid UTF-8 text"
     if size > MAX_SCRIPT_BYTES:
         return None, f"the script is {size} bytes, over the {MAX_SCRIPT_BYTES} allowed"
     if "\0" in script:
@@ -314,6 +318,7 @@ def _artifacts(script: str, result: Any, report: dict[str, Any] | None) -> dict[
     return kept
 
 
+@functools.cache
 def runner_source() -> str:
     """The in-sandbox program (``shell_runner``), sent as ``python3 -c`` source."""
     return (Path(__file__).with_name("shell_runner.py")).read_text(encoding="utf-8")

@@ -236,6 +236,16 @@ def test_memory_and_process_limits_fail_the_answer_without_breaking_the_check(sa
     assert not bomb.passed and bomb.failure_mode in (FailureMode.WRONG_ANSWER, FailureMode.TIMEOUT)
 
 
+def test_odd_file_names_are_reported_as_text(sandbox) -> None:
+    """Names that are not UTF-8, or hold a newline, end up in the record: they must encode as UTF-8 JSON."""
+    params = {"workspace": {"a.txt": "a"}, "stdout": {"empty": True}, "allowed_changes": ["x*"]}
+    verdict = judge(params, bash("touch \"$(printf 'bad\\377name')\" \"$(printf 'new\\nline')\"; ln -s \"$(printf '\\376')\" link"), sandbox)
+    assert not verdict.passed and "allowed_changes" in failed(verdict)
+    text = json.dumps({"detail": verdict.detail, "artifacts": verdict.artifacts}, ensure_ascii=False)
+    text.encode("utf-8")
+    assert "bad\\xffname: added" in verdict.artifacts["changes"] and "link: added" in verdict.artifacts["changes"]
+
+
 def test_output_past_the_cap_fails_the_stdout_check(sandbox) -> None:
     verdict = judge({"stdout": {"contains": "y"}}, bash("yes | head -c 3000000"), sandbox)
     assert "stdout" in failed(verdict) and "more than the 262144 checked" in verdict.detail
@@ -318,6 +328,7 @@ def test_the_command_is_found_by_the_documented_rules(answer: str, command: str)
         ("```python\nprint(1)\n```", "no shell code block"),
         ("```bash\n" + "echo x\n" * 12000 + "```", "over the"),
         ("```bash\necho a\0b\n```", "NUL"),
+        ("```bash\necho \udcff\n```", "not valid UTF-8"),
     ],
 )
 def test_an_answer_without_a_usable_command_fails_extract(answer: str, why: str) -> None:
