@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,27 @@ def prepared_provider(name: str) -> Sandbox:
     return provider
 
 
+def _sandbox_process(proc: Path, ours: str) -> str | None:
+    """A description of ``proc`` if it is a live sandbox process that is ours or escaped its cgroup."""
+    from benchlab.sandboxes.bwrap_provider import SLOTS, UID_BASE
+
+    try:
+        status = (proc / "status").read_text()
+        groups = (proc / "cgroup").read_text()
+    except OSError:
+        return None
+    if "\nState:\tZ" in status or "\nState:\tX" in status:
+        return None
+    uid_line = next((line for line in status.splitlines() if line.startswith("Uid:")), "")
+    uids = [int(u) for u in uid_line.split()[1:]]
+    if not any(UID_BASE <= uid < UID_BASE + SLOTS for uid in uids):  # not the probe uid
+        return None
+    if ours in groups or "/benchlab/" not in groups:
+        state = next((line for line in status.splitlines() if line.startswith("State:")), "")
+        return f"pid {proc.name} uid {uids[0]} {state} cgroups {groups.split()}"
+    return None
+
+
 def leftover_processes() -> list[str]:
     """Live processes of this test process's bubblewrap runs (there should be none between runs).
 
@@ -74,27 +96,16 @@ def leftover_processes() -> list[str]:
     escaped its limits and is reported whoever started it. Other test sessions on the
     same machine run sandboxes too: theirs are not ours to judge. Zombies are not
     counted: bubblewrap's namespace init is reparented to the host's init when bwrap
-    exits, and is reaped whenever that init gets to it.
+    exits, and is reaped whenever that init gets to it. A process that is exiting has
+    already been moved to the root cgroup (cgroup v1) for a moment, so a candidate
+    counts only if it is still there on a second look.
     """
-    from benchlab.sandboxes.bwrap_provider import SLOTS, UID_BASE
-
     ours = f"/benchlab/{os.getpid()}-"
-    found = []
-    for proc in Path("/proc").glob("[0-9]*"):
-        try:
-            status = (proc / "status").read_text()
-            groups = (proc / "cgroup").read_text()
-        except OSError:
-            continue
-        if "\nState:\tZ" in status:
-            continue
-        uid_line = next((line for line in status.splitlines() if line.startswith("Uid:")), "")
-        uids = [int(u) for u in uid_line.split()[1:]]
-        if not any(UID_BASE <= uid < UID_BASE + SLOTS for uid in uids):  # not the probe uid
-            continue
-        if ours in groups or "/benchlab/" not in groups:
-            found.append(f"pid {proc.name} uid {uids[0]}")
-    return found
+    first = {proc: found for proc in Path("/proc").glob("[0-9]*") if (found := _sandbox_process(proc, ours))}
+    if not first:
+        return []
+    time.sleep(0.2)
+    return [found for proc in first if (found := _sandbox_process(proc, ours))]
 
 
 def leftover_cgroups() -> list[str]:
@@ -124,14 +135,14 @@ def leftover_containers() -> list[str]:
     return [c["Id"][:12] for c in containers if (c.get("Labels") or {}).get("benchlab.owner") == owner]
 
 
-def processes_with(marker: str) -> list[int]:
-    """Pids whose command line contains ``marker``."""
+def processes_with(command_line: str) -> list[int]:
+    """Live pids whose whole command line is ``command_line`` (not launchers that merely carry it)."""
     found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+    for proc in Path("/proc").glob("[0-9]*"):
         try:
-            text = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            text = (proc / "cmdline").read_bytes().rstrip(b"\0").replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        if marker in text and int(cmdline.parent.name) != os.getpid():
-            found.append(int(cmdline.parent.name))
+        if text == command_line:
+            found.append(int(proc.name))
     return found
