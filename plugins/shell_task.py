@@ -19,7 +19,8 @@ The command: the last fenced block tagged bash, sh or shell, else the last untag
 (``code_extract``'s rules, including an unclosed fence and an unfenced script opening
 with ``#!``); failing those, the last block tagged zsh, or the ``$ ``-prompted lines of
 the last console/terminal/shell-session block; failing those, an answer of one
-non-blank line is the command (inline backticks and a leading ``$ `` removed). It runs
+non-blank line is the command: the line, or its only inline code span (a leading ``$ `` removed;
+several spans make it ambiguous, so there is none). It runs
 as ``bash -c`` in the work dir (the workspace root, ``/box``) with stdin from /dev/null,
 no network, the sandbox's limits, and ``timeout_s``; stdout and stderr are checked on
 their first 256 KiB (more fails the matcher). Writes outside the work dir land in the
@@ -159,12 +160,7 @@ def extract_command(response: ChatResponse) -> tuple[str | None, str]:
         else:
             lines = [line.strip() for line in answer_text(response).splitlines() if line.strip()]
             if len(lines) == 1 and not blocks:
-                line = lines[0]
-                if len(line) > 1 and line[0] == "`" and line[-1] == "`":
-                    line = line.strip("`").strip()
-                line = re.sub(r"^\$\s+", "", line)
-                if line:
-                    script, how = line + "\n", "the one-line answer"
+                script, how = _one_line(lines[0])
     if script is None:
         return None, how
     try:
@@ -176,6 +172,19 @@ def extract_command(response: ChatResponse) -> tuple[str | None, str]:
     if "\0" in script:
         return None, "the script holds a NUL character"
     return script, how
+
+
+def _one_line(line: str) -> tuple[str | None, str]:
+    """The command in a one-line answer: the line itself, or its only inline code span."""
+    spans = re.findall(r"(`+)(.+?)\1", line)
+    if not spans:
+        command, how = line, "the one-line answer"
+    elif len(spans) == 1:
+        command, how = spans[0][1].strip(), "the inline code of the one-line answer"
+    else:
+        return None, f"a one-line answer with {len(spans)} inline code spans: which one is the command?"
+    command = re.sub(r"^\$\s+", "", command)
+    return (command + "\n", how) if command else (None, "the one-line answer holds no command")
 
 
 def _prompted_lines(body: str) -> str:

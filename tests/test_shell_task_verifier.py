@@ -310,6 +310,8 @@ def test_a_sandbox_failure_is_infrastructure_not_the_answer(failure: str, mode: 
         ("```zsh\nprint -l *\n```", "print -l *\n"),
         ("`grep -c ERROR server.log`", "grep -c ERROR server.log\n"),
         ("$ du -sh data", "du -sh data\n"),
+        ("Run `find logs -name '*.log' | wc -l` to count them.", "find logs -name '*.log' | wc -l\n"),
+        ("``echo `date` ``", "echo `date`\n"),
         ("<think>maybe ```bash\nrm -rf x\n``` no</think>\nwc -l < a.txt", "wc -l < a.txt\n"),
         ("#!/bin/bash\nset -e\nls", "#!/bin/bash\nset -e\nls\n"),
         ("```bash\necho unclosed", "echo unclosed\n"),
@@ -328,6 +330,7 @@ def test_the_command_is_found_by_the_documented_rules(answer: str, command: str)
         ("```python\nprint(1)\n```", "no shell code block"),
         ("```bash\n" + "echo x\n" * 12000 + "```", "over the"),
         ("```bash\necho a\0b\n```", "NUL"),
+        ("Either `ls` or `find .` works.", "2 inline code spans"),
         ("```bash\necho \udcff\n```", "not valid UTF-8"),
     ],
 )
