@@ -229,6 +229,9 @@ def render_markdown(results: Results) -> str:
         f"- benchlab sends {extra} request(s) of its own before the scenarios (backend detection, the",
         "  `/v1/models` probe, the speed probe's chat request), one after the other; the ideal loop sends none.",
         f"  Spawn to its first request of any kind: {', '.join(probe)}; to its first chat request: {', '.join(speed)}.",
+        "- Fastest run of each (the least disturbed by other work on the machine): "
+        + "; ".join(f"L={c['latency_ms']:g} ms: benchlab {c['benchlab_best_wall_s']:.3f} s, ideal {c['ideal_best_wall_s']:.3f} s "
+                    f"({c['benchlab_best_wall_s'] / c['ideal_best_wall_s']:.2f}x)" for c in results.configs) + ".",
         f"- `benchlab --help`: median {h['median_s']:.3f} s of {len(h['runs'])} runs; `python -c pass` takes "
         f"{h['python_startup_s']:.3f} s here. Heavy modules imported on that path: {', '.join(h['forbidden_imported']) or 'none'}.",
         "- Overhead per scenario is (benchlab wall - ideal wall) / N: it includes benchlab's fixed start-up",
