@@ -20,6 +20,7 @@ BUILTIN_PACKS: list[tuple[str, tuple[str, ...]]] = [
     ("bugfind-15", ("full",)),
     ("hermesagent-20", ("full",)),
     ("cli-40", ("full",)),
+    ("aider-polyglot-30", ()),
 ]
 
 
