@@ -82,9 +82,12 @@ def _enable_v2_controllers(layout: Layout) -> None:
     parent.mkdir(exist_ok=True)
     for group in (layout.v2, parent):
         enabled = (group / "cgroup.subtree_control").read_text().split()
-        missing = [c for c in wanted if c not in enabled]
-        if missing:
-            _write(group / "cgroup.subtree_control", " ".join(f"+{c}" for c in missing))
+        for controller in (c for c in wanted if c not in enabled):
+            try:
+                _write(group / "cgroup.subtree_control", f"+{controller}")
+            except OSError:
+                if controller != "cpu":  # the CPU limit is a nicety; memory and pids are the containment
+                    raise
 
 
 class Cgroup:

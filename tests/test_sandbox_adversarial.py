@@ -151,7 +151,7 @@ def test_writes_outside_the_work_dir_fail_and_leave_the_host_unchanged(sandbox: 
 
     name = f"pwned-{uuid.uuid4().hex[:8]}"
     targets = [f"/{name}", f"/etc/{name}", f"/usr/{name}", f"/usr/bin/{name}", f"/root/{name}", f"/var/tmp/{name}",
-               f"/io/{name}", f"/box/../{name}", str(REPO / name), f"/etc/passwd"]
+               f"/io/{name}", f"/box/../{name}", str(REPO / name), "/etc/passwd"]
     script = f"""
 import json
 outcome = {{}}
