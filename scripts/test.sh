@@ -16,6 +16,10 @@ fi
 python3 -m pip install --quiet --upgrade pip
 python3 -m pip install --quiet -e ".[test]"
 
+# Build (or find in the cache) llama-server and the model up front, so the ~5 minute build shows
+# its progress here instead of running silently inside a pytest fixture.
+benchlab local setup
+
 # pytest exits 5 when it collects no tests: that is a failure here, as is any other non-zero code.
 set +e
 python3 -m pytest -q -p no:cacheprovider "$@"
