@@ -16,9 +16,16 @@ fi
 python3 -m pip install --quiet --upgrade pip
 python3 -m pip install --quiet -e ".[test]"
 
-# Build (or find in the cache) llama-server and the model up front, so the ~5 minute build shows
-# its progress here instead of running silently inside a pytest fixture.
-benchlab local setup
+# Build (or find in the cache) llama-server + the model, and the sandbox root filesystem + image,
+# up front and in parallel (the compile is CPU-bound, debootstrap mostly waits on the mirror), so
+# their progress shows here instead of running silently inside pytest fixtures.
+set -o pipefail
+( benchlab local setup 2>&1 | sed -u 's/^/[llama] /' ) &
+llama_pid=$!
+( benchlab sandbox build 2>&1 | sed -u 's/^/[sandbox] /' ) &
+sandbox_pid=$!
+wait "$llama_pid"
+wait "$sandbox_pid"
 
 # pytest exits 5 when it collects no tests: that is a failure here, as is any other non-zero code.
 set +e
