@@ -20,9 +20,9 @@ python3 -m pip install --quiet -e ".[test]"
 # up front and in parallel (the compile is CPU-bound, debootstrap mostly waits on the mirror), so
 # their progress shows here instead of running silently inside pytest fixtures.
 set -o pipefail
-( benchlab local setup 2>&1 | sed -u 's/^/[llama] /' ) &
+( python3 -m benchlab local setup 2>&1 | sed -u 's/^/[llama] /' ) &
 llama_pid=$!
-( benchlab sandbox build 2>&1 | sed -u 's/^/[sandbox] /' ) &
+( python3 -m benchlab sandbox build 2>&1 | sed -u 's/^/[sandbox] /' ) &
 sandbox_pid=$!
 wait "$llama_pid"
 wait "$sandbox_pid"
