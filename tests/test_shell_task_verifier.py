@@ -234,6 +234,10 @@ def test_memory_and_process_limits_fail_the_answer_without_breaking_the_check(sa
     assert hog.artifacts["exit_code"] in (1, 137)  # MemoryError, or the kernel's OOM killer
     bomb = judge({"stdout": {"contains": "never"}, "timeout_s": 3}, bash("f() { f | f & }; f; sleep 2"), sandbox)
     assert not bomb.passed and bomb.failure_mode in (FailureMode.WRONG_ANSWER, FailureMode.TIMEOUT)
+    if sandbox.name == "bwrap":
+        from sandbox_helpers import leftover_processes
+
+        assert leftover_processes() == []
 
 
 def test_odd_file_names_are_reported_as_text(sandbox) -> None:
