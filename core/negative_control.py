@@ -3,23 +3,24 @@
 Junk kinds per scenario: an empty answer, the prompt echoed back, a generic
 refusal, plausible but wrong JSON, a plausible but wrong tool call (scenarios
 with tools), and the gold answer of another scenario of the same pack (from its
-proofs, unless pack.toml declares the pair ``equivalent``). No backend, no
-server, no request: only verifiers (and, for code packs, their sandbox) run.
+proofs, unless pack.toml declares the pair ``equivalent``). Multi-turn scenarios
+also get endless tool calls and their own gold actions followed by a junk final
+answer. Junk is played through the scenario's real driver and verifier from
+recorded turns: no backend, no server, no request (code packs use their sandbox).
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 from typing import Any
 
-from benchlab.model import ChatResponse, FailureMode, Pack, Scenario, ScenarioResult, ToolCall, Verdict
-from benchlab.pack_loader import verifier_instance
+import attrs
+
+from benchlab.model import Pack, Scenario, ScenarioResult
 from benchlab.plugin_manager import Plugins
 from benchlab.proofs import PROOFS, read_proofs
-from benchlab.recorded import response_from_record
-from benchlab.verifiers import VerifyContext
+from benchlab.recorded_play import play_recorded
 
 REFUSAL = "I'm sorry, but I can't help with that request."
 PLAUSIBLE_JSON = '{"status": "ok", "result": "done", "answer": 0, "items": [], "data": {"value": null}}'
@@ -50,26 +51,44 @@ def _placeholder(schema: Any) -> Any:
     return "example"
 
 
-def _wrong_tool_call(scenario: Scenario) -> ToolCall | None:
+def _wrong_tool_call(scenario: Scenario) -> dict[str, Any] | None:
+    """A call to the scenario's first tool with type-correct placeholder arguments (OpenAI format)."""
     tools = scenario.tools or []
     if not tools:
         return None
     function = tools[0].get("function", {}) if isinstance(tools[0], dict) else {}
     params = (function.get("parameters") or {}).get("properties") or {}
     arguments = {name: _placeholder(spec) for name, spec in params.items()}
-    return ToolCall(name=str(function.get("name", "tool")), arguments=arguments, id="junk", arguments_raw=json.dumps(arguments))
+    return {"id": "junk", "type": "function", "function": {"name": str(function.get("name", "tool")), "arguments": json.dumps(arguments)}}
 
 
-def junk_for(pack: Pack, scenario: Scenario, golds: dict[str, dict[str, Any]]) -> list[tuple[str, ChatResponse]]:
-    junk = [
-        ("empty", ChatResponse(content="", finish_reason="stop")),
-        ("echo", ChatResponse(content=_last_user_text(scenario), finish_reason="stop")),
-        ("refusal", ChatResponse(content=REFUSAL, finish_reason="stop")),
-        ("plausible_json", ChatResponse(content=PLAUSIBLE_JSON, finish_reason="stop")),
+Junk = tuple[str, list[dict[str, Any]], bool]  # (kind, recorded turns, repeat the last turn forever)
+
+
+def _text(content: str) -> list[dict[str, Any]]:
+    return [{"content": content}]
+
+
+def junk_for(pack: Pack, scenario: Scenario, golds: dict[str, list[dict[str, Any]]]) -> list[Junk]:
+    """Every junk answer for ``scenario``, as recorded turns played through its driver."""
+    junk: list[Junk] = [
+        ("empty", _text(""), False),
+        ("echo", _text(_last_user_text(scenario)), False),
+        ("refusal", _text(REFUSAL), False),
+        ("plausible_json", _text(PLAUSIBLE_JSON), False),
     ]
     call = _wrong_tool_call(scenario)
     if call is not None:
-        junk.append(("wrong_tool_call", ChatResponse(content="", tool_calls=[call], finish_reason="tool_calls")))
+        junk.append(("wrong_tool_call", [{"content": "", "tool_calls": [call]}], False))
+    multi_turn = scenario.driver != "chat"
+    if multi_turn:
+        # An agent that never stops calling tools must not pass either.
+        junk.append(("endless_tool_calls", [{"content": "", "tool_calls": [call]}] if call else _text(""), True))
+        own = golds.get(scenario.id, [])
+        if len(own) > 1:
+            # The right actions, then a junk final answer.
+            for kind, (_, answer, _) in zip(("empty", "refusal", "plausible_json"), junk[0:1] + junk[2:4]):
+                junk.append((f"gold_actions_then_{kind}", own[:-1] + answer, False))
     equivalent = {frozenset(pair) for pair in pack.manifest.equivalent}
     others = [sid for sid in golds if sid != scenario.id and frozenset((sid, scenario.id)) not in equivalent]
     if pack.needs_sandbox:
@@ -77,58 +96,33 @@ def junk_for(pack: Pack, scenario: Scenario, golds: dict[str, dict[str, Any]]) -
         ids = [s.id for s in pack.scenarios]
         after = ids[ids.index(scenario.id) + 1:] + ids[: ids.index(scenario.id)]
         others = [sid for sid in after if sid in others][:1]
-    junk.extend((f"other_gold:{sid}", response_from_record(golds[sid])) for sid in others)
+    junk.extend((f"other_gold:{sid}", golds[sid], False) for sid in others)
     return junk
 
 
-def _golds(pack: Pack) -> dict[str, dict[str, Any]]:
+def _golds(pack: Pack) -> dict[str, list[dict[str, Any]]]:
+    """Each scenario's first gold case, as recorded turns."""
     if pack.path is None or not (pack.path / PROOFS).is_file():
         return {}
-    golds: dict[str, dict[str, Any]] = {}
+    golds: dict[str, list[dict[str, Any]]] = {}
     for case in read_proofs(pack):
         if case.kind == "gold" and case.scenario not in golds:
-            golds[case.scenario] = case.record
+            golds[case.scenario] = case.turns
     return golds
-
-
-async def _judge(plugins: Plugins, pack: Pack, scenario: Scenario, response: ChatResponse, sandbox: Any) -> Verdict:
-    verifier = verifier_instance(plugins.verifiers, scenario.verifier.kind)
-    ctx = VerifyContext(scenario=scenario, pack=pack, sandbox=sandbox)
-    try:
-        verdict = verifier.verify(scenario.verifier.params, response, ctx)
-        if inspect.isawaitable(verdict):
-            verdict = await verdict
-    except Exception as exc:
-        return Verdict.fail(FailureMode.VERIFIER_FAIL, f"verifier crashed on junk: {exc!r}")
-    return verdict
 
 
 async def negative_control(packs: list[Pack], scenario_ids: dict[str, set[str]] | None, plugins: Plugins, sandbox: Any = None) -> list[ScenarioResult]:
     """One result per (scenario, junk kind); ``passed`` must be False everywhere."""
-    results: list[ScenarioResult] = []
+    plays = []
     for pack in packs:
         golds = _golds(pack)
         for scenario in pack.scenarios:
             if scenario_ids and scenario.id not in scenario_ids.get(pack.id, {scenario.id}):
                 continue
-            for kind, response in junk_for(pack, scenario, golds):
-                verdict = await _judge(plugins, pack, scenario, response, sandbox)
-                results.append(
-                    ScenarioResult(
-                        pack=pack.id,
-                        scenario_id=scenario.id,
-                        passed=verdict.passed,
-                        score=verdict.score,
-                        failure_mode=verdict.failure_mode,
-                        detail=verdict.detail,
-                        latency_s=None,
-                        checks=verdict.checks,
-                        artifacts=verdict.artifacts,
-                        response=response,
-                        variant=kind,
-                    )
-                )
-    return results
+            for kind, turns, repeat_last in junk_for(pack, scenario, golds):
+                plays.append((kind, play_recorded(pack, scenario, turns, plugins, sandbox, repeat_last=repeat_last)))
+    outcomes = await asyncio.gather(*(play for _, play in plays))
+    return [attrs.evolve(result, variant=kind) for (kind, _), (result, _) in zip(plays, outcomes)]
 
 
 def run_negative_control(packs: list[Pack], scenario_ids: dict[str, set[str]] | None, plugins: Plugins, sandbox: Any = None) -> list[ScenarioResult]:

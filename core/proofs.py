@@ -2,26 +2,27 @@
 
 ``proofs.jsonl`` sits beside ``scenarios.jsonl``; one line per case:
 ``{"scenario": "ID", "kind": "gold" | "alternative" | "near_miss", "content": "...",
-"tool_calls": [...], "fails_check": "check name", "why": "..."}``. Gold and
-alternative must pass; a near-miss must fail, at ``fails_check`` when given.
+"tool_calls": [...], "fails_check": "check name", "why": "..."}``. A multi-turn
+scenario's case gives the model's answer for every turn instead:
+``{"scenario": "ID", "kind": "gold", "turns": [{"content": "", "tool_calls": [...]},
+..., {"content": "final answer"}]}``. Gold and alternative must pass; a near-miss
+must fail, at ``fails_check`` when given. Each case is played through the
+scenario's real driver, and every recorded turn must be asked for.
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
-from pathlib import Path
 from typing import Any
 
 import attrs
 
 from benchlab.errors import BenchlabError
 from benchlab.model import Pack, Verdict
-from benchlab.pack_loader import verifier_instance
 from benchlab.plugin_manager import Plugins
-from benchlab.recorded import FIELDS, response_from_record
-from benchlab.verifiers import VerifyContext
+from benchlab.recorded import FIELDS
+from benchlab.recorded_play import play_recorded
 
 PROOFS = "proofs.jsonl"
 KINDS = ("gold", "alternative", "near_miss")
@@ -33,6 +34,13 @@ class ProofCase:
     kind: str
     record: dict[str, Any]
     line: int
+
+    @property
+    def turns(self) -> list[dict[str, Any]]:
+        """The recorded answers, one per model turn."""
+        if "turns" in self.record:
+            return [{k: v for k, v in turn.items() if k in FIELDS} for turn in self.record["turns"]]
+        return [{k: v for k, v in self.record.items() if k in FIELDS}]
 
 
 @attrs.frozen
@@ -58,24 +66,45 @@ def read_proofs(pack: Pack) -> list[ProofCase]:
             raise BenchlabError(f"{path}:{lineno}: kind: one of {', '.join(KINDS)}")
         if pack.scenario(str(data.get("scenario"))) is None:
             raise BenchlabError(f"{path}:{lineno}: scenario: {data.get('scenario')!r} is not in the pack")
+        turns = data.get("turns")
+        if turns is not None and (not isinstance(turns, list) or not turns or not all(isinstance(t, dict) for t in turns)):
+            raise BenchlabError(f"{path}:{lineno}: turns: a non-empty list of recorded answers")
         cases.append(ProofCase(data["scenario"], data["kind"], data, lineno))
     return cases
 
 
-def judge(pack: Pack, case: ProofCase, plugins: Plugins, sandbox: Any = None) -> Verdict:
+async def judge_async(pack: Pack, case: ProofCase, plugins: Plugins, sandbox: Any = None) -> tuple[Verdict, int]:
+    """The verdict on a case, and how many of its turns the driver asked for."""
     scenario = pack.scenario(case.scenario)
     assert scenario is not None
-    record = {k: v for k, v in case.record.items() if k in FIELDS}
-    response = response_from_record(record)
-    verifier = verifier_instance(plugins.verifiers, scenario.verifier.kind)
-    verdict = verifier.verify(scenario.verifier.params, response, VerifyContext(scenario=scenario, pack=pack, sandbox=sandbox))
-    if inspect.isawaitable(verdict):
-        verdict = asyncio.run(_await(verdict))
-    return verdict
+    result, served = await play_recorded(pack, scenario, case.turns, plugins, sandbox)
+    verdict = Verdict(result.passed, result.score, result.failure_mode, result.detail, result.checks, result.artifacts)
+    return verdict, served
 
 
-async def _await(awaitable: Any) -> Any:
-    return await awaitable
+def judge(pack: Pack, case: ProofCase, plugins: Plugins, sandbox: Any = None) -> Verdict:
+    return asyncio.run(judge_async(pack, case, plugins, sandbox))[0]
+
+
+def _problem(case: ProofCase, verdict: Verdict, served: int) -> str | None:
+    if served != len(case.turns):
+        return f"the driver asked for {served} turn(s) but the case records {len(case.turns)}"
+    if case.kind in ("gold", "alternative") and not verdict.passed:
+        return f"{case.kind} answer fails: {verdict.detail}"
+    if case.kind == "near_miss":
+        if verdict.passed:
+            return "near-miss passes"
+        expected = case.record.get("fails_check")
+        failed = {c.name for c in verdict.checks if not c.ok}
+        if expected and expected not in failed:
+            return f"near-miss fails at {sorted(failed)}, not at {expected!r}"
+    return None
+
+
+async def _check_all(pack: Pack, cases: list[ProofCase], plugins: Plugins, sandbox: Any) -> list[ProofOutcome]:
+    # Sandboxed cases run concurrently (the sandbox bounds its own concurrency).
+    judged = await asyncio.gather(*(judge_async(pack, case, plugins, sandbox) for case in cases))
+    return [ProofOutcome(case, verdict, _problem(case, verdict, served)) for case, (verdict, served) in zip(cases, judged)]
 
 
 def check_proofs(pack: Pack, plugins: Plugins, sandbox: Any = None) -> list[ProofOutcome]:
@@ -83,22 +112,7 @@ def check_proofs(pack: Pack, plugins: Plugins, sandbox: Any = None) -> list[Proo
 
     ``sandbox`` runs the code of packs that need one (``Pack.needs_sandbox``).
     """
-    cases = read_proofs(pack)
-    outcomes: list[ProofOutcome] = []
-    for case in cases:
-        verdict = judge(pack, case, plugins, sandbox)
-        problem = None
-        if case.kind in ("gold", "alternative") and not verdict.passed:
-            problem = f"{case.kind} answer fails: {verdict.detail}"
-        elif case.kind == "near_miss":
-            if verdict.passed:
-                problem = "near-miss passes"
-            elif case.record.get("fails_check"):
-                failed = {c.name for c in verdict.checks if not c.ok}
-                if case.record["fails_check"] not in failed:
-                    problem = f"near-miss fails at {sorted(failed)}, not at {case.record['fails_check']!r}"
-        outcomes.append(ProofOutcome(case, verdict, problem))
-    return outcomes
+    return asyncio.run(_check_all(pack, read_proofs(pack), plugins, sandbox))
 
 
 def coverage_problems(pack: Pack, cases: list[ProofCase]) -> list[str]:
@@ -109,11 +123,7 @@ def coverage_problems(pack: Pack, cases: list[ProofCase]) -> list[str]:
         missing = [k for k in KINDS if k not in kinds]
         if missing:
             problems.append(f"{scenario.id}: no {', '.join(missing)} case")
-        texts = [json.dumps([c.record.get("content"), c.record.get("tool_calls")]) for c in cases if c.scenario == scenario.id and c.kind != "near_miss"]
-        if len(texts) != len(set(texts)):
+        answers = [json.dumps(c.turns, sort_keys=True) for c in cases if c.scenario == scenario.id and c.kind != "near_miss"]
+        if len(answers) != len(set(answers)):
             problems.append(f"{scenario.id}: the alternative answer is the gold answer again")
     return problems
-
-
-def proofs_path(pack: Pack) -> Path | None:
-    return pack.path / PROOFS if pack.path is not None else None

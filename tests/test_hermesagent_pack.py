@@ -27,7 +27,7 @@ from benchlab.model import FailureMode, ScenarioResult
 from benchlab.negative_control import PLAUSIBLE_JSON, REFUSAL
 from benchlab.pack_loader import resolve_pack
 from benchlab.plugin_manager import load_plugins
-from benchlab.plugins.replay_backend import ReplayBackend, read_replay_file
+from benchlab.plugins.replay_backend import ReplayBackend
 from benchlab.runner import Runner, RunSettings, WorkItem
 from helpers import REPO, benchlab, run_record
 from servers.base import Answer, Script, TestServer, running
@@ -35,7 +35,7 @@ from servers.openai_compat import OpenAIChat
 
 PACK_ID = "hermesagent-20"
 FOLDER = REPO / "packs" / PACK_ID
-PROOFS = FOLDER / "proofs"
+PROOFS = FOLDER / "proofs.jsonl"
 IDS = [f"HA-{n:02d}" for n in range(1, 21)]
 
 
@@ -59,9 +59,22 @@ def load_tools_module() -> Any:
 T = load_tools_module()
 
 
+def proof_cases(kind: str) -> dict[str, dict[str, Any]]:
+    """Scenario id -> its proof case of ``kind`` (gold, alternative, near_miss) in proofs.jsonl."""
+    cases = [json.loads(line) for line in PROOFS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return {c["scenario"]: c for c in cases if c["kind"] == kind}
+
+
 def transcripts(kind: str) -> dict[str, list[dict[str, Any]]]:
-    """Scenario id -> the recorded responses of one proof file, in turn order."""
-    return {key.split("/", 1)[1]: lines for key, lines in read_replay_file(PROOFS / f"{kind}.jsonl").items()}
+    """Scenario id -> the recorded responses of one kind of proof, in turn order."""
+    return {sid: case["turns"] for sid, case in proof_cases(kind).items()}
+
+
+def replay_file(path: Path, kind: str) -> Path:
+    """The proofs of one kind as a --replay file: one line per turn, in turn order."""
+    rows = [{**turn, "scenario": f"{PACK_ID}/{sid}"} for sid, turns in transcripts(kind).items() for turn in turns]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
 
 
 def called(lines: list[dict[str, Any]]) -> list[str]:
@@ -274,7 +287,8 @@ def test_calculate_refuses_anything_but_finite_arithmetic(expression: str) -> No
 
 def cli_run(tmp_path: Path, kind: str) -> dict[str, Any]:
     out = tmp_path / f"results-{kind}"
-    result = benchlab("run", "--pack", PACK_ID, "--replay", str(PROOFS / f"{kind}.jsonl"), "--out", str(out), "--no-progress")
+    replay = replay_file(tmp_path / f"{kind}.jsonl", kind)
+    result = benchlab("run", "--pack", PACK_ID, "--replay", str(replay), "--out", str(out), "--no-progress")
     assert result.returncode == 0, result.stdout + result.stderr
     record = run_record(out)
     record["stdout"] = result.stdout
@@ -323,7 +337,7 @@ def test_each_alternative_takes_other_calls_or_writes_them_otherwise() -> None:
 
 
 def test_real_cli_run_fails_every_near_miss_at_its_named_check(tmp_path: Path) -> None:
-    named = json.loads((PROOFS / "near_miss_checks.json").read_text(encoding="utf-8"))
+    named = proof_cases("near_miss")
     assert sorted(named) == IDS and all(v["fails_check"] and v["why"] for v in named.values())
     record = cli_run(tmp_path, "near_miss")
     assert [(p["passed"], p["total"]) for p in record["packs"]] == [(0, 20)]
@@ -339,7 +353,11 @@ def test_real_cli_negative_control_lets_no_junk_through(tmp_path: Path) -> None:
     result = benchlab("run", "--pack", PACK_ID, "--negative-control", "--out", str(tmp_path / "neg"), "--no-progress")
     assert result.returncode == 0, result.stdout + result.stderr
     counts = re.search(r"^\| HermesAgent-20 \| (\d+) \| (\d+) \|", result.stdout, re.MULTILINE)
-    assert counts and int(counts.group(1)) == 20 * 5 and counts.group(2) == "0", result.stdout
+    # empty, echo, refusal, plausible JSON, a wrong tool call, endless tool calls and the 19 other
+    # scenarios' gold transcripts for each of 20 scenarios; the gold actions with three junk answers
+    # where the gold transcript has actions
+    with_actions = sum(len(turns) > 1 for turns in transcripts("gold").values())
+    assert counts and int(counts.group(1)) == 20 * (6 + 19) + 3 * with_actions and counts.group(2) == "0", result.stdout
 
 
 # --- multi-turn junk, played through the real driver ------------------------------------------------
