@@ -90,6 +90,7 @@ def build_app(plugin_files: list[str]) -> typer.Typer:
         scenarios_file: Optional[Path] = typer.Option(None, "--scenarios-file", help="A file of PACK/ID lines (# comments allowed): only these scenarios."),
         sandbox: Optional[str] = typer.Option(None, "--sandbox", help="docker or bwrap for packs that run model-written code (default: the best that can run now)."),
         unsafe_local: bool = typer.Option(False, "--unsafe-local", help="Run model-written code UNCONFINED on this host when no sandbox works. Dangerous."),
+        full_dataset: bool = typer.Option(False, "--full-dataset", help="Dataset packs (e.g. humaneval): every item, not the default subset."),
         negative_control: bool = typer.Option(False, "--negative-control", help="Feed junk answers to every verifier (no model, no request); exit 1 if any junk passes."),
         pack: list[str] = typer.Option([], "--pack", "-p", help="A pack id or a path to a pack folder (repeatable)."),
         scenario: list[str] = typer.Option([], "--scenario", "-s", help="Only this scenario, as PACK/ID (repeatable)."),
@@ -146,7 +147,7 @@ def build_app(plugin_files: list[str]) -> typer.Typer:
             timeout_per_case_s=timeout_per_case, measured_tps=measured_tps, reference_tps=reference_tps,
             timeout_ceiling_s=timeout_ceiling_s, retries=retries, retry_on_timeout=retry_on_timeout,
             request_delay_s=request_delay, max_total_tokens=max_total_tokens, sandbox=sandbox, unsafe_local=unsafe_local,
-            backend_settings=_backend_options(backend_option),
+            backend_settings=_backend_options(backend_option), full_dataset=full_dataset,
         )
         if negative_control:
             from benchlab.negative_control_command import negative_control_command

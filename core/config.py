@@ -50,6 +50,8 @@ class RunConfig:
     # sandbox for packs that run model-written code: None = the best that can run now
     sandbox: str | None = None
     unsafe_local: bool = False
+    # dataset packs: every item instead of the default subset
+    full_dataset: bool = False
 
     @property
     def canonical(self) -> bool:

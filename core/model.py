@@ -138,6 +138,13 @@ class Pack:
 
 
 @attrs.frozen
+class LoadOptions:
+    """What a dataset loader is told about the run (``--full-dataset``)."""
+
+    full_dataset: bool = False
+
+
+@attrs.frozen
 class PackSource:
     """What ``register_packs`` registers: a pack folder, or a loader for a dataset."""
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from benchlab.errors import BenchlabError, PackError
-from benchlab.model import Pack, PackManifest, PackSource, Scenario, VerifierSpec
+from benchlab.model import LoadOptions, Pack, PackManifest, PackSource, Scenario, VerifierSpec
 from benchlab.registry import Registry
 from benchlab.verifiers import ParamError
 
@@ -226,11 +226,13 @@ def looks_like_path(ref: str) -> bool:
     return "/" in ref or ref.startswith(".") or Path(ref).is_dir()
 
 
-def resolve_pack(ref: str, packs: Registry, verifiers: Registry, drivers: Registry | None = None) -> Pack:
+def resolve_pack(
+    ref: str, packs: Registry, verifiers: Registry, drivers: Registry | None = None, options: LoadOptions | None = None
+) -> Pack:
     """A pack from a registered id or a folder path."""
     if ref in packs:
         source: PackSource = packs.get(ref)
-        pack = load_source(source, verifiers, drivers)
+        pack = load_source(source, verifiers, drivers, options)
         if pack.id != source.id:
             raise PackError(
                 (source.path or Path(ref)) / MANIFEST, 1, "id", f"is {pack.id!r} but the pack is registered as {source.id!r}"
@@ -241,12 +243,13 @@ def resolve_pack(ref: str, packs: Registry, verifiers: Registry, drivers: Regist
     raise BenchlabError(packs.unknown_message(ref) + "; --pack also takes a path to a pack folder")
 
 
-def load_source(source: PackSource, verifiers: Registry, drivers: Registry | None) -> Pack:
+def load_source(source: PackSource, verifiers: Registry, drivers: Registry | None, options: LoadOptions | None = None) -> Pack:
+    """A registered pack: its folder, or what its loader builds (``loader(source, verifiers, drivers, options)``)."""
     if source.loader:
         from benchlab.registry import Entry
 
         loader = Entry(source.id, source.loader, plugin="pack-loader").load()
-        return loader(source, verifiers, drivers)
+        return loader(source, verifiers, drivers, options or LoadOptions())
     if source.path is None:
         raise BenchlabError(f"pack {source.id!r} was registered with neither a path nor a loader")
     return load_pack_folder(source.path, verifiers, drivers)

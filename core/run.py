@@ -20,7 +20,7 @@ from benchlab.codec import write_json
 from benchlab.config import RunConfig
 from benchlab.errors import BenchlabError
 from benchlab.journal import Journal, JournalContents, read_journal
-from benchlab.model import FailureMode, Pack, RunRecord, ScenarioResult
+from benchlab.model import FailureMode, LoadOptions, Pack, RunRecord, ScenarioResult
 from benchlab.plugin_manager import Plugins
 from benchlab.progress import Progress
 from benchlab.runner import GREEDY, Runner, RunSettings, StopRun, WorkItem, now_iso
@@ -142,7 +142,7 @@ def execute(
     detected: dict[str, Any] | None = None,
 ) -> Outcome:
     """Run ``config``; with ``resume``, play only what its journal lacks."""
-    packs = load_packs(config.packs, plugins)  # validates every pack before any request
+    packs = load_packs(config.packs, plugins, LoadOptions(full_dataset=config.full_dataset))  # validated before any request
     items = work_items(packs, config.scenarios, config.repeat)
     done: dict[tuple[str, str, int], ScenarioResult] = {r.key: r for r in resume.results} if resume else {}
     todo = [i for i in items if (i.pack.id, i.scenario.id, i.repeat) not in done]

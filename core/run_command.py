@@ -54,6 +54,7 @@ class RunFlags:
     sandbox: str | None = None
     unsafe_local: bool = False
     backend_settings: dict[str, Any] = attrs.field(factory=dict)
+    full_dataset: bool = False
 
 
 def _selection(flags: RunFlags, plugins: Plugins) -> tuple[list[str], str]:
@@ -81,10 +82,11 @@ def _selection(flags: RunFlags, plugins: Plugins) -> tuple[list[str], str]:
 
 def selected_packs(flags: RunFlags, plugins: Plugins) -> tuple[list[str], str, list[Any]]:
     """References, mode label and the loaded (validated) packs, sandbox filter applied."""
+    from benchlab.model import LoadOptions
     from benchlab.selection import load_packs
 
     refs, mode = _selection(flags, plugins)
-    packs = load_packs(refs, plugins)
+    packs = load_packs(refs, plugins, LoadOptions(full_dataset=flags.full_dataset))
     if flags.sandboxed != "all":
         keep = flags.sandboxed == "only"
         pairs = [(r, p) for r, p in zip(refs, packs) if p.needs_sandbox == keep]
@@ -145,6 +147,7 @@ def config_from_flags(flags: RunFlags, plugins: Plugins, backend: str) -> RunCon
         sandbox=flags.sandbox,
         unsafe_local=flags.unsafe_local,
         settings=flags.backend_settings,
+        full_dataset=flags.full_dataset,
     )
 
 

