@@ -3,7 +3,9 @@
 Every harness does the same four things, in the language's own terms:
 
 1. read the run's secret sentinel from ``.benchlab-sentinel`` and delete the file
-   before any of the model's code runs, keeping it out of the model's namespace;
+   before any of the model's code runs, keeping it out of the model's namespace; the
+   files holding the hidden tests (or the source they were compiled from) go too,
+   so the model's program cannot simply read its tests;
 2. load the model's code (compile it, or import it as a module) and print the
    *loaded* marker, so a compile or import failure is told apart from a failed test;
 3. run the hidden tests, which see the model's top-level definitions;
@@ -40,7 +42,9 @@ What the ``tests`` parameter is, per language:
 
 Known limit: the sentinel protects against early exits and forged success lines,
 not against a program that deliberately inspects the harness (its own process's
-memory or stack frames) to find the token.
+memory or stack frames) to find the token, nor against code that runs before the
+harness's ``main`` (a Go ``init``, a C/C++ constructor) and reads the sentinel file.
+The sandbox contains such a program all the same.
 """
 
 from __future__ import annotations
@@ -89,6 +93,9 @@ def _benchlab_main():
     with open("{sentinel}", encoding="ascii") as handle:
         token = handle.read().strip()
     _os.unlink("{sentinel}")
+    with open("tests.py", encoding="utf-8") as handle:
+        tests = handle.read()
+    _os.unlink("tests.py")
     module = _types.ModuleType("solution")
     module.__file__ = _os.path.abspath("solution.py")
     _sys.modules["solution"] = module
@@ -97,8 +104,6 @@ def _benchlab_main():
     exec(compile(source, "solution.py", "exec"), module.__dict__)
     _sys.stdout.flush()
     _os.write(1, b"\\n{loaded}\\n")
-    with open("tests.py", encoding="utf-8") as handle:
-        tests = handle.read()
     exec(compile(tests, "tests.py", "exec"), module.__dict__)
     _sys.stdout.flush()
     _os.write(1, ("\\n" + token + "\\n").encode("ascii"))
@@ -127,13 +132,18 @@ const {{ test: benchlabTest }} = require('node:test');
 const benchlabWrite = process.stdout.write.bind(process.stdout);
 const benchlabToken = benchlabFs.readFileSync('{sentinel}', 'utf8').trim();
 benchlabFs.unlinkSync('{sentinel}');
+const benchlabTests = benchlabFs.readFileSync('tests.js', 'utf8');
+benchlabFs.unlinkSync('tests.js');
 const benchlabModule = {{ exports: {{}} }};
 Object.assign(globalThis, {{ module: benchlabModule, exports: benchlabModule.exports, require,
   __filename: '/box/solution.js', __dirname: '/box' }});
 benchlabVm.runInThisContext(benchlabFs.readFileSync('solution.js', 'utf8'), {{ filename: 'solution.js' }});
 globalThis.solution = benchlabModule.exports;
 benchlabWrite('\\n{loaded}\\n');
-require('./tests.js');
+// tests.js as a CommonJS module, compiled from memory (the file is gone).
+const benchlabTestsModule = {{ exports: {{}} }};
+benchlabVm.compileFunction(benchlabTests, ['exports', 'require', 'module', '__filename', '__dirname'], {{ filename: '/box/tests.js' }})
+  (benchlabTestsModule.exports, require, benchlabTestsModule, '/box/tests.js', '/box');
 // Runs after every other test; node:test has set exitCode to 1 by then if one failed.
 benchlabTest('benchlab: the tests ran to the end', () => {{
   if (!process.exitCode) benchlabWrite('\\n' + benchlabToken + '\\n');
@@ -165,6 +175,7 @@ int main(void) {{
     if (benchlab_file == NULL || fgets(benchlab_token, sizeof benchlab_token, benchlab_file) == NULL) return 120;
     fclose(benchlab_file);
     unlink("{sentinel}");
+    unlink("{source}");
     benchlab_token[strcspn(benchlab_token, "\\n")] = 0;
     printf("\\n{loaded}\\n");
     fflush(stdout);
@@ -191,7 +202,7 @@ def _c_family(language: str) -> object:
             declaration,
             '#line 1 "tests"',
             tests,
-            _C_MAIN.format(sentinel=SENTINEL_FILE, loaded=loaded),
+            _C_MAIN.format(sentinel=SENTINEL_FILE, loaded=loaded, source="main.c" if language == "c" else "main.cpp"),
         )
         name = "main.c" if language == "c" else "main.cpp"
         return Program({name: source}, program_command(language, name, limits=limits), language)
@@ -214,6 +225,7 @@ public class BenchlabMain {{
         java.nio.file.Path benchlabPath = java.nio.file.Paths.get("{sentinel}");
         String benchlabToken = new String(java.nio.file.Files.readAllBytes(benchlabPath), java.nio.charset.StandardCharsets.US_ASCII).trim();
         java.nio.file.Files.delete(benchlabPath);
+        java.nio.file.Files.delete(java.nio.file.Paths.get("BenchlabMain.java"));
         System.out.println();
         System.out.println("{loaded}");
         System.out.flush();
@@ -252,6 +264,7 @@ fn main() {{
     let benchlab_path = "{sentinel}";
     let benchlab_token = ::std::fs::read_to_string(benchlab_path).expect("the sentinel file");
     ::std::fs::remove_file(benchlab_path).expect("the sentinel file");
+    let _ = ::std::fs::remove_file("main.rs");
     println!("\\n{loaded}");
     benchlab_tests::benchlab_run();
     {{
@@ -300,6 +313,7 @@ func main() {{
 		benchlabos.Exit(120)
 	}}
 	benchlabos.Remove("{sentinel}")
+	benchlabos.Remove("main.go")
 	benchlabfmt.Println("\\n{loaded}")
 	runTests()
 	benchlabfmt.Println("\\n" + benchlabstrings.TrimSpace(string(benchlabData)))
@@ -347,6 +361,8 @@ def _go(prelude: str, code: str, tests: str, loaded: str, limits: Limits) -> Pro
 
 _SHELL_MAIN = """\
 benchlab_token=$(cat {sentinel}) && rm -f {sentinel} || exit 120
+# bash goes on reading this script from its open descriptor once the file is gone.
+rm -f benchlab_main.sh
 printf '\\n%s\\n' '{loaded}'
 """
 

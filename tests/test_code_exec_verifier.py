@@ -263,6 +263,27 @@ def test_the_sentinel_file_is_gone_before_the_models_code_runs(sandbox) -> None:
     assert ".benchlab-sentinel" not in verdict.artifacts["stdout"]
 
 
+# Each add() returns 0 (failing the tests) if the hidden tests' file, or the source they were
+# compiled into, or the sentinel file is still in the work dir when the tests call it.
+PEEKING = {
+    "python": "import os\n\ndef add(a, b):\n    return 0 if os.path.exists('tests.py') or os.path.exists('.benchlab-sentinel') else a + b\n",
+    "javascript": "function add(a, b) {\n  const fs = require('fs');\n  return fs.existsSync('tests.js') || fs.existsSync('.benchlab-sentinel') ? 0 : a + b;\n}\n",
+    "c": '#include <unistd.h>\nint add(int a, int b) { return access("main.c", F_OK) == 0 || access(".benchlab-sentinel", F_OK) == 0 ? 0 : a + b; }\n',
+    "cpp": '#include <unistd.h>\nint add(int a, int b) { return access("main.cpp", F_OK) == 0 || access(".benchlab-sentinel", F_OK) == 0 ? 0 : a + b; }\n',
+    "java": 'public class Solution {\n  public static int add(int a, int b) { return new java.io.File("BenchlabMain.java").exists() || new java.io.File(".benchlab-sentinel").exists() ? 0 : a + b; }\n}\n',
+    "rust": 'fn add(a: i32, b: i32) -> i32 { if std::path::Path::new("main.rs").exists() || std::path::Path::new(".benchlab-sentinel").exists() { 0 } else { a + b } }\n',
+    "go": 'package main\n\nimport "os"\n\nfunc add(a, b int) int {\n\tfor _, name := range []string{"main.go", ".benchlab-sentinel"} {\n\t\tif _, err := os.Stat(name); err == nil {\n\t\t\treturn 0\n\t\t}\n\t}\n\treturn a + b\n}\n',
+    "shell": "add() {\n  if [ -e benchlab_main.sh ] || [ -e .benchlab-sentinel ]; then echo 0; else echo $(( $1 + $2 )); fi\n}\n",
+}
+
+
+def test_the_hidden_tests_and_the_sentinel_are_gone_when_the_tests_run(sandbox) -> None:
+    cases = [(params(lang), answer(lang, PEEKING[lang])) for lang in LANGUAGES]
+    verdicts = asyncio.run(verify_many(cases, sandbox))
+    for lang, verdict in zip(LANGUAGES, verdicts):
+        assert verdict.passed, f"{lang}: {verdict.detail}"
+
+
 def test_each_verification_uses_a_fresh_sentinel(sandbox) -> None:
     """The harness on the work dir holds the sentinel; two verifications of one answer get two."""
     from benchlab.sandboxes.api import ExecResult
