@@ -178,8 +178,16 @@ def build_app(plugin_files: list[str]) -> typer.Typer:
         """List plugins, their versions and what each registered."""
         loaded = get_plugins(tuple(plugin_files))
         for info in sorted(loaded.info.values(), key=lambda i: (i.distribution != "benchlab", i.name)):
-            what = ", ".join(info.registered) or "(commands or hooks only)"
-            print(f"{info.name:<28} {info.distribution} {info.version:<10} {what}")
+            print(f"{info.name}  ({info.distribution} {info.version})")
+            by_kind: dict[str, list[str]] = {}
+            for item in info.registered:
+                kind, _, name = item.partition(":")
+                by_kind.setdefault(kind, []).append(name)
+            for kind, names in by_kind.items():
+                plural = "sandboxes" if kind == "sandbox" else f"{kind}s"
+                print(f"  {plural}: {', '.join(names)}")
+            if not by_kind:
+                print("  (commands or hooks only)")
         for problem in loaded.warnings:
             warn(problem)
 

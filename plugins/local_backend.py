@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchlab import hookimpl
 from benchlab.backends import BackendOptions
 from benchlab.plugins.openai_backend import OpenAIBackend
 
@@ -20,22 +19,6 @@ SMOKE_TEST_WARNING = (
     "of the setup, not a ranking of models (pass --endpoint to measure your own server)"
 )
 LOCAL_MAX_TOKENS = 512
-
-
-@hookimpl
-def register_backends(register: Any) -> None:
-    register(
-        "local",
-        "benchlab.plugins.local_backend:LocalBackend",
-        summary="the embedded default: a private llama.cpp server with SmolLM2-135M (built on first use)",
-    )
-
-
-@hookimpl
-def register_commands(app: Any) -> None:
-    from benchlab.plugins.local_commands import local_app
-
-    app.add_typer(local_app(), name="local")
 
 
 class LocalBackend(OpenAIBackend):

@@ -57,7 +57,6 @@ from typing import Any
 
 import attrs
 
-from benchlab import hookimpl
 from benchlab.model import ChatResponse, Check, FailureMode, Verdict
 from benchlab.verifiers import ParamError, Verifier, VerifyContext, answer_text
 
@@ -324,8 +323,3 @@ def _unit_check(params: dict[str, Any], found: FinalAnswer) -> Check:
     if params.get("require_unit"):
         return Check("unit", False, f"no unit after {found.number.text}; expected one of {', '.join(units)}")
     return Check("unit", True, "no unit written")
-
-
-@hookimpl
-def register_verifiers(register: Any) -> None:
-    register("numeric_answer", NumericAnswerVerifier, summary="the number on the answer's final line, within a tolerance")

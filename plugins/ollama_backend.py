@@ -17,7 +17,6 @@ import os
 import time
 from typing import Any, ClassVar
 
-from benchlab import hookimpl
 from benchlab.backends import Backend, BackendOptions
 from benchlab.errors import BenchlabError, TransportError
 from benchlab.model import ChatRequest, ChatResponse
@@ -26,11 +25,6 @@ WARMUP_PROMPT = "Reply with the single word: ready"
 # Streaming tool calls arrived in Ollama 0.8.0; older servers need stream=false for tools.
 STREAMED_TOOLS_SINCE = (0, 8, 0)
 RELOAD_WARNING_S = 1.0
-
-
-@hookimpl
-def register_backends(register: Any) -> None:
-    register("ollama", OllamaBackend, summary="Ollama's native API (/api/chat): think, options, keep_alive, cold-load aware")
 
 
 def _version_tuple(text: str | None) -> tuple[int, ...]:

@@ -10,15 +10,9 @@ import os
 import time
 from typing import Any
 
-from benchlab import hookimpl
 from benchlab.backends import Backend, BackendOptions
-from benchlab.errors import BenchlabError, TransportError
+from benchlab.errors import BenchlabError
 from benchlab.model import ChatRequest, ChatResponse
-
-
-@hookimpl
-def register_backends(register: Any) -> None:
-    register("openai", OpenAIBackend, summary="any OpenAI-compatible /v1/chat/completions server")
 
 
 class OpenAIBackend(Backend):

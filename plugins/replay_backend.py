@@ -13,7 +13,6 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from benchlab import hookimpl
 from benchlab.backends import Backend, BackendOptions
 from benchlab.errors import BenchlabError, TransportError
 from benchlab.model import ChatRequest, ChatResponse, FailureMode
@@ -82,8 +81,3 @@ class ReplayBackend(Backend):
         turn = self.served[request.scenario]
         self.served[request.scenario] += 1
         return response_from_record(lines[min(turn, len(lines) - 1)])
-
-
-@hookimpl
-def register_backends(register: Any) -> None:
-    register("replay", ReplayBackend, summary="answers from recorded responses (--replay FILE)")

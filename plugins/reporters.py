@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
-from benchlab import hookimpl
 from benchlab.codec import unstructure, with_version
 from benchlab.model import PackSummary, RunRecord
 
@@ -92,8 +90,6 @@ class QualityLineReporter:
         (run_dir / "quality.txt").write_text(quality_line(record) + "\n", encoding="utf-8")
 
 
-@hookimpl
-def register_reporters(register: Any) -> None:
-    register("md", MarkdownReporter(), summary="markdown table, failure breakdown and Quality: line (report.md)")
-    register("json", JsonReporter(), summary="the run record as JSON")
-    register("quality-line", QualityLineReporter(), summary="the Quality: line alone (quality.txt)")
+MARKDOWN = MarkdownReporter()
+JSON = JsonReporter()
+QUALITY_LINE = QualityLineReporter()

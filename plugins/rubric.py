@@ -51,7 +51,6 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
-from benchlab import hookimpl
 from benchlab.model import ChatResponse, Check, FailureMode, Verdict
 from benchlab.plugins import text_measures as tm
 from benchlab.plugins.answer_json import answer_json
@@ -373,8 +372,3 @@ _EVALUATORS: dict[str, Callable[[dict[str, Any], _Answer], tuple[bool, str]]] = 
     "any_of": _any_of,
     "not": _not,
 }
-
-
-@hookimpl
-def register_verifiers(register: Any) -> None:
-    register("rubric", RubricVerifier, summary="named declarative rules (contains, regex, word counts, JSON paths...)")

@@ -27,7 +27,6 @@ from typing import Any, ClassVar
 
 import attrs
 
-from benchlab import hookimpl
 from benchlab.backends import Backend, BackendOptions
 from benchlab.errors import BenchlabError, TransportError
 from benchlab.model import ChatRequest, ChatResponse, FailureMode
@@ -36,11 +35,6 @@ WARMUP_PROMPT = "Reply with the single word: ready"
 ROUTES = ("native", "openai")
 MODES = ("sync", "async")
 _SERVERLESS = re.compile(r"^https?://[^/]*runpod\.ai/v2/[A-Za-z0-9_-]+")
-
-
-@hookimpl
-def register_backends(register: Any) -> None:
-    register("runpod", RunPodBackend, summary="RunPod serverless (worker-vLLM): /runsync, /run + /status, or its /openai/v1 route")
 
 
 class RunPodBackend(Backend):

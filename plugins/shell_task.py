@@ -49,7 +49,6 @@ from typing import Any
 
 import attrs
 
-from benchlab import hookimpl
 from benchlab.model import ChatResponse, Check, FailureMode, Verdict
 from benchlab.verifiers import ParamError, Verifier, VerifyContext, answer_text
 
@@ -331,8 +330,3 @@ def _artifacts(script: str, result: Any, report: dict[str, Any] | None) -> dict[
 def runner_source() -> str:
     """The in-sandbox program (``shell_runner``), sent as ``python3 -c`` source."""
     return (Path(__file__).with_name("shell_runner.py")).read_text(encoding="utf-8")
-
-
-@hookimpl
-def register_verifiers(register: Any) -> None:
-    register("shell_task", ShellTaskVerifier, summary="runs the answer's shell command in a prepared workspace in the sandbox")

@@ -6,7 +6,6 @@ import math
 import re
 from typing import Any
 
-from benchlab import hookimpl
 from benchlab.model import ChatResponse, Check, FailureMode, Verdict
 from benchlab.verifiers import ParamError, Verifier, VerifyContext, answer_text
 
@@ -99,10 +98,3 @@ class NumericVerifier(Verifier):
         ok = math.isfinite(got) and abs(got - expected) <= tolerance + 1e-9 * max(1.0, abs(expected))
         detail = "" if ok else f"expected {params['expected']:g}{f' ±{tolerance:g}' if tolerance else ''}, got {got:g}"
         return Verdict.from_checks([Check("numeric", ok, detail)], FailureMode.WRONG_ANSWER)
-
-
-@hookimpl
-def register_verifiers(register: Any) -> None:
-    register("exact", ExactVerifier, summary="the stripped answer equals an expected string")
-    register("regex", RegexVerifier, summary="a regular expression matches the answer")
-    register("numeric", NumericVerifier, summary="the answer's last number equals an expected value")

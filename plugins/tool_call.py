@@ -50,7 +50,6 @@ from typing import Any
 
 import attrs
 
-from benchlab import hookimpl
 from benchlab.model import ChatResponse, Check, FailureMode, ToolCall, Verdict
 from benchlab.plugins.matcher_validation import validate_matcher
 from benchlab.plugins.value_matchers import MISSING, describe, is_optional, match, max_matching, shown
@@ -318,8 +317,3 @@ def _failure_mode(checks: list[Check], missing: set[str]) -> FailureMode:
     if failed and failed <= missing:
         return FailureMode.MISSING_FIELD
     return FailureMode.WRONG_ANSWER
-
-
-@hookimpl
-def register_verifiers(register: Any) -> None:
-    register("tool_call", ToolCallVerifier, summary="tool calls: right functions, right arguments, or restraint")

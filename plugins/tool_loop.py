@@ -22,7 +22,6 @@ import json
 from pathlib import Path
 from typing import Any, Callable
 
-from benchlab import hookimpl
 from benchlab.errors import BenchlabError
 from benchlab.model import ChatResponse, FailureMode, Pack, Scenario, ToolCall
 
@@ -103,6 +102,4 @@ class ToolLoopDriver:
         )
 
 
-@hookimpl
-def register_drivers(register: Any) -> None:
-    register("tool_loop", ToolLoopDriver(), summary="multi-turn tool use with the pack's deterministic tools")
+DRIVER = ToolLoopDriver()

@@ -16,17 +16,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from benchlab import hookimpl
 from benchlab.errors import BenchlabError
 from benchlab.model import ChatRequest
 from benchlab.plugins.openai_backend import OpenAIBackend
 
 STRUCTURED_MODES = ("auto", "response_format", "guided_json", "structured_outputs")
-
-
-@hookimpl
-def register_backends(register: Any) -> None:
-    register("vllm", VLLMBackend, summary="vLLM's OpenAI server: max_model_len, chat_template_kwargs thinking, guided/structured output")
 
 
 def _version_tuple(text: str | None) -> tuple[int, ...]:

