@@ -5,13 +5,13 @@ Every defect is reported as ``PATH:LINE: field: message`` before any request is 
 
 from __future__ import annotations
 
-import json
 import re
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from benchlab.errors import BenchlabError, PackError
+from benchlab.jsonl import read_jsonl
 from benchlab.model import LoadOptions, Pack, PackManifest, PackSource, Scenario, VerifierSpec
 from benchlab.registry import Registry
 from benchlab.verifiers import ParamError
@@ -189,21 +189,12 @@ def load_scenarios(file: Path, verifiers: Registry, drivers: Registry | None) ->
         raise PackError(file, 1, "scenarios.jsonl", "missing: a pack folder needs scenarios.jsonl")
     scenarios: list[Scenario] = []
     first_line: dict[str, int] = {}
-    with file.open(encoding="utf-8") as handle:
-        for lineno, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise PackError(file, lineno, "json", exc.msg + f" (column {exc.colno})") from None
-            scenario = parse_scenario(file, lineno, data, verifiers, drivers)
-            if scenario.id in first_line:
-                raise PackError(
-                    file, lineno, "id", f"duplicate id {scenario.id!r} (first on line {first_line[scenario.id]})"
-                )
-            first_line[scenario.id] = lineno
-            scenarios.append(scenario)
+    for lineno, data in read_jsonl(file):
+        scenario = parse_scenario(file, lineno, data, verifiers, drivers)
+        if scenario.id in first_line:
+            raise PackError(file, lineno, "id", f"duplicate id {scenario.id!r} (first on line {first_line[scenario.id]})")
+        first_line[scenario.id] = lineno
+        scenarios.append(scenario)
     if not scenarios:
         raise PackError(file, 1, "scenarios", "the file holds no scenarios")
     return scenarios

@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 
 from benchlab.errors import BenchlabError
+from benchlab.jsonl import read_jsonl
 from benchlab.model import Pack, Verdict
 from benchlab.plugin_manager import Plugins
 from benchlab.recorded import FIELDS
@@ -55,14 +56,8 @@ def read_proofs(pack: Pack) -> list[ProofCase]:
         raise BenchlabError(f"pack {pack.id!r} has no {PROOFS}")
     path = pack.path / PROOFS
     cases: list[ProofCase] = []
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise BenchlabError(f"{path}:{lineno}: json: {exc.msg}") from None
-        if data.get("kind") not in KINDS:
+    for lineno, data in read_jsonl(path):
+        if not isinstance(data, dict) or data.get("kind") not in KINDS:
             raise BenchlabError(f"{path}:{lineno}: kind: one of {', '.join(KINDS)}")
         if pack.scenario(str(data.get("scenario"))) is None:
             raise BenchlabError(f"{path}:{lineno}: scenario: {data.get('scenario')!r} is not in the pack")

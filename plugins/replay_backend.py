@@ -8,13 +8,13 @@ demos, and re-checking verifiers without a model.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 from benchlab.backends import Backend, BackendOptions
 from benchlab.errors import BenchlabError, TransportError
+from benchlab.jsonl import read_jsonl
 from benchlab.model import ChatRequest, ChatResponse, FailureMode
 from benchlab.recorded import FIELDS, response_from_record
 
@@ -25,24 +25,17 @@ def read_replay_file(path: Path) -> dict[str, list[dict[str, Any]]]:
     if not path.is_file():
         raise BenchlabError(f"--replay {path}: no such file")
     recorded: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    with path.open(encoding="utf-8") as handle:
-        for lineno, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise BenchlabError(f"{path}:{lineno}: json: {exc.msg}") from None
-            if not isinstance(data, dict) or not isinstance(data.get("scenario"), str) or "/" not in data["scenario"]:
-                raise BenchlabError(f"{path}:{lineno}: scenario: needs \"scenario\": \"PACK/ID\"")
-            unknown = sorted(set(data) - _FIELDS)
-            if unknown:
-                raise BenchlabError(f"{path}:{lineno}: {unknown[0]}: unknown field")
-            if not isinstance(data.get("content", ""), str):
-                raise BenchlabError(f"{path}:{lineno}: content: expected a string")
-            if not isinstance(data.get("tool_calls", []), list):
-                raise BenchlabError(f"{path}:{lineno}: tool_calls: expected a list")
-            recorded[data["scenario"]].append(data)
+    for lineno, data in read_jsonl(path):
+        if not isinstance(data, dict) or not isinstance(data.get("scenario"), str) or "/" not in data["scenario"]:
+            raise BenchlabError(f"{path}:{lineno}: scenario: needs \"scenario\": \"PACK/ID\"")
+        unknown = sorted(set(data) - _FIELDS)
+        if unknown:
+            raise BenchlabError(f"{path}:{lineno}: {unknown[0]}: unknown field")
+        if not isinstance(data.get("content", ""), str):
+            raise BenchlabError(f"{path}:{lineno}: content: expected a string")
+        if not isinstance(data.get("tool_calls", []), list):
+            raise BenchlabError(f"{path}:{lineno}: tool_calls: expected a list")
+        recorded[data["scenario"]].append(data)
     if not recorded:
         raise BenchlabError(f"--replay {path}: the file holds no responses")
     return dict(recorded)
