@@ -6,6 +6,7 @@ that ``benchlab --help`` stays fast.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -67,12 +68,16 @@ def build_app(plugin_files: list[str]) -> typer.Typer:
     packs_app = typer.Typer(help="List, inspect and validate packs.", no_args_is_help=True)
     app.add_typer(packs_app, name="packs")
 
-    @app.callback()
+    @app.callback(invoke_without_command=True)
     def root(
+        ctx: typer.Context,
         version: bool = typer.Option(False, "--version", help="Print the version and exit."),
     ) -> None:
         if version:
             print(f"benchlab {__version__}")
+            raise typer.Exit(0)
+        if ctx.invoked_subcommand is None:
+            print(ctx.get_help())
             raise typer.Exit(0)
 
     @app.command(context_settings={"max_content_width": 110})
@@ -283,4 +288,7 @@ def main(argv: list[str] | None = None) -> None:
         print("benchlab: interrupted", file=sys.stderr)
         code = 130
     sys.stdout.flush()
+    # Everything is written and closed: spare the interpreter's shut-down GC passes over the
+    # whole heap (typer, pydantic, httpx), which free nothing the OS would not.
+    gc.freeze()
     sys.exit(code)

@@ -8,6 +8,7 @@ or 405 mean "not this kind", never an error.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from benchlab.plugin_manager import Plugins
@@ -20,7 +21,7 @@ async def detect_backend(endpoint: str, plugins: Plugins, api_key: str | None = 
     """``(backend name, facts)`` for ``endpoint``; fails fast when nothing answers."""
     import httpx
 
-    from benchlab.http import base_url, error_from_exception, unreachable_message
+    from benchlab.http import base_url, error_from_exception, ssl_context, unreachable_message
 
     base = base_url(endpoint)
     candidates = []
@@ -30,16 +31,22 @@ async def detect_backend(endpoint: str, plugins: Plugins, api_key: str | None = 
             candidates.append((getattr(cls, "detect_order", 100), entry.name, cls))
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     timeout = httpx.Timeout(DETECT_TIMEOUT_S, connect=min(3.0, DETECT_TIMEOUT_S))
-    async with httpx.AsyncClient(timeout=timeout, headers=headers, trust_env=False) as client:
+    async with httpx.AsyncClient(timeout=timeout, headers=headers, trust_env=False, verify=ssl_context()) as client:
         try:
             await client.get(base + "/", timeout=timeout)
         except httpx.HTTPError as exc:
             raise unreachable_message(error_from_exception(exc, base), endpoint) from None
-        for _, name, cls in sorted(candidates, key=lambda c: (c[0], c[1])):
+        ordered = sorted(candidates, key=lambda c: (c[0], c[1]))
+
+        async def ask(cls: Any) -> dict[str, Any] | None:
             try:
-                facts = await cls.detect(base, client)
+                return await cls.detect(base, client)
             except httpx.HTTPError:
-                facts = None
+                return None
+
+        # All at once: one round trip instead of one per kind of server (remote APIs are slow).
+        answers = await asyncio.gather(*(ask(cls) for _, _, cls in ordered))
+        for (_, name, _), facts in zip(ordered, answers):
             if facts is not None:
                 return name, {"detected": name, **facts}
     return FALLBACK, {"detected": FALLBACK}

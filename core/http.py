@@ -6,10 +6,13 @@ Imports httpx at module level, so only backends import this module, at first use
 from __future__ import annotations
 
 import email.utils
+import functools
 import json
+import ssl
 import time
 from typing import Any
 
+import certifi
 import httpx
 
 from benchlab.errors import BenchlabError, TransportError
@@ -32,11 +35,18 @@ def base_url(endpoint: str) -> str:
     return url
 
 
+@functools.cache
+def ssl_context() -> ssl.SSLContext:
+    """One CA bundle load per process: each costs tens of milliseconds, and httpx loads
+    it for every client it builds unless it is handed a context."""
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 def make_client(*, concurrency: int, connect_timeout_s: float, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
     """One client per endpoint: connection reuse, at most ``concurrency`` connections."""
     limits = httpx.Limits(max_connections=max(concurrency, 1), max_keepalive_connections=max(concurrency, 1))
     timeout = httpx.Timeout(None, connect=connect_timeout_s)
-    return httpx.AsyncClient(limits=limits, timeout=timeout, headers=headers or {}, trust_env=False)
+    return httpx.AsyncClient(limits=limits, timeout=timeout, headers=headers or {}, trust_env=False, verify=ssl_context())
 
 
 def retry_after_seconds(value: str | None) -> float | None:

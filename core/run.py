@@ -140,9 +140,14 @@ def execute(
     resume: JournalContents | None = None,
     run_dir: Path | None = None,
     detected: dict[str, Any] | None = None,
+    packs: list[Pack] | None = None,
 ) -> Outcome:
-    """Run ``config``; with ``resume``, play only what its journal lacks."""
-    packs = load_packs(config.packs, plugins, LoadOptions(full_dataset=config.full_dataset))  # validated before any request
+    """Run ``config``; with ``resume``, play only what its journal lacks.
+
+    ``packs`` are ``config.packs`` already loaded and validated; loaded here otherwise.
+    """
+    if packs is None:
+        packs = load_packs(config.packs, plugins, LoadOptions(full_dataset=config.full_dataset))
     items = work_items(packs, config.scenarios, config.repeat)
     done: dict[tuple[str, str, int], ScenarioResult] = {r.key: r for r in resume.results} if resume else {}
     todo = [i for i in items if (i.pack.id, i.scenario.id, i.repeat) not in done]

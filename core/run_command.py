@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 from pathlib import Path
 from typing import Any
@@ -113,8 +114,7 @@ def choose_backend(flags: RunFlags, plugins: Plugins, api_key: str | None) -> tu
     return "local", None
 
 
-def config_from_flags(flags: RunFlags, plugins: Plugins, backend: str) -> RunConfig:
-    refs, mode, _ = selected_packs(flags, plugins)
+def config_from_flags(flags: RunFlags, refs: list[str], mode: str, backend: str) -> RunConfig:
     return RunConfig(
         backend=backend,
         endpoint=redact_url(flags.endpoint) if flags.endpoint else None,
@@ -157,6 +157,7 @@ def run_command(flags: RunFlags, *, api_key: str | None, resume: str | None, fmt
     contents = None
     run_dir = None
     detected = None
+    packs = None
     endpoint = flags.endpoint
     if resume:
         contents, run_dir = load_resume(flags.out, resume)
@@ -166,9 +167,9 @@ def run_command(flags: RunFlags, *, api_key: str | None, resume: str | None, fmt
         endpoint = endpoint or config.endpoint
     else:
         # Validate the packs before anything touches the network (detection included).
-        selected_packs(flags, plugins)
+        refs, mode, packs = selected_packs(flags, plugins)
         backend, detected = choose_backend(flags, plugins, api_key)
-        config = config_from_flags(flags, plugins, backend)
+        config = config_from_flags(flags, refs, mode, backend)
     options = BackendOptions(
         endpoint=endpoint,
         model=config.model,
@@ -181,7 +182,12 @@ def run_command(flags: RunFlags, *, api_key: str | None, resume: str | None, fmt
     )
     for problem in plugins.warnings:
         print(f"benchlab: warning: {problem}", file=sys.stderr)
-    outcome = execute(config, options, plugins, show_progress=progress, resume=contents, run_dir=run_dir, detected=detected)
+    # Start-up objects (modules, typer, pydantic, httpx) live as long as the process:
+    # keep the collector from walking them again on every full collection during the run.
+    gc.freeze()
+    outcome = execute(
+        config, options, plugins, show_progress=progress, resume=contents, run_dir=run_dir, detected=detected, packs=packs
+    )
     sys.stdout.write(plugins.reporters.get(fmt).render(outcome.record))
     sys.stdout.flush()
     print(f"benchlab: run saved to {outcome.run_dir}/", file=sys.stderr)
