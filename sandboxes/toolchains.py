@@ -58,7 +58,8 @@ def program_command(language: str, main: str, args: list[str] | tuple[str, ...] 
     """
     limits = limits or Limits()
     stem = PurePosixPath(main).stem
-    built = 'shift; exec /tmp/prog "$@"'
+    # Braces: a failed build must end the script with the compiler's status, not try to run nothing.
+    built = '{ shift; exec /tmp/prog "$@"; }'
     if language == "python":
         return ["python3", main, *args]
     if language == "node":
