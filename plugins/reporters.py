@@ -24,7 +24,8 @@ def quality_line(record: RunRecord) -> str:
     """The one line club-3090 users paste into their configs."""
     parts = [f"{p.title} {p.passed}/{p.total} ({_percent(p.score)})" for p in record.packs]
     date = record.started_at[:10]
-    return f"Quality: {' · '.join(parts)} (benchlab {record.benchlab_version}, {record.mode}, {date})"
+    sampling = "" if record.canonical else ", non-canonical sampling"
+    return f"Quality: {' · '.join(parts)} (benchlab {record.benchlab_version}, {record.mode}{sampling}, {date})"
 
 
 def _table(packs: list[PackSummary]) -> list[str]:
@@ -42,9 +43,22 @@ def _table(packs: list[PackSummary]) -> list[str]:
     return rows
 
 
+def _sampling_line(record: RunRecord) -> str:
+    config = record.config
+    if record.canonical:
+        return "Sampling: canonical (greedy, temperature 0)."
+    if config.get("sampling_from_server"):
+        defaults = record.probe.get("sampling_defaults")
+        shown = ", ".join(f"{k}={v}" for k, v in defaults.items()) if isinstance(defaults, dict) and defaults else "not reported"
+        return f"Sampling: NON-CANONICAL, the server's own defaults ({shown}); not comparable with canonical runs."
+    overrides = ", ".join(f"{k}={v}" for k, v in (config.get("sampling") or {}).items())
+    return f"Sampling: NON-CANONICAL ({overrides}); not comparable with canonical runs."
+
+
 def render_markdown(record: RunRecord) -> str:
     endpoint = record.endpoint or record.backend
     lines = [f"## benchlab {record.mode} (endpoint: {endpoint}, model: {record.model or '?'})", ""]
+    lines += [_sampling_line(record), ""]
     lines += _table(record.packs)
     if any(r.latency_s is not None for r in record.results) and (record.probe.get("concurrency") or 1) > 1:
         lines += ["", f"Latencies include queueing: {record.probe['concurrency']} requests ran at once."]

@@ -1,0 +1,148 @@
+"""Run options end to end through the CLI against protocol-faithful servers (tests/servers):
+thinking checks, sampling and canonical runs, time budgets, pacing, the spend guard, probe."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from helpers import benchlab, exact_scenario, run_record, write_pack
+from servers.base import Answer, Script, TestServer, running
+from servers.ollama import OllamaServer
+from servers.openai_compat import OpenAIChat
+
+QUESTIONS = {f"Say {w}": Answer(w, reasoning=f"they want {w}") for w in ("one", "two", "three", "four")}
+
+
+def pack(tmp_path: Path, **manifest) -> Path:
+    scenarios = [exact_scenario(f"S{n}", q, a.content) for n, (q, a) in enumerate(QUESTIONS.items(), start=1)]
+    return write_pack(tmp_path / "words-4", scenarios, **manifest)
+
+
+def openai_server(**options) -> TestServer:
+    server = TestServer()
+    OpenAIChat(Script(QUESTIONS), model="m", **options).install(server)
+    return server
+
+
+def run(server: TestServer, tmp_path: Path, *args: str, manifest: dict | None = None):
+    out = tmp_path / "out"
+    proc = benchlab("run", "--backend", "openai", "--endpoint", server.url, "--pack", str(pack(tmp_path, **(manifest or {}))),
+                    "--out", str(out), "--no-progress", *args)
+    record = run_record(out) if out.exists() else None
+    return proc, record
+
+
+def bodies(server: TestServer) -> list[dict]:
+    return server.bodies(r"/chat/completions$")
+
+
+def test_thinking_forced_on_is_sent_and_kept_apart(tmp_path):
+    server = openai_server()
+    with running(server):
+        proc, record = run(server, tmp_path, "--enable-thinking", "--thinking-max-tokens", "100", "--max-tokens", "20")
+    assert proc.returncode == 0, proc.stderr
+    scenario_bodies = [b for b in bodies(server) if b["messages"][0]["content"].startswith("Say")]
+    assert all(b["chat_template_kwargs"] == {"enable_thinking": True} and b["max_tokens"] == 120 for b in scenario_bodies)
+    assert all(r["passed"] and r["response"]["reasoning"].startswith("they want") for r in record["results"])
+    assert not any("silent" in w or "contaminated" in w for w in record["warnings"])
+
+
+def test_contaminated_thinking_is_a_warning_and_strict_makes_it_fatal(tmp_path):
+    server = openai_server(thinking_default=True)  # the server thinks unless told not to
+    with running(server):
+        proc, record = run(server, tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert any("contaminated" in w for w in record["warnings"])
+        assert "contaminated" in proc.stdout
+        strict, strict_record = run(server, tmp_path / "strict", "--strict-thinking")
+    assert strict.returncode == 1 and "--strict-thinking" in strict.stderr
+    assert len(strict_record["results"]) == 4  # the whole pack was played and saved before failing
+
+
+def test_silent_thinking_is_reported(tmp_path):
+    server = TestServer()
+    OpenAIChat(Script({q: Answer(a.content) for q, a in QUESTIONS.items()}), model="m").install(server)
+    with running(server):
+        proc, record = run(server, tmp_path, manifest={"default_thinking": True})
+    assert proc.returncode == 0
+    assert any("silent" in w for w in record["warnings"])
+
+
+def test_canonical_runs_are_greedy_and_overrides_are_marked(tmp_path):
+    server = openai_server()
+    with running(server):
+        proc, record = run(server, tmp_path)
+        assert record["canonical"] is True and "Sampling: canonical" in proc.stdout
+        assert all(b["temperature"] == 0 for b in bodies(server))
+        with server.lock:
+            server.log.clear()
+        proc, record = run(server, tmp_path / "hot", "--temperature", "0.7", "--top-k", "20", "--seed", "5")
+    assert proc.returncode == 0
+    assert record["canonical"] is False and "NON-CANONICAL" in proc.stdout and "non-canonical sampling" in proc.stdout
+    scenario_bodies = [b for b in bodies(server) if b["messages"][0]["content"].startswith("Say")]
+    assert all((b["temperature"], b["top_k"], b["seed"]) == (0.7, 20, 5) for b in scenario_bodies)
+
+
+def test_sampling_from_server_sends_none_and_records_the_servers_defaults(tmp_path):
+    models = {"m:latest": {"capabilities": ["completion"], "parameters": "temperature 0.6\ntop_k 20"}}
+    server = OllamaServer(Script(QUESTIONS), models)
+    with running(server):
+        out = tmp_path / "out"
+        proc = benchlab("run", "--backend", "ollama", "--endpoint", server.url, "--model", "m", "--pack", str(pack(tmp_path)),
+                        "--out", str(out), "--no-progress", "--sampling-from-server")
+    assert proc.returncode == 0, proc.stderr
+    record = run_record(out)
+    assert record["canonical"] is False
+    chats = [b for b in server.bodies(r"^/api/chat$") if b["messages"][0]["content"].startswith("Say")]
+    assert chats and all(not (set(c.get("options") or {}) & {"temperature", "top_p", "top_k", "seed"}) for c in chats)
+    assert record["probe"]["sampling_defaults"] == {"temperature": 0.6, "top_k": 20}
+    assert "the server's own defaults (temperature=0.6, top_k=20)" in proc.stdout
+
+
+def test_time_budgets_follow_the_measured_speed_and_are_recorded(tmp_path):
+    server = openai_server()
+    with running(server):
+        proc, record = run(server, tmp_path, "--measured-tps", "2", "--reference-tps", "30", "--max-tokens", "10")
+        assert proc.returncode == 0
+        assert record["probe"]["tokens_per_s"] == 2
+        # the pack default (30 s) scaled by 30/2, under the default ceiling
+        assert {r["timeout_s"] for r in record["results"]} == {450.0}
+        proc, record = run(server, tmp_path / "fixed", "--timeout-per-case", "7")
+    assert {r["timeout_s"] for r in record["results"]} == {7.0}
+
+
+def test_request_delay_spaces_requests(tmp_path):
+    server = openai_server()
+    with running(server):
+        proc, _ = run(server, tmp_path, "--request-delay", "0.2", "--concurrency", "4", "--measured-tps", "50")
+    assert proc.returncode == 0
+    with server.lock:
+        times = [e.at for e in server.log if e.path.endswith("/chat/completions")]
+    assert len(times) == 4 and all(b - a >= 0.19 for a, b in zip(times, times[1:]))
+
+
+def test_spend_guard_stops_cleanly_and_keeps_what_finished(tmp_path):
+    server = openai_server()
+    with running(server):
+        proc, record = run(server, tmp_path, "--max-total-tokens", "1", "--concurrency", "1", "--measured-tps", "50")
+    assert proc.returncode == 0
+    assert record["complete"] is False and record["stop_reason"].startswith("spend guard")
+    assert len(record["results"]) == 1
+    assert any("--resume" in w for w in record["warnings"])
+
+
+def test_probe_prints_what_is_behind_a_url():
+    server = openai_server(thinking_default=False)
+    with running(server):
+        proc = benchlab("probe", server.url, "--json", "--no-speed")
+    assert proc.returncode == 0, proc.stderr
+    facts = json.loads(proc.stdout)
+    assert facts["backend"] == "openai" and facts["models"] == ["m"] and facts["model"] == "m"
+
+
+def test_probe_of_nothing_fails_fast_in_one_line():
+    proc = benchlab("probe", "http://127.0.0.1:9", timeout=20)
+    assert proc.returncode == 1 and proc.stderr.startswith("benchlab: error: cannot reach") and "Traceback" not in proc.stderr
