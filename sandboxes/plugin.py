@@ -18,6 +18,8 @@ def register_sandboxes(register: Any) -> None:
              summary="a hardened throw-away container per run (needs a Docker engine)")
     register("bwrap", "benchlab.sandboxes.bwrap_provider:BwrapSandbox",
              summary="bubblewrap as a private uid with cgroup limits (needs root, no engine)")
+    register("unsafe-local", "benchlab.sandboxes.unsafe_local:UnsafeLocalSandbox",
+             summary="NO confinement: the host itself (only with --unsafe-local)")
 
 
 @hookimpl

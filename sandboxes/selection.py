@@ -68,6 +68,8 @@ def choose_sandbox(registry: Any, name: str | None = None, **options: Any) -> Sa
     candidates: list[Candidate] = []
     providers: dict[str, Sandbox] = {}
     for entry in _ordered(registry):
+        if getattr(entry.load(), "explicit_only", False):
+            continue  # never chosen unless asked for by name (unsafe-local)
         provider = entry.load()(**options)
         availability = provider.available()
         ready = availability.ok and provider.image_ready()
