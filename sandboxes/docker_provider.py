@@ -1,42 +1,43 @@
-"""Provider ``docker``: one hardened, throw-away container per execution (docker SDK).
+"""Provider ``docker``: hardened containers kept warm, one per concurrency slot (docker SDK).
 
 No network, read-only root, a size-capped /tmp, the work dir bind-mounted from a
-per-run host directory, uid 65534, no capabilities, no-new-privileges, an init,
+per-container host directory, uid 65534, no capabilities, no-new-privileges,
 memory (= memory + swap), CPU and pids limits, ulimits, ``timeout -s KILL`` inside
-and a watchdog outside. Containers carry the label ``benchlab.sandbox=1`` and
-the owner's host:pid; leftovers of dead owners are removed at start, our own at exit.
+and a watchdog outside. Each container runs one job at a time through the runner
+that is its pid 1, and is checked clean (from outside) before its next job, or
+replaced; see ``docker_pool``. Containers carry the label ``benchlab.sandbox=1``
+and the owner's host:pid; leftovers of dead owners are removed at start, our own
+at exit and on ``close``.
 """
 
 from __future__ import annotations
 
 import atexit
 import os
-import select
 import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from benchlab.sandboxes.api import (
-    WORKDIR, Availability, ExecRequest, ExecResult, RunHandle, Sandbox, SandboxFailure, SandboxSetupError,
+    WORKDIR, Availability, ExecRequest, ExecResult, Limits, RunHandle, Sandbox, SandboxFailure, SandboxSetupError,
 )
 from benchlab.sandboxes.cache import pid_alive
-from benchlab.sandboxes.capture import CappedBuffer, DockerFrames
-from benchlab.sandboxes.launch import HOST_GRACE_S, KILLED_EXIT, SANDBOX_UID, classify, environment, timed_argv
+from benchlab.sandboxes.launch import BASE_ENV, SANDBOX_UID
 from benchlab.sandboxes.workdir import RunDir
 from benchlab.sandboxes.workdir import reap_stale as reap_stale_run_dirs
+
+if TYPE_CHECKING:
+    from benchlab.sandboxes.docker_pool import PooledContainer
 
 LABEL = "benchlab.sandbox"
 OWNER_LABEL = "benchlab.owner"
 ENGINE_FIX = "start the Docker engine (e.g. `sudo systemctl start docker`), or use --sandbox bwrap"
-# If the container is still streaming this long after we killed it, the engine is the problem.
-KILL_SETTLE_S = 10.0
 
 
 class DockerSandbox(Sandbox):
-    """Runs each request in a fresh container from the ``benchlab-sandbox:<recipe>`` image."""
+    """Runs each request in a warm hardened container from the ``benchlab-sandbox:<recipe>`` image (see docker_pool)."""
 
     name = "docker"
 
@@ -48,8 +49,11 @@ class DockerSandbox(Sandbox):
         self._image = ""
         self._containers: set[str] = set()
         self._containers_lock = threading.Lock()
-        # Removing a finished container takes ~90 ms of engine time: done off the caller's path.
+        # Removing a discarded container takes ~90 ms of engine time: done off the caller's path.
         self._cleaner = ThreadPoolExecutor(2, thread_name_prefix="sandbox-docker-cleanup")
+        from benchlab.sandboxes.docker_pool import ContainerPool
+
+        self._warm = ContainerPool(self._start_container, self._discard)
 
     # -- engine ---------------------------------------------------------------------------
 
@@ -122,12 +126,15 @@ class DockerSandbox(Sandbox):
                 self._remove(api, container["Id"])
 
     def reap_own(self) -> None:
-        """Kill and remove every container this provider still has (at exit, on close)."""
+        """Kill and remove every container this provider still has (at exit, on close); it stays usable."""
+        for container in self._warm.drain():
+            self._remove_container(container)
         with self._containers_lock:
             leftovers = list(self._containers)
-        for cid in leftovers:
+        for cid in leftovers:  # busy ones: their runs see the container die, and discard it
             self._remove(self._api, cid)
-        self._cleaner.shutdown(wait=True)
+        cleaner, self._cleaner = self._cleaner, ThreadPoolExecutor(2, thread_name_prefix="sandbox-docker-cleanup")
+        cleaner.shutdown(wait=True)
 
     def close(self) -> None:
         super().close()
@@ -144,19 +151,9 @@ class DockerSandbox(Sandbox):
         except (docker.errors.DockerException, requests.exceptions.RequestException):
             pass
 
-    def _kill(self, cid: str) -> None:
-        import docker.errors
-        import requests.exceptions
-
-        try:
-            self._api.kill(cid)
-        except (docker.errors.DockerException, requests.exceptions.RequestException):
-            pass  # already gone, or the engine is in trouble: the caller's deadline handles it
-
-    def _host_config(self, request: ExecRequest, run_dir: RunDir) -> Any:
+    def _host_config(self, limits: Limits, run_dir: RunDir) -> Any:
         from docker.types import LogConfig, Ulimit
 
-        limits = request.limits
         return self._api.create_host_config(
             binds={str(run_dir.box): {"bind": WORKDIR, "mode": "rw"}, str(run_dir.io): {"bind": "/io", "mode": "ro"}},
             network_mode="none",
@@ -164,7 +161,8 @@ class DockerSandbox(Sandbox):
             tmpfs={"/tmp": f"rw,exec,nosuid,nodev,size={limits.tmp_bytes},mode=1777"},
             cap_drop=["ALL"],
             security_opt=["no-new-privileges"],
-            init=True,
+            # No docker-init: the runner is pid 1 (it reaps orphans, and pid 1 is what it needs to be out of a job's reach).
+            init=False,
             mem_limit=limits.memory_bytes,
             memswap_limit=limits.memory_bytes,
             nano_cpus=int(min(limits.cpus, os.cpu_count() or 1) * 1e9),
@@ -180,79 +178,66 @@ class DockerSandbox(Sandbox):
             oom_score_adj=1000,
         )
 
+    def _create(self, limits: Limits, run_dir: RunDir) -> str:
+        """A stopped container whose command is the runner, hardened for ``limits``."""
+        from benchlab.sandboxes.docker_pool import POOL_LABEL, RUNNER
+
+        return self._api.create_container(
+            image=self._image, command=["/usr/bin/python3", "-I", "-S", "-c", RUNNER.read_text()],
+            user=f"{SANDBOX_UID}:{SANDBOX_UID}", working_dir="/", environment={"PATH": BASE_ENV["PATH"], "LANG": "C.UTF-8"},
+            labels={LABEL: "1", OWNER_LABEL: self.owner, POOL_LABEL: "1"},
+            host_config=self._host_config(limits, run_dir), network_disabled=True, hostname="sandbox",
+            stdin_open=True,
+        )["Id"]
+
+    def _start_container(self, limits: Limits) -> PooledContainer:
+        from benchlab.sandboxes.docker_pool import PooledContainer
+
+        def register(cid: str) -> None:
+            with self._containers_lock:
+                self._containers.add(cid)
+
+        return PooledContainer.start(self._api, lambda run_dir: self._create(limits, run_dir), limits, register)
+
+    def _discard(self, container: PooledContainer) -> None:
+        """Kill and remove a container off the caller's path (removal takes ~90 ms of engine time)."""
+        container.killed = True
+        try:
+            self._cleaner.submit(self._remove_container, container)
+        except RuntimeError:  # closed meanwhile: clean up here
+            self._remove_container(container)
+
+    def _remove_container(self, container: PooledContainer) -> None:
+        container.channel.close()
+        self._remove(self._api, container.cid)
+        with self._containers_lock:
+            self._containers.discard(container.cid)
+        if not container.run_dir.remove():
+            self._remove_as_sandbox_user(container.run_dir)
+
     # -- one execution --------------------------------------------------------------------
 
     def _execute(self, request: ExecRequest, handle: RunHandle) -> ExecResult:
         import docker.errors
         import requests.exceptions
 
-        run_dir = RunDir(SANDBOX_UID if os.geteuid() == 0 else None, request.limits)
-        cid = ""
+        from benchlab.sandboxes.docker_pool import RunnerError
+
         began = time.monotonic()
         try:
-            run_dir.write_files(request.files)
-            stdin = request.stdin_bytes()
-            if stdin is not None:
-                run_dir.write_stdin(stdin)
-            argv = timed_argv(request, stdin_path="/io/stdin" if stdin is not None else None)
-            cid = self._api.create_container(
-                image=self._image, command=argv, user=f"{SANDBOX_UID}:{SANDBOX_UID}", working_dir=WORKDIR,
-                environment=environment(request), labels={LABEL: "1", OWNER_LABEL: self.owner},
-                host_config=self._host_config(request, run_dir), network_disabled=True, hostname="sandbox",
-            )["Id"]
-            with self._containers_lock:
-                self._containers.add(cid)
-            handle.set_killer(lambda: self._kill(cid))
-            return self._attach_and_run(request, handle, cid, run_dir)
+            container = self._warm.acquire(request.limits)
         except requests.exceptions.Timeout as exc:
             return ExecResult.failure(self.name, SandboxFailure.TIMEOUT, f"the Docker engine did not answer in time: {exc}", time.monotonic() - began)
-        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
-            return ExecResult.failure(self.name, SandboxFailure.ERROR, f"Docker engine error: {exc}", time.monotonic() - began)
-        finally:
-            handle.set_killer(None)
-            try:
-                self._cleaner.submit(self._clean_up, cid, run_dir)
-            except RuntimeError:  # closed meanwhile: clean up here
-                self._clean_up(cid, run_dir)
-
-    def _clean_up(self, cid: str, run_dir: RunDir) -> None:
-        if cid:
-            self._remove(self._api, cid)
-            with self._containers_lock:
-                self._containers.discard(cid)
-        if not run_dir.remove():
-            self._remove_as_sandbox_user(run_dir)
-
-    def _attach_and_run(self, request: ExecRequest, handle: RunHandle, cid: str, run_dir: RunDir) -> ExecResult:
-        limits = request.limits
-        sock = self._api.attach_socket(cid, params={"stdout": 1, "stderr": 1, "stream": 1})
+        except (docker.errors.DockerException, requests.exceptions.RequestException, RunnerError, TimeoutError, OSError) as exc:
+            return ExecResult.failure(self.name, SandboxFailure.ERROR, f"cannot start a sandbox container: {exc}", time.monotonic() - began)
+        why = "the run failed"
         try:
-            self._api.start(cid)
-            started = time.monotonic()
-            pump = _Pump(limits.output_bytes, lambda: self._kill(cid), _pids_events_reader(cid))
-            pump.run(sock.fileno(), deadline=started + limits.wall_seconds + HOST_GRACE_S)
+            result, why = container.run(request, handle, self.name)
+            return result
+        except (docker.errors.DockerException, requests.exceptions.RequestException, OSError, ValueError) as exc:
+            return ExecResult.failure(self.name, SandboxFailure.ERROR, f"Docker sandbox error: {type(exc).__name__}: {exc}", time.monotonic() - began)
         finally:
-            sock.close()
-        host_elapsed = time.monotonic() - started
-        if not pump.eof:
-            return ExecResult.failure(self.name, SandboxFailure.TIMEOUT,
-                                      f"container {cid[:12]} kept running {KILL_SETTLE_S:g} s after it was killed", host_elapsed)
-        exit_code = int(self._api.wait(cid, timeout=30).get("StatusCode", -1))
-        state = self._api.inspect_container(cid).get("State", {})
-        duration = _container_seconds(state) or host_elapsed
-        if pump.host_killed and exit_code != 0:
-            exit_code = KILLED_EXIT
-        timed_out, killed = classify(
-            request, exit_code=exit_code, duration_s=duration, host_killed_at_deadline=pump.deadline_hit,
-            output_capped=pump.capped, oom=bool(state.get("OOMKilled")), pids_hit=pump.pids_hit, cancelled=handle.cancelled,
-        )
-        files, files_truncated = run_dir.collect(limits) if request.collect else ({}, False)
-        return ExecResult(
-            provider=self.name, exit_code=exit_code, stdout=pump.stdout.text(), stderr=pump.stderr.text(),
-            stdout_truncated=pump.stdout.truncated, stderr_truncated=pump.stderr.truncated, timed_out=timed_out,
-            killed_reason=killed, duration_s=round(duration, 4), files=files, files_truncated=files_truncated,
-            hit_pids_limit=pump.pids_hit,
-        )
+            self._warm.release(container, reusable=not why)
 
     def _remove_as_sandbox_user(self, run_dir: RunDir) -> None:
         """Without root we cannot delete what uid 65534 wrote; a container running as 65534 can."""
@@ -271,91 +256,3 @@ class DockerSandbox(Sandbox):
         except Exception:
             return
         run_dir.remove()
-
-
-class _Pump:
-    """Reads the attach stream until EOF: caps output, kills at the deadline, polls pids events."""
-
-    def __init__(self, cap: int, kill: Callable[[], None], pids_hit: Callable[[], bool]) -> None:
-        self.stdout = CappedBuffer(cap)
-        self.stderr = CappedBuffer(cap)
-        self._kill = kill
-        self._pids = pids_hit
-        self.eof = False
-        self.capped = False
-        self.deadline_hit = False
-        self.host_killed = False
-        self.pids_hit = False
-
-    def run(self, fd: int, deadline: float) -> None:
-        frames = DockerFrames()
-        settle_by = float("inf")
-        next_poll = 0.0
-        while True:
-            now = time.monotonic()
-            if now >= deadline and not self.host_killed:
-                self.deadline_hit = True
-                self._stop()
-            if self.host_killed and settle_by == float("inf"):
-                settle_by = now + KILL_SETTLE_S
-            if now >= settle_by:
-                return
-            if now >= next_poll:
-                self.pids_hit = self.pids_hit or self._pids()
-                next_poll = now + 0.25
-            ready, _, _ = select.select([fd], [], [], max(0.0, min(deadline, settle_by, next_poll) - now))
-            if not ready:
-                continue
-            try:
-                data = os.read(fd, 1 << 16)
-            except OSError:
-                data = b""
-            if not data:
-                self.eof = True
-                return
-            for stream, payload in frames.feed(data):
-                buffer = self.stderr if stream == 2 else self.stdout
-                if buffer.add(payload) and not self.capped:
-                    self.capped = True
-                    self._stop()
-
-    def _stop(self) -> None:
-        self.host_killed = True
-        # The engine finishes a kill only once the attach stream is drained: keep reading meanwhile.
-        threading.Thread(target=self._kill, name="sandbox-docker-kill", daemon=True).start()
-
-
-def _pids_events_reader(cid: str) -> Callable[[], bool]:
-    """Whether the container's pids cgroup refused a fork; False where the host cannot see it."""
-    candidates = [
-        f"/sys/fs/cgroup/pids/docker/{cid}/pids.events",
-        f"/sys/fs/cgroup/pids/system.slice/docker-{cid}.scope/pids.events",
-        f"/sys/fs/cgroup/system.slice/docker-{cid}.scope/pids.events",
-        f"/sys/fs/cgroup/docker/{cid}/pids.events",
-    ]
-
-    def read() -> bool:
-        for path in candidates:
-            try:
-                with open(path) as handle:
-                    return any(line.split()[:1] == ["max"] and line.split()[1] != "0" for line in handle)
-            except OSError:
-                continue
-        return False
-
-    return read
-
-
-def _container_seconds(state: dict[str, Any]) -> float | None:
-    """Run time from the engine's own StartedAt/FinishedAt (nanosecond ISO stamps)."""
-    try:
-        start, end = (_parse_stamp(state[key]) for key in ("StartedAt", "FinishedAt"))
-    except (KeyError, ValueError):
-        return None
-    seconds = (end - start).total_seconds()
-    return seconds if seconds >= 0 else None
-
-
-def _parse_stamp(text: str) -> datetime:
-    head, _, rest = text.rstrip("Z").partition(".")
-    return datetime.fromisoformat(f"{head}.{(rest + '000000')[:6]}+00:00" if rest else f"{head}+00:00")

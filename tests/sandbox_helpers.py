@@ -121,7 +121,14 @@ def leftover_cgroups() -> list[str]:
 
 
 def leftover_containers() -> list[str]:
-    """Labelled sandbox containers owned by this process."""
+    """Labelled sandbox containers owned by this process, except warm pool containers proven idle and clean.
+
+    The docker provider keeps one container per concurrency slot between runs
+    (labelled ``benchlab.pool=1``). Such a container is not a leftover only when,
+    asked from outside (the engine and the host, not the provider), it is running
+    a single process (its runner: nothing a run started is still alive) and its
+    work dir and, when we are root, its /tmp and /dev/shm are empty.
+    """
     try:
         import docker
 
@@ -132,7 +139,28 @@ def leftover_containers() -> list[str]:
     import socket
 
     owner = f"{socket.gethostname()}:{os.getpid()}"
-    return [c["Id"][:12] for c in containers if (c.get("Labels") or {}).get("benchlab.owner") == owner]
+    mine = [c for c in containers if (c.get("Labels") or {}).get("benchlab.owner") == owner]
+    return [c["Id"][:12] for c in mine if not _idle_clean_pool_container(api, c)]
+
+
+def _idle_clean_pool_container(api: object, container: dict) -> bool:
+    if (container.get("Labels") or {}).get("benchlab.pool") != "1" or container.get("State") != "running":
+        return False
+    try:
+        processes = api.top(container["Id"])["Processes"] or []  # type: ignore[attr-defined]
+        details = api.inspect_container(container["Id"])  # type: ignore[attr-defined]
+    except Exception:
+        return False  # gone meanwhile, or not answering: not proven clean
+    if len(processes) != 1:
+        return False
+    work_dirs = [m["Source"] for m in details.get("Mounts", []) if m.get("Destination") == "/box"]
+    if len(work_dirs) != 1 or os.listdir(work_dirs[0]):
+        return False
+    if os.geteuid() == 0:
+        root = Path(f"/proc/{details['State']['Pid']}/root")
+        if any((root / inside).is_dir() and os.listdir(root / inside) for inside in ("tmp", "dev/shm")):
+            return False
+    return True
 
 
 def processes_with(command_line: str) -> list[int]:
