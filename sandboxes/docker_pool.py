@@ -19,6 +19,7 @@ cap, a cancellation or anything unexpected it is killed and replaced.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import select
 import threading
@@ -32,6 +33,7 @@ from benchlab.sandboxes.container_cgroup import ContainerCgroup
 from benchlab.sandboxes.launch import HOST_GRACE_S, KILLED_EXIT, SANDBOX_UID, classify, environment, timed_argv
 from benchlab.sandboxes.workdir import RunDir
 
+log = logging.getLogger(__name__)
 RUNNER = Path(__file__).with_name("pool_runner.py")
 POOL_LABEL = "benchlab.pool"
 START_TIMEOUT_S = 60.0
@@ -323,12 +325,15 @@ class ContainerPool:
     def acquire(self, limits: Limits) -> PooledContainer:
         shape = shape_of(limits)
         with self._lock:
-            match = next((c for c in self._idle if c.shape == shape), None)
+            # The most recently used first: the fewest containers stay busy with warm caches.
+            match = next((c for c in reversed(self._idle) if c.shape == shape), None)
             if match is not None:
                 self._idle.remove(match)
                 return match
             # Another shape's idle container would only sit there: the slot it stood for is ours now.
             stale = self._idle.pop(0) if self._idle else None
+            if stale is not None:
+                log.debug("discarding sandbox container %s: its limits differ from the next job's", stale.cid[:12])
             generation = self._generation
         if stale is not None:
             self._discard(stale)
@@ -336,11 +341,14 @@ class ContainerPool:
         container.generation = generation
         return container
 
-    def release(self, container: PooledContainer, reusable: bool) -> None:
+    def release(self, container: PooledContainer, why_not: str) -> None:
+        """Back to the pool when ``why_not`` is empty, else discarded (and logged with the reason)."""
         with self._lock:
-            if reusable and container.generation == self._generation:
+            if not why_not and container.generation == self._generation:
                 self._idle.append(container)
                 return
+        if why_not:
+            log.debug("discarding sandbox container %s after %d job(s): %s", container.cid[:12], container.jobs, why_not)
         self._discard(container)
 
     def drain(self) -> list[PooledContainer]:

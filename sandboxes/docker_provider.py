@@ -237,7 +237,7 @@ class DockerSandbox(Sandbox):
         except (docker.errors.DockerException, requests.exceptions.RequestException, OSError, ValueError) as exc:
             return ExecResult.failure(self.name, SandboxFailure.ERROR, f"Docker sandbox error: {type(exc).__name__}: {exc}", time.monotonic() - began)
         finally:
-            self._warm.release(container, reusable=not why)
+            self._warm.release(container, why)
 
     def _remove_as_sandbox_user(self, run_dir: RunDir) -> None:
         """Without root we cannot delete what uid 65534 wrote; a container running as 65534 can."""

@@ -329,3 +329,199 @@ except OSError as exc:
     reason, written_mib = result.stdout.rsplit(" ", 1)
     assert reason == "No space left on device" and 30 <= int(written_mib) <= 32
     assert result.files_truncated
+
+
+# -- one run after another: nothing a run does may reach the next ------------------------------
+#
+# The docker provider keeps its containers warm and runs job after job in each; these runs share a
+# single slot, so the second run of each test lands where the first one ran (or in its replacement).
+
+# From inside: when pid 1 of this sandbox started (clock ticks since boot). Equal in two runs means
+# they ran in the same container.
+SANDBOX_IDENTITY = "open('/proc/1/stat').read().rsplit(')', 1)[1].split()[19]"
+
+
+@pytest.fixture
+def one_slot(sandbox: Sandbox) -> Iterator[Sandbox]:
+    """A provider of the same kind with one slot: consecutive runs share whatever it reuses."""
+    provider = type(sandbox)(max_concurrency=1)
+    provider.prepare()
+    yield provider
+    provider.close()
+
+
+def test_a_background_process_does_not_survive_into_the_next_run(one_slot: Sandbox) -> None:
+    marker = f"{time.time_ns() % 10**6 + 800}.{os.getpid() % 1000}"
+    first = run(one_slot, f"""
+import os, signal, subprocess, time
+if os.fork() == 0:
+    os.setsid()
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(sig, signal.SIG_IGN)
+    subprocess.Popen(["sleep", "{marker}"], start_new_session=True)
+    while True:
+        with open("/tmp/beacon", "a") as handle:
+            handle.write("alive")
+        time.sleep(0.02)
+time.sleep(0.3)
+print({SANDBOX_IDENTITY}, os.path.exists("/tmp/beacon"))
+""")
+    assert first.exit_code == 0 and first.killed_reason is None, first.stderr
+    identity, beacon = first.stdout.split()
+    assert beacon == "True"  # the background process was running when the run ended
+    second = run(one_slot, f"""
+import json, os, time
+time.sleep(0.3)  # a survivor would have written its beacon again by now
+procs = []
+for pid in os.listdir("/proc"):
+    try:
+        procs.append(open(f"/proc/{{pid}}/cmdline", "rb").read().replace(b"\\0", b" ").decode(errors="replace"))
+    except (OSError, ValueError):
+        pass
+print(json.dumps({{"identity": {SANDBOX_IDENTITY}, "procs": procs, "beacon": os.path.exists("/tmp/beacon")}}))
+""")
+    seen = json.loads(second.stdout)
+    assert not seen["beacon"]
+    # Both survivors would carry the marker: the forked interpreter (its command line is the first script) and sleep.
+    assert not any(marker in cmdline for cmdline in seen["procs"]), seen["procs"]
+    assert processes_with(f"sleep {marker}") == []
+    if one_slot.name == "docker":
+        assert seen["identity"] == identity  # the same container, cleaned: this is reuse under test
+
+
+def test_files_and_ipc_left_by_a_run_are_gone_in_the_next(one_slot: Sandbox) -> None:
+    first = run(one_slot, f"""
+import ctypes, json, os
+libc = ctypes.CDLL(None, use_errno=True)
+os.makedirs("/tmp/deep/er")
+open("/tmp/deep/er/secret", "w").write("s")
+os.chmod("/tmp/deep/er", 0)
+os.chmod("/tmp/deep", 0o500)
+open("/tmp/secret", "w").write("s")
+os.symlink("/etc/passwd", "/tmp/link")
+os.mkfifo("/tmp/fifo")
+open(os.path.expanduser("~/.secret"), "w").write("s")
+os.makedirs("/box/sub")
+open("/box/sub/secret", "w").write("s")
+os.chmod("/box/sub", 0)
+if os.path.isdir("/dev/shm"):
+    open("/dev/shm/secret", "w").write("s")
+created = {{
+    "shm": libc.shmget(0x5EED, 4096, 0o1000 | 0o666),  # IPC_CREAT
+    "msg": libc.msgget(0x5EED, 0o1000 | 0o666),
+    "sem": libc.semget(0x5EED, 1, 0o1000 | 0o666),
+    "mq": libc.mq_open(b"/secret", os.O_CREAT | os.O_RDWR, 0o666, None) if os.path.isdir("/dev/mqueue") else None,
+}}
+print(json.dumps({{"identity": {SANDBOX_IDENTITY}, "created": created}}))
+""")
+    assert first.exit_code == 0, first.stderr
+    made = json.loads(first.stdout)
+    assert made["created"]["shm"] >= 0 and made["created"]["msg"] >= 0 and made["created"]["sem"] >= 0, made
+    second = run(one_slot, f"""
+import json, os
+def listing(path):
+    try:
+        return sorted(os.listdir(path))
+    except FileNotFoundError:
+        return []
+ipc = {{kind: open(f"/proc/sysvipc/{{kind}}").read().splitlines()[1:] for kind in ("shm", "msg", "sem")}}
+print(json.dumps({{"identity": {SANDBOX_IDENTITY}, "tmp": listing("/tmp"), "box": listing("/box"),
+                  "home": listing(os.path.expanduser("~")), "shm": listing("/dev/shm"),
+                  "mqueue": listing("/dev/mqueue"), "ipc": ipc}}))
+""")
+    seen = json.loads(second.stdout)
+    assert seen["tmp"] == [] and seen["box"] == [] and seen["home"] == [], seen
+    assert seen["shm"] == [] and seen["mqueue"] == [], seen
+    assert seen["ipc"] == {"shm": [], "msg": [], "sem": []}, seen
+    assert second.files == {}
+    if one_slot.name == "docker":
+        assert seen["identity"] == made["identity"]  # wiped and reused, not replaced
+
+
+NORMAL_RUN = """
+import os, sys
+chunks = [bytearray(64 * 1024 * 1024)]  # 64 MiB, every page touched
+children = []
+for _ in range(12):
+    pid = os.fork()
+    if pid == 0:
+        os._exit(7)
+    children.append(pid)
+codes = sorted({os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in children})
+print(len(children), codes, flush=True)
+"""
+
+
+@pytest.mark.parametrize("exhaust", ["memory", "pids", "time"])
+def test_a_run_that_exhausts_its_limits_leaves_the_next_run_normal(one_slot: Sandbox, exhaust: str) -> None:
+    hostile = {
+        "memory": "chunks = []\nwhile True:\n    chunks.append(bytearray(16 * 1024 * 1024))",
+        # Fork until refused, leave the children holding every pid, and exit 0 at once.
+        "pids": "import os, time\nwhile True:\n    try:\n        pid = os.fork()\n    except OSError:\n        break\n"
+                "    if pid == 0:\n        time.sleep(60)\n        os._exit(0)\nprint('full', flush=True)",
+        "time": "while True:\n    pass",
+    }[exhaust]
+    limits = {"memory_bytes": 256 * MiB, "pids": 32, "wall_seconds": 10}
+    first = run(one_slot, hostile, **{**limits, "wall_seconds": 1.5 if exhaust == "time" else 10})
+    expected = {"memory": KilledReason.OOM, "pids": None, "time": KilledReason.TIMEOUT}[exhaust]
+    assert first.killed_reason == expected, (first.exit_code, first.stderr[-300:])
+    if exhaust == "pids":
+        assert first.hit_pids_limit and first.stdout == "full\n"
+    second = run(one_slot, NORMAL_RUN, **limits)
+    assert (second.exit_code, second.killed_reason, second.hit_pids_limit) == (0, None, False), second.stderr[-300:]
+    assert second.stdout == "12 [7]\n"
+
+
+def test_tampering_with_pid_1_does_not_reach_the_next_run(one_slot: Sandbox) -> None:
+    injected = "X\\x00\\x00\\x00\\x02{}W\\x00\\x00\\x00\\x10"  # runner frames, as text the job prints
+    first = run(one_slot, wall_seconds=3, script=f"""
+import ctypes, json, os, resource, signal, sys
+libc = ctypes.CDLL(None, use_errno=True)
+outcome = {{}}
+def attempt(name, action):
+    try:
+        action()
+        outcome[name] = "done"
+    except Exception as exc:
+        outcome[name] = type(exc).__name__
+def ptrace():
+    if libc.ptrace(16, 1, None, None) != 0:  # PTRACE_ATTACH
+        raise PermissionError(ctypes.get_errno(), "ptrace")
+for name in ("SIGKILL", "SIGTERM", "SIGINT", "SIGSTOP", "SIGHUP", "SIGUSR1", "SIGSEGV"):
+    attempt(name, lambda name=name: os.kill(1, getattr(signal, name)))
+attempt("ptrace", ptrace)
+attempt("mem", lambda: open("/proc/1/mem", "rb").read(1))
+attempt("environ", lambda: open("/proc/1/environ", "rb").read())
+attempt("stdin", lambda: open("/proc/1/fd/0", "rb"))
+attempt("stdout", lambda: open("/proc/1/fd/1", "wb").write(b"X\\0\\0\\0\\x02{{}}"))
+attempt("oom_score_adj", lambda: open("/proc/1/oom_score_adj", "w").write("-1000"))
+attempt("prlimit", lambda: resource.prlimit(1, resource.RLIMIT_NOFILE, (16, 16)))
+attempt("nice", lambda: os.setpriority(os.PRIO_PROCESS, 1, 19))
+attempt("affinity", lambda: os.sched_setaffinity(1, {{0}}))
+attempt("scheduler", lambda: os.sched_setscheduler(1, os.SCHED_IDLE, os.sched_param(0)))
+print(json.dumps({{"identity": {SANDBOX_IDENTITY}, "outcome": outcome}}))
+sys.stdout.write("{injected}")
+""")
+    if one_slot.name == "docker":
+        assert first.exit_code == 0, first.stderr
+    # (Under bubblewrap, pid 1 is bwrap's own init: attaching to it with ptrace stops it, and the run then
+    # ends at its wall limit. Contained all the same; what matters here is the next run.)
+    line, rest = first.stdout.split("\n", 1)
+    assert rest == injected.encode().decode("unicode_escape")  # frame look-alikes in a job's output are only output
+    tried = json.loads(line)
+    second = run(one_slot, f"""
+import json, os, resource
+print(json.dumps({{"identity": {SANDBOX_IDENTITY}, "nofile": resource.getrlimit(resource.RLIMIT_NOFILE),
+                  "nice": os.getpriority(os.PRIO_PROCESS, 0), "policy": os.sched_getscheduler(0),
+                  "cpus": len(os.sched_getaffinity(0)) == os.cpu_count()}}))
+""")
+    seen = json.loads(second.stdout)
+    assert seen["nofile"] == [256, 256] and seen["nice"] == 0 and seen["policy"] == os.SCHED_OTHER and seen["cpus"], seen
+    if one_slot.name == "docker":
+        # The runner (pid 1) is out of reach: signals are dropped, its memory, environment and pipes closed to the job.
+        outcome = tried["outcome"]
+        assert all(outcome[name] != "done" for name in ("ptrace", "mem", "environ", "stdin", "stdout", "oom_score_adj")), outcome
+        # What a process of the same uid can change on it is detected: the container was replaced, not reused.
+        changed = [name for name in ("prlimit", "nice", "affinity", "scheduler") if outcome[name] == "done"]
+        assert changed, outcome  # prlimit is allowed between processes of one uid: the replacement is under test
+        assert seen["identity"] != tried["identity"]
