@@ -20,7 +20,9 @@ After each job it kills every other process in the container (``kill(-1, SIGKILL
 from pid 1 reaches them all), reaps them, and waits until /proc lists no process
 but itself. On the host's ``wipe`` (sent once the host has read the work dir back)
 it empties /box, /tmp, /dev/shm and /dev/mqueue and removes System V IPC objects,
-then checks they are empty. The host checks the container's process list and work
+then checks they are empty and that no socket is left in the network namespace
+(a TCP TIME_WAIT would keep the next job from binding its port: the container is
+replaced instead). The host checks the container's process list and work
 dir again from outside before reusing it.
 
 Protocol. Host to runner: one JSON object per line on stdin, ``{"op": "run", ...}``
@@ -247,6 +249,19 @@ def remove_ipc() -> list[str]:
     return left
 
 
+def sockets_left() -> list[str]:
+    """Socket tables of this network namespace that still list something (a TIME_WAIT holds its port for a minute)."""
+    left = []
+    for table in ("tcp", "tcp6", "udp", "udp6", "raw", "raw6", "unix"):
+        try:
+            with open(f"/proc/net/{table}") as handle:
+                if any(line.strip() for line in handle.readlines()[1:]):
+                    left.append(table)
+        except OSError:
+            continue
+    return left
+
+
 def wipe(baseline: dict[str, object]) -> None:
     problems = []
     left, _ = settle()
@@ -271,6 +286,9 @@ def wipe(baseline: dict[str, object]) -> None:
             except (OSError, RecursionError) as exc:
                 problems.append(f"cannot empty {top}: {exc}")
         problems += remove_ipc()
+        sockets = sockets_left()
+        if sockets:
+            problems.append(f"sockets remain in the network namespace ({', '.join(sockets)})")
     state = inherited_state()
     changed = sorted(key for key in baseline if state.get(key) != baseline[key])
     if changed:

@@ -525,3 +525,31 @@ print(json.dumps({{"identity": {SANDBOX_IDENTITY}, "nofile": resource.getrlimit(
         changed = [name for name in ("prlimit", "nice", "affinity", "scheduler") if outcome[name] == "done"]
         assert changed, outcome  # prlimit is allowed between processes of one uid: the replacement is under test
         assert seen["identity"] != tried["identity"]
+
+
+def test_a_port_a_run_used_is_free_in_the_next(one_slot: Sandbox) -> None:
+    # The server closes first, so its side of the connection lingers in TIME_WAIT (a minute on Linux).
+    first = run(one_slot, f"""
+import socket
+server = socket.socket()
+server.bind(("127.0.0.1", 8123))
+server.listen()
+client = socket.create_connection(("127.0.0.1", 8123))
+accepted, _ = server.accept()
+accepted.close()
+client.close()
+server.close()
+print(any(line.split()[3] == "06" for line in open("/proc/net/tcp").read().splitlines()[1:]), {SANDBOX_IDENTITY})
+""")
+    lingering, identity = first.stdout.split()
+    assert lingering == "True", first.stdout  # the TIME_WAIT exists when the run ends
+    # No SO_REUSEADDR: a program that binds a fixed port must not fail because of an earlier run.
+    second = run(one_slot, f"""
+import socket
+socket.socket().bind(("127.0.0.1", 8123))
+print("bound", {SANDBOX_IDENTITY})
+""")
+    assert second.exit_code == 0, second.stderr[-300:]
+    assert second.stdout.split()[0] == "bound"
+    if one_slot.name == "docker":
+        assert second.stdout.split()[1] != identity  # a network namespace with sockets left is not reused
