@@ -250,12 +250,12 @@ class PooledContainer:
 
     def _after(self, report: dict[str, Any], killed: KilledReason | None, pids_hit: bool) -> str:
         """Why the container must go, or "" after a successful wipe checked from outside."""
-        if self.killed or self.channel.eof:
-            return "killed"
-        if report["left"]:
-            return f"{report['left']} process(es) survived the job"
         if killed is not None or pids_hit:
             return f"the job was stopped ({killed.value if killed else 'pids limit'})"
+        if self.killed or self.channel.eof:
+            return "the container was killed"
+        if report["left"]:
+            return f"{report['left']} process(es) survived the job"
         self.channel.send({"op": "wipe"})
         try:
             frame = self.channel.read(time.monotonic() + WIPE_TIMEOUT_S)

@@ -193,11 +193,19 @@ class DockerSandbox(Sandbox):
     def _start_container(self, limits: Limits) -> PooledContainer:
         from benchlab.sandboxes.docker_pool import PooledContainer
 
+        created: list[str] = []
+
         def register(cid: str) -> None:
+            created.append(cid)
             with self._containers_lock:
                 self._containers.add(cid)
 
-        return PooledContainer.start(self._api, lambda run_dir: self._create(limits, run_dir), limits, register)
+        try:
+            return PooledContainer.start(self._api, lambda run_dir: self._create(limits, run_dir), limits, register)
+        except BaseException:
+            with self._containers_lock:  # start() removed it
+                self._containers.difference_update(created)
+            raise
 
     def _discard(self, container: PooledContainer) -> None:
         """Kill and remove a container off the caller's path (removal takes ~90 ms of engine time)."""
