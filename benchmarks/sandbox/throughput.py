@@ -28,6 +28,10 @@ from benchlab.sandboxes.selection import choose_sandbox
 
 HERE = Path(__file__).resolve().parent
 WORKLOADS = {"true": ["true"], "python3 -c pass": ["python3", "-c", "pass"]}
+SANDBOXES = ("bwrap: each execution gets a fresh namespace set, cgroup and work dir. docker: warm hardened containers, "
+             "one per slot, started before timing; after each execution everything it started is killed, its files, "
+             "/tmp, /dev/shm and IPC wiped and checked from outside, and the container is replaced after any stop "
+             "(sandboxes/docker_pool.py).")
 
 
 def _provider(name: str, concurrency: int) -> Sandbox:
@@ -52,6 +56,13 @@ def sequential(provider: Sandbox, argv: list[str], runs: int) -> dict[str, float
     latencies.sort()
     return {"execs_per_s": runs / total, "p50_s": statistics.median(latencies),
             "p95_s": latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))]}
+
+
+def warm_up(provider: Sandbox, argv: list[str], level: int) -> None:
+    """Warm caches, and start every sandbox a level uses (docker keeps one container per slot)."""
+    sequential(provider, argv, 3)
+    if level > 1:
+        concurrent(provider, argv, level * 2)
 
 
 def concurrent(provider: Sandbox, argv: list[str], runs: int) -> dict[str, float]:
@@ -83,8 +94,7 @@ def machine() -> dict[str, str]:
 def report(rows: list[dict[str, Any]], facts: dict[str, str], runs: int) -> str:
     lines = [
         "# Sandbox throughput", "",
-        f"Measured {time.strftime('%Y-%m-%d')} with `python benchmarks/sandbox/throughput.py -n {runs}`. "
-        "Each execution is a fresh sandbox: a new container, or a new bubblewrap namespace set, cgroup and work dir.", "",
+        f"Measured {time.strftime('%Y-%m-%d')} with `python benchmarks/sandbox/throughput.py -n {runs}`. " + SANDBOXES, "",
         "Machine: " + ", ".join(f"{k} {v}" for k, v in facts.items()), "",
         "| provider | workload | at once | execs/s | p50 latency | p95 latency |",
         "| --- | --- | ---: | ---: | ---: | ---: |",
@@ -112,7 +122,7 @@ def main() -> None:
                 # max_concurrency bounds the provider's own pool, so each level gets its own provider.
                 provider = _provider(name, level)
                 provider.prepare()
-                sequential(provider, argv, 3)  # warm caches
+                warm_up(provider, argv, level)
                 measured = sequential(provider, argv, args.runs) if level == 1 else concurrent(provider, argv, args.runs)
                 provider.close()
                 rows.append({"provider": name, "workload": workload, "concurrency": level, **measured})
