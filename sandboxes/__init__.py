@@ -18,7 +18,9 @@ provider (``ctx.sandbox``) and does::
     else: result.exit_code, result.stdout, result.files["out.txt"]
 
 Modules: ``api`` (requests, limits, results, the ``Sandbox`` base class),
-``docker_provider`` and ``bwrap_provider`` (the two providers), ``selection``
+``docker_provider`` and ``bwrap_provider`` (the two providers; docker keeps warm
+containers: ``docker_pool``, the runner inside them ``pool_runner``, and
+``container_cgroup``, what the host reads of them), ``selection``
 (``choose_sandbox``: the one asked for or the best that can run, and why not the
 others), ``toolchains`` (languages and how to build and run each), ``rootfs`` and
 ``docker_image`` (the debootstrap root filesystem, cached and imported),

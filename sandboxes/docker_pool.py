@@ -159,6 +159,13 @@ class PooledContainer:
             run_dir.remove()
             raise
 
+    def looks_alive(self) -> bool:
+        """An idle runner says nothing: anything to read (or EOF) means the container died or went wrong meanwhile."""
+        if self.killed or self.channel.eof:
+            return False
+        ready, _, _ = select.select([self.channel.fd], [], [], 0)
+        return not ready
+
     def kill(self) -> None:
         """Stop the job by killing the whole container (it is then discarded, never reused)."""
         import docker.errors
@@ -324,19 +331,25 @@ class ContainerPool:
 
     def acquire(self, limits: Limits) -> PooledContainer:
         shape = shape_of(limits)
-        with self._lock:
-            # The most recently used first: the fewest containers stay busy with warm caches.
-            match = next((c for c in reversed(self._idle) if c.shape == shape), None)
-            if match is not None:
-                self._idle.remove(match)
+        while True:
+            with self._lock:
+                # The most recently used first: the fewest containers stay busy with warm caches.
+                match = next((c for c in reversed(self._idle) if c.shape == shape), None)
+                if match is not None:
+                    self._idle.remove(match)
+                    stale, why = match, "it died while idle"
+                else:
+                    # Another shape's idle container would only sit there: the slot it stood for is ours now.
+                    stale, why = (self._idle.pop(0) if self._idle else None), "its limits differ from the next job's"
+                generation = self._generation
+            if match is not None and match.looks_alive():
                 return match
-            # Another shape's idle container would only sit there: the slot it stood for is ours now.
-            stale = self._idle.pop(0) if self._idle else None
-            if stale is not None:
-                log.debug("discarding sandbox container %s: its limits differ from the next job's", stale.cid[:12])
-            generation = self._generation
-        if stale is not None:
+            if stale is None:
+                break
+            log.debug("discarding sandbox container %s: %s", stale.cid[:12], why)
             self._discard(stale)
+            if match is None:
+                break
         container = self._start(limits)
         container.generation = generation
         return container

@@ -15,7 +15,7 @@ from benchlab import hookimpl
 @hookimpl
 def register_sandboxes(register: Any) -> None:
     register("docker", "benchlab.sandboxes.docker_provider:DockerSandbox",
-             summary="a hardened throw-away container per run (needs a Docker engine)")
+             summary="hardened warm containers, one per slot, wiped and checked between runs (needs a Docker engine)")
     register("bwrap", "benchlab.sandboxes.bwrap_provider:BwrapSandbox",
              summary="bubblewrap as a private uid with cgroup limits (needs root, no engine)")
     register("unsafe-local", "benchlab.sandboxes.unsafe_local:UnsafeLocalSandbox",

@@ -218,3 +218,11 @@ def test_close_removes_every_container_and_work_dir(engine: Any) -> None:
     assert ok(provider, ["echo", "again"]).stdout == "again\n"
     provider.close()
     assert containers(engine) == []
+
+
+def test_a_container_that_died_while_idle_is_replaced_before_the_next_job(pool: DockerSandbox, engine: Any) -> None:
+    ok(pool, ["true"])
+    (container,) = pool._warm._idle
+    engine.remove_container(container.cid, force=True)  # from outside: an engine restart, a `docker rm`
+    assert ok(pool, ["echo", "fine"]).stdout == "fine\n"
+    assert container.cid not in idle_ids(pool) and len(idle_ids(pool)) == 1
