@@ -315,4 +315,4 @@ def test_exec_with_an_unknown_provider_is_one_clear_line() -> None:
     done = _benchlab("sandbox", "exec", "--sandbox", "dockr", "--", "true")
     assert done.returncode == 1
     assert done.stderr.strip() == (
-        "benchlab: error: unknown sandbox 'dockr'; did you mean 'docker'? (available: bwrap, docker)")
+        "benchlab: error: unknown sandbox 'dockr'; did you mean 'docker'? (available: bwrap, docker, unsafe-local)")
