@@ -41,6 +41,13 @@ class Backend(abc.ABC):
         self.options = options
         self.model: str | None = options.model
         self.warnings: list[str] = []
+        self._warned: set[str] = set()
+
+    def warn_once(self, key: str, text: str) -> None:
+        """Add a run warning the first time ``key`` comes up (not once per scenario)."""
+        if key not in self._warned:
+            self._warned.add(key)
+            self.warnings.append(text)
 
     @property
     def endpoint_label(self) -> str | None:
@@ -74,3 +81,32 @@ class Backend(abc.ABC):
 
     async def aclose(self) -> None:
         """Release connections and anything ``start`` launched."""
+
+
+class HttpBackend(Backend):
+    """A backend that talks HTTP through one pooled client per endpoint, made on first use."""
+
+    def __init__(self, options: BackendOptions) -> None:
+        super().__init__(options)
+        self._client: Any = None
+
+    def headers(self) -> dict[str, str]:
+        """Headers sent with every request (an Authorization header, say)."""
+        return {}
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            from benchlab.http import make_client
+
+            self._client = make_client(
+                concurrency=self.options.concurrency or self.default_concurrency,
+                connect_timeout_s=self.options.connect_timeout_s,
+                headers=self.headers(),
+            )
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None

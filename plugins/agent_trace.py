@@ -63,7 +63,7 @@ import attrs
 
 from benchlab.model import ChatResponse, Check, FailureMode, ToolCall, Verdict
 from benchlab.plugins.matcher_validation import validate_matcher
-from benchlab.plugins.rubric import RubricVerifier, parse_path
+from benchlab.plugins.rubric import RubricVerifier, parse_path, value_at
 from benchlab.plugins.value_matchers import MISSING, describe, match, max_matching, shown
 from benchlab.verifiers import ParamError, Verifier, VerifyContext, answer_text
 
@@ -396,14 +396,6 @@ def _state_check(rule: dict[str, Any], state: Any, problem: str | None) -> Check
     name = f"state.{rule['name']}"
     if problem is not None:
         return Check(name, False, problem)
-    value: Any = state
-    for step in parse_path(rule["path"]) or []:
-        if isinstance(step, int) and isinstance(value, list) and -len(value) <= step < len(value):
-            value = value[step]
-        elif isinstance(step, str) and isinstance(value, dict) and step in value:
-            value = value[step]
-        else:
-            value = MISSING
-            break
+    value = value_at(state, parse_path(rule["path"]) or [])
     result = match(rule.get("matcher", {"present": True}), value)
     return Check(name, result.ok, f"{rule['path']} = {shown(value)}" if result.ok else f"{rule['path']}: {result.detail}")

@@ -158,12 +158,11 @@ async def _run(params: dict[str, Any], language: str, code: str, checks: list[Ch
 
 def judge_result(result: Any, language: str, sentinel: str, loaded: str, limits: Any) -> tuple[FailureMode | None, str]:
     """(failure mode, detail) for an ExecResult; (None, "") when the tests ran to the end and passed."""
-    from benchlab.sandboxes.api import KilledReason, MiB, SandboxFailure
+    from benchlab.sandboxes.api import KilledReason, MiB
 
     if result.sandbox_failure is not None:
-        mode = {SandboxFailure.TIMEOUT: FailureMode.SANDBOX_TIMEOUT,
-                SandboxFailure.UNAVAILABLE: FailureMode.SANDBOX_UNAVAILABLE}.get(result.sandbox_failure, FailureMode.SANDBOX_ERROR)
-        return mode, f"the sandbox failed ({result.provider}): {result.detail}"
+        # SandboxFailure's values are the failure modes of the same name.
+        return FailureMode(result.sandbox_failure.value), f"the sandbox failed ({result.provider}): {result.detail}"
     killed = result.killed_reason
     if result.timed_out or killed == KilledReason.TIMEOUT:
         allowance = COMPILE_ALLOWANCE_S.get(language, 0.0)

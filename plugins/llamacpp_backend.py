@@ -48,7 +48,6 @@ class LlamaCppBackend(OpenAIBackend):
         self.load_timeout_s = setting(options, "load_timeout_s", 600.0, float)
         self.slots: int | None = None
         self.switch = "none"
-        self._warned: set[str] = set()
 
     @classmethod
     async def detect(cls, base_url: str, client: Any) -> dict[str, Any] | None:
@@ -65,11 +64,6 @@ class LlamaCppBackend(OpenAIBackend):
     @property
     def default_concurrency(self) -> int:
         return self.options.concurrency or self.slots or 1
-
-    def warn_once(self, key: str, text: str) -> None:
-        if key not in self._warned:
-            self._warned.add(key)
-            self.warnings.append(text)
 
     async def start(self) -> dict[str, Any]:
         from benchlab.plugins.native_http import json_or_none, probe

@@ -17,7 +17,7 @@ import os
 import time
 from typing import Any, ClassVar
 
-from benchlab.backends import Backend, BackendOptions
+from benchlab.backends import BackendOptions, HttpBackend
 from benchlab.errors import BenchlabError, TransportError
 from benchlab.model import ChatRequest, ChatResponse
 
@@ -36,7 +36,7 @@ def _version_tuple(text: str | None) -> tuple[int, ...]:
     return tuple(parts)
 
 
-class OllamaBackend(Backend):
+class OllamaBackend(HttpBackend):
     """An Ollama server, local or hosted (Bearer key), over /api/chat."""
 
     name = "ollama"
@@ -62,8 +62,6 @@ class OllamaBackend(Backend):
         self.version: str | None = None
         self.capabilities: list[str] | None = None
         self.context_size: int | None = self.num_ctx
-        self._client: Any = None
-        self._warned: set[str] = set()
 
     @classmethod
     async def detect(cls, base_url: str, client: Any) -> dict[str, Any] | None:
@@ -81,24 +79,6 @@ class OllamaBackend(Backend):
     def default_concurrency(self) -> int:
         # Ollama serialises per model unless OLLAMA_NUM_PARALLEL says otherwise.
         return self.options.concurrency or 1
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            from benchlab.http import make_client
-
-            headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
-            self._client = make_client(
-                concurrency=self.options.concurrency or self.default_concurrency,
-                connect_timeout_s=self.options.connect_timeout_s,
-                headers=headers,
-            )
-        return self._client
-
-    def warn_once(self, key: str, text: str) -> None:
-        if key not in self._warned:
-            self._warned.add(key)
-            self.warnings.append(text)
 
     async def start(self) -> dict[str, Any]:
         from benchlab.plugins.native_http import json_or_none, probe
@@ -274,7 +254,5 @@ class OllamaBackend(Backend):
                 "Ollama truncates silently: raise the num_ctx backend setting",
             )
 
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}

@@ -10,12 +10,12 @@ import os
 import time
 from typing import Any
 
-from benchlab.backends import Backend, BackendOptions
+from benchlab.backends import BackendOptions, HttpBackend
 from benchlab.errors import BenchlabError
 from benchlab.model import ChatRequest, ChatResponse
 
 
-class OpenAIBackend(Backend):
+class OpenAIBackend(HttpBackend):
     """Chat completions over HTTP, non-streaming or streamed (SSE)."""
 
     name = "openai"
@@ -29,7 +29,6 @@ class OpenAIBackend(Backend):
 
         self.base = base_url(options.endpoint)
         self.v1 = self.base + "/v1"
-        self._client: Any = None
 
     @property
     def default_concurrency(self) -> int:
@@ -39,18 +38,6 @@ class OpenAIBackend(Backend):
         # OPENAI_API_KEY only here: other backends must never receive an OpenAI key.
         key = self.options.api_key or os.environ.get("OPENAI_API_KEY")
         return {"Authorization": f"Bearer {key}"} if key else {}
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            from benchlab.http import make_client
-
-            self._client = make_client(
-                concurrency=self.options.concurrency or self.default_concurrency,
-                connect_timeout_s=self.options.connect_timeout_s,
-                headers=self.headers(),
-            )
-        return self._client
 
     async def start(self) -> dict[str, Any]:
         models = await self.list_models()
@@ -165,8 +152,3 @@ class OpenAIBackend(Backend):
                 if stream.done:
                     break
             return stream.response(status=reply.status_code, now=time.perf_counter())
-
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None

@@ -226,6 +226,18 @@ def parse_path(path: str) -> list[str | int] | None:
     return steps
 
 
+def value_at(value: Any, steps: list[str | int]) -> Any:
+    """The value at ``steps`` (from ``parse_path``), or MISSING."""
+    for step in steps:
+        if isinstance(step, int) and isinstance(value, list) and -len(value) <= step < len(value):
+            value = value[step]
+        elif isinstance(step, str) and isinstance(value, dict) and step in value:
+            value = value[step]
+        else:
+            return MISSING
+    return value
+
+
 def _normal(text: str, ignore_case: bool) -> str:
     text = " ".join(text.translate(_QUOTES).split())
     return text.casefold() if ignore_case else text
@@ -313,15 +325,7 @@ def _json_path(p: dict[str, Any], s: _Answer) -> tuple[bool, str]:
     if parsed.value is None and not parsed.ok:
         failed = next(c for c in parsed.checks if not c.ok)
         return False, f"{_NO_JSON}{failed.detail}"
-    value: Any = parsed.value
-    for step in parse_path(p["json_path"]) or []:
-        if isinstance(step, int) and isinstance(value, list) and step < len(value):
-            value = value[step]
-        elif isinstance(step, str) and isinstance(value, dict) and step in value:
-            value = value[step]
-        else:
-            value = MISSING
-            break
+    value = value_at(parsed.value, parse_path(p["json_path"]) or [])
     result = match(p.get("matcher", {"present": True}), value)
     return result.ok, f"{p['json_path']} = {shown(value)}" if result.ok else f"{p['json_path']}: {result.detail}"
 

@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 
 import attrs
 
-from benchlab.backends import Backend, BackendOptions
+from benchlab.backends import BackendOptions, HttpBackend
 from benchlab.errors import BenchlabError, TransportError
 from benchlab.model import ChatRequest, ChatResponse, FailureMode
 
@@ -37,7 +37,7 @@ MODES = ("sync", "async")
 _SERVERLESS = re.compile(r"^https?://[^/]*runpod\.ai/v2/[A-Za-z0-9_-]+")
 
 
-class RunPodBackend(Backend):
+class RunPodBackend(HttpBackend):
     """A RunPod serverless endpoint."""
 
     name = "runpod"
@@ -68,9 +68,7 @@ class RunPodBackend(Backend):
         self.warmup = setting(options, "warmup", True, bool)
         self.warmup_timeout_s = setting(options, "warmup_timeout_s", 900.0, float)
         self.api_key = options.api_key or os.environ.get("RUNPOD_API_KEY")
-        self._client: Any = None
-        self._warned: set[str] = set()
-        self.inner: Backend | None = None
+        self.inner: HttpBackend | None = None
         if self.route == "openai":
             from benchlab.plugins.openai_backend import OpenAIBackend
 
@@ -90,24 +88,6 @@ class RunPodBackend(Backend):
     @property
     def default_concurrency(self) -> int:
         return self.options.concurrency or 4
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            from benchlab.http import make_client
-
-            headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
-            self._client = make_client(
-                concurrency=self.options.concurrency or self.default_concurrency,
-                connect_timeout_s=self.options.connect_timeout_s,
-                headers=headers,
-            )
-        return self._client
-
-    def warn_once(self, key: str, text: str) -> None:
-        if key not in self._warned:
-            self._warned.add(key)
-            self.warnings.append(text)
 
     async def start(self) -> dict[str, Any]:
         from benchlab.plugins.native_http import json_or_none, probe
@@ -242,10 +222,11 @@ class RunPodBackend(Backend):
         except Exception:  # best effort: the job expires on its own anyway
             self.warn_once("cancel", f"could not cancel abandoned RunPod job {job_id}")
 
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+
     async def aclose(self) -> None:
         if self.inner is not None:
             self.warnings.extend(w for w in self.inner.warnings if w not in self.warnings)
             await self.inner.aclose()
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        await super().aclose()

@@ -275,12 +275,11 @@ def read_report(stdout: str, marker: str) -> dict[str, Any] | None:
 
 def _no_report(result: Any, timeout: float) -> tuple[FailureMode, str]:
     """Why there is no report: the sandbox failed, or the command stopped the program checking it."""
-    from benchlab.sandboxes.api import KilledReason, SandboxFailure
+    from benchlab.sandboxes.api import KilledReason
 
     if result.sandbox_failure is not None:
-        mode = {SandboxFailure.TIMEOUT: FailureMode.SANDBOX_TIMEOUT,
-                SandboxFailure.UNAVAILABLE: FailureMode.SANDBOX_UNAVAILABLE}.get(result.sandbox_failure, FailureMode.SANDBOX_ERROR)
-        return mode, f"the sandbox failed ({result.provider}): {result.detail}"
+        # SandboxFailure's values are the failure modes of the same name.
+        return FailureMode(result.sandbox_failure.value), f"the sandbox failed ({result.provider}): {result.detail}"
     killed = result.killed_reason
     if result.timed_out or killed == KilledReason.TIMEOUT:
         return FailureMode.TIMEOUT, f"the sandbox stopped everything {timeout + OVERHEAD_S:g} s in (the command stalled the check)"
