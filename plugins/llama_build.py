@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from typing import IO, Callable, Iterator
 
+from benchlab.cache import CacheLock, cache_dir
 from benchlab.errors import BenchlabError
 from benchlab.plugins.setup_progress import SetupProgress
 
@@ -54,18 +55,6 @@ CMAKE_FLAGS = [
     "-DLLAMA_OPENSSL=OFF",
 ]
 _NINJA_STEP = re.compile(r"^\[(\d+)/(\d+)\]")
-LOCK_WAIT_S = 1800.0
-
-
-def cache_dir() -> Path:
-    """``$BENCHLAB_CACHE_DIR``, else ``$XDG_CACHE_HOME/benchlab``, else ``~/.cache/benchlab``."""
-    explicit = os.environ.get("BENCHLAB_CACHE_DIR")
-    if explicit:
-        return Path(explicit).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    if xdg:
-        return Path(xdg).expanduser() / "benchlab"
-    return Path.home() / ".cache" / "benchlab"
 
 
 def cached_server_path(cache: Path | None = None) -> Path:
@@ -74,63 +63,6 @@ def cached_server_path(cache: Path | None = None) -> Path:
 
 def cached_model_path(cache: Path | None = None) -> Path:
     return (cache or cache_dir()) / MODEL_DIR / Path(MODEL_MEMBER).name
-
-
-class CacheLock:
-    """An exclusive ``flock`` on ``cache/locks/NAME.lock``.
-
-    The kernel drops the lock when its holder dies, so a killed build never
-    leaves a stale lock behind.
-    """
-
-    def __init__(self, cache: Path, name: str, *, timeout_s: float = LOCK_WAIT_S, on_wait: Callable[[str], None] | None = None) -> None:
-        self.path = cache / "locks" / f"{name}.lock"
-        self.timeout_s = timeout_s
-        self.on_wait = on_wait
-        self._handle: IO[str] | None = None
-
-    def acquire(self) -> None:
-        import fcntl
-
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = self.path.open("a+")
-        deadline = time.monotonic() + self.timeout_s
-        told = False
-        while True:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    handle.close()
-                    raise BenchlabError(
-                        f"another benchlab process has held {self.path} for over {self.timeout_s:g}s; "
-                        "wait for it to finish or stop it"
-                    ) from None
-                if not told and self.on_wait is not None:
-                    self.on_wait(f"waiting for another benchlab process to finish (lock {self.path})")
-                    told = True
-                time.sleep(0.2)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
-        self._handle = handle
-
-    def release(self) -> None:
-        if self._handle is not None:
-            import fcntl
-
-            fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
-            self._handle.close()
-            self._handle = None
-
-    def __enter__(self) -> CacheLock:
-        self.acquire()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
 
 
 def _executable(path: Path, what: str) -> Path:
@@ -170,7 +102,7 @@ def ensure_server(explicit: str | Path | None = None, *, progress: SetupProgress
     if found is not None:
         return found
     cache = cache_dir()
-    with _progress(progress) as shown, CacheLock(cache, SERVER_DIR, on_wait=shown.note):
+    with _progress(progress) as shown, CacheLock.named(cache, SERVER_DIR, on_wait=shown.note):
         found = find_server(cache=cache)  # another process may have built it while we waited
         if found is not None:
             return found
@@ -183,7 +115,7 @@ def ensure_model(explicit: str | Path | None = None, *, progress: SetupProgress 
     if found is not None:
         return found
     cache = cache_dir()
-    with _progress(progress) as shown, CacheLock(cache, MODEL_DIR, on_wait=shown.note):
+    with _progress(progress) as shown, CacheLock.named(cache, MODEL_DIR, on_wait=shown.note):
         found = find_model(cache=cache)
         if found is not None:
             return found

@@ -7,7 +7,8 @@ import time
 from typing import Any, Callable, Iterator
 
 from benchlab.sandboxes.api import WORKDIR, SandboxSetupError
-from benchlab.sandboxes.cache import file_lock, sandbox_cache_dir
+from benchlab.cache import CacheLock
+from benchlab.sandboxes.cache import sandbox_cache_dir
 from benchlab.sandboxes.launch import SANDBOX_UID
 from benchlab.sandboxes.rootfs import ensure_tarball, recipe_hash
 
@@ -35,7 +36,7 @@ def ensure_image(api_factory: Callable[[float], Any], progress: Callable[[str], 
     if image_present(api_factory(30)):
         return tag
     tarball = ensure_tarball(progress)
-    with file_lock(sandbox_cache_dir() / "docker-import.lock", lambda: progress("waiting for another import to finish")):
+    with CacheLock(sandbox_cache_dir() / "docker-import.lock", on_wait=lambda _: progress("waiting for another import to finish")):
         if image_present(api_factory(30)):
             return tag
         progress(f"importing {tarball.name} into Docker as {tag}")

@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from benchlab.sandboxes.api import SandboxSetupError
-from benchlab.sandboxes.cache import file_lock, sandbox_cache_dir, traversable_by_others
+from benchlab.cache import CacheLock
+from benchlab.sandboxes.cache import sandbox_cache_dir, traversable_by_others
 
 SUITE = "bookworm"
 VARIANT = "minbase"
@@ -130,7 +131,7 @@ def ensure_tarball(progress: Progress, *, force: bool = False) -> Path:
     target = tarball_path()
     if target.is_file() and not force:
         return target
-    with file_lock(sandbox_cache_dir() / "build.lock", lambda: progress("waiting for another build to finish")):
+    with CacheLock(sandbox_cache_dir() / "build.lock", on_wait=lambda _: progress("waiting for another build to finish")):
         if target.is_file() and not force:
             return target
         problem = build_problem()
@@ -253,7 +254,7 @@ def ensure_unpacked(progress: Progress) -> Path:
     if target.is_dir():
         return target
     tarball = ensure_tarball(progress)
-    with file_lock(sandbox_cache_dir() / "unpack.lock", lambda: progress("waiting for another unpack to finish")):
+    with CacheLock(sandbox_cache_dir() / "unpack.lock", on_wait=lambda _: progress("waiting for another unpack to finish")):
         if target.is_dir():
             return target
         target.parent.mkdir(parents=True, exist_ok=True)

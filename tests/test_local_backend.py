@@ -146,8 +146,8 @@ def test_missing_build_tools_is_one_clear_error_naming_apt_packages(clean_env: P
 HOLD_LOCK = """
 import sys, time
 from pathlib import Path
-from benchlab.plugins.llama_build import CacheLock
-lock = CacheLock(Path(sys.argv[1]), sys.argv[2])
+from benchlab.cache import CacheLock
+lock = CacheLock.named(Path(sys.argv[1]), sys.argv[2])
 lock.acquire()
 print("locked", flush=True)
 sys.stdin.readline()
@@ -175,16 +175,16 @@ def test_lock_excludes_another_process_and_dies_with_it(tmp_path: Path) -> None:
         waits: list[str] = []
         started = time.monotonic()
         with pytest.raises(BenchlabError, match="another benchlab process"):
-            CacheLock(tmp_path, "thing", timeout_s=0.6, on_wait=waits.append).acquire()
+            CacheLock.named(tmp_path, "thing", timeout_s=0.6, on_wait=waits.append).acquire()
         assert time.monotonic() - started >= 0.6
         assert len(waits) == 1 and "waiting for another benchlab process" in waits[0]
-        with CacheLock(tmp_path, "other", timeout_s=0.1):  # a different name is not blocked
+        with CacheLock.named(tmp_path, "other", timeout_s=0.1):  # a different name is not blocked
             pass
     finally:
         holder.kill()
         holder.wait()
     # The kernel drops a dead holder's lock: no stale lock to clean up by hand.
-    with CacheLock(tmp_path, "thing", timeout_s=2):
+    with CacheLock.named(tmp_path, "thing", timeout_s=2):
         assert (tmp_path / "locks" / "thing.lock").read_text().strip() == str(os.getpid())
 
 
