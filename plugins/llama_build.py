@@ -132,23 +132,47 @@ def _progress(given: SetupProgress | None) -> Iterator[SetupProgress]:
         yield own
 
 
-def missing_build_tools() -> list[tuple[str, str]]:
-    """(tool, Debian package) pairs for what a build needs and PATH lacks."""
+# cmake and ninja also come as wheels on PyPI, so a machine without them can still build.
+PYPI_BUILD_TOOLS = {"cmake": "cmake", "ninja": "ninja"}
+TOOLS_DIR = "build-tools"
+
+
+def missing_build_tools(path: str | None = None) -> list[tuple[str, str]]:
+    """(tool, Debian package) pairs for what a build needs and ``path`` (default PATH) lacks."""
     wanted = [
         (("cmake",), "cmake"),
         (("ninja",), "ninja-build"),
         (("cc", "gcc", "clang"), "gcc"),
         (("c++", "g++", "clang++"), "g++"),
     ]
-    return [(names[0], package) for names, package in wanted if not any(shutil.which(n) for n in names)]
+    return [(names[0], package) for names, package in wanted if not any(shutil.which(n, path=path) for n in names)]
 
 
-def _logged_run(cmd: list[str], log: IO[str], *, cwd: Path | None = None, on_line: Callable[[str], None] | None = None) -> int:
+def build_environment(cache: Path, progress: SetupProgress, log: IO[str], log_path: Path) -> dict[str, str]:
+    """The environment for the build: PATH gains cmake and ninja from PyPI when the system lacks them."""
+    env = dict(os.environ)
+    fetch = [PYPI_BUILD_TOOLS[tool] for tool, _ in missing_build_tools() if tool in PYPI_BUILD_TOOLS]
+    if fetch:
+        target = cache / TOOLS_DIR
+        progress.phase(f"installing {' and '.join(fetch)} from PyPI into {target}")
+        cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-input",
+               "--upgrade", "--target", str(target), *fetch]
+        if _logged_run(cmd, log) != 0:
+            log.flush()
+            raise BenchlabError(f"pip install {' '.join(fetch)} failed: {_last_error(log_path)} (log: {log_path})")
+        env["PATH"] = f"{target / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+        env["PYTHONPATH"] = f"{target}{os.pathsep}{env['PYTHONPATH']}" if env.get("PYTHONPATH") else str(target)
+    return env
+
+
+def _logged_run(
+    cmd: list[str], log: IO[str], *, cwd: Path | None = None, on_line: Callable[[str], None] | None = None, env: dict[str, str] | None = None
+) -> int:
     """Run ``cmd`` with its output appended to ``log`` (and each line to ``on_line``)."""
     log.write(f"$ {' '.join(cmd)}\n")
     log.flush()
     proc = subprocess.Popen(
-        cmd, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
+        cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
     )
     assert proc.stdout is not None
     try:
@@ -213,7 +237,7 @@ def build_server(cache: Path, progress: SetupProgress) -> Path:
     The caller holds the lock. Nothing appears at the final path unless the whole
     build succeeded.
     """
-    missing = missing_build_tools()
+    missing = [(tool, package) for tool, package in missing_build_tools() if tool not in PYPI_BUILD_TOOLS]
     if missing:
         tools = ", ".join(t for t, _ in missing)
         packages = " ".join(dict.fromkeys(p for _, p in missing))
@@ -233,9 +257,10 @@ def build_server(cache: Path, progress: SetupProgress) -> Path:
         sdist = _pip_download(f"llama-cpp-python=={LLAMA_CPP_PYTHON_VERSION}", tmp / "download", log, log_path, sdist=True)
         progress.phase("unpacking llama.cpp sources")
         source = _extract_llama_cpp(sdist, tmp / "src")
+        env = build_environment(cache, progress, log, log_path)
         progress.phase("configuring the llama-server build (cmake)")
         build = tmp / "build"
-        if _logged_run(["cmake", "-S", str(source), "-B", str(build), *CMAKE_FLAGS], log) != 0:
+        if _logged_run(["cmake", "-S", str(source), "-B", str(build), *CMAKE_FLAGS], log, env=env) != 0:
             log.flush()
             raise BenchlabError(f"cmake could not configure llama.cpp: {_last_error(log_path)} (log: {log_path})")
         progress.phase("building llama-server (about 5 minutes on 2 cores)", total=None)
@@ -247,7 +272,7 @@ def build_server(cache: Path, progress: SetupProgress) -> Path:
 
         jobs = build_jobs()
         cmd = ["cmake", "--build", str(build), "--target", "llama-server", "-j", str(jobs)]
-        if _logged_run(cmd, log, on_line=on_line) != 0:
+        if _logged_run(cmd, log, on_line=on_line, env=env) != 0:
             log.flush()
             raise BenchlabError(f"building llama-server failed: {_last_error(log_path)} (log: {log_path})")
         binary = build / "bin" / "llama-server"

@@ -6,6 +6,7 @@ import asyncio
 import io
 import json
 import os
+import shutil
 import signal
 import socket
 import stat
@@ -135,10 +136,32 @@ def test_missing_build_tools_is_one_clear_error_naming_apt_packages(clean_env: P
         ensure_server()
     message = str(caught.value)
     assert "\n" not in message
-    assert "apt-get install -y cmake ninja-build gcc g++" in message
+    # cmake and ninja would come from PyPI; the compilers cannot.
+    assert "needs cc, c++" in message and "apt-get install -y gcc g++" in message
     assert "BENCHLAB_LLAMA_SERVER" in message
     assert not (cache / SERVER_DIR).exists()
     assert [p.name for p in cache.iterdir()] == ["locks"]  # no half-made build left behind
+
+
+def test_cmake_and_ninja_come_from_pypi_when_the_system_lacks_them(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real pip install of the cmake and ninja wheels into the cache, then both run from it."""
+    from benchlab.plugins.llama_build import TOOLS_DIR, build_environment
+    from benchlab.plugins.setup_progress import SetupProgress
+
+    cache = clean_env / "cache"
+    no_tools = clean_env / "bin"
+    no_tools.mkdir()
+    for tool in ("cc", "c++", "sh"):  # compilers "present", cmake and ninja not
+        (no_tools / tool).symlink_to("/bin/true" if tool != "sh" else "/bin/sh")
+    monkeypatch.setenv("PATH", str(no_tools))
+    log = io.StringIO()
+    with SetupProgress(stream=io.StringIO()) as progress:
+        env = build_environment(cache, progress, log, clean_env / "log.txt")
+    for tool in ("cmake", "ninja"):
+        found = shutil.which(tool, path=env["PATH"])
+        assert found is not None and found.startswith(str(cache / TOOLS_DIR)), tool
+        done = subprocess.run([found, "--version"], env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0 and done.stdout.strip(), done.stderr
 
 
 # --- the lock ---------------------------------------------------------------------
