@@ -10,19 +10,25 @@ from benchlab.plugin_manager import Plugins
 
 
 def list_packs(plugins: Plugins) -> None:
-    print(f"{'id':<22} {'version':<8} {'scen':>4}  {'dimension':<34} {'modes':<18} sandbox")
+    """One line per registered pack; needs-sandbox and dataset state spelled out."""
+    rows = [("id", "version", "scen", "modes", "sandbox", "dimension / dataset")]
     for entry in plugins.packs:
         source = entry.load()
         try:
             pack = load_source(source, plugins.verifiers, plugins.drivers)
         except BenchlabError as exc:
-            print(f"{entry.name:<22} (invalid: {exc})")
+            rows.append((entry.name, "-", "-", "-", "-", f"INVALID: {exc}"))
             continue
-        modes = ",".join(source.modes) or "-"
-        sandbox = "yes" if pack.needs_sandbox else "no"
-        if pack.manifest.dataset:
-            sandbox += f" (dataset: {pack.manifest.dataset})"
-        print(f"{pack.id:<22} {pack.manifest.version:<8} {len(pack.scenarios):>4}  {pack.manifest.dimension:<34} {modes:<18} {sandbox}")
+        about = pack.manifest.dimension
+        if pack.unavailable:
+            about += f" (dataset unavailable: {pack.unavailable})"
+        elif pack.manifest.dataset:
+            about += f" (dataset: {pack.manifest.dataset})"
+        rows.append((pack.id, pack.manifest.version, str(len(pack.scenarios)), ",".join(source.modes) or "-",
+                     "yes" if pack.needs_sandbox else "no", about))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    for row in rows:
+        print("  ".join(cell.ljust(widths[i]) if i < 5 else cell for i, cell in enumerate(row)).rstrip())
 
 
 def show_pack(ref: str, plugins: Plugins) -> None:

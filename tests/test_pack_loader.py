@@ -143,3 +143,22 @@ def test_scenarios_file_line_numbers_count_blank_lines(tmp_path, plugins):
     (folder / "scenarios.jsonl").write_text(json.dumps(exact_scenario("A", "q", "a")) + "\n\n" + "[1]\n")
     err = error_of(folder, plugins)
     assert (err.line, err.field) == (3, "scenario")
+
+
+def test_packs_list_shows_every_registered_pack_with_its_facts():
+    proc = benchlab("packs", "list")
+    assert proc.returncode == 0, proc.stderr
+    rows = {line.split()[0]: line.split() for line in proc.stdout.splitlines()[1:]}
+    assert rows["toolcall-15"][1:5] == ["1.0.0", "15", "quick,medium,full", "no"]
+    assert rows["cli-40"][2:5] == ["40", "full", "yes"]
+    assert "INVALID" not in proc.stdout
+    assert {"humaneval", "aider-polyglot-30", "hermesagent-20", "bugfind-15"} <= set(rows)
+
+
+def test_packs_show_lists_scenarios_and_a_broken_folder_is_one_line(tmp_path):
+    proc = benchlab("packs", "show", "reasonmath-15")
+    assert proc.returncode == 0 and "ReasonMath-15 (reasonmath-15 v1.0.0)" in proc.stdout
+    assert sum(line.strip().startswith("RM-") for line in proc.stdout.splitlines()) == 15
+    folder = write_pack(tmp_path / "broken", [exact_scenario("A", "q", "a"), exact_scenario("A", "q", "b")])
+    proc = benchlab("packs", "validate", str(folder))
+    assert proc.returncode == 1 and proc.stderr.strip().endswith("id: duplicate id 'A' (first on line 1)")
