@@ -65,3 +65,24 @@ def run_record(out: Path) -> dict[str, Any]:
     runs = [p for p in out.iterdir() if (p / "run.json").is_file()]
     assert len(runs) == 1, f"expected one run under {out}, found {runs}"
     return json.loads((runs[0] / "run.json").read_text())
+
+
+def ask(prompt: str, **kwargs: Any) -> Any:
+    """A one-message ChatRequest, as the runner would build it."""
+    from benchlab.model import ChatRequest
+
+    return ChatRequest(scenario="pack/case", messages=[{"role": "user", "content": prompt}], **kwargs)
+
+
+def play_backend(backend: Any, requests: list[Any]) -> tuple[Any, dict[str, Any], list[Any]]:
+    """Start ``backend``, send ``requests`` in order, close it: (backend, probe facts, responses)."""
+    import asyncio
+
+    async def go() -> tuple[Any, dict[str, Any], list[Any]]:
+        try:
+            facts = await backend.start()
+            return backend, facts, [await backend.chat(r) for r in requests]
+        finally:
+            await backend.aclose()
+
+    return asyncio.run(go())

@@ -6,7 +6,6 @@ models: the /health 503 while a model loads, and templates with a thinking switc
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 
 import httpx
@@ -18,6 +17,7 @@ from benchlab.model import ChatRequest
 from benchlab.plugins.llamacpp_backend import LlamaCppBackend, thinking_switch
 from benchlab.plugins.ollama_backend import OllamaBackend
 from benchlab.plugins.vllm_backend import VLLMBackend
+from helpers import ask, play_backend
 from servers.base import Answer, Request, Script, TestServer, running
 from servers.openai_compat import OpenAIChat
 
@@ -25,20 +25,8 @@ QWEN3_TEMPLATE = "{%- if enable_thinking is defined and enable_thinking is false
 GPT_OSS_TEMPLATE = "Reasoning: {{ reasoning_effort if reasoning_effort is defined else 'medium' }}"
 
 
-def ask(prompt: str, **kwargs) -> ChatRequest:
-    return ChatRequest(scenario="pack/case", messages=[{"role": "user", "content": prompt}], **kwargs)
-
-
 def play(url: str, requests: list[ChatRequest], **options):
-    async def go():
-        b = LlamaCppBackend(BackendOptions(endpoint=url, **options))
-        try:
-            facts = await b.start()
-            return b, facts, [await b.chat(r) for r in requests]
-        finally:
-            await b.aclose()
-
-    return asyncio.run(go())
+    return play_backend(LlamaCppBackend(BackendOptions(endpoint=url, **options)), requests)
 
 
 @pytest.mark.llama

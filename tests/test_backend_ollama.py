@@ -18,6 +18,7 @@ from benchlab.backends import BackendOptions
 from benchlab.errors import BenchlabError, TransportError
 from benchlab.model import ChatRequest
 from benchlab.plugins.ollama_backend import OllamaBackend
+from helpers import ask
 from servers.base import Answer, Script, running
 from servers.ollama import OllamaServer
 from servers.vllm import VLLMServer
@@ -38,10 +39,6 @@ MODELS = {
     "qwen3:0.6b": {"capabilities": ["completion", "tools", "thinking"], "parameters": 'temperature 0.6\ntop_k 20\ntop_p 0.95\nnum_ctx 8192\nstop "<|im_end|>"'},
     "llama3.2:latest": {"capabilities": ["completion", "tools"]},
 }
-
-
-def ask(prompt: str, **kwargs) -> ChatRequest:
-    return ChatRequest(scenario="pack/case", messages=[{"role": "user", "content": prompt}], **kwargs)
 
 
 def backend(url: str, **settings) -> OllamaBackend:

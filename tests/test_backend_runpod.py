@@ -18,6 +18,7 @@ from benchlab.http import error_from_status, is_runpod_pod_proxy
 from benchlab.model import ChatRequest
 from benchlab.plugins.runpod_backend import RunPodBackend
 from benchlab.plugins.runpod_wire import job_failure, split_endpoint
+from helpers import ask, play_backend
 from servers.base import Answer, Script, running
 from servers.ollama import OllamaServer
 from servers.runpod import PodProxyOffline, RunPodServerless
@@ -26,20 +27,8 @@ KEY = "rp_test_key"
 SCRIPT = Script({"What is 3+4?": Answer("7", reasoning="3 and 4 make 7"), "Tell a story.": Answer("once upon a time there was a tiny model")})
 
 
-def ask(prompt: str, **kwargs) -> ChatRequest:
-    return ChatRequest(scenario="pack/case", messages=[{"role": "user", "content": prompt}], **kwargs)
-
-
 def play(endpoint: str, requests: list[ChatRequest], *, key: str | None = KEY, **settings):
-    async def go():
-        b = RunPodBackend(BackendOptions(endpoint=endpoint, api_key=key, settings=settings))
-        try:
-            facts = await b.start()
-            return b, facts, [await b.chat(r) for r in requests]
-        finally:
-            await b.aclose()
-
-    return asyncio.run(go())
+    return play_backend(RunPodBackend(BackendOptions(endpoint=endpoint, api_key=key, settings=settings)), requests)
 
 
 def test_endpoint_urls_are_normalised_and_pod_urls_recognised():

@@ -15,6 +15,7 @@ from benchlab.backends import BackendOptions
 from benchlab.errors import BenchlabError
 from benchlab.model import ChatRequest
 from benchlab.plugins.vllm_backend import VLLMBackend
+from helpers import ask, play_backend
 from servers.base import Answer, Script, running
 from servers.ollama import OllamaServer
 from servers.openai_compat import OpenAIChat
@@ -25,20 +26,8 @@ SCRIPT = Script({"What is 3+4?": Answer("7", reasoning="3 and 4 make 7"), "Give 
 SCHEMA_FORMAT = {"type": "json_schema", "json_schema": {"name": "answer", "schema": {"type": "object", "properties": {"ok": {"type": "boolean"}}}}}
 
 
-def ask(prompt: str, **kwargs) -> ChatRequest:
-    return ChatRequest(scenario="pack/case", messages=[{"role": "user", "content": prompt}], **kwargs)
-
-
 def play(url: str, requests: list[ChatRequest], **options) -> tuple[VLLMBackend, dict, list]:
-    async def go():
-        b = VLLMBackend(BackendOptions(endpoint=url, **options))
-        try:
-            facts = await b.start()
-            return b, facts, [await b.chat(r) for r in requests]
-        finally:
-            await b.aclose()
-
-    return asyncio.run(go())
+    return play_backend(VLLMBackend(BackendOptions(endpoint=url, **options)), requests)
 
 
 def test_probe_reads_version_models_and_max_model_len():

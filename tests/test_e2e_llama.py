@@ -8,7 +8,6 @@ first use), except for ``--quick`` without an endpoint, where benchlab starts it
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys

@@ -11,7 +11,7 @@ from benchlab.errors import BenchlabError, RegistryError
 from benchlab.plugin_manager import load_plugins
 from benchlab.registry import Registry
 
-from helpers import benchlab, exact_scenario, run_record, write_pack, write_replay
+from helpers import benchlab, run_record, write_pack, write_replay
 
 
 def test_registry_unknown_name_lists_and_suggests():

@@ -6,8 +6,6 @@ verifier raise or blame anything but the answer."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
