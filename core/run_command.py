@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -151,8 +152,20 @@ def config_from_flags(flags: RunFlags, refs: list[str], mode: str, backend: str)
     )
 
 
+def check_out_dir(out: Path) -> None:
+    """Create ``--out`` and prove a file can be written there, or fail with one line."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        # A real write: permission bits alone say nothing for root or read-only mounts.
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        raise BenchlabError(f"--out {out}: cannot write run folders there ({exc.strerror or exc})") from None
+
+
 def run_command(flags: RunFlags, *, api_key: str | None, resume: str | None, fmt: str, progress: bool, plugins: Plugins) -> int:
     from benchlab.run import execute, load_resume
+    from benchlab.selection import work_items
 
     contents = None
     run_dir = None
@@ -166,8 +179,11 @@ def run_command(flags: RunFlags, *, api_key: str | None, resume: str | None, fmt
             plugins = load_plugins(config.plugins)
         endpoint = endpoint or config.endpoint
     else:
-        # Validate the packs before anything touches the network (detection included).
+        # Validate the packs, the scenario selection and --out before anything touches
+        # the network (detection included) or starts a local server.
         refs, mode, packs = selected_packs(flags, plugins)
+        work_items(packs, flags.scenarios, flags.repeat)
+        check_out_dir(flags.out)
         backend, detected = choose_backend(flags, plugins, api_key)
         config = config_from_flags(flags, refs, mode, backend)
     options = BackendOptions(
