@@ -22,15 +22,15 @@ def summarize(pack: Pack, results: list[ScenarioResult]) -> PackSummary:
     scored = [r for r in results if r.failure_mode is None or r.failure_mode.is_scored]
     infra = sum(1 for r in results if r.failure_mode is not None and r.failure_mode.is_infrastructure)
     not_scored = sum(1 for r in results if r.failure_mode is not None and r.failure_mode.category == "not_scored")
-    passed = sum(1 for r in scored if r.passed)
-    score = passed / len(scored) if scored else None
+    pass_count = sum(1 for r in scored if r.passed)
+    score = pass_count / len(scored) if scored else None
     latencies = [r.latency_s for r in results if r.latency_s is not None]
     floor = pack.manifest.floor
     return PackSummary(
         pack=pack.id,
         title=pack.manifest.title,
         version=pack.manifest.version,
-        passed=passed,
+        pass_count=pass_count,
         total=len(scored),
         score=score,
         p50_s=percentile(latencies, 0.50),

@@ -273,13 +273,15 @@ class ScenarioResult:
 
     pack: str
     scenario_id: str
+    # Failed transport attempts, saved ahead of the final verdict that follows them
+    # (keyword-only, so positional construction still starts with the verdict).
+    attempts: list[Attempt] = attrs.field(factory=list, kw_only=True)
     passed: bool
     score: float
     failure_mode: FailureMode | None
     detail: str
     latency_s: float | None
     checks: list[Check] = attrs.field(factory=list)
-    attempts: list[Attempt] = attrs.field(factory=list)
     request: ChatRequest | None = None
     response: ChatResponse | None = None
     turns: list[Turn] = attrs.field(factory=list)
@@ -298,12 +300,12 @@ class ScenarioResult:
 
 @attrs.frozen
 class PackSummary:
-    """Per-pack aggregate of a run."""
+    """Per-pack aggregate of a run. ``pass_count``, not ``passed``: that key means a scenario verdict."""
 
     pack: str
     title: str
     version: str
-    passed: int
+    pass_count: int
     total: int
     score: float | None
     p50_s: float | None

@@ -22,7 +22,7 @@ def _seconds(value: float | None) -> str:
 
 def quality_line(record: RunRecord) -> str:
     """The one line club-3090 users paste into their configs."""
-    parts = [f"{p.title} {p.passed}/{p.total} ({_percent(p.score)})" for p in record.packs]
+    parts = [f"{p.title} {p.pass_count}/{p.total} ({_percent(p.score)})" for p in record.packs]
     date = record.started_at[:10]
     sampling = "" if record.canonical else ", non-canonical sampling"
     return f"Quality: {' · '.join(parts)} (benchlab {record.benchlab_version}, {record.mode}{sampling}, {date})"
@@ -35,10 +35,10 @@ def _table(packs: list[PackSummary]) -> list[str]:
     ]
     for p in packs:
         rows.append(
-            f"| {p.title} (v{p.version}) | {p.passed}/{p.total} | {_percent(p.score)} | "
+            f"| {p.title} (v{p.version}) | {p.pass_count}/{p.total} | {_percent(p.score)} | "
             f"{_seconds(p.p50_s)} | {_seconds(p.p95_s)} | {p.status} |"
         )
-    passed, total = sum(p.passed for p in packs), sum(p.total for p in packs)
+    passed, total = sum(p.pass_count for p in packs), sum(p.total for p in packs)
     rows.append(f"| **TOTAL** | {passed}/{total} | {_percent(passed / total if total else None)} | | | |")
     return rows
 

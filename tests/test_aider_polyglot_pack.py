@@ -139,7 +139,7 @@ def test_real_cli_run_of_the_gold_answers_passes_30_of_30(tmp_path: Path) -> Non
     (run,) = out.glob("*/run.json")
     record = json.loads(run.read_text(encoding="utf-8"))
     (summary,) = record["packs"]
-    assert (summary["passed"], summary["total"]) == (30, 30), [r["detail"] for r in record["results"] if not r["passed"]]
+    assert (summary["pass_count"], summary["total"]) == (30, 30), [r["detail"] for r in record["results"] if not r["passed"]]
     assert record["probe"]["sandbox"]["provider"] in ("docker", "bwrap")
     assert {r["artifacts"]["language"] for r in record["results"]} == set(LANGUAGES)
     assert all(r["artifacts"]["exit_code"] == 0 and r["artifacts"]["finished"] for r in record["results"])

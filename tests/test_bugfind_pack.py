@@ -136,7 +136,7 @@ def _run(tmp_path: Path, replay: Path) -> dict:
 def test_real_cli_run_passes_every_gold_answer(tmp_path: Path) -> None:
     record = _run(tmp_path, _replay(tmp_path, "gold"))
     (summary,) = record["packs"]
-    assert (summary["passed"], summary["total"]) == (15, 15), [r["detail"] for r in record["results"] if not r["passed"]]
+    assert (summary["pass_count"], summary["total"]) == (15, 15), [r["detail"] for r in record["results"] if not r["passed"]]
     assert record["probe"]["sandbox"]["provider"] in ("docker", "bwrap")
     ran = [r for r in record["results"] if r["artifacts"]]
     assert len(ran) == 11  # the four no-bug answers need no execution
@@ -146,7 +146,7 @@ def test_real_cli_run_passes_every_gold_answer(tmp_path: Path) -> None:
 def test_real_cli_run_fails_every_near_miss(tmp_path: Path) -> None:
     record = _run(tmp_path, _replay(tmp_path, "near_miss"))
     (summary,) = record["packs"]
-    assert (summary["passed"], summary["total"]) == (0, 15)
+    assert (summary["pass_count"], summary["total"]) == (0, 15)
     assert {r["failure_mode"] for r in record["results"]} == {"wrong_answer"}
 
 

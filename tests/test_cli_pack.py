@@ -163,7 +163,7 @@ def test_real_cli_run_passes_every_gold_answer(tmp_path: Path, sandbox) -> None:
     runs = list(out.glob("*/run.json"))
     assert len(runs) == 1
     record = json.loads(runs[0].read_text(encoding="utf-8"))
-    assert [(p["pack"], p["passed"], p["total"]) for p in record["packs"]] == [(PACK, 40, 40)]
+    assert [(p["pack"], p["pass_count"], p["total"]) for p in record["packs"]] == [(PACK, 40, 40)]
     assert all(r["passed"] and r["score"] == 1.0 for r in record["results"]) and len(record["results"]) == 40
     assert "CLI-40 40/40" in result.stdout
     # the record keeps what the command printed and its exit code beside each verdict

@@ -79,8 +79,8 @@ def test_run_on_a_pack_completes_with_a_full_record(llama_server: str, tmp_path:
     for result in record["results"]:
         assert_complete_result(result)
     summary = record["packs"][0]
-    assert summary["total"] == 5 and summary["passed"] == sum(r["passed"] for r in record["results"])
-    assert f"{summary['passed']}/5" in quality[0]
+    assert summary["total"] == 5 and summary["pass_count"] == sum(r["passed"] for r in record["results"])
+    assert f"{summary['pass_count']}/5" in quality[0]
     assert Counter(map(key, journal_results(run_dir))) == Counter({("smoke-5", s, 0): 1 for s in SMOKE_IDS})
 
 

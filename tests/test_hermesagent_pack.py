@@ -302,7 +302,7 @@ def served_turns(result: dict[str, Any]) -> int:
 @pytest.mark.parametrize("kind", ["gold", "alternative"])
 def test_real_cli_run_passes_every_gold_and_alternative_transcript(tmp_path: Path, kind: str) -> None:
     record = cli_run(tmp_path, kind)
-    assert [(p["pack"], p["passed"], p["total"]) for p in record["packs"]] == [(PACK_ID, 20, 20)]
+    assert [(p["pack"], p["pass_count"], p["total"]) for p in record["packs"]] == [(PACK_ID, 20, 20)]
     assert all(r["passed"] and r["score"] == 1.0 for r in record["results"]), [r["detail"] for r in record["results"] if not r["passed"]]
     assert "HermesAgent-20 20/20" in record["stdout"]
     # every recorded line was played: no transcript ended early behind the driver's back
@@ -340,7 +340,7 @@ def test_real_cli_run_fails_every_near_miss_at_its_named_check(tmp_path: Path) -
     named = proof_cases("near_miss")
     assert sorted(named) == IDS and all(v["fails_check"] and v["why"] for v in named.values())
     record = cli_run(tmp_path, "near_miss")
-    assert [(p["passed"], p["total"]) for p in record["packs"]] == [(0, 20)]
+    assert [(p["pass_count"], p["total"]) for p in record["packs"]] == [(0, 20)]
     for result in record["results"]:
         failed = [c["name"] for c in result["checks"] if not c["ok"]]
         assert named[result["scenario_id"]]["fails_check"] in failed, (result["scenario_id"], failed)
@@ -441,7 +441,7 @@ def test_gold_transcripts_from_an_openai_server_pass_and_the_server_sees_every_t
         bodies = [b for b in server.bodies("/v1/chat/completions") if b.get("tools")]
     assert done.returncode == 0, done.stdout + done.stderr
     record = run_record(out)
-    assert [(p["passed"], p["total"]) for p in record["packs"]] == [(20, 20)], [r["detail"] for r in record["results"] if not r["passed"]]
+    assert [(p["pass_count"], p["total"]) for p in record["packs"]] == [(20, 20)], [r["detail"] for r in record["results"] if not r["passed"]]
     assert len(bodies) == sum(len(lines) for lines in transcripts("gold").values())
     for body in bodies:
         messages = body["messages"]

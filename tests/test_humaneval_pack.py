@@ -135,4 +135,4 @@ def test_real_cli_run_of_the_subset_with_body_only_completions(tmp_path: Path, p
     assert result.returncode == 0, result.stdout + result.stderr
     (run,) = (tmp_path / "out").glob("*/run.json")
     record = json.loads(run.read_text())
-    assert (record["packs"][0]["passed"], record["packs"][0]["total"]) == (30, 30)
+    assert (record["packs"][0]["pass_count"], record["packs"][0]["total"]) == (30, 30)

@@ -259,7 +259,7 @@ def _run(tmp_path: Path, pack_id: str, kind: str) -> tuple[dict, str]:
 @pytest.mark.parametrize("pack_id", PACKS)
 def test_real_cli_run_passes_every_gold_answer(tmp_path: Path, pack_id: str) -> None:
     record, stdout = _run(tmp_path, pack_id, "gold")
-    assert [(p["pack"], p["passed"], p["total"]) for p in record["packs"]] == [(pack_id, 15, 15)]
+    assert [(p["pack"], p["pass_count"], p["total"]) for p in record["packs"]] == [(pack_id, 15, 15)]
     assert all(r["passed"] and r["score"] == 1.0 for r in record["results"]) and len(record["results"]) == 15
     assert f"{PACKS[pack_id][0]} 15/15" in stdout
 
@@ -267,7 +267,7 @@ def test_real_cli_run_passes_every_gold_answer(tmp_path: Path, pack_id: str) -> 
 @pytest.mark.parametrize("pack_id", PACKS)
 def test_real_cli_run_fails_every_near_miss(tmp_path: Path, pack_id: str) -> None:
     record, _ = _run(tmp_path, pack_id, "near_miss")
-    assert [(p["passed"], p["total"]) for p in record["packs"]] == [(0, 15)]
+    assert [(p["pass_count"], p["total"]) for p in record["packs"]] == [(0, 15)]
     assert {r["failure_mode"] for r in record["results"]} <= {"wrong_answer", "missing_field", "invalid_json"}
     # the record keeps every check, so a failure can be read without re-running
     assert all(any(not c["ok"] for c in r["checks"]) for r in record["results"])

@@ -89,7 +89,7 @@ def _run_quick(tmp_path: Path, replay: Path) -> dict:
 
 
 def _totals(record: dict) -> dict[str, tuple[int, int]]:
-    return {p["pack"]: (p["passed"], p["total"]) for p in record["packs"]}
+    return {p["pack"]: (p["pass_count"], p["total"]) for p in record["packs"]}
 
 
 def test_real_cli_quick_run_passes_every_gold_answer(tmp_path: Path) -> None:

@@ -120,7 +120,7 @@ def test_cli_run_on_replayed_correct_answers_passes_15_of_15(tmp_path: Path, kin
     assert "StructOutput-15 15/15 (100%)" in done.stdout
     record = run_record(out)
     summary = next(p for p in record["packs"] if p["pack"] == PACK_ID)
-    assert (summary["passed"], summary["total"]) == (15, 15)
+    assert (summary["pass_count"], summary["total"]) == (15, 15)
     assert all(r["passed"] for r in record["results"])
 
 
