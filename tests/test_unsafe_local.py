@@ -11,9 +11,15 @@ from benchlab.plugin_manager import load_plugins
 from benchlab.registry import Registry
 from benchlab.sandboxes.api import ExecRequest, Limits
 from benchlab.sandboxes.selection import choose_sandbox
+from conftest import require_or_skip
 from helpers import REPO, benchlab, run_record
 
-pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="unsafe-local mounts /box with bubblewrap")
+
+@pytest.fixture(autouse=True)
+def bwrap() -> None:
+    """unsafe-local mounts /box with bubblewrap: without it these tests skip, or fail under CI."""
+    if shutil.which("bwrap") is None:
+        require_or_skip("unsafe-local mounts /box with bubblewrap, and bwrap is not installed")
 
 
 def test_automatic_selection_never_picks_it():
