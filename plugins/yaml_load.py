@@ -1,7 +1,8 @@
 """Loading model-written YAML safely and turning it into plain JSON data.
 
 PyYAML's safe loader (``CSafeLoader`` when PyYAML has libyaml, else ``SafeLoader``; YAML
-1.1 resolution rules either way) does the parsing, with three
+1.1 resolution rules either way; ``SafeLoader`` also for text that might nest deeper than
+libyaml's C stack allows) does the parsing, with three
 changes that make a loaded document mean one thing:
 
 * a key repeated in one mapping is an error (PyYAML would keep the last silently);
@@ -54,12 +55,26 @@ class Loaded:
     unportable: list[str]
 
 
+# libyaml's composer recurses in C once per nesting level and overflows the C stack
+# (a segfault, not an exception) some 20,000 levels down. Text that might nest deeper
+# than this goes to the pure-Python loader, whose recursion ends in a RecursionError.
+LIBYAML_MAX_LEVELS = 2_000
+# What can open a nesting level: a flow bracket (one level, two with an implicit
+# single-pair mapping inside a sequence), or a block indicator followed by a space.
+_LEVEL_OPENERS = re.compile(r"[\[{]|[-?:](?=\s|$)")
+
+
+def _may_nest_deeper_than(text: str, levels: int) -> bool:
+    """False only when ``text`` surely nests at most ``levels`` deep (a cheap upper bound)."""
+    return 2 * sum(1 for _ in _LEVEL_OPENERS.finditer(text)) + 1 > levels
+
+
 @functools.cache
-def _loader_class() -> type:
+def _loader_class(fast: bool = True) -> type:
     import yaml
 
     # libyaml's parser when PyYAML was built with it: same documents, many times faster.
-    base = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+    base = (getattr(yaml, "CSafeLoader", None) if fast else None) or yaml.SafeLoader
 
     class Loader(base):  # type: ignore[misc, valid-type]
         """Safe loader that refuses duplicate keys and keeps timestamps as text."""
@@ -95,7 +110,8 @@ def load(text: str) -> Loaded:
     unportable: list[str] = []
     loader = None
     try:
-        loader = _loader_class()(text)  # the reader refuses control characters here
+        # The reader refuses control characters here.
+        loader = _loader_class(fast=not _may_nest_deeper_than(text, LIBYAML_MAX_LEVELS))(text)
         while loader.check_node():
             node = loader.get_node()
             unportable += portability_problems(node, text)

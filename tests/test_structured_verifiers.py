@@ -656,6 +656,45 @@ def test_markdown_table_never_raises(text: str) -> None:
     _assert_content_verdict("markdown_table", text)
 
 
+# Nesting far deeper than any parser's recursion: libyaml's C composer once segfaulted here.
+DEEP_OPENERS = ["[", "{", '{"a":', "- ", "? ", "a: [", "[a: ", "|", "[|"]
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(opener=st.sampled_from(DEEP_OPENERS), depth=st.integers(20_000, 60_000), closed=st.booleans(),
+       kind=st.sampled_from(KINDS), fenced=st.booleans())
+def test_deep_nesting_never_crashes(opener: str, depth: int, closed: bool, kind: str, fenced: bool) -> None:
+    text = opener * depth + ("x" + "]" * depth if closed else "")
+    _assert_content_verdict(kind, f"```\n{text}\n```" if fenced else text)
+
+
+_DEEP_SCRIPT = """
+import sys
+sys.path.insert(0, {tests!r})
+from test_structured_verifiers import _assert_content_verdict, judge
+for kind in {kinds!r}:
+    for text in {texts}:
+        _assert_content_verdict(kind, text)
+        assert not judge(kind, {{"root": "any", "exact": 1}} if kind in ("json", "yaml") else {{"columns": ["a"]}}, text).passed
+print("survived")
+"""
+
+
+def test_deep_nesting_fails_the_answer_in_a_process_that_survives() -> None:
+    """Run in a child process: a stack overflow in a C parser kills the process, which pytest
+    itself could not report. 100,000 levels of each kind of nesting, closed and not."""
+    import subprocess
+    import sys
+
+    texts = ("['[' * 30000 + ']' * 30000, 'a: ' + '[' * 50000, '{' * 100000, '- ' * 100000 + 'x', "
+             "'? ' * 100000, '[a: ' * 100000, '{\"a\":' * 100000 + '1' + '}' * 100000, "
+             "'```yaml\\n' + '[' * 100000 + '\\n```', '|' + '[|' * 100000]")
+    script = _DEEP_SCRIPT.format(tests=str(Path(__file__).parent), kinds=list(KINDS), texts=texts)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, f"rc {done.returncode}: {done.stderr[-2000:]}"
+    assert done.stdout.strip() == "survived"
+
+
 @_SETTINGS
 @given(value=_json_values())
 def test_any_json_value_equals_itself_in_json_and_yaml(value: Any) -> None:
