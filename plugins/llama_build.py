@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO, Callable, Iterator
 
 from benchlab.cache import CacheLock, cache_dir
+from benchlab.codec import with_version
 from benchlab.errors import BenchlabError
 from benchlab.plugins.setup_progress import SetupProgress
 
@@ -282,7 +283,7 @@ def build_server(cache: Path, progress: SetupProgress) -> Path:
         shutil.copy2(binary, install / "bin" / "llama-server")
         seconds = round(time.monotonic() - started, 1)
         info = {"llama_cpp_python": LLAMA_CPP_PYTHON_VERSION, "cmake_flags": CMAKE_FLAGS, "jobs": jobs, "build_seconds": seconds}
-        (install / "build-info.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+        (install / "build-info.json").write_text(json.dumps(with_version(info), indent=2) + "\n", encoding="utf-8")
         os.rename(install, final)
     progress.done(f"built llama-server in {seconds:.0f}s: {final / 'bin' / 'llama-server'}")
     return final / "bin" / "llama-server"

@@ -23,6 +23,7 @@ from typing import Callable, Iterable
 
 from benchlab.sandboxes.api import SandboxSetupError
 from benchlab.cache import CacheLock
+from benchlab.codec import dumps, with_version
 from benchlab.sandboxes.cache import sandbox_cache_dir, traversable_by_others
 
 SUITE = "bookworm"
@@ -160,7 +161,7 @@ def _build(target: Path, progress: Progress) -> None:
             "build_seconds": round(time.monotonic() - started, 1),
             "tarball_bytes": partial.stat().st_size, "packages": packages,
         }
-        manifest_path().write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+        manifest_path().write_text(json.dumps(with_version(manifest), indent=1, sort_keys=True) + "\n")
         os.replace(partial, target)
         progress(f"root filesystem ready: {target} ({manifest['tarball_bytes'] // 2**20} MiB, "
                  f"{manifest['build_seconds']} s)")
@@ -223,7 +224,8 @@ def _finish_tree(root: Path) -> dict[str, str]:
             mode = os.lstat(path).st_mode
             if stat.S_ISREG(mode) and mode & 0o6000:
                 os.chmod(path, stat.S_IMODE(mode) & ~0o6000)
-    (root / "etc/benchlab-sandbox").write_text(json.dumps({"recipe": recipe_hash()}) + "\n")
+    # The recipe hash comes from recipe(), never from this file: adding keys here changes no hash.
+    (root / "etc/benchlab-sandbox").write_text(dumps({"recipe": recipe_hash()}) + "\n")
     return installed_packages(root)
 
 
