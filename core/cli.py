@@ -29,6 +29,9 @@ class OutputFormat(str, Enum):
     json = "json"
 
 
+PLUGIN_HELP = "Load a one-off plugin file (repeatable)."
+
+
 def _plugin_files(argv: list[str]) -> list[str]:
     """``--plugin PATH`` must be loaded before the app is built (it may add commands)."""
     files: list[str] = []
@@ -72,6 +75,8 @@ def build_app(plugin_files: list[str]) -> typer.Typer:
     def root(
         ctx: typer.Context,
         version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+        # Read from argv before the app is built (_plugin_files); declared so that it parses.
+        plugin: list[str] = typer.Option([], "--plugin", help=PLUGIN_HELP + " Works before any command."),
     ) -> None:
         if version:
             print(f"benchlab {__version__}")
@@ -93,8 +98,8 @@ def build_app(plugin_files: list[str]) -> typer.Typer:
         no_sandboxed: bool = typer.Option(False, "--no-sandboxed", help="Leave out packs that run model-written code in a sandbox."),
         sandboxed_only: bool = typer.Option(False, "--sandboxed-only", help="Only packs that run model-written code in a sandbox."),
         scenarios_file: Optional[Path] = typer.Option(None, "--scenarios-file", help="A file of PACK/ID lines (# comments allowed): only these scenarios."),
-        sandbox: Optional[str] = typer.Option(None, "--sandbox", help="docker or bwrap for packs that run model-written code (default: the best that can run now)."),
-        unsafe_local: bool = typer.Option(False, "--unsafe-local", help="Run model-written code UNCONFINED on this host when no sandbox works. Dangerous."),
+        sandbox: Optional[str] = typer.Option(None, "--sandbox", help="docker or bwrap for packs that run model-written code (default: the best that can run now); an error if it cannot run."),
+        unsafe_local: bool = typer.Option(False, "--unsafe-local", help="Dangerous: when no sandbox can run, run model-written code UNCONFINED on this host (never instead of a working or named sandbox); also required by --sandbox unsafe-local."),
         full_dataset: bool = typer.Option(False, "--full-dataset", help="Dataset packs (e.g. humaneval): every item, not the default subset."),
         negative_control: bool = typer.Option(False, "--negative-control", help="Feed junk answers to every verifier (no model, no request); exit 1 if any junk passes."),
         pack: list[str] = typer.Option([], "--pack", "-p", help="A pack id or a path to a pack folder (repeatable)."),
@@ -108,7 +113,7 @@ def build_app(plugin_files: list[str]) -> typer.Typer:
         stream: bool = typer.Option(False, "--stream", help="Stream responses (measures time to first token)."),
         repeat: int = typer.Option(1, "--repeat", min=1, help="Play every scenario N times."),
         replay: Optional[Path] = typer.Option(None, "--replay", help="Answer from a JSONL file of recorded responses (backend replay)."),
-        plugin: list[str] = typer.Option([], "--plugin", help="Load a one-off plugin file (repeatable)."),
+        plugin: list[str] = typer.Option([], "--plugin", help=PLUGIN_HELP),
         resume: Optional[str] = typer.Option(None, "--resume", help="Finish run RUN_ID found under --out: play only what is missing."),
         thinking: Optional[bool] = typer.Option(None, "--enable-thinking/--no-thinking", help="Force thinking on or off for every pack (default: each pack's own default)."),
         thinking_max_tokens: int = typer.Option(16384, "--thinking-max-tokens", min=1, help="Extra tokens allowed for reasoning when thinking is on (capped by the server's context)."),
@@ -179,8 +184,10 @@ def build_app(plugin_files: list[str]) -> typer.Typer:
                                        get_plugins(tuple(plugin_files)), _backend_options(backend_option)))
 
     @app.command()
-    def plugins() -> None:
-        """List plugins, their versions and what each registered."""
+    def plugins(
+        plugin: list[str] = typer.Option([], "--plugin", help=PLUGIN_HELP),
+    ) -> None:
+        """List plugins, their versions and what each registered (commands included)."""
         loaded = get_plugins(tuple(plugin_files))
         for info in sorted(loaded.info.values(), key=lambda i: (i.distribution != "benchlab", i.name)):
             print(f"{info.name}  ({info.distribution} {info.version})")
@@ -192,26 +199,34 @@ def build_app(plugin_files: list[str]) -> typer.Typer:
                 plural = "sandboxes" if kind == "sandbox" else f"{kind}s"
                 print(f"  {plural}: {', '.join(names)}")
             if not by_kind:
-                print("  (commands or hooks only)")
+                print("  (hooks only)")
         for problem in loaded.warnings:
             warn(problem)
 
     @packs_app.command("list")
-    def packs_list() -> None:
+    def packs_list(
+        plugin: list[str] = typer.Option([], "--plugin", help=PLUGIN_HELP),
+    ) -> None:
         """Registered packs: id, version, scenarios, dimension, modes, needs sandbox."""
         from benchlab.pack_commands import list_packs
 
         list_packs(get_plugins(tuple(plugin_files)))
 
     @packs_app.command("show")
-    def packs_show(ref: str = typer.Argument(..., help="A pack id or folder.")) -> None:
+    def packs_show(
+        ref: str = typer.Argument(..., help="A pack id or folder."),
+        plugin: list[str] = typer.Option([], "--plugin", help=PLUGIN_HELP),
+    ) -> None:
         """A pack's manifest and scenarios."""
         from benchlab.pack_commands import show_pack
 
         show_pack(ref, get_plugins(tuple(plugin_files)))
 
     @packs_app.command("validate")
-    def packs_validate(path: Path = typer.Argument(..., help="A pack folder.")) -> None:
+    def packs_validate(
+        path: Path = typer.Argument(..., help="A pack folder."),
+        plugin: list[str] = typer.Option([], "--plugin", help=PLUGIN_HELP),
+    ) -> None:
         """Check a pack: schema, unique ids, and its proofs (gold, alternative, near-miss)."""
         from benchlab.pack_commands import validate_pack
 

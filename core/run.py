@@ -24,7 +24,7 @@ from benchlab.model import FailureMode, LoadOptions, Pack, RunRecord, ScenarioRe
 from benchlab.plugin_manager import Plugins
 from benchlab.progress import Progress
 from benchlab.runner import GREEDY, Runner, RunSettings, StopRun, WorkItem, now_iso
-from benchlab.sandbox_choice import choose_for_run, unavailable_result
+from benchlab.sandbox_choice import choose_for_run, sandbox_lines, unavailable_result
 from benchlab.selection import load_packs, work_items
 from benchlab.speed import measure_tokens_per_s
 from benchlab.thinking import thinking_problem
@@ -254,11 +254,12 @@ async def _sandbox_for(
         return None, blocked
     setup = await asyncio.to_thread(choose_for_run, plugins, config.sandbox, config.unsafe_local, concurrency)
     ctx.probe["sandbox"] = setup.facts
+    for line in sandbox_lines(setup.facts):
+        progress.note(line)
     if setup.provider is None:
         ctx.warnings.append(f"sandboxed packs not scored: {setup.unavailable}")
         mode, detail = FailureMode.SANDBOX_UNAVAILABLE, setup.unavailable or "no sandbox"
     else:
-        progress.note(f"sandbox: {setup.facts['reason']}")
         try:
             await asyncio.to_thread(setup.provider.prepare, progress.note)
             return setup.provider, blocked

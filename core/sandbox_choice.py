@@ -26,21 +26,38 @@ class SandboxSetup:
 
 
 def choose_for_run(plugins: Plugins, name: str | None, unsafe_local: bool, concurrency: int) -> SandboxSetup:
-    """The provider (or None and why), plus what the record and report say about the choice."""
+    """The provider (or None and why), plus what the record and report say about the choice.
+
+    ``--unsafe-local`` only lets unsafe-local run when no sandbox can (or when it is
+    named with ``--sandbox unsafe-local``); a BenchlabError when it cannot run either.
+    """
     from benchlab.sandboxes.selection import choose_sandbox
 
-    if unsafe_local:
-        if UNSAFE_LOCAL not in plugins.sandboxes:
-            raise BenchlabError("--unsafe-local: no unsafe-local provider is installed")
-        provider = plugins.sandboxes.get(UNSAFE_LOCAL)(max_concurrency=concurrency)
-        return SandboxSetup(provider, {"provider": UNSAFE_LOCAL, "reason": "--unsafe-local: model-written code runs UNCONFINED on this host"})
-    choice = choose_sandbox(plugins.sandboxes, name, max_concurrency=concurrency)
+    choice = choose_sandbox(plugins.sandboxes, name, unsafe_local=unsafe_local, max_concurrency=concurrency)
     rejected = [
-        {"provider": c.name, "reason": c.availability.reason, "fix": c.availability.fix}
+        {"provider": c.name, "available": c.availability.ok, "reason": c.availability.reason, "fix": c.availability.fix}
         for c in choice.rejected
     ]
-    facts = {"provider": choice.provider.name if choice.provider else None, "reason": choice.reason, "not_chosen": rejected}
+    chosen = choice.provider.name if choice.provider else None
+    facts = {"provider": chosen, "reason": choice.reason, "not_chosen": rejected, "unconfined": chosen == UNSAFE_LOCAL}
     return SandboxSetup(choice.provider, facts, None if choice.provider else choice.unavailable_detail())
+
+
+def sandbox_lines(facts: Any) -> list[str]:
+    """What the report and stderr say about the run's sandbox: which ran, why the others did not."""
+    if not isinstance(facts, dict):
+        return []
+    provider = facts.get("provider")
+    lines = [f"Sandbox: {facts.get('reason') or provider}" if provider else "Sandbox: none can run here; sandboxed packs were not scored"]
+    for other in facts.get("not_chosen") or []:
+        if other.get("available") and provider:
+            lines.append(f"Sandbox not used: {other.get('provider')}: it can run too, but {provider} comes first")
+            continue
+        fix = f" (fix: {other['fix']})" if other.get("fix") else ""
+        lines.append(f"Sandbox not used: {other.get('provider')}: {other.get('reason')}{fix}")
+    if facts.get("unconfined") or provider == UNSAFE_LOCAL:
+        lines.append("UNCONFINED: model-written code ran on this host with NO sandbox (--unsafe-local)")
+    return lines
 
 
 def unavailable_result(pack_id: str, scenario_id: str, repeat: int, mode: FailureMode, detail: str) -> ScenarioResult:

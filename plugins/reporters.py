@@ -10,6 +10,7 @@ from pathlib import Path
 
 from benchlab.codec import unstructure, with_version
 from benchlab.model import PackSummary, RunRecord
+from benchlab.sandbox_choice import sandbox_lines
 
 
 def _percent(score: float | None) -> str:
@@ -69,6 +70,9 @@ def render_markdown(record: RunRecord) -> str:
             mode = r.failure_mode.value if r.failure_mode else "fail"
             blame = " [infrastructure, not the model]" if r.failure_mode and r.failure_mode.is_infrastructure else ""
             lines.append(f"- {r.pack} {r.scenario_id}: {mode}{blame} ({r.detail})")
+    sandbox = sandbox_lines(record.probe.get("sandbox"))
+    if sandbox:
+        lines += [""] + [f"**{line}**" if line.startswith("UNCONFINED") else line for line in sandbox]
     if record.warnings:
         lines += ["", "Warnings:"] + [f"- {w}" for w in record.warnings]
     if not record.complete:

@@ -117,11 +117,14 @@ def _discard_built(names: list[str]) -> None:
             pass  # no engine or no image: nothing to discard
 
 
-def exec_command(registry: Any, command: list[str], sandbox: str | None, files: list[Path], wall: float, stdin: bool) -> int:
+def exec_command(registry: Any, command: list[str], sandbox: str | None, files: list[Path], wall: float, stdin: bool,
+                 unsafe_local: bool = False) -> int:
     """Run one command in a sandbox (for trying things out); exit with the program's code."""
-    choice = choose_sandbox(registry, sandbox)
+    choice = choose_sandbox(registry, sandbox, unsafe_local=unsafe_local)
     if choice.provider is None:
         raise BenchlabError(choice.unavailable_detail())
+    if getattr(choice.provider, "explicit_only", False):
+        _progress(f"UNCONFINED: {choice.reason}")
     contents = {}
     for path in files:
         try:

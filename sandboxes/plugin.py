@@ -19,7 +19,7 @@ def register_sandboxes(register: Any) -> None:
     register("bwrap", "benchlab.sandboxes.bwrap_provider:BwrapSandbox",
              summary="bubblewrap as a private uid with cgroup limits (needs root, no engine)")
     register("unsafe-local", "benchlab.sandboxes.unsafe_local:UnsafeLocalSandbox",
-             summary="NO confinement: the host itself (only with --unsafe-local)")
+             summary="NO confinement: the host itself (only with --unsafe-local, when no sandbox can run or when named)")
 
 
 @hookimpl
@@ -62,10 +62,11 @@ def register_commands(app: Any) -> None:
         file: List[Path] = typer.Option([], "--file", "-f", help="Copy this file into the work dir (repeatable)."),
         timeout: float = typer.Option(10.0, "--timeout", min=0.1, help="Wall-clock limit in seconds."),
         stdin: bool = typer.Option(False, "--stdin", help="Pass this process's stdin to the program."),
+        unsafe_local: bool = typer.Option(False, "--unsafe-local", help="Dangerous: run UNCONFINED on this host when no sandbox can run; also required by --sandbox unsafe-local."),
     ) -> None:
         """Run one command in a sandbox and print its output (for trying things out)."""
         from benchlab.sandboxes.commands import exec_command
 
-        raise typer.Exit(exec_command(get_plugins().sandboxes, command, sandbox, file, timeout, stdin))
+        raise typer.Exit(exec_command(get_plugins().sandboxes, command, sandbox, file, timeout, stdin, unsafe_local))
 
     app.add_typer(sandbox_app, name="sandbox")

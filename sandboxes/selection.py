@@ -48,16 +48,35 @@ def _ordered(registry: Any) -> list[Any]:
     return sorted(entries, key=lambda e: rank.get(e.name, len(PREFERENCE)))
 
 
-def choose_sandbox(registry: Any, name: str | None = None, **options: Any) -> SandboxChoice:
+def _unconfined(registry: Any, name: str, **options: Any) -> tuple[Sandbox, Availability]:
+    """The ``explicit_only`` provider ``name``, checked up front: one clear error if it cannot run."""
+    provider = registry.get(name)(**options)
+    availability = provider.available()
+    if not availability.ok:
+        fix = f"; fix: {availability.fix}" if availability.fix else ""
+        raise BenchlabError(f"--unsafe-local: {name} cannot run here: {availability.reason}{fix}")
+    return provider, availability
+
+
+def choose_sandbox(registry: Any, name: str | None = None, *, unsafe_local: bool = False, **options: Any) -> SandboxChoice:
     """Pick a provider from the ``sandbox`` registry (``plugins.sandboxes``).
 
     With ``name`` (``--sandbox NAME``) that provider or a BenchlabError saying why
-    it cannot run and how to fix it. Without, the first in preference order that
-    can run with its image already built, else the first that can run after a
-    build, else ``provider=None`` and the reasons (``unavailable_detail()``).
-    ``options`` go to the provider factory (e.g. ``max_concurrency``).
+    it cannot run and how to fix it; an ``explicit_only`` provider (unsafe-local,
+    no confinement) also needs ``unsafe_local`` (``--unsafe-local``) as confirmation.
+    Without, the first in preference order that can run with its image already
+    built, else the first that can run after a build, else -- only with
+    ``unsafe_local`` -- unsafe-local, else ``provider=None`` and the reasons
+    (``unavailable_detail()``). ``--unsafe-local`` never replaces a sandbox that
+    works, nor one asked for by name. ``options`` go to the provider factory.
     """
     if name is not None:
+        if getattr(registry.get(name), "explicit_only", False):
+            if not unsafe_local:
+                raise BenchlabError(f"--sandbox {name} runs model-written code UNCONFINED on this host; "
+                                    "add --unsafe-local to confirm that is what you want")
+            provider, availability = _unconfined(registry, name, **options)
+            return SandboxChoice(provider, f"{name} (asked for): {availability.reason}", [Candidate(name, availability, True)])
         provider = registry.get(name)(**options)
         availability = provider.available()
         if not availability.ok:
@@ -67,9 +86,11 @@ def choose_sandbox(registry: Any, name: str | None = None, **options: Any) -> Sa
         return SandboxChoice(provider, f"{name} (asked for): {availability.reason}", [Candidate(name, availability, ready)])
     candidates: list[Candidate] = []
     providers: dict[str, Sandbox] = {}
+    fallback = None
     for entry in _ordered(registry):
         if getattr(entry.load(), "explicit_only", False):
-            continue  # never chosen unless asked for by name (unsafe-local)
+            fallback = fallback or entry.name
+            continue  # never chosen unless asked for by name, or as --unsafe-local's last resort
         provider = entry.load()(**options)
         availability = provider.available()
         ready = availability.ok and provider.image_ready()
@@ -81,4 +102,10 @@ def choose_sandbox(registry: Any, name: str | None = None, **options: Any) -> Sa
                 why = "" if want_ready else " (its image is built on first use)"
                 return SandboxChoice(providers[candidate.name], f"{candidate.name}: {candidate.availability.reason}{why}", candidates)
     choice = SandboxChoice(None, "", candidates)
+    if unsafe_local:
+        if fallback is None:
+            raise BenchlabError("--unsafe-local: no unconfined provider is installed, and " + choice.unavailable_detail())
+        provider, _ = _unconfined(registry, fallback, **options)
+        return SandboxChoice(provider, f"{fallback}: no sandbox can run here and --unsafe-local was given, "
+                                       "so model-written code runs UNCONFINED on this host", candidates)
     return attrs.evolve(choice, reason=choice.unavailable_detail())

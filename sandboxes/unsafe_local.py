@@ -1,7 +1,8 @@
 """Provider ``unsafe-local``: model-written code runs UNCONFINED on this host.
 
-Only ``benchlab run --unsafe-local`` selects it; automatic selection never does
-(``explicit_only``). The program sees the host's files, network and processes,
+It runs only with ``--unsafe-local``: as the last resort when neither docker nor
+bwrap can run, or when named with ``--sandbox unsafe-local --unsafe-local``;
+automatic selection never picks it otherwise (``explicit_only``). The program sees the host's files, network and processes,
 as the user running benchlab. What it does give: a fresh work dir mounted at
 ``/box`` (every verifier's harness expects that path; bubblewrap provides the
 mount namespace, with nothing else unshared), the wall-clock kill of the whole

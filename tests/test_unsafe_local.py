@@ -50,7 +50,9 @@ def test_a_code_pack_runs_through_the_cli_with_it_and_the_record_says_so(tmp_pat
     replay = tmp_path / "r.jsonl"
     replay.write_text(json.dumps({"scenario": "bugfind-15/BF-01", "content": gold["content"]}) + "\n")
     out = tmp_path / "out"
-    proc = benchlab("run", "--scenario", "bugfind-15/BF-01", "--replay", str(replay), "--unsafe-local", "--out", str(out), "--no-progress")
+    # Named, since --unsafe-local alone never replaces a sandbox that works here.
+    proc = benchlab("run", "--scenario", "bugfind-15/BF-01", "--replay", str(replay), "--sandbox", "unsafe-local", "--unsafe-local",
+                    "--out", str(out), "--no-progress")
     assert proc.returncode == 0, proc.stderr
     record = run_record(out)
     assert record["results"][0]["passed"] is True
