@@ -82,7 +82,21 @@ class Plugins:
         return problems
 
     def add_commands(self, app: Any) -> None:
-        self.manager.hook.register_commands(app=app)
+        """Let each plugin add sub-commands to the typer ``app``; note which ones, for ``benchlab plugins``."""
+        # Reversed: pluggy calls the last registered plugin first; keep that order.
+        for impl in reversed(self.manager.hook.register_commands.get_hookimpls()):
+            before = set(_command_names(app))
+            impl.function(app=app)
+            plugin = self.info.get(impl.plugin_name)
+            for name in _command_names(app):
+                if name not in before and plugin is not None and f"command:{name}" not in plugin.registered:
+                    plugin.registered.append(f"command:{name}")
+
+
+def _command_names(app: Any) -> list[str]:
+    """The sub-commands and command groups a typer app has so far."""
+    names = [c.name or c.callback.__name__.replace("_", "-") for c in app.registered_commands]
+    return names + [g.name or g.typer_instance.info.name for g in app.registered_groups]
 
 
 def _allow_list() -> set[str] | None:

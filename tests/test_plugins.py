@@ -137,6 +137,46 @@ def test_plugins_command_lists_what_each_registered():
     assert any(l.startswith("  sandboxes: docker") for l in lines)
 
 
+COMMAND_PLUGIN = '''
+from benchlab import hookimpl
+
+
+@hookimpl
+def register_verifiers(register):
+    register("always", "benchlab.plugins.simple_verifiers:ExactVerifier", summary="stand-in")
+
+
+@hookimpl
+def register_commands(app):
+    @app.command("hello")
+    def hello():
+        print("hello from a plugin file")
+'''
+
+
+def section(stdout: str, header: str) -> list[str]:
+    """The indented lines ``benchlab plugins`` prints under one plugin's header line."""
+    lines = stdout.splitlines()
+    start = lines.index(header) + 1
+    end = next((n for n in range(start, len(lines)) if not lines[n].startswith("  ")), len(lines))
+    return lines[start:end]
+
+
+def test_plugins_lists_a_one_off_plugin_file_and_the_commands_each_plugin_adds(tmp_path):
+    plugin = tmp_path / "greet.py"
+    plugin.write_text(COMMAND_PLUGIN)
+    for args in (("--plugin", str(plugin), "plugins"), ("plugins", "--plugin", str(plugin))):
+        proc = benchlab(*args)
+        assert proc.returncode == 0, proc.stderr
+        assert section(proc.stdout, f"file:{plugin}  ({plugin} -)") == ["  verifiers: always", "  commands: hello"]
+    assert "  commands: local" in section(proc.stdout, "builtin  (benchlab 0.1.0)")
+    assert "  commands: sandbox" in section(proc.stdout, "sandboxes  (benchlab 0.1.0)")
+    ran = benchlab("--plugin", str(plugin), "hello")
+    assert (ran.returncode, ran.stdout) == (0, "hello from a plugin file\n"), ran.stderr
+    listed = benchlab("packs", "list", "--plugin", str(plugin))
+    assert listed.returncode == 0 and "toolcall-15" in listed.stdout, listed.stderr
+
+
 def test_registering_the_builtins_imports_no_implementation():
     """Registration is cheap: built-ins are "module:attr" strings until first use."""
     import subprocess
