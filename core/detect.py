@@ -14,14 +14,13 @@ from typing import Any
 from benchlab.plugin_manager import Plugins
 
 FALLBACK = "openai"
-DETECT_TIMEOUT_S = 4.0
 
 
 async def detect_backend(endpoint: str, plugins: Plugins, api_key: str | None = None) -> tuple[str, dict[str, Any]]:
     """``(backend name, facts)`` for ``endpoint``; fails fast when nothing answers."""
     import httpx
 
-    from benchlab.http import base_url, error_from_exception, ssl_context, unreachable_message
+    from benchlab.http import base_url, error_from_exception, probe_timeout, ssl_context, unreachable_message
 
     base = base_url(endpoint)
     candidates = []
@@ -30,7 +29,7 @@ async def detect_backend(endpoint: str, plugins: Plugins, api_key: str | None = 
         if callable(getattr(cls, "detect", None)):
             candidates.append((getattr(cls, "detect_order", 100), entry.name, cls))
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-    timeout = httpx.Timeout(DETECT_TIMEOUT_S, connect=min(3.0, DETECT_TIMEOUT_S))
+    timeout = probe_timeout()  # fail fast, under 5 s, when nothing answers
     async with httpx.AsyncClient(timeout=timeout, headers=headers, trust_env=False, verify=ssl_context()) as client:
         try:
             await client.get(base + "/", timeout=timeout)

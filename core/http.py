@@ -20,6 +20,10 @@ from benchlab.model import FailureMode
 from benchlab.redact import redact_url
 
 MAX_RETRY_AFTER_S = 60.0
+# Start-up probes must fail within 5 s of launch when nothing answers: 3 s to
+# connect, 3.5 s for a reply, leaving room for the interpreter's start.
+PROBE_CONNECT_S = 3.0
+PROBE_READ_S = 3.5
 
 
 def base_url(endpoint: str) -> str:
@@ -47,6 +51,11 @@ def make_client(*, concurrency: int, connect_timeout_s: float, headers: dict[str
     limits = httpx.Limits(max_connections=max(concurrency, 1), max_keepalive_connections=max(concurrency, 1))
     timeout = httpx.Timeout(None, connect=connect_timeout_s)
     return httpx.AsyncClient(limits=limits, timeout=timeout, headers=headers or {}, trust_env=False, verify=ssl_context())
+
+
+def probe_timeout() -> httpx.Timeout:
+    """The limits of one start-up probe request (not of a chat request)."""
+    return httpx.Timeout(PROBE_READ_S, connect=PROBE_CONNECT_S)
 
 
 def retry_after_seconds(value: str | None) -> float | None:

@@ -17,7 +17,7 @@ from typing import Any, Callable
 import attrs
 
 from benchlab.backends import Backend
-from benchlab.errors import TransportError
+from benchlab.errors import BenchlabError, TransportError
 from benchlab.model import (
     Attempt,
     ChatRequest,
@@ -192,7 +192,10 @@ class Runner:
     """Plays work items on ``settings.concurrency`` workers.
 
     ``on_result`` may raise StopRun (a spend guard, a fatal thinking check): the
-    workers then finish what they hold and take nothing new.
+    workers then finish what they hold and take nothing new. A first result whose
+    chat request got 404/405 before any request was answered ends the run with a
+    BenchlabError (after it is journaled): the base URL is wrong, and every other
+    scenario would fail alike.
     """
 
     def __init__(
@@ -210,6 +213,8 @@ class Runner:
         self.on_result = on_result
         self.pacer = Pacer(settings.request_delay_s)
         self.stop_reason: str | None = None
+        # Set once any chat request of the run was answered (the URL serves chat).
+        self.answered = False
 
     async def run(self, items: list[WorkItem]) -> None:
         queue: asyncio.Queue[WorkItem] = asyncio.Queue()
@@ -234,6 +239,17 @@ class Runner:
                 self.on_result(result)
             except StopRun as stop:
                 self.stop_reason = str(stop)
+            self._check_route(result)
+
+    def _check_route(self, result: ScenarioResult) -> None:
+        from benchlab.speed import NO_CHAT_ROUTE, wrong_url_message
+
+        if self.answered:
+            return
+        if result.response is not None or any(t.response is not None for t in result.turns):
+            self.answered = True
+        elif result.attempts and result.attempts[-1].status_code in NO_CHAT_ROUTE:
+            raise BenchlabError(wrong_url_message(self.backend.endpoint_label, result.attempts[-1].detail))
 
     async def play(self, item: WorkItem) -> ScenarioResult:
         scenario = item.scenario

@@ -9,16 +9,26 @@ import asyncio
 import time
 
 from benchlab.backends import Backend
-from benchlab.errors import TransportError
+from benchlab.errors import BenchlabError, TransportError
 from benchlab.model import ChatRequest
 
 PROBE_PROMPT = "Count from 1 to 40 in words, separated by commas. Output only the words."
 PROBE_MAX_TOKENS = 96
 PROBE_TIMEOUT_S = 120.0
+# A chat route that does not exist: a wrong base URL, not a slow or broken model.
+NO_CHAT_ROUTE = (404, 405)
+
+
+def wrong_url_message(endpoint: str | None, detail: str) -> str:
+    """The one line for a chat request answered 404/405: the URL is wrong, playing on is pointless."""
+    return f"nothing serves chat requests at {endpoint} ({detail}): check the base URL (a missing or extra /v1, a wrong port or path)"
 
 
 async def measure_tokens_per_s(backend: Backend, *, greedy: bool) -> tuple[float | None, str | None]:
-    """``(tokens_per_s, problem)``: a number, or None and why not."""
+    """``(tokens_per_s, problem)``: a number, or None and why not.
+
+    A 404/405 is a BenchlabError: no scenario could get an answer either.
+    """
     request = ChatRequest(
         scenario="benchlab/speed-probe",
         messages=[{"role": "user", "content": PROBE_PROMPT}],
@@ -34,6 +44,8 @@ async def measure_tokens_per_s(backend: Backend, *, greedy: bool) -> tuple[float
     except TimeoutError:
         return None, f"the speed probe got no answer within {PROBE_TIMEOUT_S:g}s"
     except TransportError as exc:
+        if exc.status_code in NO_CHAT_ROUTE:
+            raise BenchlabError(wrong_url_message(backend.endpoint_label, exc.detail)) from None
         return None, f"the speed probe failed: {exc.detail}"
     if response.tokens_per_s:
         return round(response.tokens_per_s, 2), None

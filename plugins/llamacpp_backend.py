@@ -124,7 +124,7 @@ class LlamaCppBackend(OpenAIBackend):
     async def _slots(self, endpoint: str) -> list[dict[str, Any]] | None:
         from benchlab.plugins.native_http import json_or_none, probe
 
-        data = json_or_none(await probe(self.client, "GET", f"{self.base}/slots", endpoint=endpoint))
+        data = json_or_none(await probe(self.client, "GET", f"{self.base}/slots", endpoint=endpoint, required=False))
         if not isinstance(data, list):
             return None  # started without --slots: not an error
         return [{"id": s.get("id"), "n_ctx": s.get("n_ctx"), "is_processing": s.get("is_processing")} for s in data if isinstance(s, dict)]

@@ -99,8 +99,10 @@ class LocalBackend(OpenAIBackend):
         """What llama-server says of itself under ``/props``; empty if it will not say."""
         import httpx
 
+        from benchlab.http import probe_timeout
+
         try:
-            reply = await self.client.get(f"{self.base}/props", timeout=self.probe_timeout_s)
+            reply = await self.client.get(f"{self.base}/props", timeout=probe_timeout())
             props = reply.json() if reply.status_code == 200 else {}
         except (httpx.HTTPError, ValueError):
             return {}

@@ -14,8 +14,6 @@ from typing import Any, AsyncIterator, Callable
 from benchlab.errors import BenchlabError, TransportError
 from benchlab.model import FailureMode
 
-PROBE_TIMEOUT_S = 5.0
-
 
 def setting(options: Any, key: str, default: Any, kind: type | tuple[type, ...] | None = None) -> Any:
     """A backend setting (``BackendOptions.settings``), type-checked; a wrong type is the user's error."""
@@ -37,19 +35,25 @@ def setting(options: Any, key: str, default: Any, kind: type | tuple[type, ...] 
     return value
 
 
-async def probe(client: Any, method: str, url: str, *, endpoint: str, timeout: float = PROBE_TIMEOUT_S, **kwargs: Any) -> Any:
-    """One probe request; unreachable or an offline proxy is a BenchlabError at once."""
+async def probe(client: Any, method: str, url: str, *, endpoint: str, required: bool = True, **kwargs: Any) -> Any:
+    """One start-up request under the probe limits; unreachable is a BenchlabError at once.
+
+    On a ``required`` route (the one route a backend cannot do without) an HTML
+    404/502 means a proxy with nothing behind it: fatal. An optional route just
+    returns its reply, and callers take anything but a 200 as "absent".
+    """
     import httpx
 
-    from benchlab.http import error_from_exception, offline_probe_error, unreachable_message
+    from benchlab.http import error_from_exception, offline_probe_error, probe_timeout, unreachable_message
 
     try:
-        reply = await client.request(method, url, timeout=timeout, **kwargs)
+        reply = await client.request(method, url, timeout=probe_timeout(), **kwargs)
     except httpx.HTTPError as exc:
         raise unreachable_message(error_from_exception(exc, url), endpoint) from None
-    offline = offline_probe_error(reply.status_code, reply.text, reply.headers, url)
-    if offline is not None:
-        raise offline
+    if required:
+        offline = offline_probe_error(reply.status_code, reply.text, reply.headers, url)
+        if offline is not None:
+            raise offline
     return reply
 
 

@@ -136,7 +136,9 @@ class OllamaBackend(HttpBackend):
         from benchlab.plugins.native_http import json_or_none, probe
         from benchlab.plugins.ollama_wire import show_facts
 
-        reply = await probe(self.client, "POST", f"{self.base}/api/show", endpoint=self.options.endpoint or self.base, json={"model": self.model})
+        reply = await probe(
+            self.client, "POST", f"{self.base}/api/show", endpoint=self.options.endpoint or self.base, required=False, json={"model": self.model}
+        )
         show = json_or_none(reply)
         if not isinstance(show, dict):
             self.warnings.append(f"POST /api/show answered HTTP {reply.status_code}: the model's defaults are unknown")

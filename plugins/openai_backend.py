@@ -19,7 +19,6 @@ class OpenAIBackend(HttpBackend):
     """Chat completions over HTTP, non-streaming or streamed (SSE)."""
 
     name = "openai"
-    probe_timeout_s = 5.0
 
     def __init__(self, options: BackendOptions) -> None:
         super().__init__(options)
@@ -45,20 +44,11 @@ class OpenAIBackend(HttpBackend):
 
     async def list_models(self) -> list[str] | None:
         """The ids under /v1/models; None when the server does not list them."""
-        from benchlab.http import error_from_exception, unreachable_message
+        from benchlab.plugins.native_http import probe
 
-        import httpx
-
+        # The one route an OpenAI server needs at start: an HTML 404/502 here is fatal.
         url = f"{self.v1}/models"
-        try:
-            reply = await self.client.get(url, timeout=self.probe_timeout_s)
-        except httpx.HTTPError as exc:
-            raise unreachable_message(error_from_exception(exc, url), self.options.endpoint or url) from None
-        from benchlab.http import offline_probe_error
-
-        offline = offline_probe_error(reply.status_code, reply.text, reply.headers, url)
-        if offline is not None:
-            raise offline
+        reply = await probe(self.client, "GET", url, endpoint=self.options.endpoint or url)
         if reply.status_code in (401, 403):
             raise BenchlabError(
                 f"{self.endpoint_label} refused the request (HTTP {reply.status_code}): "

@@ -115,10 +115,11 @@ class RunPodBackend(HttpBackend):
 
     async def _served_model(self) -> str | None:
         """The native route names no model; worker-vLLM's OpenAI route lists it (best effort)."""
+        from benchlab.http import probe_timeout
         from benchlab.plugins.native_http import json_or_none
 
         try:
-            listing = json_or_none(await self.client.get(f"{self.root}/openai/v1/models", timeout=5.0))
+            listing = json_or_none(await self.client.get(f"{self.root}/openai/v1/models", timeout=probe_timeout()))
             return str(listing["data"][0]["id"]) if listing and listing.get("data") else None
         except Exception:  # an older worker without that route: the model stays unnamed
             return None

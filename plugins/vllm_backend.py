@@ -83,7 +83,8 @@ class VLLMBackend(OpenAIBackend):
     async def start(self) -> dict[str, Any]:
         from benchlab.plugins.native_http import json_or_none, probe
 
-        reply = await probe(self.client, "GET", f"{self.base}/version", endpoint=self.options.endpoint or self.base)
+        # /version is optional (a proxy may serve only /v1): absent is a warning, never fatal.
+        reply = await probe(self.client, "GET", f"{self.base}/version", endpoint=self.options.endpoint or self.base, required=False)
         data = json_or_none(reply)
         self.version = str(data["version"]) if isinstance(data, dict) and "version" in data else None
         if self.version is None:
