@@ -92,6 +92,15 @@ def _find_all(phrase: str, text: str, ignore_case: bool) -> int:
     return len(_phrase_pattern(phrase, ignore_case).findall(text.replace("\u2019", "'")))
 
 
+def _term_found(term: str, text: str) -> bool:
+    """A topic term, case-insensitive; a trailing ``*`` lets the last word run on
+    ("recurs*" finds "recursion" and "recursive")."""
+    if not term.endswith("*"):
+        return _find_all(term, text, True) > 0
+    stem = _phrase_pattern(term[:-1], True).pattern.removesuffix(r"(?!\w)")
+    return re.search(stem + r"\w*", text.replace("\u2019", "'"), re.IGNORECASE) is not None
+
+
 def _non_empty_strings(key: str) -> Callable[[dict[str, Any], str], None]:
     def check(rule: dict[str, Any], where: str) -> None:
         values = rule[key] if isinstance(rule[key], list) else [rule[key]]
@@ -193,6 +202,10 @@ def _bullet_count(rule: dict[str, Any], text: str) -> tuple[bool, str]:
         long = [t for t in items if len(tm.words(t)) > rule["max_words"]]
         if long:
             return False, f"{len(long)} item(s) over {rule['max_words']} words: {shown(long[0])}"
+    if ok and "min_words" in rule:
+        short = [t for t in items if len(tm.words(t)) < rule["min_words"]]
+        if short:
+            return False, f"{len(short)} item(s) under {rule['min_words']} words: {shown(short[0])}"
     return ok, detail
 
 
@@ -212,7 +225,20 @@ def _sections(rule: dict[str, Any], text: str) -> tuple[bool, str]:
     if rule.get("ordered", True) and positions != sorted(positions):
         order = [n for _, n in sorted(zip(positions, rule["names"]))]
         return False, f"sections out of order: {' / '.join(order)}"
+    if "min_words" in rule:
+        bodies = dict(reversed(tm.sections(text)))  # a title's first section wins
+        thin = [n for n, w in zip(rule["names"], wanted) if len(tm.words(bodies[w])) < rule["min_words"]]
+        if thin:
+            return False, f"section(s) {', '.join(shown(n) for n in thin)} hold fewer than {rule['min_words']} words"
     return True, ""
+
+
+def _topic(rule: dict[str, Any], text: str) -> tuple[bool, str]:
+    found = [t for t in rule["terms"] if _term_found(t, text)]
+    if not any(k in rule for k in ("min", "max", "exact")):
+        rule = {**rule, "min": 1}
+    ok, detail = _count_ok(rule, len(found), "topic term(s)")
+    return ok, detail + (f": {', '.join(shown(t) for t in found[:8])}" if found else f" of {', '.join(shown(t) for t in rule['terms'][:8])}")
 
 
 def _placeholders(rule: dict[str, Any], text: str) -> tuple[bool, str]:
@@ -307,8 +333,25 @@ def _validate_choice(key: str, choices: tuple[Any, ...]) -> Callable[[dict[str, 
 
 def _validate_bullets(rule: dict[str, Any], where: str) -> None:
     _validate_choice("style", ("any", "ordered", "unordered"))(rule, where)
-    if "max_words" in rule and rule["max_words"] < 1:
-        raise ParamError(f"{where}.max_words", "at least 1")
+    for key in ("min_words", "max_words"):
+        if key in rule and rule[key] < 1:
+            raise ParamError(f"{where}.{key}", "at least 1")
+    if rule.get("min_words", 1) > rule.get("max_words", rule.get("min_words", 1)):
+        raise ParamError(f"{where}.min_words", f"greater than max_words ({rule['max_words']})")
+
+
+def _validate_sections(rule: dict[str, Any], where: str) -> None:
+    _non_empty_strings("names")(rule, where)
+    if "min_words" in rule and rule["min_words"] < 1:
+        raise ParamError(f"{where}.min_words", "at least 1")
+
+
+def _validate_topic(rule: dict[str, Any], where: str) -> None:
+    _non_empty_strings("terms")(rule, where)
+    if any(t.strip() == "*" or "*" in t.strip()[:-1] for t in rule["terms"]):
+        raise ParamError(f"{where}.terms", "'*' only at the end of a term, after at least one character")
+    if rule.get("min", 0) > len(rule["terms"]) or rule.get("exact", 0) > len(rule["terms"]):
+        raise ParamError(f"{where}.min", f"more than the {len(rule['terms'])} terms listed")
 
 
 def _validate_positive(key: str) -> Callable[[dict[str, Any], str], None]:
@@ -333,9 +376,12 @@ RULES: dict[str, Rule] = {
     "phrase_count": Rule({"phrase": ((str,), True), **_CASE}, _phrase_count, counted=True, extra_validate=_non_empty_strings("phrase")),
     "starts_with": Rule({"starts_with": ((str,), True), **_CASE}, _starts_with, extra_validate=_non_empty_strings("starts_with")),
     "ends_with": Rule({"ends_with": ((str,), True), **_CASE}, _ends_with, extra_validate=_non_empty_strings("ends_with")),
-    "bullet_count": Rule({"style": ((str,), False), "max_words": ((int,), False)}, _bullet_count, counted=True, extra_validate=_validate_bullets),
+    "bullet_count": Rule({"style": ((str,), False), "min_words": ((int,), False), "max_words": ((int,), False)}, _bullet_count,
+                         counted=True, extra_validate=_validate_bullets),
     "header_count": Rule({"level": ((int,), False)}, _header_count, counted=True, extra_validate=_validate_choice("level", (1, 2, 3, 4, 5, 6))),
-    "sections": Rule({"names": ((list,), True), "ordered": ((bool,), False)}, _sections, extra_validate=_non_empty_strings("names")),
+    "sections": Rule({"names": ((list,), True), "ordered": ((bool,), False), "min_words": ((int,), False)}, _sections,
+                     extra_validate=_validate_sections),
+    "topic": Rule({"terms": ((list,), True)}, _topic, counted=True, extra_validate=_validate_topic, bound_required=False),
     "placeholders": Rule({}, _placeholders, counted=True),
     "no_commas": Rule({}, _no_commas),
     "language": Rule({"lang": ((str,), True)}, _language, extra_validate=_validate_choice("lang", tuple(tm.STOPWORDS))),

@@ -18,9 +18,16 @@ Rules
     ``starts_with`` / ``ends_with`` (the text; ``ignore_case`` default false): compared with
     the trimmed answer, also with ``*``, ``_`` and backticks removed (so ``**In short**,``
     starts with "In short").
-    ``bullet_count`` (counted; ``style`` any | unordered | ordered; ``max_words`` per item).
+    ``bullet_count`` (counted; ``style`` any | unordered | ordered; ``min_words`` and
+    ``max_words`` per item).
     ``header_count`` (counted; ``level`` 1-6): ATX markdown headers (``## Title``).
-    ``sections`` (``names``, ``ordered`` default true): each name opens a section, in order.
+    ``sections`` (``names``, ``ordered`` default true, ``min_words``): each name opens a
+    section, in order; with ``min_words`` each named section's own text (up to the next
+    section) holds at least that many words, so empty headers fail.
+    ``topic`` (``terms``; counted on how many different terms are found, by default at
+    least one): is the answer about what was asked? A term is found like a phrase, case
+    ignored; a trailing ``*`` lets its last word run on ("recurs*" finds "recursion" and
+    "recursive", not "precursor").
     ``placeholders`` (counted): ``[like this]``.
     ``no_commas``: no ``,`` (nor the full-width and Arabic commas).
     ``language`` (``lang``: en, fr, es, de, it, pt).

@@ -182,19 +182,27 @@ def normalise_heading(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def section_titles(text: str) -> list[str]:
-    """Normalised titles of lines that open a section: a markdown header, a line that is
-    all bold, or a ``Label:`` line (the label is the title)."""
-    titles = []
+def sections(text: str) -> list[tuple[str, str]]:
+    """(normalised title, body) of each section. A section opens at a markdown header, a
+    line that is all bold, or a ``Label:`` line (the label is the title and the rest of
+    the line starts the body); its body runs to the next section's opening line."""
+    found: list[tuple[str, list[str]]] = []
     for line, fenced in lines_outside_fences(text):
-        if fenced:
-            continue
-        for pattern, group in ((_HEADER, 2), (_BOLD_LINE, "text"), (_LABEL, "text")):
-            match = pattern.match(line)
-            if match:
-                titles.append(normalise_heading(match.group(group)))
-                break
-    return titles
+        opened = None
+        if not fenced:
+            for pattern, group in ((_HEADER, 2), (_BOLD_LINE, "text"), (_LABEL, "text")):
+                opened = pattern.match(line)
+                if opened:
+                    rest = line[opened.end():] if pattern is _LABEL else ""
+                    found.append((normalise_heading(opened.group(group)), [rest]))
+                    break
+        if not opened and found:
+            found[-1][1].append(line)
+    return [(title, "\n".join(body).strip()) for title, body in found]
+
+
+def section_titles(text: str) -> list[str]:
+    return [title for title, _ in sections(text)]
 
 
 _PLACEHOLDER = re.compile(r"(?<!!)\[([^\[\]\n]{1,60})\](?!\()")

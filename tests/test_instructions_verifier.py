@@ -54,6 +54,9 @@ CASES = [
     ({"rule": "header_count", "exact": 2, "level": 2}, "# T\n## A\n## B", "## A\n### B"),
     ({"rule": "sections", "names": ["Summary", "Risks"]}, "## Summary\nok\n**Risks:**\nnone", "## Risks\nnone\n## Summary\nok"),
     ({"rule": "sections", "names": ["Summary", "Risks"], "ordered": False}, "Risks: none\nSummary: ok", "Summary: ok"),
+    ({"rule": "sections", "names": ["Summary", "Risks"], "min_words": 2}, "## Summary\nAll on track.\nRisks: vendor late", "## Summary\n\n## Risks\nVendor late."),
+    ({"rule": "bullet_count", "exact": 2, "min_words": 3}, "- Added dark mode\n- Fixed login loop", "- Added x\n- Fixed login loop"),
+    ({"rule": "topic", "terms": ["recurs*", "stack", "base case"], "min": 2}, "A recursive call needs a Base Case.", "Recurse: a stackless loop."),
     ({"rule": "placeholders", "exact": 2}, "Dear [Name], see [link](http://x) on [Date].", "Dear [Name]."),
     ({"rule": "no_commas"}, "No commas here.", "One, comma."),
     ({"rule": "language", "lang": "fr"}, "Nous sommes très heureux que le colis soit arrivé.", "We are very happy that the parcel arrived."),
@@ -226,6 +229,8 @@ EVERY_RULE = [
     {"rule": "placeholders", "max": 1}, {"rule": "no_commas"}, {"rule": "language", "lang": "de"},
     {"rule": "json", "type": "object", "fields": {"a": {"items": [{"every": {"type": "number"}}], "extra": True}}},
     {"rule": "quoted"}, {"rule": "max_line_length", "max": 5}, {"rule": "regex", "pattern": "\\w+", "min": 2},
+    {"rule": "topic", "terms": ["a*", "b c", "\u00e9*"], "min": 2}, {"rule": "sections", "names": ["A"], "min_words": 1},
+    {"rule": "bullet_count", "min": 1, "min_words": 2},
 ]
 markdownish = st.text(alphabet=st.sampled_from(list("abcXYZ 019.,!?:;-*_#>[]()`\"'{}\n\u2014\u00e9\u00df")), max_size=300)
 

@@ -16,7 +16,7 @@ from benchlab.proofs import check_proofs, coverage_problems, read_proofs
 from benchlab.recorded import FIELDS
 from helpers import benchlab
 
-QUICK = {"toolcall-15": ("ToolCall-15", "TC"), "instructfollow-15": ("InstructFollow-15", "IF")}
+QUICK = {"toolcall-15": ("ToolCall-15", "TC", "1.0.0"), "instructfollow-15": ("InstructFollow-15", "IF", "1.1.0")}
 
 
 @pytest.fixture(scope="module")
@@ -27,9 +27,9 @@ def plugins():
 @pytest.mark.parametrize("pack_id", QUICK)
 def test_pack_loads_with_fifteen_numbered_scenarios(plugins, pack_id: str) -> None:
     pack = resolve_pack(pack_id, plugins.packs, plugins.verifiers, plugins.drivers)
-    title, prefix = QUICK[pack_id]
+    title, prefix, version = QUICK[pack_id]
     assert pack.manifest.title == title
-    assert pack.manifest.version == "1.0.0"
+    assert pack.manifest.version == version
     assert pack.manifest.floor == 0.8
     assert pack.manifest.default_thinking is False
     assert [s.id for s in pack.scenarios] == [f"{prefix}-{n:02d}" for n in range(1, 16)]

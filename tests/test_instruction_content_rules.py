@@ -1,0 +1,160 @@
+"""Content rules of the ``instructions`` verifier (``topic``, ``sections.min_words``,
+``bullet_count.min_words``) and what they buy instructfollow-15: contentless or off-topic
+answers that keep every form constraint fail, while differently worded real answers still
+find their topic."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from benchlab.model import ChatResponse
+from benchlab.pack_loader import resolve_pack
+from benchlab.plugin_manager import load_plugins
+from benchlab.plugins.instruction_rules import run_rule, validate_rule
+from benchlab.plugins.instructions import InstructionsVerifier, check_names
+from benchlab.verifiers import ParamError, VerifyContext
+
+
+VERIFIER = InstructionsVerifier()
+
+
+def ok(rule: dict[str, Any], text: str) -> bool:
+    validate_rule(rule, "rule")
+    return run_rule(rule, text).ok
+
+
+# --- topic ---------------------------------------------------------------------------------
+
+
+def test_topic_counts_distinct_terms_found_and_a_star_lets_a_word_run_on() -> None:
+    rule = {"rule": "topic", "terms": ["recurs*", "stack", "base case"], "min": 2}
+    assert ok(rule, "Recursion unwinds the STACK.")
+    assert ok(rule, "A recursive function needs a base\ncase.")
+    # one term said three times is still one term
+    assert not ok(rule, "recursion, recursive, recurse")
+    # terms start on a word boundary: "precursor" is not "recurs*", "stackable" is not "stack"
+    assert not ok(rule, "A precursor of stackable chairs.")
+    assert run_rule(rule, "nothing here").detail.startswith("0 topic term(s), expected at least 2 of 'recurs*'")
+    assert run_rule(rule, "recursion on the stack").detail == "2 topic term(s): 'recurs*', 'stack'"
+
+
+def test_topic_defaults_to_one_term_and_takes_max_and_exact() -> None:
+    assert ok({"rule": "topic", "terms": ["livr*", "colis"]}, "Votre colis est arrivé.")
+    assert not ok({"rule": "topic", "terms": ["livr*", "colis"]}, "Merci pour votre message.")
+    assert ok({"rule": "topic", "terms": ["dog", "cat"], "max": 1}, "A dog.")
+    assert not ok({"rule": "topic", "terms": ["dog", "cat"], "exact": 1}, "A dog and a cat.")
+    # accents and curly apostrophes: "expédi*" finds "expédiée", "don't" finds "don’t"
+    assert ok({"rule": "topic", "terms": ["expédi*"]}, "La commande a été expédiée.")
+    assert ok({"rule": "topic", "terms": ["don't"]}, "I don\u2019t know.")
+
+
+@pytest.mark.parametrize(
+    ("rule", "field"),
+    [
+        ({"rule": "topic", "terms": []}, "rule.terms"),
+        ({"rule": "topic", "terms": ["ok", " "]}, "rule.terms"),
+        ({"rule": "topic", "terms": ["*"]}, "rule.terms"),
+        ({"rule": "topic", "terms": ["re*curs"]}, "rule.terms"),
+        ({"rule": "topic", "terms": ["a", "b"], "min": 3}, "rule.min"),
+        ({"rule": "topic", "terms": "vpn"}, "rule.terms"),
+        ({"rule": "sections", "names": ["A"], "min_words": 0}, "rule.min_words"),
+        ({"rule": "bullet_count", "min": 1, "min_words": 0}, "rule.min_words"),
+        ({"rule": "bullet_count", "min": 1, "min_words": 5, "max_words": 4}, "rule.min_words"),
+    ],
+)
+def test_bad_content_rule_params_name_the_field(rule: dict[str, Any], field: str) -> None:
+    with pytest.raises(ParamError) as caught:
+        validate_rule(rule, "rule")
+    assert caught.value.field == field
+
+
+# --- sections and list items with something in them ------------------------------------------
+
+
+def test_sections_min_words_counts_each_named_sections_own_body() -> None:
+    rule = {"rule": "sections", "names": ["Summary", "Risks", "Next Steps"], "min_words": 3}
+    full = "## Summary\n\nSix templates built.\n\n## Risks\n\nVendor has not answered.\n\n## Next Steps\n\n- Chase the vendor."
+    assert ok(rule, full)
+    # a "Label:" line's own text is the start of its section
+    assert ok(rule, "Summary: six templates built\nRisks: the vendor is late\nNext steps: chase the vendor")
+    empty = "## Summary\n\n## Risks\n\n## Next Steps\n\nSix templates built, vendor late, chase the vendor."
+    check = run_rule(rule, empty)
+    assert not check.ok and check.detail == "section(s) 'Summary', 'Risks' hold fewer than 3 words"
+    # order is still judged first
+    assert run_rule(rule, "## Risks\nVendor is late.\n## Summary\nAll built now.\n## Next Steps\nChase them now.").detail.startswith("sections out of order")
+
+
+def test_bullet_min_words_rejects_items_that_say_nothing() -> None:
+    rule = {"rule": "bullet_count", "exact": 2, "min_words": 3, "max_words": 12}
+    assert ok(rule, "- Added dark mode\n- Fixed the login loop")
+    check = run_rule(rule, "- Added dark mode\n- Fixed it")
+    assert not check.ok and check.detail == "1 item(s) under 3 words: 'Fixed it'"
+
+
+# --- the pack ----------------------------------------------------------------------------------
+
+# Answers an audit found passing every rule of instructfollow-15 before the content rules.
+CONTENTLESS = {
+    "IF-01": " ".join(["word"] * 45) + " Stay hydrated.",
+    "IF-02": "a b c.\n\nd e f.\n\ng h i.",
+    "IF-03": "- a\n- b\n- c\n- d\n- e",
+    "IF-04": "Please move [A] to [B]. Thanks [C].",
+    "IF-06": "## Summary\n\nx\n\n## Risks\n\ny\n\n## Next Steps\n\nz",
+    "IF-08": '"A\nB\nC"',
+    "IF-09": "Hello World",
+    "IF-10": "In short, net profit. Yes.",
+    "IF-11": "Ich bin nicht der und die das ist ein Hund.",
+    "IF-12": "v2.4.0\n- Added x\n- Fixed y\n- Changed z\n- Removed w",
+    "IF-14": "Meetup #a #b on 12 May",
+}
+
+# Real answers worded unlike the proofs: the content rule must not demand the gold's words.
+OTHER_WORDINGS = {
+    "IF-01": "Meet the Trailhead: 750 ml of ice-cold water wherever the trail goes. Stay hydrated.",
+    "IF-02": "a vpn hides what you do online from strangers.",
+    "IF-03": "- Keep a fixed bedtime.\n- Skip coffee after noon.\n- Leave your phone outside the bedroom.",
+    "IF-04": "Could we find a new time for our chat on [Date], [Client Name]?",
+    "IF-05": "1. Comes más sano.\n2. Puedes sorprender a tu familia con platos nuevos.",
+    "IF-06": "## Summary\nThe redesign is on track and the blog pages are built.",
+    "IF-08": '"CRIMSON AND YELLOW\nSWIRL TO THE COLD GROUND"',
+    "IF-09": "How to Stay Close When Your Coworkers Are Asleep",
+    "IF-10": "In short, the company sold more but earned less, as higher support costs cut net profit.",
+    "IF-11": "Wer radelt bleibt gesund.",
+    "IF-13": "Recursion means a function that calls a copy of itself.",
+    "IF-14": "Join fellow Pythonistas on May 12 at the Central Library #python #community",
+    "IF-15": "Merci, nous sommes ravis que votre commande soit arrivée si vite !",
+}
+
+
+@pytest.fixture(scope="module")
+def pack():
+    plugins = load_plugins([])
+    return resolve_pack("instructfollow-15", plugins.packs, plugins.verifiers, plugins.drivers)
+
+
+@pytest.mark.parametrize("scenario_id", sorted(CONTENTLESS))
+def test_contentless_answers_now_fail_their_scenario(pack, scenario_id: str) -> None:
+    scenario = pack.scenario(scenario_id)
+    verdict = VERIFIER.verify(scenario.verifier.params, ChatResponse(content=CONTENTLESS[scenario_id]), VerifyContext(scenario=scenario))
+    assert not verdict.passed
+    assert {c.name for c in verdict.checks if not c.ok} & {"topic", "sections", "bullet_count"}
+
+
+@pytest.mark.parametrize("scenario_id", sorted(OTHER_WORDINGS))
+def test_differently_worded_answers_find_their_topic(pack, scenario_id: str) -> None:
+    rules = pack.scenario(scenario_id).verifier.params["rules"]
+    topic = [r for r in rules if r["rule"] == "topic"]
+    assert len(topic) == 1
+    check = run_rule(topic[0], OTHER_WORDINGS[scenario_id])
+    assert check.ok, check.detail
+
+
+def test_every_scenario_but_the_json_one_has_a_content_rule(pack) -> None:
+    """IF-07 checks its content with value matchers on the JSON instead."""
+    for scenario in pack.scenarios:
+        rules = scenario.verifier.params["rules"]
+        content = [n for r, n in zip(rules, check_names(rules))
+                   if r["rule"] == "topic" or "min_words" in r]
+        assert content or scenario.id == "IF-07", scenario.id
