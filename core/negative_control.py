@@ -1,7 +1,7 @@
 """``benchlab run --negative-control``: feed junk to every verifier; any pass is a defect.
 
 Junk kinds per scenario: an empty answer, the prompt echoed back, a generic
-refusal, plausible but wrong JSON, a plausible but wrong tool call (scenarios
+refusal, plausible but wrong JSON (the keys the verifier expects, wrong values), a plausible but wrong tool call (scenarios
 with tools), and the gold answer of another scenario of the same pack (from its
 proofs, unless pack.toml declares the pair ``equivalent``). Multi-turn scenarios
 also get endless tool calls and their own gold actions followed by a junk final
@@ -17,10 +17,11 @@ from typing import Any
 
 import attrs
 
-from benchlab.model import Pack, Scenario, ScenarioResult
+from benchlab.model import FailureMode, Pack, Scenario, ScenarioResult
 from benchlab.plugin_manager import Plugins
 from benchlab.proofs import PROOFS, read_proofs
 from benchlab.recorded_play import play_recorded
+from benchlab.runner import WorkItem
 
 REFUSAL = "I'm sorry, but I can't help with that request."
 PLAUSIBLE_JSON = '{"status": "ok", "result": "done", "answer": 0, "items": [], "data": {"value": null}}'
@@ -62,6 +63,41 @@ def _wrong_tool_call(scenario: Scenario) -> dict[str, Any] | None:
     return {"id": "junk", "type": "function", "function": {"name": str(function.get("name", "tool")), "arguments": json.dumps(arguments)}}
 
 
+def _wrong(value: Any) -> Any:
+    """A value of the same shape as ``value`` that differs from it everywhere."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, (int, float)):
+        return value + 1
+    if isinstance(value, str):
+        return "unknown" if value != "unknown" else "n/a"
+    if isinstance(value, list):
+        return [_wrong(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _wrong(item) for key, item in value.items()}
+    return "unknown"
+
+
+def plausible_json(scenario: Scenario) -> str:
+    """JSON with the keys the verifier expects and wrong values; a generic object when it
+    declares no shape (from ``schema``/``response_format``, ``expected``, ``exact``, ``paths``)."""
+    params = scenario.verifier.params
+    fmt = scenario.response_format if isinstance(scenario.response_format, dict) else {}
+    schema = params.get("schema") or (fmt.get("json_schema") or {}).get("schema")
+    if isinstance(params.get("exact"), list):
+        return json.dumps(_wrong(params["exact"]))
+    shape = _placeholder(schema) if isinstance(schema, dict) and schema.get("type") == "object" else {}
+    for source in ("expected", "exact"):
+        if isinstance(params.get(source), dict):
+            shape.update(_wrong(params[source]))
+    paths = params.get("paths")
+    for path, matcher in (paths.items() if isinstance(paths, dict) else ()):
+        key = path[1:] if path.startswith("/") else path
+        if key and not any(c in key for c in "./[") and not isinstance(matcher, dict):
+            shape[key] = _wrong(matcher)
+    return json.dumps(shape) if shape else PLAUSIBLE_JSON
+
+
 Junk = tuple[str, list[dict[str, Any]], bool]  # (kind, recorded turns, repeat the last turn forever)
 
 
@@ -75,7 +111,7 @@ def junk_for(pack: Pack, scenario: Scenario, golds: dict[str, list[dict[str, Any
         ("empty", _text(""), False),
         ("echo", _text(_last_user_text(scenario)), False),
         ("refusal", _text(REFUSAL), False),
-        ("plausible_json", _text(PLAUSIBLE_JSON), False),
+        ("plausible_json", _text(plausible_json(scenario)), False),
     ]
     call = _wrong_tool_call(scenario)
     if call is not None:
@@ -111,19 +147,35 @@ def _golds(pack: Pack) -> dict[str, list[dict[str, Any]]]:
     return golds
 
 
-async def negative_control(packs: list[Pack], scenario_ids: dict[str, set[str]] | None, plugins: Plugins, sandbox: Any = None) -> list[ScenarioResult]:
+def defect(result: ScenarioResult) -> str | None:
+    """Why a junk result is a defect: it passed, or it was never judged on its content.
+
+    Junk is rejected only by a content failure (the verifier read the junk and found it
+    wrong) or a runaway one (the agent never stopped). A verifier that crashed
+    (``verifier_fail``), an infrastructure failure or a not-scored scenario proves nothing.
+    """
+    mode = result.failure_mode
+    if result.passed:
+        return "passed"
+    if mode is None or mode is FailureMode.VERIFIER_FAIL or mode.category not in ("content", "runaway"):
+        reason = mode.value if mode is not None else "failed without a failure mode"
+        return f"not judged ({reason}: {result.detail})" if result.detail else f"not judged ({reason})"
+    return None
+
+
+async def negative_control(items: list[WorkItem], plugins: Plugins, sandbox: Any = None) -> list[ScenarioResult]:
     """One result per (scenario, junk kind); ``passed`` must be False everywhere."""
     plays = []
-    for pack in packs:
-        golds = _golds(pack)
-        for scenario in pack.scenarios:
-            if scenario_ids and scenario.id not in scenario_ids.get(pack.id, {scenario.id}):
-                continue
-            for kind, turns, repeat_last in junk_for(pack, scenario, golds):
-                plays.append((kind, play_recorded(pack, scenario, turns, plugins, sandbox, repeat_last=repeat_last)))
+    golds: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for item in items:
+        pack, scenario = item.pack, item.scenario
+        if pack.id not in golds:
+            golds[pack.id] = _golds(pack)
+        for kind, turns, repeat_last in junk_for(pack, scenario, golds[pack.id]):
+            plays.append((kind, play_recorded(pack, scenario, turns, plugins, sandbox, repeat_last=repeat_last)))
     outcomes = await asyncio.gather(*(play for _, play in plays))
     return [attrs.evolve(result, variant=kind) for (kind, _), (result, _) in zip(plays, outcomes)]
 
 
-def run_negative_control(packs: list[Pack], scenario_ids: dict[str, set[str]] | None, plugins: Plugins, sandbox: Any = None) -> list[ScenarioResult]:
-    return asyncio.run(negative_control(packs, scenario_ids, plugins, sandbox))
+def run_negative_control(items: list[WorkItem], plugins: Plugins, sandbox: Any = None) -> list[ScenarioResult]:
+    return asyncio.run(negative_control(items, plugins, sandbox))

@@ -148,4 +148,4 @@ def test_cli_validate_and_negative_control(tmp_path: Path) -> None:
     assert f"{PACK_ID}: {len(CASES)} proof cases, 0 problem(s)" in done.stdout
     control = benchlab("run", "--negative-control", "--pack", PACK_ID, "--out", str(tmp_path / "nc"), "--no-progress")
     assert control.returncode == 0, control.stdout + control.stderr
-    assert "| StructOutput-15 |" in control.stdout and "| 0 | ✅ |" in control.stdout
+    assert "| StructOutput-15 |" in control.stdout and "| 0 | 0 | ✅ no junk passed |" in control.stdout
