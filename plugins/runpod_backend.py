@@ -37,6 +37,21 @@ MODES = ("sync", "async")
 _SERVERLESS = re.compile(r"^https?://[^/]*runpod\.ai/v2/[A-Za-z0-9_-]+")
 
 
+def _workers_openai_route(options: BackendOptions) -> HttpBackend:
+    """The OpenAI route of worker-vLLM: vLLM's server, so vLLM's sampling names."""
+    from benchlab.plugins.openai_backend import OpenAIBackend
+
+    class WorkerOpenAI(OpenAIBackend):
+        def build_body(self, request: ChatRequest) -> dict[str, Any]:
+            body = super().build_body(request)
+            # vLLM ignores unknown fields: repeat_penalty would be dropped without a word.
+            if "repeat_penalty" in body:
+                body["repetition_penalty"] = body.pop("repeat_penalty")
+            return body
+
+    return WorkerOpenAI(options)
+
+
 class RunPodBackend(HttpBackend):
     """A RunPod serverless endpoint."""
 
@@ -70,9 +85,7 @@ class RunPodBackend(HttpBackend):
         self.api_key = options.api_key or os.environ.get("RUNPOD_API_KEY")
         self.inner: HttpBackend | None = None
         if self.route == "openai":
-            from benchlab.plugins.openai_backend import OpenAIBackend
-
-            self.inner = OpenAIBackend(attrs.evolve(options, endpoint=self.root + "/openai/v1", api_key=self.api_key))
+            self.inner = _workers_openai_route(attrs.evolve(options, endpoint=self.root + "/openai/v1", api_key=self.api_key))
 
     @classmethod
     async def detect(cls, base_url: str, client: Any) -> dict[str, Any] | None:

@@ -269,3 +269,19 @@ def test_detect_recognises_ollama_and_nothing_else():
         found, absent = asyncio.run(go())
     assert found == {"server_kind": "ollama", "version": "0.9.6"}
     assert absent is None
+
+
+def test_benchlab_probe_prints_what_the_ollama_server_says():
+    """`benchlab probe` (detection, then the Ollama backend's start) prints context, thinking and sampling defaults."""
+    from helpers import benchlab
+
+    with running(OllamaServer(SCRIPT, MODELS)) as srv:
+        text = benchlab("probe", srv.url, "--model", "qwen3:0.6b", "--no-speed")
+        as_json = benchlab("probe", srv.url, "--model", "qwen3:0.6b", "--no-speed", "--json")
+    assert text.returncode == 0, text.stderr
+    lines = dict(line.split(None, 1) for line in text.stdout.splitlines() if line.strip())
+    assert lines["backend"] == "ollama" and lines["server_kind"] == "ollama" and lines["version"] == "0.9.6"
+    assert lines["context_size"] == "8192" and lines["thinking_support"] == "think"
+    assert json.loads(lines["sampling_defaults"]) == {"temperature": 0.6, "top_k": 20, "top_p": 0.95, "stop": ["<|im_end|>"]}
+    facts = json.loads(as_json.stdout)
+    assert facts["detected"] == "ollama" and facts["models"] == ["qwen3:0.6b", "llama3.2:latest"]

@@ -124,11 +124,14 @@ def test_openai_route_by_url_or_setting():
     tool = {"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}
     with running(RunPodServerless(SCRIPT)) as srv:
         _, facts, (by_url,) = play(srv.endpoint + "/openai/v1", [ask("What is 3+4?", max_tokens=20, tools=[tool])])
-        _, _, (by_setting,) = play(srv.endpoint, [ask("What is 3+4?", max_tokens=20)], route="openai", warmup=False)
+        sampled = ask("What is 3+4?", max_tokens=20, sampling={"temperature": 0, "repeat_penalty": 1.1})
+        _, _, (by_setting,) = play(srv.endpoint, [sampled], route="openai", warmup=False)
         chats = srv.bodies("/openai/v1/chat/completions")
     assert facts["route"] == "openai" and facts["models"] == ["Qwen/Qwen3-0.6B"]
     assert by_url.content == by_setting.content == "7"
     assert chats[1]["tools"] == [tool] and chats[1]["model"] == "Qwen/Qwen3-0.6B"
+    # worker-vLLM's OpenAI route is vLLM's server: its name for the repeat penalty
+    assert chats[2]["repetition_penalty"] == 1.1 and "repeat_penalty" not in chats[2]
     assert not any("/runsync" in p for p in srv.paths())
 
 
@@ -189,21 +192,61 @@ async def _start(name: str, url: str, chat: bool = False) -> dict:
         await b.aclose()
 
 
-def test_a_pod_running_ollama_goes_through_the_ollama_backend():
-    """A pod proxy forwards to the server on the pod: the Ollama backend talks to it natively."""
-    with running(OllamaServer(SCRIPT)) as pod:
-        facts = asyncio.run(_start_ollama(pod.url))
-    assert facts["server_kind"] == "ollama"
+POD_URL = "http://x7k2p9-11434.proxy.runpod.net"
 
 
-async def _start_ollama(url: str) -> dict:
-    from benchlab.plugins.ollama_backend import OllamaBackend
+def via(server_url: str):
+    """A client that sends every request to ``server_url`` as an HTTP forward proxy.
 
-    b = OllamaBackend(BackendOptions(endpoint=url, settings={"warmup": False}))
+    *.proxy.runpod.net cannot be resolved here; the proxy lets a pod-shaped URL reach
+    the local stand-in unchanged (absolute-form request line, Host header kept), so
+    the backend sees exactly the URL a user would pass (http, as TLS cannot be faked).
+    """
+    import httpx
+
+    return httpx.AsyncClient(proxy=server_url, trust_env=False)
+
+
+async def _through_pod(backend_cls, server_url: str, *, chat: bool, **settings) -> tuple[dict, object]:
+    b = backend_cls(BackendOptions(endpoint=POD_URL, settings=settings))
+    b._client = via(server_url)
     try:
-        return await b.start()
+        facts = await b.start()
+        return facts, (await b.chat(ask("What is 3+4?", max_tokens=20)) if chat else None)
     finally:
         await b.aclose()
+
+
+def test_a_pod_url_goes_through_the_backend_of_the_server_on_the_pod():
+    """Pod URLs are not special-cased by the backends: a pod serving Ollama goes through
+    ``ollama`` (native routes, no /v1), one serving an OpenAI server through ``openai``;
+    only ``runpod`` (serverless) refuses the URL and detection does not claim it."""
+    from benchlab.plugins.ollama_backend import OllamaBackend
+    from benchlab.plugins.openai_backend import OpenAIBackend
+    from servers.openai_compat import OpenAIChat
+    from servers.base import TestServer
+
+    with running(OllamaServer(SCRIPT)) as pod:
+        facts, answer = asyncio.run(_through_pod(OllamaBackend, pod.url, chat=True, warmup=False))
+        hosts = {e.headers.get("host") for e in pod.log}
+        paths = pod.paths()
+    assert facts["server_kind"] == "ollama" and answer.content == "7"
+    assert hosts == {"x7k2p9-11434.proxy.runpod.net"} and "/api/chat" in paths and not any(p.startswith("/v1") for p in paths)
+    openai_pod = TestServer()
+    OpenAIChat(SCRIPT, model="m").install(openai_pod)
+    with running(openai_pod):
+        facts, answer = asyncio.run(_through_pod(OpenAIBackend, openai_pod.url, chat=True))
+    assert facts["models"] == ["m"] and answer.content == "7"
+    assert asyncio.run(RunPodBackend.detect(POD_URL, None)) is None
+
+
+def test_an_offline_pod_is_named_at_the_probe():
+    """The pod proxy's HTML page at start-up names the pod and its port, for the backend of the pod."""
+    from benchlab.plugins.ollama_backend import OllamaBackend
+
+    with running(PodProxyOffline(502)) as proxy:
+        with pytest.raises(BenchlabError, match="the RunPod pod x7k2p9 is offline or not serving port 11434"):
+            asyncio.run(_through_pod(OllamaBackend, proxy.url, chat=False))
 
 
 def test_terminal_job_states_map_to_failure_modes():

@@ -257,3 +257,16 @@ def test_an_endpoint_that_never_answers_fails_in_under_5_s(tmp_path, backend):
     assert len(proc.stderr.strip().splitlines()) == 1
     # the issue's requirement, for the whole CLI run (interpreter start included)
     assert elapsed < 5.0, elapsed
+
+
+def test_detection_routes_answering_405_count_as_absent():
+    """An OpenAI server whose /api/version, /props and /version exist only for POST (GET: 405)."""
+    server = openai_server()
+    for path in ("/api/version", "/props", "/version"):
+        server.route("POST", path, lambda r: r.send_json(200, {}))
+    with running(server):
+        proc = benchlab("probe", server.url, "--json", "--no-speed")
+        asked = server.paths("GET")
+    assert {"/api/version", "/props", "/version"} <= set(asked)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["backend"] == "openai"
