@@ -113,12 +113,18 @@ class StreamAccumulator:
         if payload == "[DONE]":
             self.done = True
             return
+        # Retryable, as for a 200 body that is garbage or an error object: a worker
+        # or proxy glitch may well pass next time.
         try:
             chunk = json.loads(payload)
         except json.JSONDecodeError:
-            raise TransportError(FailureMode.SERVER_ERROR, f"a stream event is not JSON: {payload[:120]!r}") from None
+            raise TransportError(
+                FailureMode.SERVER_ERROR, f"a stream event is not JSON: {payload[:120]!r}", retryable=True, raw=payload
+            ) from None
         if isinstance(chunk, dict) and chunk.get("error"):
-            raise TransportError(FailureMode.SERVER_ERROR, f"the stream carried an error: {str(chunk['error'])[:200]}")
+            raise TransportError(
+                FailureMode.SERVER_ERROR, f"the stream carried an error: {str(chunk['error'])[:200]}", retryable=True, raw=chunk
+            )
         self.feed_chunk(chunk, now)
 
     def feed_chunk(self, chunk: dict[str, Any], now: float) -> None:

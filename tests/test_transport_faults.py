@@ -2,7 +2,8 @@
 
 tests/servers/faults.py answers each scenario's prompt with one fault (500, 429 +
 Retry-After, connection reset, slow first byte, stream cut, invalid JSON, empty
-content, an error body behind a 200, a length cut, a proxy's HTML 404). The run
+content, an error body behind a 200, a length cut, a proxy's HTML 404, and inside an
+SSE stream an event that is not JSON or an error event). The run
 must finish, keep every result, give each fault the right failure mode, and retry
 exactly the retryable ones (counted on the server side).
 """
@@ -37,6 +38,8 @@ EXPECTED = {
     "fault: error body": ("server_error", RETRIES + 1),
     "fault: length": ("token_limit", 1),
     "fault: html 404": ("endpoint_unreachable", 1),
+    "fault: bad event": ("server_error", RETRIES + 1),
+    "fault: error event": ("server_error", RETRIES + 1),
     "What is 3+4?": (None, 1),
 }
 

@@ -33,6 +33,8 @@ FAULTS = {
     "fault: error body": "HTTP 200 whose body is an error object",
     "fault: length": "HTTP 200, the answer cut at the token limit (finish_reason length)",
     "fault: html 404": "an HTML 404 page, as a proxy in front of a stopped server gives",
+    "fault: bad event": "streamed: an event that is not JSON inside the SSE stream (plain: a body that is not JSON)",
+    "fault: error event": "streamed: an error object as an SSE event mid-stream, as vLLM and llama.cpp send (plain: an error body)",
 }
 
 
@@ -116,6 +118,28 @@ class FaultServer(TestServer):
 
     def _length(self, request: Request, body: dict[str, Any], attempt: int) -> None:
         self.openai.respond(request, {**body, "max_tokens": 3}, Answer("one two three four five six"))
+
+    def _stream_then(self, request: Request, payload: str) -> None:
+        """A 200 SSE stream: one content event, then ``payload`` as the next event, then [DONE]."""
+        request.start_stream("text/event-stream")
+        chunk = {"choices": [{"index": 0, "delta": {"content": "the answer"}, "finish_reason": None}]}
+        request.write(f"data: {json.dumps(chunk)}\n\n")
+        request.write(f"data: {payload}\n\n")
+        request.write("data: [DONE]\n\n")
+        request.end_stream()
+
+    def _bad_event(self, request: Request, body: dict[str, Any], attempt: int) -> None:
+        if body.get("stream"):
+            self._stream_then(request, '{"choices": [{"delta": {"content": "trunc')
+        else:
+            self._bad_json(request, body, attempt)
+
+    def _error_event(self, request: Request, body: dict[str, Any], attempt: int) -> None:
+        # vLLM's streaming error event: https://github.com/vllm-project/vllm (serving_chat.py, create_streaming_error_response)
+        if body.get("stream"):
+            self._stream_then(request, json.dumps({"error": {"object": "error", "message": "CUDA out of memory", "type": "InternalServerError", "code": 500}}))
+        else:
+            self._error_body(request, body, attempt)
 
     def _html_404(self, request: Request, body: dict[str, Any], attempt: int) -> None:
         request.send_html(404, OFFLINE_PAGE.format(status=404))
