@@ -67,12 +67,14 @@ def validate_pack(path: Path, plugins: Plugins) -> int:
         if setup.provider is None:
             raise BenchlabError(f"{pack.id}: its proofs run code, and {setup.unavailable}")
         sandbox = setup.provider
+    problems: list[str] = []
+    cases = read_proofs(pack, problems)
     try:
-        outcomes = check_proofs(pack, plugins, sandbox)
+        outcomes = check_proofs(pack, plugins, sandbox, cases)
     finally:
         if sandbox is not None:
             sandbox.close()
-    problems = coverage_problems(pack, read_proofs(pack))
+    problems += coverage_problems(pack, cases)
     problems += [f"{o.case.scenario} ({o.case.kind}, {PROOFS}:{o.case.line}): {o.problem}" for o in outcomes if o.problem]
     for problem in problems:
         print(f"{pack.id}: {problem}")

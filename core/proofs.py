@@ -6,7 +6,8 @@
 scenario's case gives the model's answer for every turn instead:
 ``{"scenario": "ID", "kind": "gold", "turns": [{"content": "", "tool_calls": [...]},
 ..., {"content": "final answer"}]}``. Gold and alternative must pass; a near-miss
-must fail, at ``fails_check`` when given. Each case is played through the
+must fail, at the check named by ``fails_check``, and say in ``why`` what it gets wrong
+(both required). Each case is played through the
 scenario's real driver, and every recorded turn must be asked for.
 """
 
@@ -51,21 +52,33 @@ class ProofOutcome:
     problem: str | None
 
 
-def read_proofs(pack: Pack) -> list[ProofCase]:
+def read_proofs(pack: Pack, problems: list[str] | None = None) -> list[ProofCase]:
+    """The cases of the pack's proofs file. A malformed line raises, or, when ``problems``
+    is given, is listed there (as ``proofs.jsonl:LINE: ...``) and skipped."""
     if pack.path is None or not (pack.path / PROOFS).is_file():
         raise BenchlabError(f"pack {pack.id!r} has no {PROOFS}")
     path = pack.path / PROOFS
     cases: list[ProofCase] = []
     for lineno, data in read_jsonl(path):
-        if not isinstance(data, dict) or data.get("kind") not in KINDS:
-            raise BenchlabError(f"{path}:{lineno}: kind: one of {', '.join(KINDS)}")
-        if pack.scenario(str(data.get("scenario"))) is None:
-            raise BenchlabError(f"{path}:{lineno}: scenario: {data.get('scenario')!r} is not in the pack")
-        turns = data.get("turns")
-        if turns is not None and (not isinstance(turns, list) or not turns or not all(isinstance(t, dict) for t in turns)):
-            raise BenchlabError(f"{path}:{lineno}: turns: a non-empty list of recorded answers")
+        problem = _line_problem(pack, data)
+        if problem is not None:
+            if problems is None:
+                raise BenchlabError(f"{path}:{lineno}: {problem}")
+            problems.append(f"{PROOFS}:{lineno}: {problem}")
+            continue
         cases.append(ProofCase(data["scenario"], data["kind"], data, lineno))
     return cases
+
+
+def _line_problem(pack: Pack, data: Any) -> str | None:
+    if not isinstance(data, dict) or data.get("kind") not in KINDS:
+        return f"kind: one of {', '.join(KINDS)}"
+    if pack.scenario(str(data.get("scenario"))) is None:
+        return f"scenario: {data.get('scenario')!r} is not in the pack"
+    turns = data.get("turns")
+    if turns is not None and (not isinstance(turns, list) or not turns or not all(isinstance(t, dict) for t in turns)):
+        return "turns: a non-empty list of recorded answers"
+    return None
 
 
 async def judge_async(pack: Pack, case: ProofCase, plugins: Plugins, sandbox: Any = None) -> tuple[Verdict, int]:
@@ -89,10 +102,16 @@ def _problem(case: ProofCase, verdict: Verdict, served: int) -> str | None:
     if case.kind == "near_miss":
         if verdict.passed:
             return "near-miss passes"
+        # A near-miss proves a check only when it names that check and fails there.
         expected = case.record.get("fails_check")
         failed = {c.name for c in verdict.checks if not c.ok}
-        if expected and expected not in failed:
+        if not isinstance(expected, str) or not expected:
+            return f"near-miss has no fails_check: name the check it must fail (it fails at {sorted(failed)})"
+        if expected not in failed:
             return f"near-miss fails at {sorted(failed)}, not at {expected!r}"
+        why = case.record.get("why")
+        if not isinstance(why, str) or not why.strip():
+            return "near-miss has no why: say which property it gets wrong"
     return None
 
 
@@ -102,12 +121,13 @@ async def _check_all(pack: Pack, cases: list[ProofCase], plugins: Plugins, sandb
     return [ProofOutcome(case, verdict, _problem(case, verdict, served)) for case, (verdict, served) in zip(cases, judged)]
 
 
-def check_proofs(pack: Pack, plugins: Plugins, sandbox: Any = None) -> list[ProofOutcome]:
-    """Judge every case; ``problem`` says what is wrong with the pack, if anything.
+def check_proofs(pack: Pack, plugins: Plugins, sandbox: Any = None, cases: list[ProofCase] | None = None) -> list[ProofOutcome]:
+    """Judge every case (``cases``, else the pack's file); ``problem`` says what is wrong
+    with the pack, if anything.
 
     ``sandbox`` runs the code of packs that need one (``Pack.needs_sandbox``).
     """
-    return asyncio.run(_check_all(pack, read_proofs(pack), plugins, sandbox))
+    return asyncio.run(_check_all(pack, read_proofs(pack) if cases is None else cases, plugins, sandbox))
 
 
 def coverage_problems(pack: Pack, cases: list[ProofCase]) -> list[str]:
