@@ -142,6 +142,9 @@ def build_app(plugin_files: list[str]) -> typer.Typer:
                                        "repeat_penalty": repeat_penalty, "seed": seed}.items() if v is not None}
         if sampling and sampling_from_server:
             raise BenchlabError("--sampling-from-server cannot be combined with --temperature/--top-p/--top-k/--min-p/--repeat-penalty/--seed")
+        from benchlab.thinking import checked_effort
+
+        reasoning_effort = checked_effort(reasoning_effort)
         if no_sandboxed and sandboxed_only:
             raise BenchlabError("--no-sandboxed and --sandboxed-only exclude each other")
         modes = [name for name, on in (("quick", quick), ("medium", medium), ("full", full)) if on]

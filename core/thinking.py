@@ -7,7 +7,20 @@ it asked for with what came back.
 
 from __future__ import annotations
 
+from benchlab.errors import BenchlabError
 from benchlab.model import ScenarioResult
+
+REASONING_EFFORTS = ("low", "medium", "high")
+
+
+def checked_effort(value: str | None) -> str | None:
+    """``--reasoning-effort`` normalised, or one clear error for a value no server takes."""
+    if value is None:
+        return None
+    effort = value.strip().lower()
+    if effort not in REASONING_EFFORTS:
+        raise BenchlabError(f"--reasoning-effort {value!r}: use low, medium or high")
+    return effort
 
 
 def thinking_problem(pack_id: str, asked: bool, results: list[ScenarioResult]) -> str | None:

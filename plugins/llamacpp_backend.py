@@ -134,6 +134,11 @@ class LlamaCppBackend(OpenAIBackend):
 
         body = request_body(request, request.model or self.model)
         kwargs = dict(body.get("chat_template_kwargs") or {})
+        if request.reasoning_effort and self.switch != "reasoning_effort":
+            self.warn_once(
+                "effort-ignored",
+                f"--reasoning-effort {request.reasoning_effort} was not applied: the server's chat template does not read reasoning_effort",
+            )
         if self.switch == "enable_thinking" and request.thinking is not None:
             kwargs["enable_thinking"] = request.thinking
         elif self.switch == "reasoning_effort" and (request.thinking is not None or request.reasoning_effort):

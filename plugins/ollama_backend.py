@@ -194,6 +194,8 @@ class OllamaBackend(HttpBackend):
         from benchlab.plugins.ollama_wire import chat_body
 
         body = chat_body(request, request.model or self.model or "", stream=stream, keep_alive=self.keep_alive, num_ctx=self.num_ctx)
+        if request.reasoning_effort and body.get("think") != request.reasoning_effort:
+            self.warn_once("effort-ignored", f"--reasoning-effort {request.reasoning_effort} was not applied: thinking is off for this run")
         if "think" in body and self.capabilities is not None and "thinking" not in self.capabilities:
             # Ollama refuses think=true for such models (HTTP 400 on every scenario);
             # off needs no switch.

@@ -161,7 +161,9 @@ class RunPodBackend(HttpBackend):
         from benchlab.plugins.openai_wire import merge_extra_body
         from benchlab.plugins.runpod_wire import job_input
 
-        for what, asked in (("tools", request.tools), ("response_format", request.response_format), ("thinking", request.thinking is True)):
+        asks = (("tools", request.tools), ("response_format", request.response_format), ("thinking", request.thinking is True),
+                ("reasoning_effort", request.reasoning_effort))
+        for what, asked in asks:
             if asked:
                 self.warn_once(what, f"worker-vLLM's native job input has no {what}: it was not sent (use the route=openai backend setting)")
         return {"input": merge_extra_body(job_input(request), request.extra_body)}

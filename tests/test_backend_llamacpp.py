@@ -126,10 +126,17 @@ def test_the_template_decides_how_thinking_is_switched():
     assert thinking_switch("{{ messages }}", {"supports_reasoning_effort": True}) == "reasoning_effort"
     assert thinking_switch("{{ messages }}", {}) == "none"
     with running(LoadingLlamaServer(template=QWEN3_TEMPLATE)) as qwen:
-        _, facts, _ = play(qwen.url, [ask("hi", thinking=False), ask("hi", thinking=True), ask("hi")])
+        b, facts, _ = play(qwen.url, [ask("hi", thinking=False), ask("hi", thinking=True), ask("hi")])
         bodies = qwen.bodies("/v1/chat/completions")
     assert facts["thinking_support"] == "enable_thinking"
+    assert not any("reasoning-effort" in w for w in b.warnings)
     assert [b.get("chat_template_kwargs") for b in bodies] == [{"enable_thinking": False}, {"enable_thinking": True}, None]
+    with running(LoadingLlamaServer(template=QWEN3_TEMPLATE)) as qwen:
+        b, _, _ = play(qwen.url, [ask("hi", thinking=True, reasoning_effort="high"), ask("hi", thinking=True, reasoning_effort="high")])
+        bodies = qwen.bodies("/v1/chat/completions")
+    # This template has no effort knob: nothing is sent, and the run says so once.
+    assert all("reasoning_effort" not in x and x["chat_template_kwargs"] == {"enable_thinking": True} for x in bodies)
+    assert [w for w in b.warnings if "reasoning-effort high was not applied" in w] and len([w for w in b.warnings if "reasoning-effort" in w]) == 1
     with running(LoadingLlamaServer(template=GPT_OSS_TEMPLATE)) as oss:
         b, _, _ = play(oss.url, [ask("hi", thinking=False), ask("hi", reasoning_effort="high")])
         bodies = oss.bodies("/v1/chat/completions")

@@ -96,6 +96,23 @@ def test_request_maps_sampling_thinking_tools_format_and_keep_alive():
     assert "temperature" not in second.get("options", {})
 
 
+def test_a_reasoning_effort_with_thinking_off_is_not_applied_and_says_so():
+    with running(OllamaServer(SCRIPT, MODELS)) as srv:
+
+        async def go(thinking):
+            b = backend(srv.url, warmup=False)
+            await b.start()
+            await b.chat(ask("What is 3+4?", thinking=thinking, reasoning_effort="low"))
+            await b.aclose()
+            return b.warnings
+
+        applied, ignored = asyncio.run(go(True)), asyncio.run(go(False))
+        bodies = srv.bodies("/api/chat")
+    assert [x["think"] for x in bodies] == ["low", False]
+    assert not any("reasoning-effort" in w for w in applied)
+    assert any("--reasoning-effort low was not applied: thinking is off" in w for w in ignored)
+
+
 def test_reasoning_is_kept_apart_whether_the_server_splits_it_or_inlines_it():
     with running(OllamaServer(SCRIPT, MODELS)) as srv:
 

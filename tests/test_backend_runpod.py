@@ -112,9 +112,10 @@ def test_warmup_absorbs_a_cold_start_and_a_stuck_one_is_a_clear_error():
 def test_native_route_says_what_it_cannot_send():
     tool = {"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}
     with running(RunPodServerless(SCRIPT, worker_thinks=True)) as srv:
-        b, _, (response,) = play(srv.endpoint, [ask("What is 3+4?", tools=[tool], thinking=True, max_tokens=50)], warmup=False)
+        b, _, (response,) = play(srv.endpoint, [ask("What is 3+4?", tools=[tool], thinking=True, max_tokens=50, reasoning_effort="low")], warmup=False)
         job = srv.bodies("/runsync")[0]["input"]
-    assert "tools" not in job and "thinking" not in job
+    assert "tools" not in job and "thinking" not in job and "reasoning_effort" not in str(job)
+    assert any("no reasoning_effort" in w for w in b.warnings)
     assert (response.content, response.reasoning) == ("7", "3 and 4 make 7")
     assert any("no tools" in w and "route=openai" in w for w in b.warnings)
     assert any("no thinking" in w for w in b.warnings)

@@ -270,3 +270,21 @@ def test_detection_routes_answering_405_count_as_absent():
     assert {"/api/version", "/props", "/version"} <= set(asked)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["backend"] == "openai"
+
+
+def test_an_unknown_reasoning_effort_is_one_line_before_any_request(tmp_path):
+    server = openai_server()
+    with running(server):
+        proc, record = run(server, tmp_path, "--reasoning-effort", "extreme")
+        seen = server.paths()
+    assert proc.returncode == 1 and record is None and seen == []
+    assert proc.stderr.strip() == "benchlab: error: --reasoning-effort 'extreme': use low, medium or high"
+
+
+def test_reasoning_effort_and_no_thinking_reach_the_request(tmp_path):
+    server = openai_server()
+    with running(server):
+        proc, record = run(server, tmp_path, "--reasoning-effort", "HIGH", "--no-thinking", "--measured-tps", "50")
+    assert proc.returncode == 0, proc.stderr
+    assert all(b["reasoning_effort"] == "high" and b["chat_template_kwargs"] == {"enable_thinking": False} for b in bodies(server))
+    assert record["config"]["reasoning_effort"] == "high"
