@@ -34,7 +34,9 @@ How a field is compared, by the expected value's type (or the ``type`` given for
 ``number``
     The answer's value is a JSON number or a string holding exactly one number:
     ``1284.5``, ``"1,284.50"``, ``"$1,284.50"``, ``"1284.50 EUR"`` (a currency symbol or a
-    3-letter code), ``"12.5%"`` (passes for 12.5 or 0.125), and, when the field lists
+    3-letter code), ``"12.5%"`` (only on a field whose ``percent`` option declares a
+    percentage: ``"points"``, passes for 12.5; ``"fraction"``, passes for 0.125; on any
+    other field a number written with ``%`` is wrong), and, when the field lists
     ``units``, a string ending in one of them (``"2.35 kg"`` with ``"units": ["kg"]``;
     any other trailing word makes it not a number). ``tolerance`` is a number
     (absolute) or ``{"abs": A, "rel": R}``; default 0, up to float rounding.
@@ -76,7 +78,7 @@ Objects
 
 ``fields`` maps a path pattern (list indices written ``[]``: ``items[].sku``) to options
 for the fields under it: ``type`` (auto, number, string, date, datetime, boolean),
-``tolerance``, ``units`` (on a number), ``strings``, ``formats``, ``ordered`` (on a list),
+``tolerance``, ``units`` and ``percent`` (on a number), ``strings``, ``formats``, ``ordered`` (on a list),
 ``accept``. The
 top-level ``tolerance``, ``strings``, ``ordered`` and ``date_formats`` (the default
 ``formats``) apply wherever ``fields`` says nothing else.
@@ -93,11 +95,11 @@ from benchlab.plugins.answer_json import answer_json
 from benchlab.plugins.extraction_fields import (
     ISO, STRING_MODES, TYPES, Options, Settings, compare, normalise_text, parse_date, pattern_of, walk,
 )
-from benchlab.plugins.numeric_answer import validate_tolerance
+from benchlab.plugins.numeric_answer import PERCENT_MODES, validate_tolerance
 from benchlab.plugins.value_matchers import json_type
 from benchlab.verifiers import ParamError, Verifier, VerifyContext
 
-_FIELD_KEYS = ("type", "tolerance", "strings", "formats", "ordered", "accept", "units")
+_FIELD_KEYS = ("type", "tolerance", "strings", "formats", "ordered", "accept", "units", "percent")
 _EXTRA_FIELDS = ("allow", "forbid")
 
 
@@ -217,6 +219,11 @@ def _check_field(pattern: str, options: Any, patterns: dict[str, list[Any]]) -> 
             raise ParamError(f"{where}.units", "only on a number field")
         if not isinstance(units, list) or not units or not all(isinstance(u, str) and u.strip() for u in units):
             raise ParamError(f"{where}.units", "a non-empty list of unit strings")
+    if "percent" in options:
+        if kinds != {"number"}:
+            raise ParamError(f"{where}.percent", "only on a number field")
+        if options["percent"] not in PERCENT_MODES:
+            raise ParamError(f"{where}.percent", f"one of {', '.join(PERCENT_MODES)}")
     if "strings" in options:
         if options["strings"] not in STRING_MODES:
             raise ParamError(f"{where}.strings", f"one of {', '.join(STRING_MODES)}")

@@ -15,7 +15,9 @@ from typing import Any, Iterator
 import attrs
 
 from benchlab.model import Check
-from benchlab.plugins.numeric_answer import NumberToken, describe_tolerance, parse_number_token, within
+from benchlab.plugins.numeric_answer import (
+    NumberToken, describe_tolerance, number_matches, parse_number_token, percent_problem, within,
+)
 from benchlab.plugins.value_matchers import MISSING, max_matching, shown
 
 STRING_MODES = ("text", "id", "casefold", "exact")
@@ -47,6 +49,7 @@ class Options:
     ordered: bool = False
     accept: tuple[Any, ...] = ()
     units: tuple[str, ...] = ()
+    percent: str | None = None
 
 
 @attrs.frozen
@@ -294,9 +297,9 @@ def _compare_number(expected: float, actual: Any, options: Options) -> tuple[boo
     token = read_number(actual, options.units)
     if token is None:
         return False, f"expected {wanted}, got {shown(actual)} (not a number)"
-    if within(expected, token.value, tolerance) or (token.percent and within(expected, token.value / 100, tolerance)):
+    if number_matches(expected, token, tolerance, options.percent):
         return True, token.text
-    return False, f"expected {wanted}, got {token.text}"
+    return False, f"expected {wanted}, got {token.text}{percent_problem(token, options.percent)}"
 
 
 def _compare_bool(expected: bool, actual: Any) -> tuple[bool, str]:

@@ -4,7 +4,8 @@ Params::
 
     {"kind": "numeric_answer", "expected": 1284.5,
      "tolerance": 0.005,                # or {"abs": 0.005} / {"rel": 0.01} / both
-     "units": ["km", "kilometres"]}     # optional
+     "units": ["km", "kilometres"],     # optional
+     "percent": "points"}               # optional: "points" or "fraction"
 
 The final-answer convention (it decides pass or fail):
 
@@ -31,9 +32,13 @@ symbol (``$ € £ ¥ ₹``, before or after the sign), digits with optional com
 groups (``1,284.50``) or thin / no-break space groups (``1 284``), an optional decimal
 part and exponent (``1.5e3``), fractions ``3/8`` and mixed numbers ``2 1/2``, unicode
 vulgar fractions (``1½``). A number glued to letters in front (``Q3``, ``v2``) is not one.
-A trailing ``%`` (or "percent") reads the value ``p`` and passes when either ``p`` or
-``p / 100`` is within tolerance: "12.5%" answers both 12.5 and 0.125. Decimal commas
-(``3,5``) and times (``1:30``) are not read as one number.
+Decimal commas (``3,5``) and times (``1:30``) are not read as one number.
+
+Percentages: a number followed by ``%`` (or "percent") counts only when the scenario
+declares that its expected value is a percentage, with ``percent``: ``"points"`` (expected
+in percentage points: "21.25%" and "21.25" both answer 21.25) or ``"fraction"`` (expected
+as a fraction: "31.11%" and "0.3111" both answer 0.3111). Without ``percent`` (money,
+counts, lengths...) a number written with ``%`` never matches: "20082%" is not $200.82.
 
 ``tolerance``: a number (absolute), or an object with ``abs`` and/or ``rel`` (relative
 to ``expected``); the value passes when within either. Default 0 (up to float rounding).
@@ -247,11 +252,25 @@ def describe_tolerance(tolerance: Any) -> str:
     return " (" + " or ".join(parts) + ")"
 
 
-def number_matches(expected: float, token: NumberToken, tolerance: Any) -> bool:
-    """A percent token answers ``p`` or ``p / 100``; a plain number only its value."""
-    if within(expected, token.value, tolerance):
-        return True
-    return token.percent and within(expected, token.value / 100, tolerance)
+PERCENT_MODES = ("points", "fraction")
+
+
+def number_matches(expected: float, token: NumberToken, tolerance: Any, percent: str | None = None) -> bool:
+    """A plain number answers its value. A percent token ``p%`` answers ``p`` when the
+    expected value is in percentage ``points``, ``p / 100`` when it is a ``fraction``, and
+    nothing when the expected value is no percentage at all."""
+    if not token.percent:
+        return within(expected, token.value, tolerance)
+    if percent == "points":
+        return within(expected, token.value, tolerance)
+    if percent == "fraction":
+        return within(expected, token.value / 100, tolerance)
+    return False
+
+
+def percent_problem(token: NumberToken, percent: str | None) -> str:
+    """Why a percent token did not count, for a check's detail; empty when that is not why."""
+    return " (written as a percentage, but the expected value is not one)" if token.percent and percent is None else ""
 
 
 def shown_line(line: str, limit: int = 80) -> str:
@@ -262,7 +281,7 @@ class NumericAnswerVerifier(Verifier):
     """The number read from the answer's final line equals ``expected`` within tolerance."""
 
     required = {"expected": (int, float)}
-    optional = {"tolerance": (int, float, dict), "units": list, "require_unit": bool}
+    optional = {"tolerance": (int, float, dict), "units": list, "require_unit": bool, "percent": str}
 
     def validate(self, params: dict[str, Any]) -> None:
         super().validate(params)
@@ -275,6 +294,8 @@ class NumericAnswerVerifier(Verifier):
             raise ParamError("units", "a non-empty list of non-empty strings")
         if params.get("require_unit") and units is None:
             raise ParamError("require_unit", "needs units")
+        if params.get("percent", "points") not in PERCENT_MODES:
+            raise ParamError("percent", f"one of {', '.join(PERCENT_MODES)}")
 
     def verify(self, params: dict[str, Any], response: ChatResponse, ctx: VerifyContext) -> Verdict:
         text = answer_text(response)
@@ -302,9 +323,10 @@ def _final_line_check(text: str, found: FinalAnswer) -> Check:
 def _value_check(params: dict[str, Any], token: NumberToken) -> Check:
     expected, tolerance = float(params["expected"]), params.get("tolerance", 0)
     wanted = f"{params['expected']:g}{describe_tolerance(tolerance)}"
-    if number_matches(expected, token, tolerance):
+    percent = params.get("percent")
+    if number_matches(expected, token, tolerance, percent):
         return Check("value", True, f"{token.text} matches {wanted}")
-    return Check("value", False, f"expected {wanted}, got {token.text}")
+    return Check("value", False, f"expected {wanted}, got {token.text}{percent_problem(token, percent)}")
 
 
 def _unit_check(params: dict[str, Any], found: FinalAnswer) -> Check:

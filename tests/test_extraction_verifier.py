@@ -71,8 +71,16 @@ def test_tolerances_global_and_per_field() -> None:
 
 
 def test_percent_strings_and_units() -> None:
-    assert judge({"expected": {"rate": 12.5}}, {"rate": "12.5%"}).passed
-    assert judge({"expected": {"rate": 0.125}}, {"rate": "12.5%"}).passed
+    points = {"expected": {"rate": 12.5}, "fields": {"rate": {"percent": "points"}}}
+    assert judge(points, {"rate": "12.5%"}).passed and judge(points, {"rate": 12.5}).passed
+    assert not judge(points, {"rate": "1250%"}).passed and not judge(points, {"rate": "0.125%"}).passed
+    fraction = {"expected": {"rate": 0.125}, "fields": {"rate": {"percent": "fraction"}}}
+    assert judge(fraction, {"rate": "12.5%"}).passed and judge(fraction, {"rate": 0.125}).passed
+    assert not judge(fraction, {"rate": "0.125%"}).passed
+    # A field that declares no percentage (money, counts): a number with % is wrong.
+    assert not judge({"expected": {"rate": 12.5}}, {"rate": "12.5%"}).passed
+    verdict = judge({"expected": {"asking_price": 3450000}}, {"asking_price": "345000000%"})
+    assert not verdict.passed and "written as a percentage" in verdict.detail
     units = {"expected": {"weight_kg": 2.35}, "fields": {"weight_kg": {"units": ["kg"]}}}
     assert judge(units, {"weight_kg": "2.35 kg"}).passed
     assert judge(units, {"weight_kg": "2.35kg"}).passed
@@ -327,6 +335,8 @@ def test_strict_requires_only_the_json() -> None:
         ({"expected": {"a": "x"}, "fields": {"a": {"type": "number"}}}, "fields.a.type"),
         ({"expected": {"a": "2024-03-07"}, "fields": {"a": {"formats": ["%d/%m/%Y"]}}}, "fields.a.formats"),
         ({"expected": {"a": [1]}, "fields": {"a": {"ordered": "yes"}}}, "fields.a.ordered"),
+        ({"expected": {"a": "x"}, "fields": {"a": {"percent": "points"}}}, "fields.a.percent"),
+        ({"expected": {"a": 1}, "fields": {"a": {"percent": "pct"}}}, "fields.a.percent"),
         ({"expected": {"a": 1}, "fields": {"a": {"ordered": True}}}, "fields.a.ordered"),
         ({"expected": {"a": "x"}, "fields": {"a": {"accept": "y"}}}, "fields.a.accept"),
         ({"expected": {"a": "x"}, "fields": {"a": {"units": ["kg"]}}}, "fields.a.units"),

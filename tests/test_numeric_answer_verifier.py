@@ -138,12 +138,43 @@ def test_relative_tolerance_and_either() -> None:
     assert not judge(both, "Answer: 10.6").passed
 
 
-def test_a_percent_answers_the_percentage_or_the_fraction() -> None:
-    assert judge({"expected": 21.25}, "Answer: 21.25%").passed
-    assert judge({"expected": 0.2125}, "Answer: 21.25%").passed
-    assert judge({"expected": 0.2125}, "Answer: 21.25 percent").passed
-    assert not judge({"expected": 21.25}, "Answer: 0.2125").passed  # a bare fraction is not a percentage
-    assert not judge({"expected": 21.25}, "Answer: 0.2125%").passed
+def test_a_percent_counts_only_where_the_scenario_declares_a_percentage() -> None:
+    points = {"expected": 21.25, "percent": "points"}
+    assert judge(points, "Answer: 21.25%").passed
+    assert judge(points, "Answer: 21.25").passed
+    assert not judge(points, "Answer: 0.2125").passed  # a bare fraction is not a percentage
+    assert not judge(points, "Answer: 0.2125%").passed
+    assert not judge(points, "Answer: 2125%").passed
+    fraction = {"expected": 0.2125, "percent": "fraction"}
+    assert judge(fraction, "Answer: 21.25%").passed
+    assert judge(fraction, "Answer: 21.25 percent").passed
+    assert judge(fraction, "Answer: 0.2125").passed
+    assert not judge(fraction, "Answer: 0.2125%").passed
+    assert not judge(fraction, "Answer: 21.25").passed
+
+
+@pytest.mark.parametrize(
+    ("params", "text"),
+    [
+        ({"expected": 200.82, "tolerance": 0.005}, "Answer: 20082%"),  # money (RM-01)
+        ({"expected": 200.82, "tolerance": 0.005}, "Answer: 200.82%"),
+        ({"expected": 21.25, "tolerance": 0.005}, "Answer: 2125%"),  # no declaration: no scaling
+        ({"expected": 0.311111, "tolerance": 5e-05}, "Answer: 0.3111%"),  # RM-11
+        ({"expected": 0.311111, "tolerance": 5e-05}, "Answer: 31.11%"),
+        ({"expected": 42}, "Answer: 4200 percent"),  # a count
+    ],
+)
+def test_a_percent_never_answers_an_undeclared_quantity(params: dict[str, Any], text: str) -> None:
+    verdict = judge(params, text)
+    assert not verdict.passed
+    value = next(c for c in verdict.checks if c.name == "value")
+    assert not value.ok and "written as a percentage, but the expected value is not one" in value.detail
+
+
+def test_percent_param_is_validated() -> None:
+    with pytest.raises(ParamError, match="one of points, fraction") as raised:
+        NumericAnswerVerifier().validate({"expected": 1, "percent": "basis points"})
+    assert raised.value.field == "percent"
 
 
 def test_negative_numbers_keep_their_sign() -> None:
