@@ -23,7 +23,8 @@ from benchlab.journal import Journal, JournalContents, read_journal
 from benchlab.model import FailureMode, LoadOptions, Pack, RunRecord, ScenarioResult
 from benchlab.plugin_manager import Plugins
 from benchlab.progress import Progress
-from benchlab.runner import GREEDY, Runner, RunSettings, StopRun, WorkItem, now_iso
+from benchlab.runner import Runner, RunSettings, StopRun, WorkItem, now_iso
+from benchlab.sampling import non_canonical_sources
 from benchlab.sandbox_choice import choose_for_run, sandbox_lines, unavailable_result
 from benchlab.selection import load_packs, work_items
 from benchlab.speed import measure_tokens_per_s
@@ -83,7 +84,7 @@ def settings_for(config: RunConfig, backend: Backend, probe: dict[str, Any], mea
         stream=config.stream,
         max_tokens=config.max_tokens,
         extra_body=config.extra_body,
-        sampling=None if config.sampling_from_server else {**GREEDY, **config.sampling},
+        sampling=None if config.sampling_from_server else dict(config.sampling),
         thinking=config.thinking,
         thinking_max_tokens=config.thinking_max_tokens,
         reasoning_effort=config.reasoning_effort,
@@ -292,6 +293,9 @@ def build_record(
     if missing:
         warnings.append(f"{missing} scenario(s) not played yet: benchlab run --resume {ctx.run_id}")
     config = ctx.config
+    # Sampling set by a pack, a scenario or --extra-body: the run is not canonical, and says why.
+    sources = [] if config.sampling_from_server else non_canonical_sources(ctx.packs, config.extra_body)
+    warnings += [f"non-canonical sampling: {source}" for source in sources]
     return RunRecord(
         run_id=ctx.run_id,
         benchlab_version=__version__,
@@ -307,6 +311,6 @@ def build_record(
         results=ordered,
         warnings=warnings,
         complete=complete and not missing,
-        canonical=config.canonical,
+        canonical=config.canonical and not sources,
         stop_reason=stop_reason,
     )

@@ -31,12 +31,12 @@ from benchlab.model import (
 )
 from benchlab.pack_loader import verifier_instance
 from benchlab.plugin_manager import Plugins
+from benchlab.sampling import request_sampling
 from benchlab.timeouts import TimeoutPolicy
 from benchlab.verifiers import VerifyContext
 
 BACKOFF_BASE_S = 0.5
 BACKOFF_MAX_S = 30.0
-GREEDY = {"temperature": 0}
 
 
 @attrs.frozen
@@ -56,8 +56,9 @@ class RunSettings:
     stream: bool = False
     max_tokens: int | None = None
     extra_body: dict[str, Any] = attrs.field(factory=dict)
+    # The user's sampling flags, which win over the pack's and scenario's (benchlab/sampling.py);
     # None: send no sampling parameters and let the server's defaults apply.
-    sampling: dict[str, Any] | None = attrs.field(factory=lambda: dict(GREEDY))
+    sampling: dict[str, Any] | None = attrs.field(factory=dict)
     # None: each pack's default_thinking decides.
     thinking: bool | None = None
     thinking_max_tokens: int = 16384
@@ -130,10 +131,7 @@ class Session:
     def request(self, messages: list[dict[str, Any]] | None = None) -> ChatRequest:
         """The request for this scenario (or for ``messages`` in a later turn)."""
         scenario, pack = self.item.scenario, self.item.pack
-        if self.settings.sampling is None:
-            sampling: dict[str, Any] = {}
-        else:
-            sampling = {**self.settings.sampling, **pack.manifest.sampling, **scenario.sampling}
+        sampling = request_sampling(pack, scenario.sampling, self.settings.sampling)
         return ChatRequest(
             scenario=f"{pack.id}/{scenario.id}",
             messages=messages if messages is not None else scenario.messages,

@@ -52,8 +52,10 @@ def _sampling_line(record: RunRecord) -> str:
         defaults = record.probe.get("sampling_defaults")
         shown = ", ".join(f"{k}={v}" for k, v in defaults.items()) if isinstance(defaults, dict) and defaults else "not reported"
         return f"Sampling: NON-CANONICAL, the server's own defaults ({shown}); not comparable with canonical runs."
-    overrides = ", ".join(f"{k}={v}" for k, v in (config.get("sampling") or {}).items())
-    return f"Sampling: NON-CANONICAL ({overrides}); not comparable with canonical runs."
+    overrides = [f"{k}={v}" for k, v in (config.get("sampling") or {}).items()]
+    # A pack, a scenario or --extra-body may set sampling too: core lists them in the warnings.
+    overrides += [w.split(": ", 1)[1] for w in record.warnings if w.startswith("non-canonical sampling: ")]
+    return f"Sampling: NON-CANONICAL ({'; '.join(overrides)}); not comparable with canonical runs."
 
 
 def render_markdown(record: RunRecord) -> str:

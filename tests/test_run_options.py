@@ -288,3 +288,42 @@ def test_reasoning_effort_and_no_thinking_reach_the_request(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert all(b["reasoning_effort"] == "high" and b["chat_template_kwargs"] == {"enable_thinking": False} for b in bodies(server))
     assert record["config"]["reasoning_effort"] == "high"
+
+
+def sampled_pack(tmp_path: Path) -> Path:
+    folder = pack(tmp_path)
+    with (folder / "pack.toml").open("a") as toml:
+        toml.write("\n[sampling]\ntemperature = 0.7\ntop_k = 40\n")
+    return folder
+
+
+def test_sampling_flags_win_over_a_packs_sampling_and_the_report_says_who_set_what(tmp_path):
+    server = openai_server()
+    with running(server):
+        out = tmp_path / "out"
+        base = ("run", "--backend", "openai", "--endpoint", server.url, "--pack", str(sampled_pack(tmp_path)), "--no-progress", "--measured-tps", "50")
+        packed = benchlab(*base, "--out", str(out / "pack"))
+        packed_bodies = bodies(server)
+        with server.lock:
+            server.log.clear()
+        flagged = benchlab(*base, "--out", str(out / "flag"), "--temperature", "0.2")
+        flagged_bodies = bodies(server)
+    assert packed.returncode == 0 and flagged.returncode == 0, packed.stderr + flagged.stderr
+    assert all((b["temperature"], b["top_k"]) == (0.7, 40) for b in packed_bodies)
+    record = run_record(out / "pack")
+    assert record["canonical"] is False
+    assert "Sampling: NON-CANONICAL (pack words-4 [sampling] sets temperature=0.7, top_k=40)" in packed.stdout
+    assert "non-canonical sampling" in packed.stdout.splitlines()[-1]
+    # The user's flag wins over the pack's; the pack's other keys stay.
+    assert all((b["temperature"], b["top_k"]) == (0.2, 40) for b in flagged_bodies)
+    assert "Sampling: NON-CANONICAL (temperature=0.2; pack words-4 [sampling] sets temperature=0.7, top_k=40)" in flagged.stdout
+
+
+def test_sampling_keys_in_extra_body_make_the_run_non_canonical(tmp_path):
+    server = openai_server()
+    with running(server):
+        proc, record = run(server, tmp_path, "--extra-body", '{"top_k": 5, "max_completion_tokens": 64}', "--measured-tps", "50")
+        _, plain = run(server, tmp_path / "plain", "--extra-body", '{"max_completion_tokens": 64}', "--measured-tps", "50")
+    assert proc.returncode == 0, proc.stderr
+    assert record["canonical"] is False and "--extra-body sets top_k=5" in proc.stdout
+    assert plain["canonical"] is True

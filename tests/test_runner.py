@@ -5,6 +5,8 @@ servers in test_transport_faults.py and the e2e tests)."""
 
 from __future__ import annotations
 
+import attrs
+
 import asyncio
 import time
 from typing import Any
@@ -176,6 +178,19 @@ def test_request_carries_greedy_sampling_thinking_and_budget(plugins):
     assert request.sampling == {"temperature": 0, "top_k": 1}
     assert request.thinking is True
     assert request.max_tokens == 900  # 100 + 1000, capped by the context
+
+
+def test_user_sampling_flags_win_over_the_pack_and_the_scenario(plugins):
+    backend = ScriptedBackend([ok()])
+    pack = make_pack(2, sampling={"temperature": 0.7, "top_k": 40})
+    tuned = attrs.evolve(pack.scenarios[1], sampling={"temperature": 0.3, "top_p": 0.5})
+    pack = Pack(pack.manifest, [pack.scenarios[0], tuned], None)
+    play(plugins, backend, pack, RunSettings(sampling={"temperature": 0.1}))
+    by_scenario = {request.scenario: request.sampling for _, request in backend.requests}
+    assert by_scenario == {
+        f"{pack.id}/{pack.scenarios[0].id}": {"temperature": 0.1, "top_k": 40},
+        f"{pack.id}/{tuned.id}": {"temperature": 0.1, "top_k": 40, "top_p": 0.5},
+    }
 
 
 def test_sampling_from_server_sends_nothing(plugins):
