@@ -75,17 +75,19 @@ def test_a_bad_scenario_is_named_before_the_endpoint_is_contacted(tmp_path):
 
 
 def quick_replay(tmp_path: Path, near_misses: set[str]) -> Path:
-    """A replay file for the two quick packs: each scenario's gold proof, or its near-miss if named."""
-    rows: dict[str, dict] = {}
+    """A replay file for the two quick packs: each scenario's gold proof, or its near-miss if
+    named; one line per model turn (tool_loop scenarios record several)."""
+    rows: dict[str, list[dict]] = {}
     for pack_id in ("toolcall-15", "instructfollow-15"):
         for line in (REPO / "packs" / pack_id / "proofs.jsonl").read_text(encoding="utf-8").splitlines():
             case = json.loads(line)
             key = f"{pack_id}/{case['scenario']}"
             wanted = "near_miss" if key in near_misses else "gold"
             if case["kind"] == wanted and key not in rows:
-                rows[key] = {"scenario": key, **{k: v for k, v in case.items() if k in FIELDS and k != "scenario"}}
+                rows[key] = [{"scenario": key, **{k: v for k, v in t.items() if k in FIELDS and k != "scenario"}}
+                             for t in case.get("turns", [case])]
     path = tmp_path / "quick.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows.values()), encoding="utf-8")
+    path.write_text("".join(json.dumps(r) + "\n" for turns in rows.values() for r in turns), encoding="utf-8")
     return path
 
 
