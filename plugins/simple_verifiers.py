@@ -64,7 +64,8 @@ class RegexVerifier(Verifier):
         return Verdict.from_checks([Check("regex", bool(match), detail)], FailureMode.WRONG_ANSWER)
 
 
-_NUMBER = re.compile(r"[-+−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][-+]?\d+)?|[-+−]?\.\d+")
+# Comma groups must be whole: "12,3456" is not 12,345 followed by 6.
+_NUMBER = re.compile(r"[-+−]?(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?(?:[eE][-+]?\d+)?|[-+−]?\.\d+")
 
 
 def last_number(text: str) -> float | None:
