@@ -71,6 +71,30 @@ def test_detect_recognises_the_real_server_and_the_others_do_not(llama_server):
     assert ollama is None and vllm is None
 
 
+@pytest.mark.llama
+def test_real_server_run_with_sampling_from_server_sends_none_and_records_the_defaults(llama_server, tmp_path):
+    """The CLI, detection included, against the real llama-server: --sampling-from-server."""
+    from helpers import benchlab, exact_scenario, run_record, write_pack
+
+    from servers.relay import Relay
+
+    pack = write_pack(tmp_path / "two", [exact_scenario("A", "Say yes.", "yes"), exact_scenario("B", "Say no.", "no")])
+    out = tmp_path / "out"
+    with running(Relay(llama_server)) as relay:  # to see the bodies llama-server got
+        done = benchlab("run", "--endpoint", relay.url, "--pack", str(pack), "--out", str(out), "--no-progress",
+                        "--sampling-from-server", "--max-tokens", "8")
+        wire = relay.bodies(r"/chat/completions$")
+    assert done.returncode == 0, done.stderr
+    record = run_record(out)
+    assert record["backend"] == "llamacpp" and record["probe"]["detected"] == "llamacpp"
+    assert record["canonical"] is False
+    assert record["probe"]["sampling_defaults"]["temperature"] == 0.8 and record["probe"]["sampling_defaults"]["top_k"] == 40
+    assert [r["request"]["sampling"] for r in record["results"]] == [{}, {}]
+    # the speed probe and both scenarios: no sampling field went over the wire
+    assert len(wire) == 3 and all(not ({"temperature", "top_k", "top_p", "min_p", "seed", "repeat_penalty"} & set(b)) for b in wire)
+    assert "the server's own defaults (temperature=0.8" in done.stdout
+
+
 class LoadingLlamaServer(TestServer):
     """llama-server's routes as tools/server/README.md documents them (GET /health: 503
     ``{"error": {"code": 503, "message": "Loading model"}}`` while loading, then 200;

@@ -73,7 +73,8 @@ def test_run_on_a_pack_completes_with_a_full_record(llama_server: str, tmp_path:
     run_dir = only_run_dir(tmp_path)
     record = json.loads((run_dir / "run.json").read_text())
     assert record["complete"] is True
-    assert record["backend"] in {"openai", "llamacpp"} and record["endpoint"] == llama_server
+    # detection must recognise llama-server by its /props, not fall back to plain openai
+    assert record["backend"] == "llamacpp" and record["endpoint"] == llama_server
     assert record["model"] == "smollm2-135m-instruct"
     assert {r["scenario_id"] for r in record["results"]} == SMOKE_IDS and len(record["results"]) == 5
     for result in record["results"]:
