@@ -166,7 +166,7 @@ def error_from_status(
 def _error_snippet(body: str) -> str:
     try:
         data = json.loads(body)
-    except (json.JSONDecodeError, ValueError):
+    except (ValueError, RecursionError):
         return " ".join(body.split())[:200] or "(empty body)"
     error = data.get("error", data) if isinstance(data, dict) else data
     if isinstance(error, dict):
@@ -182,7 +182,7 @@ def parse_json_body(body: str, status: int) -> Any:
     """
     try:
         data = json.loads(body)
-    except (json.JSONDecodeError, ValueError):
+    except (ValueError, RecursionError):  # RecursionError: nesting past the recursion limit
         raise TransportError(
             FailureMode.SERVER_ERROR,
             f"HTTP {status} with a body that is not JSON: {body[:120]!r}",

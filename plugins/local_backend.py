@@ -104,7 +104,7 @@ class LocalBackend(OpenAIBackend):
         try:
             reply = await self.client.get(f"{self.base}/props", timeout=probe_timeout())
             props = reply.json() if reply.status_code == 200 else {}
-        except (httpx.HTTPError, ValueError):
+        except (httpx.HTTPError, ValueError, RecursionError):
             return {}
         if not isinstance(props, dict):
             return {}

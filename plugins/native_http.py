@@ -63,7 +63,7 @@ def json_or_none(reply: Any) -> Any:
         return None
     try:
         return reply.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 

@@ -134,7 +134,7 @@ def parse_parameters(text: str | None) -> dict[str, Any]:
         value: Any
         try:
             value = json.loads(raw)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):
             value = raw
         if key == "stop":
             found.setdefault("stop", []).append(value)
@@ -182,7 +182,7 @@ class ChatAccumulator:
         self.lines.append(line)
         try:
             chunk = json.loads(line)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):
             raise TransportError(FailureMode.SERVER_ERROR, f"a stream line is not JSON: {line[:120]!r}", retryable=True) from None
         self.feed_chunk(chunk, now)
 

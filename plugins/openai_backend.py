@@ -60,7 +60,7 @@ class OpenAIBackend(HttpBackend):
         try:
             data = reply.json().get("data") or []
             return [str(m.get("id")) for m in data if isinstance(m, dict)]
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):
             self.warnings.append("GET /v1/models did not answer a model list")
             return None
 

@@ -117,7 +117,7 @@ class StreamAccumulator:
         # or proxy glitch may well pass next time.
         try:
             chunk = json.loads(payload)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):
             raise TransportError(
                 FailureMode.SERVER_ERROR, f"a stream event is not JSON: {payload[:120]!r}", retryable=True, raw=payload
             ) from None

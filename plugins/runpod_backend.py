@@ -223,7 +223,7 @@ class RunPodBackend(HttpBackend):
             raise error_from_status(reply.status_code, reply.text, reply.headers, url)
         try:
             job = json.loads(reply.text)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):
             job = None
         if not (isinstance(job, dict) and "status" in job):
             # Not a job: garbage or an error object, classified as for any 200.

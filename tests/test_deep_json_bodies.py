@@ -1,0 +1,34 @@
+"""JSON nested past Python's recursion limit, from a server rather than a model: every
+place that decodes a server's JSON turns it into a clean failure (json.loads raises
+RecursionError, which is not a ValueError), never a traceback that ends the run."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from benchlab.http import TransportError, parse_json_body
+from benchlab.model import FailureMode
+from benchlab.plugins.native_http import json_or_none
+from benchlab.plugins.ollama_wire import ChatAccumulator, parse_parameters
+from benchlab.plugins.openai_wire import StreamAccumulator
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+def test_a_deep_200_body_is_a_server_error() -> None:
+    with pytest.raises(TransportError) as raised:
+        parse_json_body('{"choices": ' + DEEP + "}", 200)
+    assert raised.value.failure_mode is FailureMode.SERVER_ERROR and "not JSON" in str(raised.value)
+
+
+def test_a_deep_stream_event_is_a_server_error() -> None:
+    with pytest.raises(TransportError):
+        StreamAccumulator(0.0).feed_line("data: " + DEEP, 1.0)
+    with pytest.raises(TransportError):
+        ChatAccumulator(0.0).feed_line(DEEP, 1.0)
+
+
+def test_deep_probe_replies_read_as_no_json() -> None:
+    assert json_or_none(httpx.Response(200, text=DEEP)) is None
+    assert parse_parameters("stop " + DEEP) == {"stop": [DEEP]}
