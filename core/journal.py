@@ -111,6 +111,8 @@ def _parse(line: str, path: Path, lineno: int) -> dict[str, Any]:
         data = json.loads(line)
     except json.JSONDecodeError as exc:
         raise BenchlabError(f"{path}:{lineno}: not JSON ({exc.msg})") from None
+    except (ValueError, RecursionError) as exc:  # an integer past the digit limit; nesting past the recursion limit
+        raise BenchlabError(f"{path}:{lineno}: not JSON ({exc})") from None
     check_version(data, f"{path}:{lineno}")
     return data
 

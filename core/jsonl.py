@@ -19,3 +19,5 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
                 yield lineno, json.loads(line)
             except json.JSONDecodeError as exc:
                 raise PackError(path, lineno, "json", f"{exc.msg} (column {exc.colno})") from None
+            except (ValueError, RecursionError) as exc:  # an integer past the digit limit; nesting past the recursion limit
+                raise PackError(path, lineno, "json", str(exc) or "nested too deeply") from None

@@ -32,3 +32,16 @@ def test_a_deep_stream_event_is_a_server_error() -> None:
 def test_deep_probe_replies_read_as_no_json() -> None:
     assert json_or_none(httpx.Response(200, text=DEEP)) is None
     assert parse_parameters("stop " + DEEP) == {"stop": [DEEP]}
+
+
+def test_a_deep_or_huge_jsonl_line_is_one_clear_error(tmp_path) -> None:
+    """A replay file (model output recorded elsewhere) holding such JSON: exit 1, one line."""
+    from helpers import benchlab
+
+    for name, value in (("deep", DEEP), ("huge", "1" * 5000)):
+        replay = tmp_path / f"{name}.jsonl"
+        replay.write_text('{"scenario": "reasonmath-15/RM-01", "content": ' + value + "}\n")
+        done = benchlab("run", "--replay", str(replay), "--scenario", "reasonmath-15/RM-01", "--out", str(tmp_path / "out"), "--no-progress")
+        assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+        [line] = done.stderr.strip().splitlines()
+        assert line.startswith(f"benchlab: error: {replay}:1: json: ")
