@@ -91,7 +91,7 @@ def build_app(plugin_files: list[str]) -> typer.Typer:
         backend: Optional[str] = typer.Option(None, "--backend", "-b", help="Backend name (see `benchlab plugins`). Default: detected from --endpoint; replay with --replay; local otherwise."),
         model: Optional[str] = typer.Option(None, "--model", "-m", help="Model name to request (default: the first the server lists)."),
         api_key: Optional[str] = typer.Option(None, "--api-key", help="API key; or BENCHLAB_API_KEY, else the backend's own variable (OPENAI_API_KEY, OLLAMA_API_KEY, RUNPOD_API_KEY). Never written to disk."),
-        backend_option: list[str] = typer.Option([], "--backend-option", "-o", help="A backend setting KEY=VALUE (repeatable), e.g. keep_alive=10m, route=openai; see `benchlab plugins`."),
+        backend_option: list[str] = typer.Option([], "--backend-option", "-o", help="A backend setting KEY=VALUE (repeatable), e.g. keep_alive=10m, route=openai; every setting is listed in docs/backends.md."),
         quick: bool = typer.Option(False, "--quick", help="The quick packs: tool calls and instruction following."),
         medium: bool = typer.Option(False, "--medium", help="Quick + structured output, data extraction, numeric reasoning (the default)."),
         full: bool = typer.Option(False, "--full", help="Medium + the sandboxed packs (bug fixing, shell tasks, agent tasks)."),
@@ -176,7 +176,7 @@ def build_app(plugin_files: list[str]) -> typer.Typer:
         backend: Optional[str] = typer.Option(None, "--backend", "-b", help="Skip detection and use this backend."),
         model: Optional[str] = typer.Option(None, "--model", "-m"),
         api_key: Optional[str] = typer.Option(None, "--api-key"),
-        backend_option: list[str] = typer.Option([], "--backend-option", "-o", help="A backend setting KEY=VALUE (repeatable)."),
+        backend_option: list[str] = typer.Option([], "--backend-option", "-o", help="A backend setting KEY=VALUE (repeatable); see docs/backends.md."),
         speed: bool = typer.Option(True, "--speed/--no-speed", help="Also measure decode tokens/s with one short request."),
         as_json: bool = typer.Option(False, "--json", help="Print the facts as JSON."),
     ) -> None:
