@@ -12,21 +12,44 @@ import os
 import sys
 import time
 from pathlib import Path
-
-import pytest
+from typing import Iterator
 
 from benchlab.sandboxes.api import Sandbox
+from conftest import require_or_skip
 
 PROVIDERS = ("docker", "bwrap")
 
 
 def require(ok: bool, reason: str) -> None:
     """Skip (or, under CI, fail) unless ``ok``."""
-    if ok:
+    if not ok:
+        require_or_skip(reason)
+
+
+def prepared_sandbox(order: tuple[str, ...] = ("bwrap", "docker"), max_concurrency: int = 4) -> Iterator[Sandbox]:
+    """Yield the first provider in ``order`` that can run and be prepared, then close it (a fixture body)."""
+    from benchlab.plugin_manager import load_plugins
+    from benchlab.sandboxes.api import SandboxSetupError
+
+    registry = load_plugins([]).sandboxes
+    reasons = []
+    for name in order:
+        if name not in registry:
+            continue
+        provider = registry.get(name)(max_concurrency=max_concurrency)
+        availability = provider.available()
+        if not availability.ok:
+            reasons.append(f"{name}: {availability.reason}")
+            continue
+        try:
+            provider.prepare()
+        except SandboxSetupError as exc:
+            reasons.append(f"{name}: {exc}")
+            continue
+        yield provider
+        provider.close()
         return
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI is set: a missing requirement fails instead of skipping)", pytrace=False)
-    pytest.skip(reason)
+    require(False, "no sandbox can run here: " + "; ".join(reasons))
 
 
 def _new_provider(name: str, **options: object) -> Sandbox:
@@ -126,8 +149,8 @@ def leftover_containers() -> list[str]:
     The docker provider keeps one container per concurrency slot between runs
     (labelled ``benchlab.pool=1``). Such a container is not a leftover only when,
     asked from outside (the engine and the host, not the provider), it is running
-    a single process (its runner: nothing a run started is still alive) and its
-    work dir and, when we are root, its /tmp and /dev/shm are empty.
+    a single process (its runner: nothing a run started is still alive) and, when
+    we are root, its work dir (a tmpfs), /tmp and /dev/shm are empty.
     """
     try:
         import docker
@@ -153,12 +176,12 @@ def _idle_clean_pool_container(api: object, container: dict) -> bool:
         return False  # gone meanwhile, or not answering: not proven clean
     if len(processes) != 1:
         return False
-    work_dirs = [m["Source"] for m in details.get("Mounts", []) if m.get("Destination") == "/box"]
-    if len(work_dirs) != 1 or os.listdir(work_dirs[0]):
+    # The work dir /box is the container's own tmpfs, like /tmp: seen from the host through /proc/PID/root.
+    if "/box" not in (details.get("HostConfig", {}).get("Tmpfs") or {}):
         return False
     if os.geteuid() == 0:
         root = Path(f"/proc/{details['State']['Pid']}/root")
-        if any((root / inside).is_dir() and os.listdir(root / inside) for inside in ("tmp", "dev/shm")):
+        if any((root / inside).is_dir() and os.listdir(root / inside) for inside in ("box", "tmp", "dev/shm")):
             return False
     return True
 

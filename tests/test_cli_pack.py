@@ -23,7 +23,7 @@ from benchlab.proofs import check_proofs, coverage_problems, read_proofs
 from benchlab.recorded import FIELDS
 from benchlab.verifiers import VerifyContext
 from helpers import REPO, benchlab
-from sandbox_helpers import require
+from sandbox_helpers import prepared_sandbox
 
 PACK = "cli-40"
 
@@ -41,26 +41,7 @@ def pack(plugins):
 @pytest.fixture(scope="module")
 def sandbox(plugins):
     """One prepared real provider: bwrap if it can run here, else docker."""
-    from benchlab.sandboxes.api import SandboxSetupError
-
-    reasons = []
-    for name in ("bwrap", "docker"):
-        if name not in plugins.sandboxes:
-            continue
-        provider = plugins.sandboxes.get(name)(max_concurrency=4)
-        availability = provider.available()
-        if not availability.ok:
-            reasons.append(f"{name}: {availability.reason}")
-            continue
-        try:
-            provider.prepare()
-        except SandboxSetupError as exc:
-            reasons.append(f"{name}: {exc}")
-            continue
-        yield provider
-        provider.close()
-        return
-    require(False, "no sandbox can run here: " + "; ".join(reasons))
+    yield from prepared_sandbox(("bwrap", "docker"))
 
 
 @pytest.fixture(scope="module")

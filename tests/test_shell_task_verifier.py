@@ -26,12 +26,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from benchlab.model import ChatResponse, FailureMode, Pack, PackManifest, Scenario, VerifierSpec
-from benchlab.plugin_manager import load_plugins
 from benchlab.plugins.shell_checks import gunzip, resolve
 from benchlab.plugins.shell_matchers import match_text
 from benchlab.plugins.shell_task import ShellTaskVerifier, extract_command, read_report
 from benchlab.verifiers import ParamError, VerifyContext
-from sandbox_helpers import require
+from sandbox_helpers import prepared_sandbox
 
 PROVIDER_ORDER = ("bwrap", "docker")  # bubblewrap first: the same checks, several times faster per run
 
@@ -39,27 +38,7 @@ PROVIDER_ORDER = ("bwrap", "docker")  # bubblewrap first: the same checks, sever
 @pytest.fixture(scope="module")
 def sandbox():
     """One prepared real provider for the module: bwrap if it can run here, else docker."""
-    from benchlab.sandboxes.api import SandboxSetupError
-
-    registry = load_plugins([]).sandboxes
-    reasons = []
-    for name in PROVIDER_ORDER:
-        if name not in registry:
-            continue
-        provider = registry.get(name)(max_concurrency=4)
-        availability = provider.available()
-        if not availability.ok:
-            reasons.append(f"{name}: {availability.reason}")
-            continue
-        try:
-            provider.prepare()
-        except SandboxSetupError as exc:
-            reasons.append(f"{name}: {exc}")
-            continue
-        yield provider
-        provider.close()
-        return
-    require(False, "no sandbox can run here: " + "; ".join(reasons))
+    yield from prepared_sandbox(PROVIDER_ORDER)
 
 
 def _ctx(params: dict[str, Any], sandbox: Any, pack: Pack | None = None) -> VerifyContext:
