@@ -60,7 +60,7 @@ class Limits:
     cpus: float = 1.0
     output_bytes: int = 1 * MiB  # per stream (stdout, stderr)
     tmp_bytes: int = 64 * MiB  # size of the private /tmp
-    workdir_bytes: int = 256 * MiB  # size of the work dir (enforced when benchlab runs as root)
+    workdir_bytes: int = 256 * MiB  # size of the work dir (a tmpfs: docker's own, bwrap's mounted by root)
     file_bytes: int = 64 * MiB  # largest file the program may write (RLIMIT_FSIZE)
     open_files: int = 256
     collect_bytes: int = 16 * MiB  # how much of the work dir is read back

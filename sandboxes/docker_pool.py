@@ -2,22 +2,23 @@
 
 A container is hardened exactly like a throw-away one (``DockerSandbox._host_config``)
 and runs ``pool_runner.py`` as its pid 1, fed commands over the attach stream. A job
-gets the same work dir (``/box``, a per-container host directory, emptied between
-jobs), the same environment, the same ``timeout -s KILL`` and the same limits as a
-fresh container would; the memory and pids limits belong to the container, so a
-container runs one job at a time.
+gets the same work dir (``/box``, the container's own tmpfs of ``limits.workdir_bytes``,
+filled and read back through the runner, emptied between jobs), the same environment,
+the same ``timeout -s KILL`` and the same limits as a fresh container would; the memory
+and pids limits belong to the container, so a container runs one job at a time.
 
 After every job the runner kills whatever the job left running and, once the host
 has read the work dir back, wipes /box, /tmp, /dev/shm, /dev/mqueue and System V IPC.
 The host then checks from outside, without trusting anything inside: the container's
-cgroup holds the runner alone, the work dir is empty, and (as root) /tmp and
-/dev/shm are empty. A container goes back to the pool only if all of that holds and
+cgroup holds the runner alone and (as root, through /proc/PID/root) /box, /tmp
+and /dev/shm are empty; without root only the runner's own wipe report vouches for those. A container goes back to the pool only if all of that holds and
 the job ended on its own: after a timeout, an OOM kill, a refused fork, an output
 cap, a cancellation or anything unexpected it is killed and replaced.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
@@ -41,7 +42,9 @@ WIPE_TIMEOUT_S = 10.0
 # If the container still streams this long after we killed it, the engine is the problem.
 KILL_SETTLE_S = 10.0
 # Where the host looks, from outside, for anything a job left in the container's own tmpfs mounts.
-PRIVATE_MOUNTS = ("tmp", "dev/shm", "dev/mqueue")
+PRIVATE_MOUNTS = ("box", "tmp", "dev/shm", "dev/mqueue")
+# How long the runner may take to write a job's files into /box, or to read them back.
+TRANSFER_TIMEOUT_S = 30.0
 
 Shape = tuple[int, int, float, int, int, int, int]
 
@@ -132,7 +135,8 @@ class PooledContainer:
     @classmethod
     def start(cls, api: Any, create: Callable[[RunDir], str], limits: Limits, register: Callable[[str], None]) -> PooledContainer:
         """Create and start a container whose command is the runner; wait until it says it is ready."""
-        run_dir = RunDir(SANDBOX_UID if os.geteuid() == 0 else None, limits)
+        # Only io/ (stdin, read-only inside) lives on the host: /box is the container's own tmpfs.
+        run_dir = RunDir(None, limits, box=False)
         cid = ""
         try:
             cid = create(run_dir)
@@ -183,7 +187,9 @@ class PooledContainer:
         """(the result, why this container must not be reused: "" when it may)."""
         limits = request.limits
         self.jobs += 1
-        self.run_dir.write_files(request.files)
+        failed = self._put(request)
+        if failed:
+            return ExecResult.failure(provider, SandboxFailure.ERROR, failed), failed
         stdin = request.stdin_bytes()
         if stdin is not None:
             self.run_dir.write_stdin(stdin)
@@ -219,7 +225,9 @@ class PooledContainer:
             output_capped=bool(report["capped"]) or stdout.truncated or stderr.truncated,
             oom=oom, pids_hit=pids_hit, cancelled=handle.cancelled,
         )
-        files, files_truncated = self.run_dir.collect(limits) if request.collect else ({}, False)
+        files, files_truncated = ({}, False)
+        if request.collect and not (self.killed or self.channel.eof):
+            files, files_truncated = self._collect(limits)
         result = ExecResult(
             provider=provider, exit_code=exit_code, stdout=stdout.text(), stderr=stderr.text(),
             stdout_truncated=stdout.truncated, stderr_truncated=stderr.truncated, timed_out=timed_out,
@@ -227,6 +235,42 @@ class PooledContainer:
             files=files, files_truncated=files_truncated,
         )
         return result, self._after(report, killed, pids_hit)
+
+    def _put(self, request: ExecRequest) -> str:
+        """Have the runner write the job's files into /box; "" when it did, else why not."""
+        from benchlab.sandboxes.api import FileEntry, safe_relative_path
+
+        entries = []
+        for name, value in request.files.items():
+            entry = value if isinstance(value, FileEntry) else FileEntry(value)
+            entries.append({"path": str(safe_relative_path(name)), "data": base64.b64encode(entry.data()).decode(), "mode": entry.mode})
+        self.channel.send({"op": "put", "files": entries})
+        try:
+            frame = self.channel.read(time.monotonic() + TRANSFER_TIMEOUT_S)
+        except TimeoutError:
+            return "the sandbox runner did not write the job's files in time"
+        if frame is None or frame[0] != b"P":
+            return "the sandbox runner did not answer the file transfer"
+        answer = json.loads(frame[1])
+        return "" if answer["ok"] else f"cannot write the job's files into {WORKDIR}: {answer['error']}"
+
+    def _collect(self, limits: Limits) -> tuple[dict[str, bytes], bool]:
+        """The regular files the job left in /box, read by the runner (it follows no links)."""
+        self.channel.send({"op": "collect", "bytes": limits.collect_bytes, "files": limits.collect_files})
+        try:
+            frame = self.channel.read(time.monotonic() + TRANSFER_TIMEOUT_S)
+        except TimeoutError:
+            frame = None
+        if frame is None or frame[0] != b"C":
+            self.kill()  # out of step with the runner: never reuse this container
+            return {}, True
+        answer = json.loads(frame[1])
+        files = {path: base64.b64decode(data) for path, data in answer["files"].items()}
+        # The runner is inside the sandbox: hold it to the budget whatever it sent.
+        if len(files) > limits.collect_files or sum(map(len, files.values())) > limits.collect_bytes:
+            self.kill()
+            return {}, True
+        return files, bool(answer["truncated"])
 
     def _pump(self, limits: Limits, began: float) -> tuple[dict[str, Any] | None, CappedBuffer, CappedBuffer, bool]:
         stdout, stderr = CappedBuffer(limits.output_bytes), CappedBuffer(limits.output_bytes)
@@ -280,12 +324,7 @@ class PooledContainer:
         procs = self.cgroup.procs() if self.cgroup is not None else self._engine_procs()
         if procs != [self.host_pid] and not (self.cgroup is None and procs is not None and len(procs) == 1):
             return f"processes besides the runner: {procs}"
-        box = self.run_dir.box
-        if os.listdir(box):
-            return "the work dir is not empty"
         if os.geteuid() == 0:
-            os.chown(box, SANDBOX_UID, SANDBOX_UID, follow_symlinks=False)
-            os.chmod(box, 0o700)
             root = Path(f"/proc/{self.host_pid}/root")
             for mount in PRIVATE_MOUNTS:
                 try:

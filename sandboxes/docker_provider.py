@@ -1,7 +1,7 @@
 """Provider ``docker``: hardened containers kept warm, one per concurrency slot (docker SDK).
 
-No network, read-only root, a size-capped /tmp, the work dir bind-mounted from a
-per-container host directory, uid 65534, no capabilities, no-new-privileges,
+No network, read-only root, size-capped tmpfs for /tmp and the work dir /box (files
+go in and out through the runner; only stdin comes from a read-only host dir), uid 65534, no capabilities, no-new-privileges,
 memory (= memory + swap), CPU and pids limits, ulimits, ``timeout -s KILL`` inside
 and a watchdog outside. Each container runs one job at a time through the runner
 that is its pid 1, and is checked clean (from outside) before its next job, or
@@ -155,10 +155,12 @@ class DockerSandbox(Sandbox):
         from docker.types import LogConfig, Ulimit
 
         return self._api.create_host_config(
-            binds={str(run_dir.box): {"bind": WORKDIR, "mode": "rw"}, str(run_dir.io): {"bind": "/io", "mode": "ro"}},
+            binds={str(run_dir.io): {"bind": "/io", "mode": "ro"}},
             network_mode="none",
             read_only=True,
-            tmpfs={"/tmp": f"rw,exec,nosuid,nodev,size={limits.tmp_bytes},mode=1777"},
+            # Both in the container's memory cgroup's reach, never on the host's disk.
+            tmpfs={"/tmp": f"rw,exec,nosuid,nodev,size={limits.tmp_bytes},mode=1777",
+                   WORKDIR: f"rw,exec,nosuid,nodev,size={limits.workdir_bytes},mode=0700,uid={SANDBOX_UID},gid={SANDBOX_UID}"},
             cap_drop=["ALL"],
             security_opt=["no-new-privileges"],
             # No docker-init: the runner is pid 1 (it reaps orphans, and pid 1 is what it needs to be out of a job's reach).
@@ -220,8 +222,7 @@ class DockerSandbox(Sandbox):
         self._remove(self._api, container.cid)
         with self._containers_lock:
             self._containers.discard(container.cid)
-        if not container.run_dir.remove():
-            self._remove_as_sandbox_user(container.run_dir)
+        container.run_dir.remove()
 
     # -- one execution --------------------------------------------------------------------
 
@@ -246,21 +247,3 @@ class DockerSandbox(Sandbox):
             return ExecResult.failure(self.name, SandboxFailure.ERROR, f"Docker sandbox error: {type(exc).__name__}: {exc}", time.monotonic() - began)
         finally:
             self._warm.release(container, why)
-
-    def _remove_as_sandbox_user(self, run_dir: RunDir) -> None:
-        """Without root we cannot delete what uid 65534 wrote; a container running as 65534 can."""
-        try:
-            cid = self._api.create_container(
-                image=self._image, command=["find", WORKDIR, "-mindepth", "1", "-delete"],
-                user=f"{SANDBOX_UID}:{SANDBOX_UID}", labels={LABEL: "1", OWNER_LABEL: self.owner},
-                host_config=self._api.create_host_config(binds={str(run_dir.box): {"bind": WORKDIR, "mode": "rw"}},
-                                                         network_mode="none", read_only=True, cap_drop=["ALL"]),
-            )["Id"]
-            try:
-                self._api.start(cid)
-                self._api.wait(cid, timeout=30)
-            finally:
-                self._remove(self._api, cid)
-        except Exception:
-            return
-        run_dir.remove()

@@ -25,15 +25,24 @@ then checks they are empty and that no socket is left in the network namespace
 replaced instead). The host checks the container's process list and work
 dir again from outside before reusing it.
 
-Protocol. Host to runner: one JSON object per line on stdin, ``{"op": "run", ...}``
-or ``{"op": "wipe"}``. Runner to host, on stdout: frames of a 1-byte kind, a 4-byte
-big-endian length and a payload: ``R`` ready (JSON), ``O``/``E`` the job's stdout
-and stderr, ``X`` the job's end (JSON), ``W`` the wipe's outcome (JSON).
+/box is the container's own size-capped tmpfs, never a host directory (a host
+directory would let a job fill the host's disk): the runner writes a job's files
+into it (``put``) and, once the job and everything it started are gone, reads
+back the regular files left there (``collect``), without following links.
+
+Protocol. Host to runner: one JSON object per line on stdin, ``{"op": "put", ...}``,
+``{"op": "run", ...}``, ``{"op": "collect", ...}`` or ``{"op": "wipe"}``. Runner to
+host, on stdout: frames of a 1-byte kind, a 4-byte big-endian length and a payload:
+``R`` ready (JSON), ``P`` the files written (JSON), ``O``/``E`` the job's stdout and
+stderr, ``X`` the job's end (JSON), ``C`` the files collected (JSON, base64 data),
+``W`` the wipe's outcome (JSON).
 """
 
 from __future__ import annotations
 
+import base64
 import ctypes
+import errno
 import json
 import os
 import platform
@@ -215,6 +224,89 @@ def run(command: dict, wakeup: int) -> None:
     })
 
 
+def put(command: dict) -> None:
+    """Write the job's files into /box (paths were checked by the host: relative, no ``..``)."""
+    try:
+        for entry in command["files"]:
+            parts = entry["path"].split("/")
+            directory = "/box"
+            for part in parts[:-1]:
+                directory = f"{directory}/{part}"
+                if not os.path.isdir(directory):
+                    os.mkdir(directory, 0o755)
+            target = f"{directory}/{parts[-1]}"
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+            try:
+                data = base64.b64decode(entry["data"])
+                while data:
+                    data = data[os.write(fd, data):]
+                os.fchmod(fd, int(entry["mode"]) & 0o777)
+            finally:
+                os.close(fd)
+    except (OSError, ValueError, KeyError) as exc:
+        emit_json(b"P", {"ok": False, "error": f"{type(exc).__name__}: {exc}"})
+        return
+    emit_json(b"P", {"ok": True, "error": ""})
+
+
+def read_regular(path: str, budget: int) -> bytes | None:
+    """The file's bytes, or None if it is not a regular file (a link, a FIFO...) or does not fit ``budget``."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENXIO, errno.EACCES, errno.ENOENT, errno.EPERM):
+            return None
+        raise
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > budget:
+            return None
+        chunks, remaining = [], info.st_size
+        while remaining > 0:
+            chunk = os.read(fd, min(remaining, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def collect(command: dict) -> None:
+    """Send back the regular files left in /box, within the host's byte and file-count budgets."""
+    budget, most = int(command["bytes"]), int(command["files"])
+    files: dict[str, str] = {}
+    truncated = False
+    stack = [("/box", "")]
+    while stack:
+        directory, prefix = stack.pop()
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            relative = f"{prefix}{entry.name}"
+            if entry.is_dir(follow_symlinks=False):
+                stack.append((entry.path, relative + "/"))
+                continue
+            if not entry.is_file(follow_symlinks=False):
+                continue  # symlinks, FIFOs, sockets, devices: never opened
+            if len(files) >= most:
+                truncated = True
+                continue
+            try:
+                data = read_regular(entry.path, budget)
+            except OSError:
+                data = None
+            if data is None:
+                truncated = True
+                continue
+            files[relative] = base64.b64encode(data).decode()
+            budget -= len(data)
+    emit_json(b"C", {"files": files, "truncated": truncated})
+
+
 def empty_directory(fd: int) -> None:
     """Remove everything below the open directory ``fd``, without following links (nothing else runs now)."""
     for name in os.listdir(fd):
@@ -335,8 +427,12 @@ def main() -> None:
                      "others": len(others())})
     for line in sys.stdin.buffer:
         command = json.loads(line)
-        if command["op"] == "run":
+        if command["op"] == "put":
+            put(command)
+        elif command["op"] == "run":
             run(command, wake_r)
+        elif command["op"] == "collect":
+            collect(command)
         elif command["op"] == "wipe":
             wipe(baseline)
 

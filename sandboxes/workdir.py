@@ -1,8 +1,10 @@
 """The per-run host directory: ``box/`` becomes the sandbox's work dir, ``io/`` holds stdin.
 
-When we are root, ``box/`` is a tmpfs of ``limits.workdir_bytes``: without it a
-program could fill the host's disk through its work dir, file by file under the
-file-size limit. Whatever the program leaves in ``box/`` is read back without
+bwrap (which needs root) gets ``box/`` as a tmpfs of ``limits.workdir_bytes``:
+without it a program could fill the host's disk through its work dir, file by
+file under the file-size limit. Docker has no ``box/`` here (``box=False``): its
+work dir is the container's own tmpfs. unsafe-local, unconfined anyway, gets a
+plain directory only its user can enter. Whatever the program leaves in ``box/`` is read back without
 following links: it may have planted a symlink to a host file, a FIFO, or a huge file.
 """
 
@@ -27,7 +29,7 @@ PREFIX = "benchlab-run-"
 class RunDir:
     """A fresh host directory for one execution, owned by the sandbox's host uid when we can."""
 
-    def __init__(self, owner_uid: int | None, limits: Limits, *, parent: str | None = None) -> None:
+    def __init__(self, owner_uid: int | None, limits: Limits, *, parent: str | None = None, box: bool = True) -> None:
         self.owner_uid = owner_uid
         # The owner's pid in the name lets a later process reap what a killed one left behind.
         self.root = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=parent))
@@ -35,11 +37,14 @@ class RunDir:
         os.chmod(self.root, 0o711)
         self.box = self.root / "box"
         self.io = self.root / "io"
-        self.box.mkdir()
         self.io.mkdir()
-        self.mounted = _mount_tmpfs(self.box, limits.workdir_bytes, owner_uid) if os.geteuid() == 0 else False
-        self._own(self.box, 0o700 if owner_uid is not None else 0o777)
         os.chmod(self.io, 0o755)
+        self.mounted = False
+        if box:
+            self.box.mkdir()
+            self.mounted = _mount_tmpfs(self.box, limits.workdir_bytes, owner_uid) if os.geteuid() == 0 else False
+            # Without an owner the program runs as us (unsafe-local): nobody else needs a way in.
+            self._own(self.box, 0o700)
 
     def _own(self, path: Path, mode: int) -> None:
         if self.owner_uid is not None:
@@ -55,13 +60,13 @@ class RunDir:
                 target = target / part
                 if not target.is_dir():
                     target.mkdir()
-                    self._own(target, 0o755 if self.owner_uid is not None else 0o777)
+                    self._own(target, 0o755)
             target = target / relative.parts[-1]
             fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(entry.data())
             mode = entry.mode & 0o777
-            self._own(target, mode if self.owner_uid is not None else mode | 0o666)
+            self._own(target, mode)
 
     def write_stdin(self, data: bytes) -> Path:
         path = self.io / "stdin"

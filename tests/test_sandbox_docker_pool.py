@@ -90,7 +90,10 @@ def test_pool_containers_carry_the_same_hardening_as_throw_away_ones(pool: Docke
     assert host["SecurityOpt"] == ["no-new-privileges"]
     assert (host["Memory"], host["MemorySwap"], host["PidsLimit"]) == (512 * MiB, 512 * MiB, 40)
     assert host["IpcMode"] == "private" and "/tmp" in host["Tmpfs"]
-    assert {b.split(":")[1] for b in host["Binds"]} == {"/box", "/io"} and any(b.endswith(":/io:ro") for b in host["Binds"])
+    # The work dir is the container's own size-capped tmpfs; only stdin's folder comes from the host, read-only.
+    assert "size=268435456" in host["Tmpfs"]["/box"] and "uid=65534" in host["Tmpfs"]["/box"]
+    assert [b.split(":")[1:] for b in host["Binds"]] == [["/io", "ro"]]
+    assert host["NanoCpus"] == int(min(1.0, os.cpu_count() or 1) * 1e9)
     # Its one process is the runner, as the sandbox uid, with no capabilities and no way to gain any.
     status = Path(f"/proc/{details['State']['Pid']}/status").read_text()
     assert "\nUid:\t65534\t65534\t65534\t65534" in status
@@ -226,3 +229,31 @@ def test_a_container_that_died_while_idle_is_replaced_before_the_next_job(pool: 
     engine.remove_container(container.cid, force=True)  # from outside: an engine restart, a `docker rm`
     assert ok(pool, ["echo", "fine"]).stdout == "fine\n"
     assert container.cid not in idle_ids(pool) and len(idle_ids(pool)) == 1
+
+
+def test_the_work_dir_is_capped_and_off_the_host_disk_when_benchlab_is_not_root(engine: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """/box is the container's own tmpfs, so the cap holds whoever runs benchlab.
+
+    Simulated: benchlab not being root. ``os.geteuid`` answers 1000 for this
+    provider's whole life (the only place the provider asks); the engine, the
+    container and the filling program are real. No work dir may appear on the host.
+    """
+    import tempfile
+
+    from test_sandbox_adversarial import FILL_WORK_DIR, assert_work_dir_filled_to
+
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    provider = DockerSandbox(max_concurrency=1)
+    provider.prepare()
+    try:
+        result = provider.run_sync(ExecRequest(["python3", "-c", FILL_WORK_DIR],
+                                               limits=Limits(wall_seconds=20, workdir_bytes=16 * MiB, collect_bytes=1 * MiB)))
+        assert_work_dir_filled_to(result, 16)
+        roots = list(Path(tempfile.gettempdir()).glob(f"benchlab-run-{os.getpid()}-*"))
+        assert roots  # the container's stdin folder
+        for root in roots:
+            assert not (root / "box").exists() and root.stat().st_mode & 0o777 == 0o711
+        # Clean afterwards: the next job finds /box empty.
+        assert provider.run_sync(ExecRequest(["sh", "-c", "ls -A /box | wc -l"])).stdout == "0\n"
+    finally:
+        provider.close()
