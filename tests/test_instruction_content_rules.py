@@ -13,7 +13,7 @@ from benchlab.model import ChatResponse
 from benchlab.pack_loader import resolve_pack
 from benchlab.plugin_manager import load_plugins
 from benchlab.plugins.instruction_rules import run_rule, validate_rule
-from benchlab.plugins.instructions import InstructionsVerifier, check_names
+from benchlab.plugins.instructions import InstructionsVerifier
 from benchlab.verifiers import ParamError, VerifyContext
 
 
@@ -122,6 +122,7 @@ OTHER_WORDINGS = {
     "IF-09": "How to Stay Close When Your Coworkers Are Asleep",
     "IF-10": "In short, the company sold more but earned less, as higher support costs cut net profit.",
     "IF-11": "Wer radelt bleibt gesund.",
+    "IF-12": "2.4.0\n- Added a faster image viewer\n- Fixed notifications on iOS 17\n- Removed Flash support",
     "IF-13": "Recursion means a function that calls a copy of itself.",
     "IF-14": "Join fellow Pythonistas on May 12 at the Central Library #python #community",
     "IF-15": "Merci, nous sommes ravis que votre commande soit arrivée si vite !",
@@ -151,10 +152,8 @@ def test_differently_worded_answers_find_their_topic(pack, scenario_id: str) -> 
     assert check.ok, check.detail
 
 
-def test_every_scenario_but_the_json_one_has_a_content_rule(pack) -> None:
+def test_every_scenario_but_the_json_one_has_a_topic_rule(pack) -> None:
     """IF-07 checks its content with value matchers on the JSON instead."""
     for scenario in pack.scenarios:
-        rules = scenario.verifier.params["rules"]
-        content = [n for r, n in zip(rules, check_names(rules))
-                   if r["rule"] == "topic" or "min_words" in r]
-        assert content or scenario.id == "IF-07", scenario.id
+        kinds = [r["rule"] for r in scenario.verifier.params["rules"]]
+        assert kinds.count("topic") == (0 if scenario.id == "IF-07" else 1), scenario.id
