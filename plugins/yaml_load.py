@@ -56,7 +56,7 @@ class Loaded:
 
 
 # libyaml's composer recurses in C once per nesting level and overflows the C stack
-# (a segfault, not an exception) some 20,000 levels down. Text that might nest deeper
+# (a segfault, not an exception) 10,000 to 30,000 levels down. Text that might nest deeper
 # than this goes to the pure-Python loader, whose recursion ends in a RecursionError.
 LIBYAML_MAX_LEVELS = 2_000
 # What can open a nesting level: a flow bracket (one level, two with an implicit
