@@ -312,11 +312,30 @@ def test_python_demo_block_does_not_run_and_stdin_is_not_needed(sandbox) -> None
     assert verify(params("python"), answer("python", code), sandbox).passed
 
 
+FORK_UNTIL_REFUSED = (
+    "import os, time\n\ndef add(a, b):\n    while True:\n        if os.fork() == 0:\n            time.sleep(60)\n"
+)
+
+
 def test_fork_bomb_is_a_wrong_answer(sandbox) -> None:
+    """Forking until the kernel refuses: the refused fork raises, the program dies, the process limit is to blame."""
+    from benchlab.sandboxes.api import ExecRequest, KilledReason, Limits
+
+    verdict = verify(params("python", timeout_s=10), answer("python", FORK_UNTIL_REFUSED), sandbox)
+    assert verdict.failure_mode == FailureMode.WRONG_ANSWER, verdict.detail
+    assert "process limit" in verdict.detail
+    # What the sandbox itself reports for such a program.
+    script = FORK_UNTIL_REFUSED + "\nadd(1, 2)\n"
+    result = sandbox.run_sync(ExecRequest(["python3", "-c", script], limits=Limits(wall_seconds=10)))
+    assert result.hit_pids_limit and result.killed_reason == KilledReason.PIDS and not result.timed_out, result
+
+
+def test_fork_bomb_that_ignores_refusals_is_a_timeout(sandbox) -> None:
+    """A bomb that swallows every refused fork never ends by itself: only the clock stops it, so the verdict is
+    ``timeout``, not ``wrong_answer`` (the time limit, checked first, is what actually ended it)."""
     code = "import os\n\ndef add(a, b):\n    while True:\n        try:\n            os.fork()\n        except OSError:\n            pass\n"
-    verdict = verify(params("python", timeout_s=5), answer("python", code), sandbox)
-    assert verdict.failure_mode in (FailureMode.WRONG_ANSWER, FailureMode.TIMEOUT), verdict.detail
-    assert not verdict.passed
+    verdict = verify(params("python", timeout_s=3), answer("python", code), sandbox)
+    assert verdict.failure_mode == FailureMode.TIMEOUT, verdict.detail
 
 
 def test_output_flood_is_a_wrong_answer(sandbox) -> None:

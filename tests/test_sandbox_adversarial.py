@@ -233,6 +233,14 @@ time.sleep(30)
     assert subprocess.run(["true"]).returncode == 0
 
 
+def test_a_program_killed_by_a_refused_fork_is_blamed_on_the_pids_limit(sandbox: Sandbox) -> None:
+    script = "import os, time\nwhile True:\n    if os.fork() == 0:\n        time.sleep(30)\n"
+    result = run(sandbox, script, wall_seconds=10, pids=32)
+    assert result.exit_code not in (0, None) and result.hit_pids_limit, (result.exit_code, result.stderr[-300:])
+    assert result.killed_reason == KilledReason.PIDS and not result.timed_out
+    assert result.duration_s < 5  # it died at the refusal, long before its clock
+
+
 def test_shell_fork_bomb_is_contained(sandbox: Sandbox) -> None:
     request = ExecRequest(["bash", "-c", "bomb() { bomb | bomb & }; bomb; sleep 30"], limits=Limits(wall_seconds=3, pids=48))
     started = time.monotonic()

@@ -257,3 +257,29 @@ def test_the_work_dir_is_capped_and_off_the_host_disk_when_benchlab_is_not_root(
         assert provider.run_sync(ExecRequest(["sh", "-c", "ls -A /box | wc -l"])).stdout == "0\n"
     finally:
         provider.close()
+
+
+def test_the_host_watchdog_kills_a_job_whose_runner_stopped_enforcing_its_time(pool: DockerSandbox, engine: Any) -> None:
+    """The runner is frozen from the host (SIGSTOP on its host pid) while its job sleeps: neither it nor
+    anything it would report is there, so the host's own deadline must kill the container."""
+    import signal
+    import threading
+
+    from benchlab.sandboxes.launch import HOST_GRACE_S
+
+    ok(pool, ["true"])  # a warm container whose runner we can find
+    (listed,) = containers(engine)
+    runner = int(engine.inspect_container(listed["Id"])["State"]["Pid"])
+    results: list[Any] = []
+    job = threading.Thread(target=lambda: results.append(pool.run_sync(ExecRequest(["sleep", "30"], limits=Limits(wall_seconds=2)))))
+    started = time.monotonic()
+    job.start()
+    time.sleep(0.5)
+    os.kill(runner, signal.SIGSTOP)
+    job.join(timeout=60)
+    elapsed = time.monotonic() - started
+    (result,) = results
+    assert result.sandbox_failure is None, result.detail
+    assert result.timed_out and result.killed_reason == KilledReason.TIMEOUT
+    assert 2 + HOST_GRACE_S - 0.5 <= elapsed < 2 + HOST_GRACE_S + 10
+    assert wait_for(lambda: listed["Id"] not in {c["Id"] for c in containers(engine)})  # killed and removed, not reused

@@ -223,3 +223,48 @@ def test_full_without_sandboxed_packs_is_medium_plus_the_unsandboxed_full_packs(
     assert set(unsandboxed) | set(only) == set(full) and not set(unsandboxed) & set(only)
     assert set(ids(["medium"], "all")) <= set(unsandboxed)
     assert {"bugfind-15", "cli-40"} <= set(only) and "hermesagent-20" in unsandboxed
+
+
+BROKEN_BUILD = '''
+from benchlab import hookimpl
+from benchlab.sandboxes.api import Availability, Sandbox, SandboxSetupError
+
+
+class BrokenBuild(Sandbox):
+    name = "broken-build"
+
+    def available(self):
+        return Availability(True, "stand-in whose image build fails")
+
+    def image_ready(self):
+        return False
+
+    def _prepare(self, progress):
+        raise SandboxSetupError("debootstrap failed: stand-in")
+
+    def _execute(self, request, handle):
+        raise AssertionError("nothing may run after a failed build")
+
+
+@hookimpl
+def register_sandboxes(register):
+    register("broken-build", BrokenBuild)
+'''
+
+
+def test_a_sandbox_whose_image_cannot_be_built_gives_sandbox_error_and_no_request(tmp_path):
+    """Simulated: an image build that fails (a real one takes minutes and a mirror), by a provider in a --plugin file."""
+    plugin = tmp_path / "broken.py"
+    plugin.write_text(BROKEN_BUILD)
+    server = TestServer()
+    OpenAIChat(Script({}, default=Answer(BF01_GOLD))).install(server)
+    with running(server):
+        proc = benchlab("run", "--plugin", str(plugin), "--sandbox", "broken-build", "--backend", "openai",
+                        "--endpoint", server.url + "/v1", "--timeout-per-case", "30", "--scenario", "bugfind-15/BF-01",
+                        "--out", str(tmp_path / "out"), "--no-progress", env={"OPENAI_API_KEY": "", "BENCHLAB_API_KEY": ""})
+        asked = server.bodies("/v1/chat/completions")
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert asked == []
+    (result,) = run_record(tmp_path / "out")["results"]
+    assert result["failure_mode"] == "sandbox_error"
+    assert "sandbox broken-build could not be prepared: debootstrap failed: stand-in" in result["detail"]
