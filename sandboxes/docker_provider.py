@@ -18,6 +18,7 @@ import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from benchlab.sandboxes.api import (
@@ -34,6 +35,18 @@ if TYPE_CHECKING:
 LABEL = "benchlab.sandbox"
 OWNER_LABEL = "benchlab.owner"
 ENGINE_FIX = "start the Docker engine (e.g. `sudo systemctl start docker`), or use --sandbox bwrap"
+# The engine's creation time has whole seconds, /proc's start time clock ticks: allow for both.
+START_SLACK_S = 2.0
+
+
+def process_start_time(pid: int) -> float | None:
+    """When ``pid`` started (unix time), from /proc; None where it cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        boot = next(float(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines() if line.startswith("btime "))
+    except (OSError, StopIteration, ValueError, IndexError):
+        return None
+    return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
 
 
 class DockerSandbox(Sandbox):
@@ -119,10 +132,19 @@ class DockerSandbox(Sandbox):
     # -- containers -----------------------------------------------------------------------
 
     def _reap_dead_owners(self, api: Any) -> None:
-        """Remove labelled containers whose owning process on this host is gone."""
+        """Remove labelled containers whose owning process on this host is gone.
+
+        A live pid owns the container only if that process started before the container was
+        created: one started later got a dead owner's reused pid.
+        """
         for container in api.containers(all=True, filters={"label": f"{LABEL}=1"}):
             host, _, pid = (container.get("Labels") or {}).get(OWNER_LABEL, "").rpartition(":")
-            if host == socket.gethostname() and pid.isdigit() and not pid_alive(int(pid)):
+            if host != socket.gethostname() or not pid.isdigit():
+                continue
+            started = process_start_time(int(pid)) if pid_alive(int(pid)) else None
+            created = container.get("Created")
+            reused = started is not None and isinstance(created, (int, float)) and started > created + START_SLACK_S
+            if not pid_alive(int(pid)) or reused:
                 self._remove(api, container["Id"])
 
     def reap_own(self) -> None:

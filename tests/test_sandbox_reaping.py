@@ -55,6 +55,36 @@ def test_docker_reaps_containers_of_dead_owners_only() -> None:
                 pass
 
 
+def test_docker_reaps_containers_whose_owner_pid_was_reused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Simulated: pid reuse (it cannot be forced). The owner label names a live process (a sleep),
+    and ``process_start_time`` is made to say it started after the container was created, as a
+    reused pid's process would have; with its true start time the container stays."""
+    from benchlab.sandboxes import docker_provider
+
+    provider = prepared_provider("docker")
+    import docker
+
+    api = docker.from_env(timeout=30).api
+    owner = subprocess.Popen(["sleep", "300"])
+    cid = api.create_container(provider._image, ["sleep", "300"],
+                               labels={LABEL: "1", OWNER_LABEL: f"{socket.gethostname()}:{owner.pid}"})["Id"]
+    try:
+        DockerSandbox()._reap_dead_owners(api)
+        assert cid in {c["Id"] for c in api.containers(all=True, filters={"label": f"{LABEL}=1"})}  # its true owner lives
+        true_start = docker_provider.process_start_time
+        # Only this owner looks reused: other processes' containers (other test sessions) are left alone.
+        monkeypatch.setattr(docker_provider, "process_start_time", lambda pid: time.time() + 60 if pid == owner.pid else true_start(pid))
+        DockerSandbox()._reap_dead_owners(api)
+        assert cid not in {c["Id"] for c in api.containers(all=True, filters={"label": f"{LABEL}=1"})}
+    finally:
+        owner.kill()
+        owner.wait()
+        try:
+            api.remove_container(cid, force=True)
+        except docker.errors.NotFound:
+            pass
+
+
 def test_bwrap_reaps_cgroups_and_run_dirs_of_dead_owners_only() -> None:
     prepared_provider("bwrap")
     layout, why = cgroups.detect()
