@@ -21,7 +21,11 @@ NO_CHAT_ROUTE = (404, 405)
 
 def wrong_url_message(endpoint: str | None, detail: str) -> str:
     """The one line for a chat request answered 404/405: the URL is wrong, playing on is pointless."""
-    return f"nothing serves chat requests at {endpoint} ({detail}): check the base URL (a missing or extra /v1, a wrong port or path)"
+    # Some APIs also answer 404 for an unknown model: the detail shows which it was.
+    return (
+        f"nothing serves chat requests at {endpoint} ({detail}): check the base URL "
+        "(a missing or extra /v1, a wrong port or path) and the model name"
+    )
 
 
 async def measure_tokens_per_s(backend: Backend, *, greedy: bool) -> tuple[float | None, str | None]:
