@@ -327,3 +327,30 @@ def test_sampling_keys_in_extra_body_make_the_run_non_canonical(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert record["canonical"] is False and "--extra-body sets top_k=5" in proc.stdout
     assert plain["canonical"] is True
+
+
+def test_the_other_sampling_flags_and_the_ceiling_reach_the_request_and_the_record(tmp_path):
+    server = openai_server()
+    with running(server):
+        proc, record = run(server, tmp_path, "--top-p", "0.9", "--min-p", "0.05", "--repeat-penalty", "1.1",
+                           "--measured-tps", "1", "--timeout-ceiling-s", "42")
+    assert proc.returncode == 0, proc.stderr
+    assert all((b["top_p"], b["min_p"], b["repeat_penalty"], b["temperature"]) == (0.9, 0.05, 1.1, 0) for b in bodies(server))
+    # 1 tok/s would give hours: the ceiling caps every budget
+    assert {r["timeout_s"] for r in record["results"]} == {42.0}
+    assert record["canonical"] is False
+
+
+@pytest.mark.parametrize(("flag", "expected"), [((), 1), (("--retry-on-timeout",), 2)], ids=["default", "retry-on-timeout"])
+def test_timeouts_are_retried_only_on_request(tmp_path, flag, expected):
+    from servers.faults import FaultServer
+
+    slow = write_pack(tmp_path / "slow", [exact_scenario("S", "fault: slow", "ok")])
+    server = FaultServer(Script({}), slow_s=1.0)
+    with running(server):
+        proc = benchlab("run", "--backend", "openai", "--endpoint", server.url, "--pack", str(slow), "--out", str(tmp_path / "out"),
+                        "--no-progress", "--timeout-per-case", "0.4", "--retries", "1", *flag)
+        seen = server.attempts["fault: slow"]
+    assert proc.returncode == 0, proc.stderr
+    result = run_record(tmp_path / "out")["results"][0]
+    assert result["failure_mode"] == "timeout" and seen == expected and len(result["attempts"]) == expected
