@@ -2,7 +2,8 @@
 
 tests/data/crosspack is played through the real CLI (``benchlab run --backend X
 --endpoint URL``) against protocol-faithful local servers that answer from one
-script: plain OpenAI, Ollama (native API), vLLM, RunPod serverless (native
+script: plain OpenAI, Ollama (native API), vLLM, llama.cpp's llama-server (its
+/health and /props over the OpenAI routes), RunPod serverless (native
 worker-vLLM jobs and its OpenAI route). Only a dialect's real limits may differ:
 worker-vLLM's native job input carries no tools, so its tool scenario fails, and
 the run says why.
@@ -52,6 +53,21 @@ def plain_openai() -> TestServer:
     return server
 
 
+def llama_cpp() -> TestServer:
+    """llama-server as tools/server/README.md documents /health and /props (Qwen3-style template)."""
+    server = plain_openai()
+    props = {
+        "default_generation_settings": {"params": {"temperature": 0.8, "top_k": 40}, "n_ctx": 8192},
+        "total_slots": 2,
+        "chat_template": "{%- if enable_thinking is defined and enable_thinking is false %}<think></think>{%- endif %}",
+        "build_info": "b6000-abcdef0",
+    }
+    server.route("GET", "/health", lambda r: r.send_json(200, {"status": "ok"}))
+    server.route("GET", "/props", lambda r: r.send_json(200, props))
+    server.route("GET", "/slots", lambda r: r.send_json(501, {"error": {"code": 501, "message": "This server does not support slots endpoint."}}))
+    return server
+
+
 def verdicts(out: Path) -> tuple[dict[str, str | None], dict]:
     record = run_record(out)
     return {r["scenario_id"]: r["failure_mode"] for r in record["results"]}, record
@@ -64,6 +80,7 @@ def test_the_same_script_gets_the_same_verdicts_through_every_backend(tmp_path):
         ollama = stack.enter_context(running(OllamaServer(SCRIPT, {"qwen3:0.6b": {"capabilities": ["completion", "tools", "thinking"]}})))
         vllm = stack.enter_context(running(VLLMServer(SCRIPT)))
         runpod = stack.enter_context(running(RunPodServerless(SCRIPT, api_key=KEY)))
+        llama = stack.enter_context(running(llama_cpp()))
         runs = {
             "openai": ["--backend", "openai", "--endpoint", openai.url + "/v1"],
             "ollama": ["--backend", "ollama", "--endpoint", ollama.url],
@@ -72,6 +89,8 @@ def test_the_same_script_gets_the_same_verdicts_through_every_backend(tmp_path):
             "runpod-native": ["--backend", "runpod", "--endpoint", runpod.endpoint],
             "detected-ollama": ["--endpoint", ollama.url],
             "detected-vllm": ["--endpoint", vllm.url],
+            "llamacpp": ["--backend", "llamacpp", "--endpoint", llama.url],
+            "detected-llamacpp": ["--endpoint", llama.url + "/v1"],
         }
         results = {}
         for name, flags in runs.items():
@@ -91,6 +110,7 @@ def test_the_same_script_gets_the_same_verdicts_through_every_backend(tmp_path):
             expected["weather"] = "wrong_answer"
         assert found == expected, name
     assert results["detected-ollama"][1]["backend"] == "ollama" and results["detected-vllm"][1]["backend"] == "vllm"
+    assert results["detected-llamacpp"][1]["backend"] == "llamacpp"
     native = results["runpod-native"][1]
     assert any("no tools" in w for w in native["warnings"])
     # Dialect traps stayed out of the verdicts: Ollama was never asked on /v1 ...
