@@ -86,3 +86,12 @@ def play_backend(backend: Any, requests: list[Any]) -> tuple[Any, dict[str, Any]
             await backend.aclose()
 
     return asyncio.run(go())
+
+
+def one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
+    """The command failed with exactly one ``benchlab: error:`` line on stderr and no traceback."""
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("benchlab: error: "), proc.stderr
+    return lines[0]

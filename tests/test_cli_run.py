@@ -11,7 +11,7 @@ from pathlib import Path
 
 from benchlab import __version__
 from benchlab.recorded import FIELDS
-from helpers import REPO, benchlab, exact_scenario, run_record, write_pack
+from helpers import REPO, benchlab, exact_scenario, one_error_line, run_record, write_pack
 from servers.base import Answer, Script, TestServer, running
 from servers.openai_compat import OpenAIChat
 
@@ -25,15 +25,6 @@ def openai_server(**options) -> TestServer:
     server = TestServer()
     OpenAIChat(Script({"Say OK": Answer("OK"), "Say no": Answer("yes")}), model="m", **options).install(server)
     return server
-
-
-def one_error_line(proc) -> str:
-    """The run failed with exactly one ``benchlab: error:`` line and no traceback."""
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "Traceback" not in proc.stderr
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("benchlab: error: "), proc.stderr
-    return lines[0]
 
 
 def closed_port() -> int:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from benchlab.recorded import FIELDS
-from helpers import REPO, benchlab, run_record
+from helpers import REPO, benchlab, one_error_line, run_record
 
 QUICK = {"toolcall-15", "instructfollow-15"}
 MEDIUM = QUICK | {"structoutput-15", "dataextract-15", "reasonmath-15"}
@@ -81,14 +81,6 @@ def test_a_scenarios_file_narrows_a_mode(tmp_path, gold_replay) -> None:
     listing.write_text("structoutput-15/SO-08\n", encoding="utf-8")
     record, _ = run(tmp_path, gold_replay, "--medium", "--scenarios-file", str(listing))
     assert played(record) == {"structoutput-15/SO-08"}
-
-
-def one_error_line(proc) -> str:
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "Traceback" not in proc.stderr
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("benchlab: error: "), proc.stderr
-    return lines[0]
 
 
 @pytest.mark.parametrize(("flags", "says"), [

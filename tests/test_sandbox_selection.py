@@ -20,7 +20,7 @@ from benchlab.plugin_manager import load_plugins
 from benchlab.registry import Registry
 from benchlab.sandboxes.docker_provider import DockerSandbox
 from benchlab.sandboxes.selection import choose_sandbox
-from helpers import REPO, benchlab, run_record
+from helpers import REPO, benchlab, one_error_line, run_record
 from sandbox_helpers import require
 from servers.base import Answer, Script, TestServer, running
 from servers.openai_compat import OpenAIChat
@@ -40,14 +40,6 @@ def replay_bf01(tmp_path: Path) -> Path:
     replay = tmp_path / "r.jsonl"
     replay.write_text(json.dumps({"scenario": "bugfind-15/BF-01", "content": BF01_GOLD}) + "\n")
     return replay
-
-
-def one_error_line(proc) -> str:
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "Traceback" not in proc.stderr
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1, proc.stderr
-    return lines[0]
 
 
 def some_sandbox_works() -> str:
