@@ -44,7 +44,9 @@ def probe_command(
 ) -> int:
     facts = asyncio.run(gather_facts(endpoint, backend, model, api_key, speed, plugins, settings))
     if as_json:
-        print(json.dumps(facts, indent=2, default=str))
+        from benchlab.codec import with_version
+
+        print(json.dumps(with_version(facts), indent=2, default=str))
         return 0
     print(f"endpoint      {endpoint}")
     print(f"backend       {facts['backend']}")

@@ -136,8 +136,9 @@ def proofs_folder(problems: list[dict[str, Any]]) -> Path | None:
     import tempfile
 
     from benchlab.cache import cache_dir
+    from benchlab.codec import with_version
 
-    text = "".join(json.dumps(case, ensure_ascii=False) + "\n" for p in problems for case in proof_cases(p))
+    text = "".join(json.dumps(with_version(case), ensure_ascii=False) + "\n" for p in problems for case in proof_cases(p))
     folder = cache_dir() / "humaneval-proofs" / hashlib.sha256(text.encode()).hexdigest()[:16]
     target = folder / "proofs.jsonl"
     if target.is_file():

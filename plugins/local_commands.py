@@ -41,9 +41,11 @@ def local_app() -> typer.Typer:
         started = time.monotonic()
         binary, model = _paths(server_binary, model_file)
         if as_json:
+            from benchlab.codec import with_version
+
             info = {"server": str(binary), "model": str(model), "cache_dir": str(cache_dir()),
                     "llama_cpp_python": LLAMA_CPP_PYTHON_VERSION, "seconds": round(time.monotonic() - started, 1)}
-            print(json.dumps(info))
+            print(json.dumps(with_version(info)))
         else:
             print(f"llama-server  {binary}")
             print(f"model         {model}")

@@ -14,6 +14,7 @@ import time
 import httpx
 import pytest
 
+from benchlab.codec import SCHEMA_VERSION
 from benchlab.backends import BackendOptions
 from benchlab.errors import BenchlabError, TransportError
 from benchlab.model import ChatRequest
@@ -302,3 +303,4 @@ def test_benchlab_probe_prints_what_the_ollama_server_says():
     assert json.loads(lines["sampling_defaults"]) == {"temperature": 0.6, "top_k": 20, "top_p": 0.95, "stop": ["<|im_end|>"]}
     facts = json.loads(as_json.stdout)
     assert facts["detected"] == "ollama" and facts["models"] == ["qwen3:0.6b", "llama3.2:latest"]
+    assert facts["schema_version"] == SCHEMA_VERSION

@@ -22,6 +22,7 @@ import pytest
 
 from code_exec_helpers import best_sandbox, fast_sandbox, plugins, verify_many
 
+from benchlab.codec import SCHEMA_VERSION
 from benchlab.model import LoadOptions
 from benchlab.pack_loader import resolve_pack
 from benchlab.plugins import humaneval_pack
@@ -145,6 +146,7 @@ def test_proofs_come_from_the_package_and_packs_validate_passes(problems) -> Non
     cases = [json.loads(line) for line in (pack.path / "proofs.jsonl").read_text().splitlines()]
     assert [(c["scenario"], c["kind"]) for c in cases] == [(s.id, k) for s in pack.scenarios for k in ("gold", "alternative", "near_miss")]
     assert all(c["fails_check"] == "tests" and c["why"] for c in cases if c["kind"] == "near_miss")
+    assert all(c["schema_version"] == SCHEMA_VERSION for c in cases)  # benchlab wrote this file
     by_id = {f"HumanEval-{humaneval_pack.problem_number(p)}": p for p in problems}
     for case in cases:
         canonical = by_id[case["scenario"]]["canonical_solution"]

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from benchlab.codec import SCHEMA_VERSION
 from benchlab.backends import BackendOptions
 from benchlab.errors import BenchlabError
 from benchlab.plugins import llama_build
@@ -442,7 +443,7 @@ def test_local_setup_and_serve_commands(llama_paths: tuple[Path, Path], tmp_path
     )
     assert setup.returncode == 0, setup.stderr
     info = json.loads(setup.stdout)
-    assert info["server"] == str(binary) and info["model"] == str(model)
+    assert info["server"] == str(binary) and info["model"] == str(model) and info["schema_version"] == SCHEMA_VERSION
 
     serve = subprocess.Popen(
         [sys.executable, "-m", "benchlab", "local", "serve", "--server-binary", str(binary), "--model-file", str(model), "--slots", "1"],
