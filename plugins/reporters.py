@@ -64,7 +64,7 @@ def render_markdown(record: RunRecord) -> str:
     lines += [_sampling_line(record), ""]
     lines += _table(record.packs)
     if any(r.latency_s is not None for r in record.results) and (record.probe.get("concurrency") or 1) > 1:
-        lines += ["", f"Latencies include queueing: {record.probe['concurrency']} requests ran at once."]
+        lines += ["", f"Latencies include queueing: {record.probe['concurrency']} requests could run at once (--concurrency)."]
     failures = [r for r in record.results if not r.passed]
     if failures:
         lines += ["", "Failure breakdown:"]

@@ -82,3 +82,12 @@ def test_the_table_rows_status_total_and_quality_line():
     assert quality_line(record([tool], results[:15], canonical=False)) == (
         "Quality: ToolCall-15 14/15 (93%) (benchlab 0.1.0, --quick, non-canonical sampling, 2026-11-25)"
     )
+
+
+def test_the_queueing_note_gives_the_concurrency_limit_only_when_requests_could_overlap():
+    results = [result(n, True, pack_id="mini") for n in range(3)]
+    alone = render_markdown(record([pack(None)], results))
+    assert "Latencies include queueing" not in alone
+    shared = record([pack(None)], results)
+    shared.probe["concurrency"] = 4
+    assert "Latencies include queueing: 4 requests could run at once (--concurrency)." in render_markdown(shared).splitlines()
