@@ -38,6 +38,12 @@ def choose_for_run(plugins: Plugins, name: str | None, unsafe_local: bool, concu
         {"provider": c.name, "available": c.availability.ok, "reason": c.availability.reason, "fix": c.availability.fix}
         for c in choice.rejected
     ]
+    if name is not None:  # the others were not even looked at: say so rather than nothing
+        rejected += [
+            {"provider": entry.name, "available": None, "reason": f"not asked for (--sandbox {name})", "fix": None}
+            for entry in plugins.sandboxes
+            if entry.name != name and not getattr(entry.load(), "explicit_only", False)
+        ]
     chosen = choice.provider.name if choice.provider else None
     facts = {"provider": chosen, "reason": choice.reason, "not_chosen": rejected, "unconfined": chosen == UNSAFE_LOCAL}
     return SandboxSetup(choice.provider, facts, None if choice.provider else choice.unavailable_detail())

@@ -120,6 +120,18 @@ def test_the_report_says_which_sandbox_ran_and_why_the_others_did_not(tmp_path):
         assert "UNCONFINED" not in text
 
 
+def test_a_sandbox_named_with_the_flag_reports_the_others_as_not_asked_for(tmp_path):
+    working = some_sandbox_works()
+    proc = benchlab("run", "--scenario", "bugfind-15/BF-01", "--replay", str(replay_bf01(tmp_path)),
+                    "--sandbox", working, "--out", str(tmp_path / "out"), "--no-progress")
+    assert proc.returncode == 0, proc.stderr
+    facts = run_record(tmp_path / "out")["probe"]["sandbox"]
+    assert facts["provider"] == working
+    assert {o["provider"] for o in facts["not_chosen"]} == {"docker", "bwrap"} - {working}
+    other = ({"docker", "bwrap"} - {working}).pop()
+    assert f"Sandbox not used: {other}: not asked for (--sandbox {working})" in proc.stdout
+
+
 def test_the_report_says_loudly_when_code_ran_unconfined(tmp_path):
     require(load_plugins().sandboxes.get("unsafe-local")().available().ok, "unsafe-local needs bubblewrap")
     proc = benchlab("run", "--scenario", "bugfind-15/BF-01", "--replay", str(replay_bf01(tmp_path)),
