@@ -31,6 +31,7 @@ def negative_control_command(flags: RunFlags, *, fmt: str, plugins: Plugins) -> 
     packs = [p for p in packs if any(item.pack is p for item in items)]
     started_at = now_iso()
     sandbox = None
+    probe: dict = {}
     if any(p.needs_sandbox for p in packs):
         from benchlab.sandbox_choice import choose_for_run
 
@@ -38,6 +39,7 @@ def negative_control_command(flags: RunFlags, *, fmt: str, plugins: Plugins) -> 
         if setup.provider is None:
             raise BenchlabError(f"the selected packs run code, and {setup.unavailable}")
         sandbox = setup.provider
+        probe["sandbox"] = setup.facts
     try:
         results = run_negative_control(items, plugins, sandbox)
     finally:
@@ -59,7 +61,7 @@ def negative_control_command(flags: RunFlags, *, fmt: str, plugins: Plugins) -> 
         model=None,
         mode=config.mode,
         config=attrs.asdict(config),
-        probe={},
+        probe=probe,
         packs=[_summary(p, [r for r in results if r.pack == p.id]) for p in packs],
         results=results,
         warnings=[f"junk {why}: {r.pack} {r.scenario_id} ({r.variant})" for r, why in defects]

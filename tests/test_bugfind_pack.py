@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from code_exec_helpers import best_sandbox, plugins, verify_many
-from helpers import REPO, benchlab
+from helpers import REPO, benchlab, run_record
 
 from benchlab.pack_loader import resolve_pack
 from benchlab.plugins.code_exec import claims_no_bug
@@ -163,3 +163,5 @@ def test_real_cli_negative_control_lets_no_junk_through(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     counts = re.search(r"^\| BugFind-15 \| (\d+) \| (\d+) \|", result.stdout, re.MULTILINE)
     assert counts and int(counts.group(1)) >= 15 * 5 and counts.group(2) == "0", result.stdout
+    # the record says which sandbox judged the junk, as a normal run's does
+    assert run_record(tmp_path)["probe"]["sandbox"]["provider"] == best_sandbox().name
