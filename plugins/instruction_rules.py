@@ -234,6 +234,10 @@ def _sections(rule: dict[str, Any], text: str) -> tuple[bool, str]:
 
 
 def _topic(rule: dict[str, Any], text: str) -> tuple[bool, str]:
+    # Loose terms alone pass generic words ("Good Morning Everyone" for remote teams), so
+    # a rule may name core terms of which at least one must be there.
+    if "required" in rule and not any(_term_found(t, text) for t in rule["required"]):
+        return False, f"none of the core term(s) {', '.join(shown(t) for t in rule['required'][:8])}"
     found = [t for t in rule["terms"] if _term_found(t, text)]
     if not any(k in rule for k in ("min", "max", "exact")):
         rule = {**rule, "min": 1}
@@ -347,9 +351,12 @@ def _validate_sections(rule: dict[str, Any], where: str) -> None:
 
 
 def _validate_topic(rule: dict[str, Any], where: str) -> None:
-    _non_empty_strings("terms")(rule, where)
-    if any(t.strip() == "*" or "*" in t.strip()[:-1] for t in rule["terms"]):
-        raise ParamError(f"{where}.terms", "'*' only at the end of a term, after at least one character")
+    for key in ("terms", "required"):
+        if key not in rule:
+            continue
+        _non_empty_strings(key)(rule, where)
+        if any(t.strip() == "*" or "*" in t.strip()[:-1] for t in rule[key]):
+            raise ParamError(f"{where}.{key}", "'*' only at the end of a term, after at least one character")
     if rule.get("min", 0) > len(rule["terms"]) or rule.get("exact", 0) > len(rule["terms"]):
         raise ParamError(f"{where}.min", f"more than the {len(rule['terms'])} terms listed")
 
@@ -381,7 +388,7 @@ RULES: dict[str, Rule] = {
     "header_count": Rule({"level": ((int,), False)}, _header_count, counted=True, extra_validate=_validate_choice("level", (1, 2, 3, 4, 5, 6))),
     "sections": Rule({"names": ((list,), True), "ordered": ((bool,), False), "min_words": ((int,), False)}, _sections,
                      extra_validate=_validate_sections),
-    "topic": Rule({"terms": ((list,), True)}, _topic, counted=True, extra_validate=_validate_topic, bound_required=False),
+    "topic": Rule({"terms": ((list,), True), "required": ((list,), False)}, _topic, counted=True, extra_validate=_validate_topic, bound_required=False),
     "placeholders": Rule({}, _placeholders, counted=True),
     "no_commas": Rule({}, _no_commas),
     "language": Rule({"lang": ((str,), True)}, _language, extra_validate=_validate_choice("lang", tuple(tm.STOPWORDS))),

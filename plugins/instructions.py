@@ -25,7 +25,8 @@ Rules
     section, in order; with ``min_words`` each named section's own text (up to the next
     section) holds at least that many words, so empty headers fail.
     ``topic`` (``terms``; counted on how many different terms are found, by default at
-    least one): is the answer about what was asked? A term is found like a phrase, case
+    least one; ``required``: core terms of which at least one must be found as well):
+    is the answer about what was asked? A term is found like a phrase, case
     ignored; a trailing ``*`` lets its last word run on ("recurs*" finds "recursion" and
     "recursive", not "precursor").
     ``placeholders`` (counted): ``[like this]``.

@@ -59,6 +59,9 @@ def test_topic_defaults_to_one_term_and_takes_max_and_exact() -> None:
         ({"rule": "topic", "terms": ["re*curs"]}, "rule.terms"),
         ({"rule": "topic", "terms": ["a", "b"], "min": 3}, "rule.min"),
         ({"rule": "topic", "terms": "vpn"}, "rule.terms"),
+        ({"rule": "topic", "terms": ["a"], "required": []}, "rule.required"),
+        ({"rule": "topic", "terms": ["a"], "required": "vpn"}, "rule.required"),
+        ({"rule": "topic", "terms": ["a"], "required": ["v*pn"]}, "rule.required"),
         ({"rule": "sections", "names": ["A"], "min_words": 0}, "rule.min_words"),
         ({"rule": "bullet_count", "min": 1, "min_words": 0}, "rule.min_words"),
         ({"rule": "bullet_count", "min": 1, "min_words": 5, "max_words": 4}, "rule.min_words"),
@@ -68,6 +71,16 @@ def test_bad_content_rule_params_name_the_field(rule: dict[str, Any], field: str
     with pytest.raises(ParamError) as caught:
         validate_rule(rule, "rule")
     assert caught.value.field == field
+
+
+def test_topic_required_needs_one_core_term_besides_the_loose_count() -> None:
+    rule = {"rule": "topic", "terms": ["team*", "work*", "morning*"], "required": ["remote*", "time zone*"], "min": 1}
+    check = run_rule(rule, "Good Morning Everyone")
+    assert not check.ok and check.detail == "none of the core term(s) 'remote*', 'time zone*'"
+    assert ok(rule, "Leading a Team Across Time Zones")
+    assert ok(rule, "Remote Work That Works")
+    # a core term alone does not make up for the loose count
+    assert not ok({**rule, "min": 2}, "Remote Life")
 
 
 # --- sections and list items with something in them ------------------------------------------
@@ -118,7 +131,7 @@ OTHER_WORDINGS = {
     "IF-04": "Could we find a new time for our chat on [Date], [Client Name]?",
     "IF-05": "1. Comes más sano.\n2. Puedes sorprender a tu familia con platos nuevos.",
     "IF-06": "## Summary\nThe redesign is on track and the blog pages are built.",
-    "IF-08": '"CRIMSON AND YELLOW\nSWIRL TO THE COLD GROUND"',
+    "IF-08": '"CRIMSON AND YELLOW FOLIAGE\nSWIRLS TO THE COLD GROUND"',  # colours alone no longer do: see OFF_TOPIC
     "IF-09": "How to Stay Close When Your Coworkers Are Asleep",
     "IF-10": "In short, the company sold more but earned less, as higher support costs cut net profit.",
     "IF-11": "Wer radelt bleibt gesund.",
@@ -157,3 +170,45 @@ def test_every_scenario_but_the_json_one_has_a_topic_rule(pack) -> None:
     for scenario in pack.scenarios:
         kinds = [r["rule"] for r in scenario.verifier.params["rules"]]
         assert kinds.count("topic") == (0 if scenario.id == "IF-07" else 1), scenario.id
+
+
+# Answers a second audit found passing with generic words only, or with the facts reversed;
+# each keeps every form rule and fails at the named check.
+OFF_TOPIC = {
+    "IF-02": ("the internet is big.\n\nmy network is slow.\n\nok.", "topic"),
+    "IF-04": ("The day was nice [A]. The time is [B] [C].", "topic"),
+    "IF-06": ("## Summary\n\nThe cat sat down.\n\n## Risks\n\nThe dog may bark.\n\n## Next Steps\n\nFeed the pets. Update the page content.", "topic"),
+    "IF-08": ('"THE RED CAR\nIS GOLD AND\nORANGE"', "topic"),
+    "IF-09": ("Good Morning Everyone", "topic"),
+    "IF-10": ("In short net profit rose 40% in 2025. Costs fell 18% and revenue fell.", "profit_fell"),
+    "IF-11": ("Ich bin nicht der und die das ist ein Hund mit Velo.", "topic"),
+    "IF-13": ("base case base case function call stack " + " ".join(["word"] * 78) + ".", "topic"),
+}
+
+
+@pytest.mark.parametrize("scenario_id", sorted(OFF_TOPIC))
+def test_generic_or_reversed_answers_fail_only_on_content(pack, scenario_id: str) -> None:
+    scenario = pack.scenario(scenario_id)
+    text, check_name = OFF_TOPIC[scenario_id]
+    verdict = VERIFIER.verify(scenario.verifier.params, ChatResponse(content=text), VerifyContext(scenario=scenario))
+    failed = {c.name for c in verdict.checks if not c.ok}
+    assert check_name in failed
+    assert failed <= {"topic", "profit_fell", "profit_not_rising"}, failed  # the form itself is fine
+
+
+@pytest.mark.parametrize(
+    ("summary", "passes"),
+    [
+        ("In short, revenue rose 12% but net profit fell 25% as costs grew 18%. Margins should recover in 2025.", True),
+        ("In short, a jump in support costs led to a drop in net profit despite 12% revenue growth. Margins should recover in 2025.", True),
+        ("In short, net profit went from $600,000 to $450,000 even though revenue grew 12%. Costs rose 18% for a bigger support team.", True),
+        ("In short, revenue was up 12% but higher costs pushed net profit down to $450,000. Margins should recover in 2025.", True),
+        ("In short, net profit rose to $450,000 as revenue grew 12%. Costs fell 18%.", False),
+        ("In short, net profit increased while costs dropped 18%. Revenue grew 12% in 2024.", False),
+        ("In short, costs fell and net profit improved. Revenue grew 12% in 2024.", False),
+    ],
+)
+def test_if10_summary_must_say_net_profit_fell(pack, summary: str, passes: bool) -> None:
+    scenario = pack.scenario("IF-10")
+    verdict = VERIFIER.verify(scenario.verifier.params, ChatResponse(content=summary), VerifyContext(scenario=scenario))
+    assert verdict.passed is passes, [c for c in verdict.checks if not c.ok]
