@@ -149,7 +149,7 @@ def test_packs_list_shows_every_registered_pack_with_its_facts():
     proc = benchlab("packs", "list")
     assert proc.returncode == 0, proc.stderr
     rows = {line.split()[0]: line.split() for line in proc.stdout.splitlines()[1:]}
-    assert rows["toolcall-15"][1:5] == ["1.1.0", "15", "quick,medium,full", "no"]
+    assert rows["toolcall-15"][1:5] == ["1.2.0", "15", "quick,medium,full", "no"]
     assert rows["cli-40"][2:5] == ["40", "full", "yes"]
     assert "INVALID" not in proc.stdout
     assert {"humaneval", "aider-polyglot-30", "hermesagent-20", "bugfind-15"} <= set(rows)

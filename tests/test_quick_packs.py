@@ -17,10 +17,11 @@ from benchlab.pack_loader import resolve_pack
 from benchlab.plugin_manager import load_plugins
 from benchlab.proofs import check_proofs, coverage_problems, read_proofs
 from benchlab.plugins.tool_loop import load_tools, run_tool
+from benchlab.plugins.value_matchers import match
 from benchlab.recorded import FIELDS, parse_tool_calls
 from helpers import benchlab
 
-QUICK = {"toolcall-15": ("ToolCall-15", "TC", "1.1.0"), "instructfollow-15": ("InstructFollow-15", "IF", "1.1.0")}
+QUICK = {"toolcall-15": ("ToolCall-15", "TC", "1.2.0"), "instructfollow-15": ("InstructFollow-15", "IF", "1.2.0")}
 
 
 @pytest.fixture(scope="module")
@@ -197,3 +198,25 @@ def test_a_wrong_first_argument_visibly_derails_the_chain(plugins) -> None:
     played, state = _play_calls(tools, scenario, cases[("TC-06", "calls.mkdir.arguments.path")].turns)
     assert played[1][2] == {"error": "no such directory: archive"}
     assert "old_notes.txt" in state["files"]  # nothing moved
+
+
+@pytest.mark.parametrize(
+    ("scenario_id", "argument", "value", "ok"),
+    [
+        ("TC-01", "origin", "Lyon", True),
+        ("TC-01", "origin", "Lyon Part-Dieu", True),
+        ("TC-01", "origin", "Lyon, France", True),
+        ("TC-01", "origin", "Lyon or Marseille", False),
+        ("TC-01", "origin", "Lyon, Marseille", False),
+        ("TC-01", "destination", "Paris Gare de Lyon", True),
+        ("TC-01", "destination", "Paris or Brussels", False),
+        ("TC-13", "city", "Seattle, WA", True),
+        ("TC-13", "city", "Seattle, Washington, USA", True),
+        ("TC-13", "city", "Seattle or Portland", False),
+    ],
+)
+def test_place_arguments_are_anchored_at_both_ends(plugins, scenario_id: str, argument: str, value: str, ok: bool) -> None:
+    """A city may carry a station or region, but nothing else after it: an audit found
+    ``"Lyon or Marseille"`` passing a start-anchored pattern."""
+    matcher = _toolcall_pack(plugins).scenario(scenario_id).verifier.params["calls"][0]["args"][argument]
+    assert match(matcher, value).ok is ok
