@@ -26,6 +26,12 @@ The final-answer convention (it decides pass or fail):
    the last one is read ("3 × 14 = 42" reads 42). Otherwise the first number after a
    marker, or the last number of a line without one ("So the total is 42." reads 42).
 6. No number there: the ``final_line`` check fails; there is no other fallback.
+7. The answer must commit to that number: ``final_line`` fails as "ambiguous" when the
+   text it was read from (the tail after the last ``=``, else the segment) negates it
+   ("not 200.82", "isn't 200.82", "200.82 is wrong"), or holds another number of a
+   different value (``p%`` and ``p/100`` count as one value) that is offered beside it: a
+   hedging word anywhere there ("200.82 or 150", "200.82 - wait, no, 150"), or only
+   punctuation and a unit between the two ("150, 200.82", "8 litres, 12 litres", "2. 200.82").
 
 Numbers: an optional sign (``-``, ``+``, or the unicode minus), an optional currency
 symbol (``$ € £ ¥ ₹``, before or after the sign), digits with optional comma thousands
@@ -106,6 +112,7 @@ class FinalAnswer:
     line: str
     number: NumberToken | None
     after: str
+    ambiguity: str = ""  # why the line does not commit to one number; empty when it does
 
 
 def normalise_line(line: str) -> str:
@@ -191,7 +198,64 @@ def read_final_answer(text: str) -> FinalAnswer:
         if found:
             chosen = found[0] if marked else found[-1]
     after = after_from[chosen.end:] if chosen else ""
-    return FinalAnswer(raw, chosen, after)
+    ambiguity = _ambiguity(after_from, chosen) if chosen else ""
+    return FinalAnswer(raw, chosen, after, ambiguity)
+
+
+# Words that offer or retract a candidate ("150 or 180", "200.82 - wait, no, 150").
+_HEDGE = re.compile(
+    r"\b(?:or|either|maybe|perhaps|possibly|probably|wait|actually|rather|instead|alternatively|no|wrong|incorrect|otherwise|unless)\b",
+    re.IGNORECASE,
+)
+# A word right before a number that negates it ("not 200.82", "isn't 150", "never 3").
+_NEGATION_BEFORE = re.compile(r"(?:\b(?:not|never|nor)|n't|\bisnt)\W*$", re.IGNORECASE)
+# Words right after the chosen number that retract it ("200.82 is wrong").
+_NEGATION_AFTER = re.compile(r"^\W*(?:is|was|would be|seems)?\s*(?:wrong|incorrect|not right|not correct|a mistake)\b", re.IGNORECASE)
+# Only punctuation between two numbers: a bare list of candidates ("150, 180, 200.82").
+_LIST_GAP = re.compile(r"[\s,;/|.*…\-–—+]*")
+
+
+def _same(a: NumberToken, b: NumberToken) -> bool:
+    """Two ways of writing one value: equal, or ``p%`` beside ``p / 100``."""
+    def close(x: float, y: float) -> bool:
+        return abs(x - y) <= 1e-9 * max(1.0, abs(x), abs(y))
+    return close(a.value, b.value) or (a.percent != b.percent and close(*(t.value / 100 if t.percent else t.value for t in (a, b))))
+
+
+def _ambiguity(region: str, chosen: NumberToken) -> str:
+    """Why ``region`` (the text the number was read from) does not commit to ``chosen``.
+
+    It negates the number, or it holds another number of a different value that is
+    offered beside it: with a hedging word anywhere in the region, or with only
+    punctuation (and a unit) between the two. Numbers it negates are no candidates.
+    """
+    spans = []
+    for m in _NUMBER.finditer(region):
+        value = _value(m)
+        before = region[max(0, m.start() - 24): m.start()]  # bounded windows keep this linear
+        if value is None or before.endswith("^"):  # "m^2": an exponent, not a candidate
+            continue
+        token = NumberToken(value, bool(m.group("pct")), m.group(0).strip(), m.end())
+        negated = bool(_NEGATION_BEFORE.search(before)) or bool(_NEGATION_AFTER.match(region[m.end(): m.end() + 40]))
+        spans.append((m.start(), token, negated))
+    mine = next((s for s in spans if s[1].end == chosen.end), None)
+    if mine is not None and mine[2]:
+        return f"it negates {chosen.text}"
+    candidates = [s for s in spans if not s[2]]
+    others = [s[1].text for s in candidates if not _same(s[1], chosen)]
+    if not others:
+        return ""
+    listed = ", ".join(repr(t) for t in [chosen.text, *others][:4])
+    if _HEDGE.search(region):
+        return f"it offers several numbers ({listed}) with a hedge"
+    for (_, first, _), (start, second, _) in zip(candidates, candidates[1:]):
+        gap = region[first.end:start]
+        unit = _UNIT_WORD.match(gap)
+        if unit and not _HEDGE.fullmatch(unit.group(1)):
+            gap = gap[unit.end():]
+        if not _same(first, second) and _LIST_GAP.fullmatch(gap):
+            return f"it lists several numbers ({listed})"
+    return ""
 
 
 def _braced(line: str, start: int) -> str:
@@ -317,6 +381,8 @@ def _final_line_check(text: str, found: FinalAnswer) -> Check:
         return Check("final_line", False, "the answer has no line with a letter or digit")
     if found.number is None:
         return Check("final_line", False, f"no number in the final line {shown_line(found.line)}")
+    if found.ambiguity:
+        return Check("final_line", False, f"ambiguous final answer: {found.ambiguity} in {shown_line(found.line)}")
     return Check("final_line", True, f"read {found.number.text!r} from {shown_line(found.line)}")
 
 

@@ -39,7 +39,8 @@ Predicates
     ``$.`` allowed) matching ``matcher`` (a value matcher from
     ``benchlab.plugins.value_matchers``; default ``{"present": true}``).
     ``final_number``: the number on the final line, read by the ``numeric_answer``
-    convention, equals this within ``tolerance`` (a number or ``{"abs", "rel"}``).
+    convention, equals this within ``tolerance`` (a number or ``{"abs", "rel"}``); an
+    ambiguous final line (several candidates, a negated number) fails.
     ``all_of`` / ``any_of``: lists of predicates (objects without ``name``); ``not``: one.
 
 Failure mode: ``invalid_json`` when a failed ``json_path`` rule found no JSON object,
@@ -336,6 +337,8 @@ def _final_number(p: dict[str, Any], s: _Answer) -> tuple[bool, str]:
     wanted = f"{p['final_number']:g}{describe_tolerance(tolerance)}"
     if found.number is None:
         return False, f"no number on the final line (expected {wanted})"
+    if found.ambiguity:
+        return False, f"ambiguous final answer: {found.ambiguity} (expected {wanted})"
     ok = number_matches(float(p["final_number"]), found.number, tolerance)
     return ok, f"{found.number.text}" + ("" if ok else f", expected {wanted}")
 

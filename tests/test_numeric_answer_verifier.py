@@ -112,6 +112,49 @@ def test_final_line_check_quotes_what_was_read() -> None:
     assert verdict.checks[0].name == "final_line" and verdict.checks[0].detail == "read '42' from 'Answer: 42'"
 
 
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("Answer: 200.82 or 150.00 or 180.00", "several numbers"),
+        ("The total is 150 or 180 or 200.82", "several numbers"),  # no marker: still a hedge
+        ("Answer: $200.82 - wait, no, $150", "several numbers"),
+        ("Answer: 200.82 is wrong; the right value is 150", "negates 200.82"),
+        ("Answer: not 200.82", "negates 200.82"),
+        ("Answer: the profit isn't 200.82", "negates 200.82"),
+        ("Answer: 150, 200.82", "lists several numbers"),
+        ("Answer: $150 / $200.82", "lists several numbers"),
+        ("1. 150\n2. 200.82", "lists several numbers"),
+        ("Answer: 3 × 14 = 200.82 or 150", "several numbers"),  # after the "=": still hedged
+    ],
+)
+def test_a_final_line_that_hedges_or_negates_fails_as_ambiguous(text: str, why: str) -> None:
+    verdict = judge({"expected": 200.82, "tolerance": 0.005}, text)
+    assert not verdict.passed and verdict.failure_mode is FailureMode.WRONG_ANSWER
+    assert "final_line" in failed(verdict)
+    check = next(c for c in verdict.checks if c.name == "final_line")
+    assert check.detail.startswith("ambiguous final answer: ") and why in check.detail, check.detail
+
+
+@pytest.mark.parametrize(
+    ("params", "text"),
+    [
+        ({"expected": 200.82}, "Answer: 200.82 (i.e. $200.82)"),
+        ({"expected": 200.82}, "Answer: 200.82 or $200.82"),  # one value written twice
+        ({"expected": 200.82}, "Answer: 711.00 - 270.18 - 240.00 = 200.82"),  # an "=" chain
+        ({"expected": 200.82}, "Answer: 200.82 = $200.82"),
+        ({"expected": 200.82}, "Answer: 200.82, not 150"),  # a negated number is no candidate
+        ({"expected": 1284.5}, "Answer: $1,284.50 USD"),
+        ({"expected": 42}, "Answer: 42 for the 3 boxes"),  # other numbers in words, no hedge
+        ({"expected": 42}, "So 3 boxes cost 42 dollars"),
+        ({"expected": 0.3111, "percent": "fraction", "tolerance": 0.0001}, "Answer: 31.11% or 0.3111"),
+        ({"expected": 10, "units": ["m^2"]}, "Answer: 10 m^2"),
+    ],
+)
+def test_one_value_restated_or_other_numbers_in_words_are_not_ambiguous(params: dict[str, Any], text: str) -> None:
+    verdict = judge(params, text)
+    assert verdict.passed, verdict.detail
+
+
 # --- tolerance, percentages, units -------------------------------------------------------------
 
 

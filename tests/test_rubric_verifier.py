@@ -112,6 +112,8 @@ def test_final_number_uses_the_numeric_answer_convention() -> None:
     assert not ok and "no number on the final line" in detail
     ok, detail = one({"final_number": 42.5}, "Answer: 41")
     assert not ok and detail == "41, expected 42.5"
+    ok, detail = one({"final_number": 42.5}, "Answer: 42.5 or 41")
+    assert not ok and detail.startswith("ambiguous final answer: it offers several numbers")
 
 
 def test_score_is_rules_met_over_rules_and_threshold_decides() -> None:
