@@ -108,6 +108,7 @@ class CodeExecVerifier(Verifier):
 
     async def verify(self, params: dict[str, Any], response: ChatResponse, ctx: VerifyContext) -> Verdict:
         from benchlab.plugins.code_extract import defines, extract_code
+        from benchlab.plugins.code_harness import refusal
 
         language = params["language"]
         checks: list[Check] = []
@@ -126,6 +127,9 @@ class CodeExecVerifier(Verifier):
         if found.code is None:
             return _fail(checks, Check("extract", False, found.how))
         checks.append(Check("extract", True, found.how))
+        refused = refusal(language, prelude=params.get("prelude", ""), code=found.code, tests=params["tests"])
+        if refused:
+            return _fail(checks, Check("tests", False, f"not run: {refused}"))
         if ctx.sandbox is None:
             return Verdict.fail(FailureMode.SANDBOX_UNAVAILABLE, "no sandbox to run the program in (this run has none)", checks)
         return await _run(params, language, found.code, checks, ctx.sandbox)
@@ -141,7 +145,7 @@ async def _run(params: dict[str, Any], language: str, code: str, checks: list[Ch
     sentinel = "benchlab-done-" + secrets.token_hex(16)
     loaded = "benchlab-loaded-" + secrets.token_hex(8)
     program = build_program(language, prelude=params.get("prelude", ""), code=code, tests=params["tests"],
-                            sentinel=sentinel, loaded=loaded, limits=limits)
+                            sentinel=sentinel, loaded=loaded, limits=limits, defines=params.get("defines"))
     request = ExecRequest(program.command, files=program.files, toolchains={program.toolchain},
                           limits=limits, env=program.env, collect=False)
     result = await sandbox.run(request)

@@ -69,11 +69,17 @@ class Program:
     env: dict[str, str] = attrs.field(factory=dict)
 
 
-def build_program(language: str, *, prelude: str, code: str, tests: str, sentinel: str, loaded: str, limits: Limits) -> Program:
-    """The program that loads ``code`` (after ``prelude``) and runs ``tests`` against it."""
+def build_program(language: str, *, prelude: str, code: str, tests: str, sentinel: str, loaded: str, limits: Limits,
+                  defines: str | None = None) -> Program:
+    """The program that loads ``code`` (after ``prelude``) and runs ``tests`` against it.
+
+    ``defines`` names the entry point the tests call; Python's tests see it even when it
+    shadows a builtin."""
     files = {SENTINEL_FILE: sentinel + "\n"}
-    builder = _BUILDERS[language]
-    program = builder(prelude, code, tests, loaded, limits)
+    if language == "python":
+        program = _python(prelude, code, tests, loaded, limits, keep=(defines,) if defines else ())
+    else:
+        program = _BUILDERS[language](prelude, code, tests, loaded, limits)
     return attrs.evolve(program, files={**files, **program.files})
 
 
@@ -84,12 +90,17 @@ def _join(*parts: str) -> str:
 # -- python --------------------------------------------------------------------------------
 
 _PYTHON_MAIN = '''\
+import builtins as _builtins
 import os as _os
 import sys as _sys
 import types as _types
 
 
-def _benchlab_main():
+# Everything used once the answer has run is bound here, as defaults, before it runs: the answer
+# can rebind builtins, os.write or this module's globals, but not these.
+def _benchlab_main(compile=compile, exec=exec, open=open, write=_os.write, leave=_os._exit, flush=_sys.stdout.flush,
+                   settrace=_sys.settrace, setprofile=_sys.setprofile, real=_builtins.__dict__,
+                   pristine=dict(_builtins.__dict__), keep={keep!r}):
     with open("{sentinel}", encoding="ascii") as handle:
         token = handle.read().strip()
     _os.unlink("{sentinel}")
@@ -103,21 +114,36 @@ def _benchlab_main():
         source = handle.read()
     exec(compile(source, "solution.py", "exec"), module.__dict__)
     _sys.stdout.flush()
-    _os.write(1, b"\\n{loaded}\\n")
-    exec(compile(tests, "tests.py", "exec"), module.__dict__)
+    flush()
+    write(1, b"\\n{loaded}\\n")
+    settrace(None)
+    setprofile(None)
+    # Undo what the answer did to the builtins module (its own functions see the real ones again) ...
+    for name in [name for name in real if name not in pristine]:
+        del real[name]
+    real.update(pristine)
+    # ... and run the tests in a namespace of their own, on a private copy of the builtins, where a
+    # name the answer rebound over a builtin (``tuple = ...``) is the builtin again, unless the tests
+    # need it from the answer (``keep``: the entry point).
+    namespace = module.__dict__.copy()
+    for name in [name for name in namespace if name in pristine and name[:2] != "__" and name not in keep]:
+        del namespace[name]
+    namespace["__builtins__"] = pristine.copy()
+    exec(compile(tests, "tests.py", "exec", dont_inherit=True, optimize=0), namespace)
     _sys.stdout.flush()
-    _os.write(1, ("\\n" + token + "\\n").encode("ascii"))
-    _os._exit(0)
+    flush()
+    write(1, ("\\n" + token + "\\n").encode("ascii"))
+    leave(0)
 
 
 _benchlab_main()
 '''
 
 
-def _python(prelude: str, code: str, tests: str, loaded: str, limits: Limits) -> Program:
+def _python(prelude: str, code: str, tests: str, loaded: str, limits: Limits, keep: tuple[str, ...] = ()) -> Program:
     # The prelude ends where the answer continues: an indented body completes its last function.
     solution = (prelude.rstrip("\n") + "\n" + code) if prelude.strip() else code
-    main = _PYTHON_MAIN.format(sentinel=SENTINEL_FILE, loaded=loaded)
+    main = _PYTHON_MAIN.format(sentinel=SENTINEL_FILE, loaded=loaded, keep=tuple(keep))
     files = {"benchlab_main.py": main, "solution.py": solution, "tests.py": tests}
     return Program(files, program_command("python", "benchlab_main.py", limits=limits), "python")
 
@@ -128,8 +154,59 @@ _JS_MAIN = """\
 'use strict';
 const benchlabFs = require('fs');
 const benchlabVm = require('vm');
-const {{ test: benchlabTest }} = require('node:test');
+// Everything the verdict depends on is taken here, before the answer runs: it can patch
+// require()'s modules, process and the globals, but not these references.
+const benchlabNodeTest = require('node:test');
+const benchlabTest = benchlabNodeTest.test;
+const benchlabApply = Reflect.apply;
+const benchlabPromise = Promise;
 const benchlabWrite = process.stdout.write.bind(process.stdout);
+const benchlabRequire = require;
+const benchlabCompile = benchlabVm.compileFunction;
+// node:test reports a failure by setting process.exitCode. Where the property can be redefined
+// (Node 18), make it an accessor that remembers any failure, and that the answer cannot redefine.
+let benchlabFailed = false;
+let benchlabTrapped = false;
+if (Object.getOwnPropertyDescriptor(process, 'exitCode').configurable) {{
+  let benchlabExitCode = process.exitCode;
+  Object.defineProperty(process, 'exitCode', {{
+    get() {{ return benchlabExitCode; }},
+    set(value) {{ benchlabExitCode = value; if (value) benchlabFailed = true; }},
+    enumerable: true, configurable: false,
+  }});
+  benchlabTrapped = true;
+}}
+// The tests count themselves: each test() / it() they declare, and each whose callback completed.
+let benchlabDeclared = 0;
+let benchlabPassed = 0;
+function benchlabCounting(register) {{
+  return function (...args) {{
+    const fn = args[args.length - 1];
+    if (typeof fn === 'function') {{
+      benchlabDeclared += 1;
+      args[args.length - 1] = async function (context) {{
+        if (fn.length >= 2) {{
+          await new benchlabPromise((resolve, reject) =>
+            benchlabApply(fn, this, [context, (error) => (error ? reject(error) : resolve())]));
+        }} else {{
+          await benchlabApply(fn, this, [context]);
+        }}
+        benchlabPassed += 1;
+      }};
+    }}
+    return benchlabApply(register, this, args);
+  }};
+}}
+const benchlabTestsNodeTest = Object.freeze({{ ...benchlabNodeTest, test: benchlabCounting(benchlabTest),
+  it: benchlabCounting(benchlabNodeTest.it) }});
+const benchlabModules = {{ __proto__: null }};
+for (const name of ['assert', 'assert/strict']) {{
+  const exported = require(name);
+  Object.freeze(exported);
+  benchlabModules[name] = benchlabModules['node:' + name] = exported;
+}}
+benchlabModules['node:test'] = benchlabTestsNodeTest;
+const benchlabTestsRequire = (name) => benchlabModules[name] || benchlabRequire(name);
 const benchlabToken = benchlabFs.readFileSync('{sentinel}', 'utf8').trim();
 benchlabFs.unlinkSync('{sentinel}');
 const benchlabTests = benchlabFs.readFileSync('tests.js', 'utf8');
@@ -142,11 +219,12 @@ globalThis.solution = benchlabModule.exports;
 benchlabWrite('\\n{loaded}\\n');
 // tests.js as a CommonJS module, compiled from memory (the file is gone).
 const benchlabTestsModule = {{ exports: {{}} }};
-benchlabVm.compileFunction(benchlabTests, ['exports', 'require', 'module', '__filename', '__dirname'], {{ filename: '/box/tests.js' }})
-  (benchlabTestsModule.exports, require, benchlabTestsModule, '/box/tests.js', '/box');
-// Runs after every other test; node:test has set exitCode to 1 by then if one failed.
+benchlabCompile(benchlabTests, ['exports', 'require', 'module', '__filename', '__dirname'], {{ filename: '/box/tests.js' }})
+  (benchlabTestsModule.exports, benchlabTestsRequire, benchlabTestsModule, '/box/tests.js', '/box');
+// Runs after every other test: every declared test completed, and node:test saw no failure.
 benchlabTest('benchlab: the tests ran to the end', () => {{
-  if (!process.exitCode) benchlabWrite('\\n' + benchlabToken + '\\n');
+  const failed = benchlabTrapped ? benchlabFailed : Boolean(process.exitCode);
+  if (!failed && benchlabPassed === benchlabDeclared) benchlabWrite('\\n' + benchlabToken + '\\n');
 }});
 """
 
@@ -355,6 +433,74 @@ def _go(prelude: str, code: str, tests: str, loaded: str, limits: Limits) -> Pro
     imports = "import (\n" + "".join(f"\t{spec}\n" for spec in specs + ours) + ")"
     source = _join("package main", imports, *bodies, _GO_MAIN.format(sentinel=SENTINEL_FILE, loaded=loaded))
     return Program({"main.go": source}, program_command("go", "main.go", limits=limits), "go")
+
+
+# Go's universe block: a package-level declaration of one of these names hides the builtin from
+# every file of the package, the tests included (``func panic(v any) {}`` silences their failures).
+GO_PREDECLARED = frozenset("""
+    any bool byte comparable complex64 complex128 error float32 float64 int int8 int16 int32 int64 rune
+    string uint uint8 uint16 uint32 uint64 uintptr true false iota nil append cap clear close complex copy
+    delete imag len make max min new panic print println real recover
+""".split())
+_GO_LITERALS = re.compile(r"//[^\n]*|/\*.*?\*/|`[^`]*`|\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'", re.DOTALL)
+_GO_TOKEN = re.compile(r"[A-Za-z_]\w*|[(){}\[\];,\n]")
+
+
+def go_package_names(source: str) -> list[str]:
+    """The names ``source`` declares at package level (functions, not methods; vars, consts, types)."""
+    tokens = _GO_TOKEN.findall(_GO_LITERALS.sub(lambda m: "\n" * m.group(0).count("\n") + '""', source))
+    names: list[str] = []
+    braces = parens = 0
+    group = None  # "var"/"const"/"type" while inside a parenthesised declaration group
+    spec_start = False
+    for index, token in enumerate(tokens):
+        following = tokens[index + 1] if index + 1 < len(tokens) else ""
+        if token in "({[":
+            braces += token == "{"
+            parens += token in "(["
+            continue
+        if token in ")}]":
+            braces -= token == "}"
+            parens -= token in ")]"
+            if group and parens == 0 and braces == 0:
+                group = None
+            continue
+        if braces:
+            continue
+        if token in ("\n", ";"):
+            spec_start = bool(group) and parens == 1
+            continue
+        if parens == 0 and token == "func" and following not in ("(", ""):
+            names.append(following)
+        elif parens == 0 and token in ("var", "const", "type"):
+            if following == "(":
+                group, spec_start = token, False
+            else:
+                names += _go_name_list(tokens, index + 1)
+        elif spec_start:
+            names += _go_name_list(tokens, index)
+            spec_start = False
+    return names
+
+
+def _go_name_list(tokens: list[str], start: int) -> list[str]:
+    names = [tokens[start]] if start < len(tokens) else []
+    while start + 2 < len(tokens) and tokens[start + 1] == ",":
+        start += 2
+        names.append(tokens[start])
+    return [name for name in names if re.fullmatch(r"[A-Za-z_]\w*", name)]
+
+
+def refusal(language: str, *, prelude: str, code: str, tests: str) -> str | None:
+    """Why the answer is not run at all (it would disarm the tests), or None."""
+    if language != "go":
+        return None
+    used = set(_GO_TOKEN.findall(_GO_LITERALS.sub('""', prelude + "\n" + tests))) | {"string", "nil"}  # our main uses these
+    hidden = sorted({name for name in go_package_names(code) if name in GO_PREDECLARED and name in used})
+    if not hidden:
+        return None
+    return (f"the program redeclares Go's predeclared {', '.join(hidden)} at package level, hiding "
+            f"{'it' if len(hidden) == 1 else 'them'} from the tests; rename {'it' if len(hidden) == 1 else 'them'}")
 
 
 # -- shell ---------------------------------------------------------------------------------

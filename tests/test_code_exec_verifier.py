@@ -483,3 +483,80 @@ def test_extraction_never_raises(parts: list[str], language: str, name: str | No
     assert found.code is None or found.code.strip()
     assert isinstance(found.how, str) and found.how
     claims_no_bug(text, "VERDICT: NO BUG")
+
+
+# -- answers that try to disarm the hidden tests instead of passing them --------------------------------
+
+
+def test_python_answer_that_replaces_compile_still_meets_its_tests(sandbox) -> None:
+    """The answer makes ``compile`` turn tests.py into nothing; the harness compiles with its own reference."""
+    code = ("import builtins\n_real = builtins.compile\n\ndef _empty(source, filename, mode, *args, **kwargs):\n"
+            "    return _real('' if filename == 'tests.py' else source, filename, mode, *args, **kwargs)\n\n"
+            "builtins.compile = _empty\nbuiltins.exec = lambda *args, **kwargs: None\n\ndef add(a, b):\n    return 0\n")
+    verdict = verify(params("python"), answer("python", code), sandbox)
+    assert verdict.failure_mode == FailureMode.WRONG_ANSWER and "a test failed" in verdict.detail, verdict.detail
+    # The same trick on a correct add passes: the restored builtins do not break a working answer.
+    assert verify(params("python"), answer("python", code.replace("return 0", "return a + b")), sandbox).passed
+
+
+def test_python_answer_shadowing_a_builtin_the_tests_use_fails(sandbox) -> None:
+    """``tuple = lambda x: 0`` in the answer would make ``tuple(got) == tuple(want)`` always true in its namespace."""
+    p = {"language": "python", "defines": "sort3",
+         "tests": "assert tuple(sort3([3, 1, 2])) == tuple([1, 2, 3])\nassert len(sort3([1])) == 1\n"}
+    stub = "def sort3(xs):\n    return xs\n\ntuple = lambda x: 0\nlen = lambda x: 1\n"
+    verdict = verify(p, answer("python", stub), sandbox)
+    assert verdict.failure_mode == FailureMode.WRONG_ANSWER and "a test failed" in verdict.detail, verdict.detail
+    # Its own code still sees its own names; and an entry point named like a builtin (``defines``) reaches the tests.
+    good = "import builtins\n\ndef sort3(xs):\n    return list(sorted(xs))\n\ndef sorted(xs):\n    return builtins.sorted(xs)\n"
+    assert verify(p, answer("python", good), sandbox).passed
+    named = {"language": "python", "defines": "sum", "tests": "assert sum([1, 2], 10) == 13\n"}
+    assert verify(named, answer("python", "def sum(xs, start):\n    return start + xs[0] + xs[1]\n"), sandbox).passed
+
+
+def test_javascript_answer_pinning_the_exit_code_fails(sandbox) -> None:
+    """``process.exitCode`` pinned at 0, or node:assert / node:test patched: the tests still count."""
+    stub = "function add(a, b) { return 0; }\n"
+    tricks = [
+        "Object.defineProperty(process, 'exitCode', { get() { return 0; }, set(v) {}, configurable: true });\n" + stub,
+        "function add(a, b) { process.exitCode = 0; return 0; }\n",  # resets the code at each call
+        "const assert = require('node:assert');\nassert.strictEqual = () => {};\n" + stub,
+        "require('node:test').test = () => {};\n" + stub,
+    ]
+    cases = [(params("javascript"), answer("javascript", trick)) for trick in tricks]
+    for trick, verdict in zip(tricks, asyncio.run(verify_many(cases, sandbox))):
+        assert verdict.failure_mode == FailureMode.WRONG_ANSWER, (trick, verdict.detail)
+        assert verdict.artifacts["finished"] is False, trick
+
+
+def test_javascript_counts_every_declared_test(sandbox) -> None:
+    """Every declared test must complete: a ``(t, done)`` test counts once done; one that never runs (skipped) withholds the sentinel."""
+    tests = LANGS["javascript"][0] + "test('done callback', (t, done) => { assert.strictEqual(add(1, 1), 2); done(); });\n"
+    p = {"language": "javascript", "tests": tests}
+    assert verify(p, answer("javascript", LANGS["javascript"][1]["good"]), sandbox).passed
+    skipping = {"language": "javascript", "tests": LANGS["javascript"][0] + "test('later', { skip: true }, () => {});\n"}
+    verdict = verify(skipping, answer("javascript", LANGS["javascript"][1]["good"]), sandbox)
+    assert not verdict.passed and verdict.artifacts["finished"] is False, verdict.detail
+
+
+def test_go_answer_redeclaring_a_predeclared_identifier_the_tests_use_is_refused(sandbox) -> None:
+    """A package-level ``func panic`` would swallow the tests' failure reports."""
+    code = "package main\n\nfunc panic(v interface{}) {}\n\nfunc add(a, b int) int { return 0 }\n"
+    verdict = verify(params("go"), answer("go", code), sandbox)
+    assert verdict.failure_mode == FailureMode.WRONG_ANSWER
+    assert verdict.detail.startswith("tests: not run: the program redeclares Go's predeclared panic"), verdict.detail
+    # A helper named like a builtin the tests do not use (an old-style min) is fine, and so is a method.
+    ok = ("package main\n\ntype box struct{}\n\nfunc (box) panic() {}\n\nfunc min(a, b int) int {\n\tif a < b {\n\t\treturn a\n\t}\n"
+          "\treturn b\n}\n\nfunc add(a, b int) int { return a + b + min(0, 0) }\n")
+    assert verify(params("go"), answer("go", ok), sandbox).passed
+
+
+def test_go_package_level_names_are_found_in_every_declaration_form() -> None:
+    from benchlab.plugins.code_harness import go_package_names, refusal
+
+    source = ('package x\n\nimport "errors"\n\nvar (\n\tA = errors.New("a (b")\n\tB, len = 1, 2\n\tc = []int{\n\t\t1,\n\t}\n)\n'
+              "const cap = 3\ntype T struct{ new int }\nfunc (t T) close() {}\nfunc print[V any](v V) { var nil = 1; _ = nil }\n"
+              "var s = `\nfunc copy() {}`\n")
+    assert go_package_names(source) == ["A", "B", "len", "c", "cap", "T", "print", "s"]
+    assert refusal("go", prelude="", code=source, tests="func runTests() { if len(nil) > cap { print(1) } }") is not None
+    assert refusal("go", prelude="", code=source, tests="func runTests() {}") is None
+    assert refusal("python", prelude="", code="len = 3", tests="assert len([]) == 0") is None
