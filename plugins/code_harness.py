@@ -18,9 +18,10 @@ exits non-zero; the verifier requires both the sentinel line and exit status 0.
 
 What the ``tests`` parameter is, per language:
 
-* ``python``: statements run after the solution, in the solution module's namespace
-  (``assert f(1) == 2``; or ``def check(candidate): ...`` then ``check(f)``). The
-  solution is imported as module ``solution``, so ``if __name__ == "__main__":``
+* ``python``: statements run after the solution, in a copy of the solution module's
+  namespace (``assert f(1) == 2``; or ``def check(candidate): ...`` then ``check(f)``)
+  where names the answer bound over builtins are the builtins again (but ``defines``).
+  The solution is imported as module ``solution``, so ``if __name__ == "__main__":``
   demo blocks do not run.
 * ``javascript``: a CommonJS module (``tests.js``) run with Node's built-in test
   runner (``node:test``: ``test("name", () => ...)``; ``node:assert``); the
@@ -39,6 +40,11 @@ What the ``tests`` parameter is, per language:
   ``func main`` renamed.
 * ``shell``: a bash script run after the solution was saved as ``solution.sh``; it
   runs (``bash solution.sh ARGS``) or sources it, and ``exit 1`` on a failure.
+
+The answer runs in the tests' process, so the harnesses also keep it from disarming them:
+Python and JavaScript take what they rely on before it loads (docs/verifiers-code.md,
+"Disarming the tests"), and ``refusal`` turns away a Go answer that redeclares a
+predeclared name the tests use.
 
 Known limit: the sentinel protects against early exits and forged success lines,
 not against a program that deliberately inspects the harness (its own process's
