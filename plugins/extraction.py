@@ -38,7 +38,11 @@ How a field is compared, by the expected value's type (or the ``type`` given for
     percentage: ``"points"``, passes for 12.5; ``"fraction"``, passes for 0.125; on any
     other field a number written with ``%`` is wrong), and, when the field lists
     ``units``, a string ending in one of them (``"2.35 kg"`` with ``"units": ["kg"]``;
-    any other trailing word makes it not a number). ``tolerance`` is a number
+    any other trailing word makes it not a number). When the field declares
+    ``currency`` (an ISO 4217 code, ``"DKK"``), a string naming another currency is wrong:
+    ``"3450000 USD"`` or ``"$3450000"`` for DKK fails; ``3450000``, ``"3450000"`` and
+    ``"DKK 3450000"`` pass (``$`` counts for USD, CAD, AUD, NZD, SGD, HKD, MXN, TWD; ``€``
+    for EUR; ``£`` for GBP; ``¥`` for JPY, CNY; ``₹`` for INR). ``tolerance`` is a number
     (absolute) or ``{"abs": A, "rel": R}``; default 0, up to float rounding.
 ``string``
     Compared after normalisation, by ``strings``:
@@ -78,7 +82,7 @@ Objects
 
 ``fields`` maps a path pattern (list indices written ``[]``: ``items[].sku``) to options
 for the fields under it: ``type`` (auto, number, string, date, datetime, boolean),
-``tolerance``, ``units`` and ``percent`` (on a number), ``strings``, ``formats``, ``ordered`` (on a list),
+``tolerance``, ``units``, ``percent`` and ``currency`` (on a number), ``strings``, ``formats``, ``ordered`` (on a list),
 ``accept``. The
 top-level ``tolerance``, ``strings``, ``ordered`` and ``date_formats`` (the default
 ``formats``) apply wherever ``fields`` says nothing else.
@@ -87,6 +91,7 @@ top-level ``tolerance``, ``strings``, ``ordered`` and ``date_formats`` (the defa
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from benchlab.model import ChatResponse, Check, FailureMode, Verdict
@@ -99,7 +104,7 @@ from benchlab.plugins.numeric_answer import PERCENT_MODES, validate_tolerance
 from benchlab.plugins.value_matchers import json_type
 from benchlab.verifiers import ParamError, Verifier, VerifyContext
 
-_FIELD_KEYS = ("type", "tolerance", "strings", "formats", "ordered", "accept", "units", "percent")
+_FIELD_KEYS = ("type", "tolerance", "strings", "formats", "ordered", "accept", "units", "percent", "currency")
 _EXTRA_FIELDS = ("allow", "forbid")
 
 
@@ -224,6 +229,11 @@ def _check_field(pattern: str, options: Any, patterns: dict[str, list[Any]]) -> 
             raise ParamError(f"{where}.percent", "only on a number field")
         if options["percent"] not in PERCENT_MODES:
             raise ParamError(f"{where}.percent", f"one of {', '.join(PERCENT_MODES)}")
+    if "currency" in options:
+        if kinds != {"number"}:
+            raise ParamError(f"{where}.currency", "only on a number field")
+        if not isinstance(options["currency"], str) or not re.fullmatch(r"[A-Za-z]{3}", options["currency"]):
+            raise ParamError(f"{where}.currency", "a 3-letter ISO 4217 code such as \"EUR\"")
     if "strings" in options:
         if options["strings"] not in STRING_MODES:
             raise ParamError(f"{where}.strings", f"one of {', '.join(STRING_MODES)}")

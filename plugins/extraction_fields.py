@@ -25,7 +25,15 @@ TYPES = ("auto", "number", "string", "date", "datetime", "boolean")
 ISO = "iso"
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:?\d{2})?")
-_CURRENCY_CODE = re.compile(r"^\s*[A-Z]{3}\s+(?P<a>.+)$|^(?P<b>.+?)\s+[A-Z]{3}\s*$")
+_CURRENCY_CODE = re.compile(r"^\s*(?P<ca>[A-Z]{3})\s+(?P<a>.+)$|^(?P<b>.+?)\s+(?P<cb>[A-Z]{3})\s*$")
+# The ISO 4217 codes a currency symbol can stand for (a field's ``currency`` must be one).
+_SYMBOL_CODES = {
+    "$": {"USD", "CAD", "AUD", "NZD", "SGD", "HKD", "MXN", "TWD"},
+    "€": {"EUR"},
+    "£": {"GBP"},
+    "¥": {"JPY", "CNY"},
+    "₹": {"INR"},
+}
 # An actual list longer than this is judged on its first items only (the rest count as extra).
 MAX_ITEMS = 100
 
@@ -50,6 +58,7 @@ class Options:
     accept: tuple[Any, ...] = ()
     units: tuple[str, ...] = ()
     percent: str | None = None
+    currency: str | None = None
 
 
 @attrs.frozen
@@ -297,9 +306,27 @@ def _compare_number(expected: float, actual: Any, options: Options) -> tuple[boo
     token = read_number(actual, options.units)
     if token is None:
         return False, f"expected {wanted}, got {shown(actual)} (not a number)"
+    wrong_currency = currency_problem(actual, options.currency)
+    if wrong_currency:
+        return False, f"expected {wanted}, got {shown(actual)} ({wrong_currency})"
     if number_matches(expected, token, tolerance, options.percent):
         return True, token.text
     return False, f"expected {wanted}, got {token.text}{percent_problem(token, options.percent)}"
+
+
+def currency_problem(actual: Any, currency: str | None) -> str:
+    """Why a number string written in another currency than ``currency`` is wrong; empty
+    when it names none ("3450000") or the right one ("DKK 3450000"; "$12" for USD)."""
+    if currency is None or not isinstance(actual, str):
+        return ""
+    coded = _CURRENCY_CODE.match(actual.strip())
+    code = coded and (coded.group("ca") or coded.group("cb"))
+    if code and code != currency.upper():
+        return f"written in {code}, but the amount is in {currency.upper()}"
+    symbol = next((ch for ch in actual if ch in _SYMBOL_CODES), None)
+    if symbol and currency.upper() not in _SYMBOL_CODES[symbol]:
+        return f"written with {symbol}, but the amount is in {currency.upper()}"
+    return ""
 
 
 def _compare_bool(expected: bool, actual: Any) -> tuple[bool, str]:

@@ -70,6 +70,25 @@ def test_tolerances_global_and_per_field() -> None:
     assert failed(verdict) == {"fields.a", "fields.b"}
 
 
+@pytest.mark.parametrize(
+    ("price", "ok"),
+    [
+        (3450000, True), ("3450000", True), ("3,450,000", True), ("DKK 3450000", True), ("3450000 DKK", True),
+        ("3450000 USD", False), ("USD 3450000", False), ("$3450000", False), ("€3,450,000", False),
+        ("3450001 DKK", False),
+    ],
+)
+def test_a_declared_currency_rejects_another_currency_written_with_the_amount(price: Any, ok: bool) -> None:
+    params = {"expected": {"asking_price": 3450000}, "fields": {"asking_price": {"currency": "DKK"}}}
+    verdict = judge(params, {"asking_price": price})
+    assert verdict.passed is ok, verdict.detail
+    if not ok and price != "3450001 DKK":
+        assert "but the amount is in DKK" in verdict.detail
+    # "$" is a dollar: right for USD, wrong for DKK; without ``currency`` nobody checks.
+    assert judge({"expected": {"p": 12}, "fields": {"p": {"currency": "usd"}}}, {"p": "$12"}).passed
+    assert judge({"expected": {"asking_price": 3450000}}, {"asking_price": price}).passed is (price != "3450001 DKK")
+
+
 def test_percent_strings_and_units() -> None:
     points = {"expected": {"rate": 12.5}, "fields": {"rate": {"percent": "points"}}}
     assert judge(points, {"rate": "12.5%"}).passed and judge(points, {"rate": 12.5}).passed
@@ -341,6 +360,8 @@ def test_strict_requires_only_the_json() -> None:
         ({"expected": {"a": "x"}, "fields": {"a": {"accept": "y"}}}, "fields.a.accept"),
         ({"expected": {"a": "x"}, "fields": {"a": {"units": ["kg"]}}}, "fields.a.units"),
         ({"expected": {"a": 1}, "fields": {"a": {"units": []}}}, "fields.a.units"),
+        ({"expected": {"a": "x"}, "fields": {"a": {"currency": "EUR"}}}, "fields.a.currency"),
+        ({"expected": {"a": 1}, "fields": {"a": {"currency": "euro"}}}, "fields.a.currency"),
         ({"expected": {"a": 1}, "unknown": 1}, "unknown"),
     ],
 )
