@@ -27,7 +27,7 @@ def validate_matcher(matcher: Any, field: str) -> None:
     for key in matcher:
         if key not in allowed:
             raise ParamError(f"{field}.{key}", f"not allowed with {op!r} (allowed: {', '.join(sorted(allowed))})")
-    for flag in ("optional", "ignore_case", "ordered", "extra"):
+    for flag in ("optional", "ignore_case", "ordered", "extra", "strict"):
         if flag in matcher and not isinstance(matcher[flag], bool):
             raise ParamError(f"{field}.{flag}", "expected a boolean")
     arg = matcher[op]

@@ -18,7 +18,9 @@ with exactly one operator key:
 ``{"number": N, "tolerance": T}``
     The value is a JSON number (not a string, not a boolean) within ``T`` (default 0) of ``N``.
 ``{"type": "string" | "number" | "integer" | "boolean" | "array" | "object" | "null"}``
-    Only the JSON type is checked; ``integer`` accepts ``4.0``.
+    Only the JSON type is checked; ``integer`` accepts ``4.0``, unless ``"strict": true``:
+    then only a number written without a fraction or exponent (``4``, not ``4.0``) is an
+    integer, for a consumer that reads ``4.0`` as a float.
 ``{"contains": V | [V, ...]}``
     A list holds an item equal to each V; a string holds each V as a substring
     (``ignore_case`` allowed).
@@ -70,7 +72,7 @@ OPERATORS: dict[str, tuple[str, ...]] = {
     "one_of": ("ignore_case",),
     "regex": ("flags",),
     "number": ("tolerance",),
-    "type": (),
+    "type": ("strict",),
     "contains": ("ignore_case",),
     "subset": ("ignore_case",),
     "fields": ("extra",),
@@ -199,7 +201,7 @@ def describe(matcher: Any) -> str:
         tolerance = matcher.get("tolerance", 0)
         return f"the number {arg:g}" + (f" ±{tolerance:g}" if tolerance else "")
     if op == "type":
-        return f"a value of type {arg}"
+        return f"a value of type {arg}" + (" (strict)" if matcher.get("strict") else "")
     if op == "contains":
         return f"a value containing {shown(arg)}"
     if op == "subset":
@@ -254,8 +256,12 @@ def _number(m: dict[str, Any], value: Any) -> Match:
 def _type(m: dict[str, Any], value: Any) -> Match:
     actual = json_type(value)
     wanted = m["type"]
-    ok = actual == wanted or (wanted == "integer" and is_number(value) and (isinstance(value, int) or value.is_integer()))
-    return Match(ok, "" if ok else f"expected a value of type {wanted}, got {actual} {shown(value)}")
+    whole = isinstance(value, int) or (not m.get("strict") and value.is_integer()) if is_number(value) else False
+    ok = actual == wanted or (wanted == "integer" and whole)
+    if ok:
+        return Match(True)
+    written = " (a float: write it without the fraction)" if wanted == "integer" and is_number(value) and float(value).is_integer() else ""
+    return Match(False, f"expected a value of type {wanted}, got {actual} {shown(value)}{written}")
 
 
 def _contains(m: dict[str, Any], value: Any) -> Match:

@@ -23,10 +23,13 @@ How values compare with the expected (JSON) values, the YAML traps included:
     ``enabled: no`` is ``false``; ``version: 1.10`` is the number 1.1 (so it does not
     equal the string ``"1.10"``: the model must quote it); ``code: 010`` is 8;
     ``country: NO`` is ``false``; an unquoted ``2024-01-01`` is kept as the string
-    ``"2024-01-01"`` (equal to the quoted form); the key ``on:`` is ``"true"``.
+    ``"2024-01-01"`` (equal to the quoted form, but not portable, see below); the key
+    ``on:`` is ``"true"``; ``replicas: 3.0`` is a float (a schema's ``integer`` accepts it,
+    the matcher ``{"type": "integer", "strict": true}`` in ``paths`` does not).
     ``portable`` (default true) adds the check ``portable_scalars``: it fails when a
     plain (unquoted) scalar is read differently by YAML 1.1 and YAML 1.2 parsers
-    (``yes``/``no``/``on``/``off``, ``010``, ``1_000``, ``1:30``, ``1e3``...): such a
+    (``yes``/``no``/``on``/``off``, ``010``, ``1_000``, ``1:30``, ``1e3``, a date such as
+    ``2024-05-01``, which YAML 1.1 loaders build a date from...): such a
     document means different things to different consumers. Quoted scalars and
     ``true``/``false`` are always portable.
 

@@ -273,7 +273,7 @@ def test_yaml_traps_fail_where_a_string_is_wanted() -> None:
     assert "expected '1.10', got 1.1" in verdict.detail
 
 
-@pytest.mark.parametrize("scalar", ["yes", "No", "off", "y", "010", "1_000", "1:30", "0b101", "1e3", "0o17", "09"])
+@pytest.mark.parametrize("scalar", ["yes", "No", "off", "y", "010", "1_000", "1:30", "0b101", "1e3", "0o17", "09", "2024-01-01", "2024-01-01 10:00:00"])
 def test_yaml_unportable_plain_scalars_fail_portable_scalars(scalar: str) -> None:
     verdict = judge("yaml", {}, f"a: {scalar}\n")
     assert failed(verdict) == {"portable_scalars"}, verdict.detail
@@ -282,10 +282,31 @@ def test_yaml_unportable_plain_scalars_fail_portable_scalars(scalar: str) -> Non
     assert judge("yaml", {"portable": False}, f"a: {scalar}\n").passed
 
 
-@pytest.mark.parametrize("scalar", ["true", "False", "12", "-3", "0x1F", "1.5", ".inf", "~", "null", "2024-01-01", "web-1", "!!str 010", "nginx:1.25"])
+@pytest.mark.parametrize("scalar", ["true", "False", "12", "-3", "0x1F", "1.5", ".inf", "~", "null", "'2024-01-01'", "2024-1-1x", "web-1", "!!str 010", "nginx:1.25"])
 def test_yaml_portable_plain_scalars_pass(scalar: str) -> None:
     verdict = judge("yaml", {}, f"a: {scalar}\n")
     assert verdict.passed, verdict.detail
+
+
+def test_an_unquoted_date_is_named_as_a_date_in_yaml_1_1() -> None:
+    verdict = judge("yaml", {"paths": {"release_date": "2024-05-01"}}, "release_date: 2024-05-01\n")
+    assert failed(verdict) == {"portable_scalars"}  # the value itself still equals the text
+    assert "'2024-05-01' on line 1 is a date in YAML 1.1 but a string in YAML 1.2" in verdict.detail
+
+
+@pytest.mark.parametrize("kind", ["json", "yaml"])
+def test_a_strict_integer_matcher_tells_3_from_3_0(kind: str) -> None:
+    params = {"paths": {"replicas": {"all_of": [3, {"type": "integer", "strict": True}]}}, "schema": {"type": "object", "properties": {"replicas": {"type": "integer"}}}}
+    text = "replicas: {}\n" if kind == "yaml" else '{{"replicas": {}}}'
+    assert judge(kind, params, text.format("3")).passed
+    verdict = judge(kind, params, text.format("3.0"))
+    assert failed(verdict) == {"path:replicas"}, verdict.detail  # the schema's integer lets 3.0 through
+    assert "expected a value of type integer, got number 3.0 (a float" in verdict.detail
+    loose = {"paths": {"replicas": {"type": "integer"}}}
+    assert judge(kind, loose, text.format("3.0")).passed
+    with pytest.raises(ParamError) as caught:
+        verifier(kind).validate({"paths": {"replicas": {"type": "integer", "strict": "yes"}}})
+    assert caught.value.field == "paths.replicas.strict"
 
 
 def test_yaml_documents() -> None:
