@@ -283,6 +283,8 @@ def _c_family(language: str) -> object:
             '#line 1 "solution"',
             code,
             "#undef main",
+            # Re-arm assert for the tests whatever the answer defined (assert.h is meant to be re-included).
+            "#undef assert\n#undef NDEBUG\n#include <assert.h>",
             declaration,
             '#line 1 "tests"',
             tests,
@@ -365,6 +367,11 @@ fn main() {{
 """
 
 
+# The tests' assertion macros by absolute path: an answer's macro_rules! assert_eq would
+# otherwise shadow std's (textual macro scope wins over the prelude).
+_RUST_STD_MACRO = re.compile(r"(?<![\w:])(assert|assert_eq|assert_ne|debug_assert|debug_assert_eq|debug_assert_ne|panic|unreachable)!")
+
+
 def _rust(prelude: str, code: str, tests: str, loaded: str, limits: Limits) -> Program:
     attributes = [m.group(0).strip() for part in (prelude, code) for m in _RUST_INNER_ATTR.finditer(part)]
     solution = _RUST_MAIN_FN.sub("fn benchlab_model_main(", _RUST_INNER_ATTR.sub("", code))
@@ -374,7 +381,7 @@ def _rust(prelude: str, code: str, tests: str, loaded: str, limits: Limits) -> P
         _RUST_INNER_ATTR.sub("", prelude),
         solution,
         "mod benchlab_tests {\n#![allow(unused_imports)]\nuse super::*;",
-        _RUST_INNER_ATTR.sub("", tests),
+        _RUST_STD_MACRO.sub(r"::std::\1!", _RUST_INNER_ATTR.sub("", tests)),
         "pub(crate) fn benchlab_run() { run_tests() }\n}",
         _RUST_MAIN.format(sentinel=SENTINEL_FILE, loaded=loaded),
     )
@@ -497,8 +504,17 @@ def _go_name_list(tokens: list[str], start: int) -> list[str]:
     return [name for name in names if re.fullmatch(r"[A-Za-z_]\w*", name)]
 
 
+_C_ASSERT_HOOK = re.compile(r"\b__assert\w*")
+
+
 def refusal(language: str, *, prelude: str, code: str, tests: str) -> str | None:
     """Why the answer is not run at all (it would disarm the tests), or None."""
+    if language in ("c", "cpp"):
+        hooks = sorted(set(_C_ASSERT_HOOK.findall(code)))
+        if hooks:
+            return (f"the program names glibc's assertion hook {', '.join(hooks)}, which would let it "
+                    "silence the tests' failed asserts")
+        return None
     if language != "go":
         return None
     used = set(_GO_TOKEN.findall(_GO_LITERALS.sub('""', prelude + "\n" + tests))) | {"string", "nil"}  # our main uses these

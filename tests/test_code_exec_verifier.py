@@ -560,3 +560,23 @@ def test_go_package_level_names_are_found_in_every_declaration_form() -> None:
     assert refusal("go", prelude="", code=source, tests="func runTests() { if len(nil) > cap { print(1) } }") is not None
     assert refusal("go", prelude="", code=source, tests="func runTests() {}") is None
     assert refusal("python", prelude="", code="len = 3", tests="assert len([]) == 0") is None
+
+
+@pytest.mark.parametrize(("language", "code"), [
+    ("c", "#define assert(x) ((void)0)\nint add(int a, int b) { return 0; }\n"),
+    ("c", "#define NDEBUG 1\nint add(int a, int b) { return 0; }\n"),
+    ("cpp", "#undef assert\n#define assert(x) (void)0\nint add(int a, int b) { return 0; }\n"),
+    ("rust", "macro_rules! assert_eq { ($a:expr, $b:expr) => { let _ = ($a, $b); }; }\nfn add(a: i32, b: i32) -> i32 { 0 }\n"),
+])
+def test_an_answer_that_redefines_the_tests_assertions_still_meets_them(sandbox, language, code) -> None:
+    """C/C++ re-include assert.h after the answer; Rust's tests call std's macros by absolute path."""
+    verdict = verify(params(language), answer(language, code), sandbox)
+    assert not verdict.passed and verdict.failure_mode == FailureMode.WRONG_ANSWER, verdict.detail
+
+
+def test_a_c_answer_naming_the_assertion_hook_is_refused(sandbox) -> None:
+    """Defining glibc's __assert_fail would turn every failed assert into a no-op."""
+    code = "void __assert_fail(const char *a, const char *f, unsigned l, const char *fn) {}\nint add(int a, int b) { return 0; }\n"
+    verdict = verify(params("c"), answer("c", code), sandbox)
+    assert verdict.failure_mode == FailureMode.WRONG_ANSWER
+    assert verdict.detail.startswith("tests: not run: the program names glibc's assertion hook __assert_fail"), verdict.detail
