@@ -28,7 +28,7 @@ CASES = read_proofs(PACK)
 
 def test_manifest() -> None:
     m = PACK.manifest
-    assert (m.id, m.version, m.title) == (PACK_ID, "1.0.0", "StructOutput-15")
+    assert (m.id, m.version, m.title) == (PACK_ID, "1.1.0", "StructOutput-15")
     assert m.dimension == "JSON / YAML / CSV / markdown structure validity"
     assert m.floor == 0.9 and m.default_thinking is False and m.default_max_seconds == 60
     assert "0.9" in m.description or "90%" in m.description
