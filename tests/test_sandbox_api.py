@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
 from functools import partial
 from pathlib import Path
@@ -19,6 +17,7 @@ import pytest
 from sandbox_helpers import (
     PROVIDERS, leftover_containers, leftover_processes, prepared_provider, processes_with,
 )
+from servers.base import silent_listener
 
 from benchlab.errors import BenchlabError
 from benchlab.registry import Registry
@@ -196,29 +195,8 @@ def test_a_missing_engine_is_reported_fast_with_a_fix() -> None:
 @pytest.fixture
 def silent_engine(tmp_path: Path) -> Iterator[str]:
     """A unix socket that accepts connections and never answers: a hung Docker daemon."""
-    path = tmp_path / "silent.sock"
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(str(path))
-    server.listen(16)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                held.append(server.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"unix://{path}"
-    stop.set()
-    thread.join()
-    for conn in held:
-        conn.close()
-    server.close()
+    with silent_listener(tmp_path / "silent.sock") as url:
+        yield url
 
 
 def test_a_silent_engine_is_given_up_on_within_seconds(silent_engine: str) -> None:

@@ -16,6 +16,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Callable, Iterator
 from urllib.parse import parse_qs, urlsplit
 
@@ -233,10 +234,19 @@ def running(server: TestServer) -> Iterator[TestServer]:
 
 
 @contextmanager
-def silent_listener() -> Iterator[str]:
-    """A socket that accepts connections and never answers (a hung server or a stuck proxy); yields its URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
+def silent_listener(unix_path: Path | None = None) -> Iterator[str]:
+    """A socket that accepts connections and never answers (a hung server, proxy or Docker daemon).
+
+    Yields ``http://127.0.0.1:PORT``, or ``unix://PATH`` when ``unix_path`` is given.
+    """
+    if unix_path is None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    else:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.bind(str(unix_path))
+        url = f"unix://{unix_path}"
     sock.listen(16)
     held: list[socket.socket] = []
     stop = threading.Event()
@@ -253,7 +263,7 @@ def silent_listener() -> Iterator[str]:
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+        yield url
     finally:
         stop.set()
         thread.join(timeout=2)
