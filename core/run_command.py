@@ -100,11 +100,12 @@ def selected_packs(flags: RunFlags, plugins: Plugins) -> tuple[list[str], str, l
 
 def choose_backend(flags: RunFlags, plugins: Plugins, api_key: str | None) -> tuple[str, dict[str, Any] | None]:
     """The named backend; else replay, detection from the endpoint, or the embedded default."""
-    if flags.sandbox and flags.sandbox not in plugins.sandboxes:
-        raise BenchlabError("--sandbox: " + plugins.sandboxes.unknown_message(flags.sandbox))
-    if flags.sandbox and getattr(plugins.sandboxes.get(flags.sandbox), "explicit_only", False) and not flags.unsafe_local:
-        raise BenchlabError(f"--sandbox {flags.sandbox} runs model-written code UNCONFINED on this host; "
-                            "add --unsafe-local to confirm that is what you want")
+    if flags.sandbox:
+        from benchlab.sandboxes.selection import confirm_unconfined
+
+        if flags.sandbox not in plugins.sandboxes:
+            raise BenchlabError("--sandbox: " + plugins.sandboxes.unknown_message(flags.sandbox))
+        confirm_unconfined(plugins.sandboxes, flags.sandbox, flags.unsafe_local)  # before any backend starts
     if flags.backend:
         if flags.backend not in plugins.backends:
             raise BenchlabError(plugins.backends.unknown_message(flags.backend))

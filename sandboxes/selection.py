@@ -58,6 +58,17 @@ def _unconfined(registry: Any, name: str, **options: Any) -> tuple[Sandbox, Avai
     return provider, availability
 
 
+def confirm_unconfined(registry: Any, name: str, unsafe_local: bool) -> bool:
+    """Whether provider ``name`` runs code unconfined (``explicit_only``); a BenchlabError
+    when it does and ``--unsafe-local`` did not confirm it."""
+    if not getattr(registry.get(name), "explicit_only", False):
+        return False
+    if not unsafe_local:
+        raise BenchlabError(f"--sandbox {name} runs model-written code UNCONFINED on this host; "
+                            "add --unsafe-local to confirm that is what you want")
+    return True
+
+
 def choose_sandbox(registry: Any, name: str | None = None, *, unsafe_local: bool = False, **options: Any) -> SandboxChoice:
     """Pick a provider from the ``sandbox`` registry (``plugins.sandboxes``).
 
@@ -71,10 +82,7 @@ def choose_sandbox(registry: Any, name: str | None = None, *, unsafe_local: bool
     works, nor one asked for by name. ``options`` go to the provider factory.
     """
     if name is not None:
-        if getattr(registry.get(name), "explicit_only", False):
-            if not unsafe_local:
-                raise BenchlabError(f"--sandbox {name} runs model-written code UNCONFINED on this host; "
-                                    "add --unsafe-local to confirm that is what you want")
+        if confirm_unconfined(registry, name, unsafe_local):
             provider, availability = _unconfined(registry, name, **options)
             return SandboxChoice(provider, f"{name} (asked for): {availability.reason}", [Candidate(name, availability, True)])
         provider = registry.get(name)(**options)
