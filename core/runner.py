@@ -32,6 +32,7 @@ from benchlab.model import (
 from benchlab.pack_loader import verifier_instance
 from benchlab.plugin_manager import Plugins
 from benchlab.sampling import request_sampling
+from benchlab.speed import NO_CHAT_ROUTE, wrong_url_message
 from benchlab.timeouts import TimeoutPolicy
 from benchlab.verifiers import VerifyContext
 
@@ -240,8 +241,6 @@ class Runner:
             self._check_route(result)
 
     def _check_route(self, result: ScenarioResult) -> None:
-        from benchlab.speed import NO_CHAT_ROUTE, wrong_url_message
-
         if self.answered:
             return
         if result.response is not None or any(t.response is not None for t in result.turns):
