@@ -45,8 +45,8 @@ def negative_control_command(flags: RunFlags, *, fmt: str, plugins: Plugins) -> 
     finally:
         if sandbox is not None:
             sandbox.close()
-    untested = [f"{i.pack.id}/{i.scenario.id}" for i in items
-                if not any(r.pack == i.pack.id and r.scenario_id == i.scenario.id for r in results)]
+    played = {(r.pack, r.scenario_id) for r in results}
+    untested = [f"{i.pack.id}/{i.scenario.id}" for i in items if (i.pack.id, i.scenario.id) not in played]
     defects = [(r, why) for r in results if (why := defect(r)) is not None]
     run_id = new_run_id()
     run_dir = Path(flags.out) / run_id
