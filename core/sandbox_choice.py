@@ -11,7 +11,6 @@ from typing import Any
 
 import attrs
 
-from benchlab.errors import BenchlabError
 from benchlab.model import FailureMode, ScenarioResult
 from benchlab.plugin_manager import Plugins
 

@@ -16,7 +16,7 @@ import attrs
 
 from benchlab.model import Check
 from benchlab.plugins.numeric_answer import (
-    NumberToken, describe_tolerance, number_matches, parse_number_token, percent_problem, within,
+    NumberToken, describe_tolerance, number_matches, parse_number_token, percent_problem,
 )
 from benchlab.plugins.value_matchers import MISSING, max_matching, shown
 
