@@ -134,6 +134,7 @@ def build_app(plugin_files: list[str]) -> typer.Typer:
         retry_on_timeout: bool = typer.Option(False, "--retry-on-timeout", help="Also retry attempts that timed out."),
         request_delay: float = typer.Option(0.0, "--request-delay", min=0, help="Minimum seconds between request starts (hosted APIs)."),
         max_total_tokens: Optional[int] = typer.Option(None, "--max-total-tokens", min=1, help="Spend guard: stop cleanly once this many tokens were used."),
+        require_all: bool = typer.Option(False, "--require-all", help="Exit 3 when packs are skipped for want of a sandbox or dataset (default: reported, exit unchanged)."),
     ) -> None:
         """Run packs against an endpoint, print a scored table, save the full record."""
         from benchlab.run_command import RunFlags, run_command
@@ -160,7 +161,7 @@ def build_app(plugin_files: list[str]) -> typer.Typer:
             timeout_per_case_s=timeout_per_case, measured_tps=measured_tps, reference_tps=reference_tps,
             timeout_ceiling_s=timeout_ceiling_s, retries=retries, retry_on_timeout=retry_on_timeout,
             request_delay_s=request_delay, max_total_tokens=max_total_tokens, sandbox=sandbox, unsafe_local=unsafe_local,
-            backend_settings=_backend_options(backend_option), full_dataset=full_dataset,
+            backend_settings=_backend_options(backend_option), full_dataset=full_dataset, require_all=require_all,
         )
         if negative_control:
             from benchlab.negative_control_command import negative_control_command

@@ -57,6 +57,8 @@ class RunFlags:
     unsafe_local: bool = False
     backend_settings: dict[str, Any] = attrs.field(factory=dict)
     full_dataset: bool = False
+    # Exit 3 when packs are skipped for want of a sandbox or dataset (an exit-code choice, not recorded).
+    require_all: bool = False
 
 
 def _selection(flags: RunFlags, plugins: Plugins) -> tuple[list[str], str]:

@@ -198,7 +198,10 @@ def _last_error(log_path: Path) -> str:
 def _pip_download(requirement: str, dest: Path, log: IO[str], log_path: Path, *, sdist: bool) -> Path:
     cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "--no-input", "-d", str(dest)]
     if sdist:
-        cmd += ["--no-binary", ":all:"]
+        # Name the package: ``:all:`` would also forbid wheels for the sdist's build
+        # requirements (scikit-build-core, cmake), which pip installs to read its
+        # metadata, and pip would then compile cmake from source for most of an hour.
+        cmd += ["--no-binary", requirement.split("==")[0]]
     code = _logged_run(cmd + [requirement], log)
     files = [p for p in dest.iterdir() if p.is_file()]
     if code != 0 or not files:
