@@ -65,6 +65,29 @@ class Backend(abc.ABC):
         """max_tokens when neither the user nor the scenario sets one."""
         return 2048
 
+    @property
+    def answer_token_limit(self) -> int | None:
+        """The most tokens one answer may take here, whatever a scenario asks; None: no limit.
+
+        For an endpoint whose model cannot use a scenario's budget (a tiny model that
+        rambles until the limit): the extra tokens only cost time. ``--max-tokens`` lifts it.
+        """
+        return None
+
+    @property
+    def scenario_seconds_limit(self) -> float | None:
+        """A cap on each scenario's base time budget (its ``max_seconds`` or the pack's default); None: no cap.
+
+        The budget still scales with the measured speed and the token budget
+        (benchlab/timeouts.py); this only lowers the floor a pack sets for real models.
+        """
+        return None
+
+    @property
+    def notice(self) -> str | None:
+        """What a reader of this run's report must know first: the report opens with it. None: nothing."""
+        return None
+
     @abc.abstractmethod
     async def start(self) -> dict[str, Any]:
         """Probe the endpoint and return what was found; raise BenchlabError,

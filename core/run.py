@@ -89,6 +89,9 @@ def settings_for(config: RunConfig, backend: Backend, probe: dict[str, Any], mea
         thinking_max_tokens=config.thinking_max_tokens,
         reasoning_effort=config.reasoning_effort,
         context_cap=max(int(context) - PROMPT_ROOM_TOKENS, 256) if isinstance(context, int) and context > 0 else None,
+        # --max-tokens is the user's word on answer length: it lifts the backend's limit.
+        answer_token_limit=None if config.max_tokens else backend.answer_token_limit,
+        scenario_seconds_limit=None if config.timeout_per_case_s else backend.scenario_seconds_limit,
         timeouts=TimeoutPolicy(
             per_case_s=config.timeout_per_case_s,
             measured_tps=measured_tps,
@@ -313,4 +316,5 @@ def build_record(
         complete=complete and not missing,
         canonical=config.canonical and not sources,
         stop_reason=stop_reason,
+        notice=ctx.backend.notice,
     )
