@@ -36,6 +36,10 @@ class Backend(abc.ABC):
     name: ClassVar[str] = "backend"
     # Whether a short generation can measure this endpoint's decode speed.
     measures_speed: ClassVar[bool] = True
+    # Whether the requests in flight share the one decode speed the probe measured (a server
+    # on a few CPU cores with little to gain from batching): each scenario's time budget then
+    # assumes its share, the measured speed divided by the concurrency (benchlab/timeouts.py).
+    shares_decoding: ClassVar[bool] = False
 
     def __init__(self, options: BackendOptions) -> None:
         self.options = options
@@ -66,20 +70,16 @@ class Backend(abc.ABC):
         return 2048
 
     @property
+    def speed_probe_tokens(self) -> int:
+        """How many tokens the speed probe (benchlab/speed.py) asks for: enough to time decoding here."""
+        return 96
+
+    @property
     def answer_token_limit(self) -> int | None:
         """The most tokens one answer may take here, whatever a scenario asks; None: no limit.
 
         For an endpoint whose model cannot use a scenario's budget (a tiny model that
         rambles until the limit): the extra tokens only cost time. ``--max-tokens`` lifts it.
-        """
-        return None
-
-    @property
-    def scenario_seconds_limit(self) -> float | None:
-        """A cap on each scenario's base time budget (its ``max_seconds`` or the pack's default); None: no cap.
-
-        The budget still scales with the measured speed and the token budget
-        (benchlab/timeouts.py); this only lowers the floor a pack sets for real models.
         """
         return None
 

@@ -65,9 +65,8 @@ class RunSettings:
     thinking_max_tokens: int = 16384
     reasoning_effort: str | None = None
     context_cap: int | None = None
-    # The backend's limits for its endpoint (Backend.answer_token_limit, scenario_seconds_limit).
+    # The backend's cap on answers for its endpoint (Backend.answer_token_limit).
     answer_token_limit: int | None = None
-    scenario_seconds_limit: float | None = None
     timeouts: TimeoutPolicy = attrs.field(factory=TimeoutPolicy)
     request_delay_s: float = 0.0
     max_total_tokens: int | None = None
@@ -117,10 +116,8 @@ class Session:
         self.pacer = pacer
         self.thinking = settings.thinking_for(item.pack)
         self.max_tokens = self._max_tokens()
-        base = float(item.scenario.max_seconds or item.pack.manifest.default_max_seconds)
-        if settings.scenario_seconds_limit:
-            base = min(base, settings.scenario_seconds_limit)
-        self.timeout_s = settings.timeouts.budget(base, self.max_tokens)
+        base = item.scenario.max_seconds or item.pack.manifest.default_max_seconds
+        self.timeout_s = settings.timeouts.budget(float(base), self.max_tokens)
         self.turns: list[Turn] = []
         self.attempts: list[Attempt] = []
 

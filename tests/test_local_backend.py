@@ -409,7 +409,7 @@ def test_local_backend_starts_answers_and_leaves_no_process(
     binary, model = llama_paths
     backend = LocalBackend(BackendOptions(settings={"server_binary": str(binary), "model_file": str(model)}))
     assert backend.default_concurrency == LOCAL_SLOTS and backend.default_max_tokens == LOCAL_MAX_TOKENS
-    assert backend.answer_token_limit == LOCAL_MAX_TOKENS and backend.scenario_seconds_limit
+    assert backend.answer_token_limit == LOCAL_MAX_TOKENS and backend.shares_decoding
     assert backend.notice == SMOKE_TEST_NOTICE and backend.warnings == []
 
     async def scenario() -> tuple[dict, str, int]:
