@@ -17,6 +17,7 @@ rest of the suite.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -27,30 +28,36 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 from benchlab.cache import CacheLock
 from benchlab.plugins.llama_build import LLAMA_CPP_PYTHON_VERSION, SERVER_DIR, TOOLS_DIR, cached_server_path, missing_build_tools
-from conftest import require_or_skip
+from conftest import REPO, require_or_skip
 
 RUN_ENV = "BENCHLAB_TEST_FRESH_BUILD"
 SHARED_CACHE_ENV = "BENCHLAB_TEST_SHARED_CACHE"
-# What a fresh Debian with Python and a C/C++ compiler offers, as the issue describes it.
-FRESH_TOOLS = ("python3", "cc", "c++", "gcc", "g++", "make", "as", "ld", "ar", "tar")
 BUILD_TIMEOUT_S = 3600
-# What pip or a build backend prints when it compiles a package instead of installing a wheel.
-COMPILED_FROM_SOURCE = re.compile(r"Building wheels? for|bdist_wheel|Running setup\.py install|Created wheel for", re.I)
+
+
+def _fresh_machine() -> ModuleType:
+    """benchmarks/setup/fresh_machine.py: the fresh machine's PATH, shared with the set-up benchmark."""
+    spec = importlib.util.spec_from_file_location("setup_bench_fresh_machine", REPO / "benchmarks" / "setup" / "fresh_machine.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+FRESH = _fresh_machine()
 
 
 def fresh_path(folder: Path) -> Path:
     """A PATH folder of links to only the tools a fresh machine has."""
-    folder.mkdir()
-    for tool in FRESH_TOOLS:
-        found = sys.executable if tool == "python3" else shutil.which(tool)
-        if found is None:
-            require_or_skip(f"{tool} is not installed, so no fresh machine can be staged here")
-        (folder / tool).symlink_to(found)
+    missing = FRESH.fresh_tool_links(folder, sys.executable)
+    if missing:
+        require_or_skip(f"{', '.join(missing)} not installed, so no fresh machine can be staged here")
     return folder
 
 
@@ -115,11 +122,21 @@ def test_a_fresh_machine_fetches_and_builds_llama_server_without_compiling_build
     placeholder_model = tmp_path / "not-a-model.gguf"  # the model is not this test's subject
     placeholder_model.write_bytes(b"GGUF")
     started = time.time()
+    try:
+        code, out, err = run_streaming(
+            [sys.executable, "-m", "benchlab", "local", "setup", "--json", "--model-file", str(placeholder_model)], env
+        )
+        check_fresh_build(cache, started, code, out, err)
+    finally:  # pytest keeps the last runs' tmp dirs: keep the logs, not 200 MB of downloads
+        shutil.rmtree(tmp_path / "pip-cache", ignore_errors=True)
+        shutil.rmtree(cache / TOOLS_DIR, ignore_errors=True)
+    shared = os.environ.get(SHARED_CACHE_ENV)
+    if shared:
+        install_into_shared_cache(cached_server_path(cache).parent.parent, Path(shared))
 
-    code, out, err = run_streaming(
-        [sys.executable, "-m", "benchlab", "local", "setup", "--json", "--model-file", str(placeholder_model)], env
-    )
 
+def check_fresh_build(cache: Path, started: float, code: int, out: str, err: str) -> None:
+    """This run built llama-server itself, took cmake and ninja from wheels and compiled no build requirement."""
     assert code == 0, err[-3000:]
     binary = cached_server_path(cache)
     assert json.loads(out)["server"] == str(binary)
@@ -135,7 +152,7 @@ def test_a_fresh_machine_fetches_and_builds_llama_server_without_compiling_build
     assert re.search(r"Linking CXX executable bin/llama-server", log)
     # No build backend compiled a build requirement: pip fetched wheels for the sdist's build
     # requirements and for cmake and ninja, and nothing was built from source but llama.cpp.
-    assert not COMPILED_FROM_SOURCE.search(log), COMPILED_FROM_SOURCE.search(log)
+    assert not FRESH.COMPILED_FROM_SOURCE.search(log), FRESH.COMPILED_FROM_SOURCE.search(log)
     assert re.search(r"scikit_build_core-[^ ]+\.whl", log), "pip's log does not show where scikit-build-core came from"
     for tool in ("cmake", "ninja"):
         found = shutil.which(tool, path=str(cache / TOOLS_DIR / "bin"))
@@ -149,6 +166,3 @@ def test_a_fresh_machine_fetches_and_builds_llama_server_without_compiling_build
     assert re.search(r"benchlab: building llama-server .*: \d+/\d+ \(\d+%, \d+s\)", err)
     assert "benchlab: built llama-server in" in err
 
-    shared = os.environ.get(SHARED_CACHE_ENV)
-    if shared:
-        install_into_shared_cache(binary.parent.parent, Path(shared))
