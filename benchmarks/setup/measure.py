@@ -159,8 +159,11 @@ class FreshRun:
     install_code: int
     run_code: int
     build_seconds: float | None = None
+    # The longest wait for an output line during `benchlab run` (benchlab's own set-up work),
+    # and during `pip install .` (pip's, for the record).
     longest_silence_s: float = 0.0
     silence_ended_by: str = ""
+    install_longest_silence_s: float = 0.0
     lines: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
     compiled_from_source: list[str] = field(default_factory=list)
@@ -171,9 +174,10 @@ class FreshRun:
         return round(self.install_s + self.run_s, 1)
 
 
-def _stamped(cmd: list[str], env: dict[str, str], cwd: Path, log: Any, last: list[float], gaps: list[tuple[float, str]]) -> tuple[int, float]:
-    """Run ``cmd`` with stdout and stderr merged; stamp each line; return (exit code, seconds)."""
+def _stamped(cmd: list[str], env: dict[str, str], cwd: Path, log: Any, gaps: list[tuple[float, str]]) -> tuple[int, float]:
+    """Run ``cmd`` with stdout and stderr merged; stamp each line, noting the wait before it; return (exit code, seconds)."""
     started = time.monotonic()
+    last = [started]
     proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, errors="replace")
     assert proc.stdout is not None
@@ -184,6 +188,7 @@ def _stamped(cmd: list[str], env: dict[str, str], cwd: Path, log: Any, last: lis
         log.write(f"{now - started:8.1f} {line}")
         log.flush()
     code = proc.wait(timeout=FRESH_TIMEOUT_S)
+    gaps.append((time.monotonic() - last[0], "(the command ended)"))
     return code, time.monotonic() - started
 
 
@@ -204,17 +209,18 @@ def fresh_run(repo: Path, work: Path, python: str, select: list[str]) -> FreshRu
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCHLAB_", "VIRTUAL_ENV", "PYTHON"))}
     env.update(PATH=f"{work / 'venv' / 'bin'}{os.pathsep}{work / 'bin'}", BENCHLAB_CACHE_DIR=str(work / "cache"),
                PIP_CACHE_DIR=str(work / "pip-cache"))
-    last = [time.monotonic()]
-    gaps: list[tuple[float, str]] = []
+    install_gaps: list[tuple[float, str]] = []
+    run_gaps: list[tuple[float, str]] = []
     with LoadSampler() as load, (work / "output.txt").open("w") as log:
-        install_code, install_s = _stamped(["pip", "install", "."], env, source, log, last, gaps)
+        install_code, install_s = _stamped(["pip", "install", "."], env, source, log, install_gaps)
         run_code, run_s = (-1, 0.0)
         if install_code == 0:
-            run_code, run_s = _stamped(["benchlab", "run", *select, "--out", str(work / "results")], env, source, log, last, gaps)
+            run_code, run_s = _stamped(["benchlab", "run", *select, "--out", str(work / "results")], env, source, log, run_gaps)
     run = FreshRun(install_s=round(install_s, 1), run_s=round(run_s, 1), install_code=install_code, run_code=run_code,
-                   lines=len(gaps), load=load.summary())
-    if gaps:
-        longest = max(gaps, key=lambda g: g[0])
+                   lines=len(install_gaps) + len(run_gaps), load=load.summary())
+    run.install_longest_silence_s = round(max(g for g, _ in install_gaps), 1)
+    if run_gaps:
+        longest = max(run_gaps, key=lambda g: g[0])
         run.longest_silence_s, run.silence_ended_by = round(longest[0], 1), longest[1][:160]
     info = next((work / "cache").glob("llama-server-*/build-info.json"), None)
     if info is not None:

@@ -37,7 +37,7 @@ def targets(fresh: FreshRun | None, warm: list[WarmRun]) -> list[tuple[str, floa
     fresh_total = fresh.total_s if fresh and fresh.install_code == 0 and fresh.run_code == 0 else None
     return [
         ("fresh machine: `pip install . && benchlab run --quick`", fresh_total, FRESH_LIMIT_S, "s"),
-        ("fresh machine: longest silence in that log", fresh.longest_silence_s if fresh else None, SILENCE_LIMIT_S, "s"),
+        ("fresh machine: longest silence in `benchlab run`'s log", fresh.longest_silence_s if fresh else None, SILENCE_LIMIT_S, "s"),
         ("warm: `benchlab run --quick` wall time (median)", _median([r.wall_s for r in default]), WARM_LIMIT_S, "s"),
         ("warm: start to first scenario request (median)", _median([r.first_scenario_request_s for r in default]),
          FIRST_REQUEST_LIMIT_S, "s"),
@@ -98,7 +98,8 @@ def render_markdown(fresh: FreshRun | None, warm: list[WarmRun], sweep: list[War
             f"| of which building llama-server (build-info.json) | {fresh.build_seconds if fresh.build_seconds is not None else '-'} | |",
             f"| total | {fresh.total_s:.1f} | |",
             "",
-            f"- Output lines: {fresh.lines}; the longest silence was {fresh.longest_silence_s:.1f} s, ended by `{fresh.silence_ended_by}`.",
+            f"- Output lines: {fresh.lines}. The longest silence in `benchlab run` was {fresh.longest_silence_s:.1f} s, "
+            f"ended by `{fresh.silence_ended_by}`; in `pip install .`, {fresh.install_longest_silence_s:.1f} s (pip's own).",
             f"- The first run's outcomes: {', '.join(f'{k} {v}' for k, v in sorted(fresh.outcomes.items())) or '-'}.",
             "- Build requirements compiled from source (pip's log): "
             + ("none." if not fresh.compiled_from_source else "; ".join(f"`{l}`" for l in fresh.compiled_from_source)),
