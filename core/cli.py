@@ -262,7 +262,9 @@ def _scenario_lines(path: Path) -> list[str]:
     if not path.is_file():
         raise BenchlabError(f"--scenarios-file {path}: no such file")
     refs = []
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    from benchlab.text_files import read_text
+
+    for lineno, line in enumerate(read_text(path, "--scenarios-file").splitlines(), start=1):
         line = line.split("#", 1)[0].strip()
         if not line:
             continue

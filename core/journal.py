@@ -89,7 +89,10 @@ def read_journal(run_dir: Path) -> JournalContents:
         with path.open("r+b") as handle:
             handle.truncate(keep)
         raw = raw[:keep]
-    lines = raw.decode("utf-8").splitlines()
+    from benchlab.text_files import decode_text
+
+    # "\n" only: splitlines() would also split at a U+2028 or U+0085 a model wrote (JSON keeps them raw).
+    lines = decode_text(raw, str(path)).split("\n")[:-1]
     if not lines:
         raise BenchlabError(f"{path}: empty journal")
     header = _parse(lines[0], path, 1)

@@ -14,6 +14,7 @@ from benchlab.errors import BenchlabError, PackError
 from benchlab.jsonl import read_jsonl
 from benchlab.model import LoadOptions, Pack, PackManifest, PackSource, Scenario, VerifierSpec
 from benchlab.registry import Registry
+from benchlab.text_files import read_text
 from benchlab.verifiers import ParamError
 
 MANIFEST = "pack.toml"
@@ -62,7 +63,7 @@ def load_manifest(path: Path) -> PackManifest:
     file = path / MANIFEST
     if not file.is_file():
         raise PackError(file, 1, "pack.toml", "missing: a pack folder needs pack.toml")
-    text = file.read_text(encoding="utf-8")
+    text = read_text(file)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
