@@ -36,6 +36,11 @@ class Backend(abc.ABC):
     name: ClassVar[str] = "backend"
     # Whether a short generation can measure this endpoint's decode speed.
     measures_speed: ClassVar[bool] = True
+    # The --backend-option keys this backend reads, checked before it starts (a misspelt key
+    # is an error, not silently ignored). None: undeclared, every key is passed through.
+    setting_keys: ClassVar[tuple[str, ...] | None] = None
+    # Why `benchlab probe` cannot ask this backend anything (it has no live server); "" if it can.
+    not_probeable: ClassVar[str] = ""
 
     def __init__(self, options: BackendOptions) -> None:
         self.options = options

@@ -11,6 +11,7 @@ from typing import Any
 
 import attrs
 
+from benchlab.backend_checks import check_settings
 from benchlab.backends import BackendOptions
 from benchlab.config import RunConfig
 from benchlab.errors import BenchlabError
@@ -191,6 +192,7 @@ def run_command(flags: RunFlags, *, api_key: str | None, resume: str | None, fmt
         work_items(packs, flags.scenarios, flags.repeat)
         check_out_dir(flags.out)
         backend, detected = choose_backend(flags, plugins, api_key)
+        check_settings(plugins, backend, flags.backend_settings)  # before the backend starts
         config = config_from_flags(flags, refs, mode, backend)
     options = BackendOptions(
         endpoint=endpoint,

@@ -9,7 +9,7 @@ endpoint, and stops it when the run ends. Also adds ``benchlab local setup`` and
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from benchlab.backends import BackendOptions
 from benchlab.plugins.openai_backend import OpenAIBackend
@@ -30,16 +30,18 @@ class LocalBackend(OpenAIBackend):
     """
 
     name = "local"
+    setting_keys: ClassVar[tuple[str, ...] | None] = ("slots", "ctx_per_slot", "server_binary", "model_file")
 
     def __init__(self, options: BackendOptions) -> None:
         # OpenAIBackend.__init__ insists on an endpoint; ours exists only once started.
         super(OpenAIBackend, self).__init__(options)
         from benchlab.plugins.llama_build import MODEL_ALIAS, ensure_model, ensure_server
         from benchlab.plugins.llama_server import DEFAULT_CTX_PER_SLOT, DEFAULT_SLOTS
+        from benchlab.plugins.native_http import setting
 
-        settings = options.settings
-        self.slots = int(settings.get("slots") or DEFAULT_SLOTS)
-        self.ctx_per_slot = int(settings.get("ctx_per_slot") or DEFAULT_CTX_PER_SLOT)
+        # Type-checked: -o slots=four is one error line, not a traceback from int().
+        self.slots = setting(options, "slots", None, int) or DEFAULT_SLOTS
+        self.ctx_per_slot = setting(options, "ctx_per_slot", None, int) or DEFAULT_CTX_PER_SLOT
         self.model = options.model or MODEL_ALIAS
         self.base = ""
         self.v1 = ""
@@ -47,8 +49,8 @@ class LocalBackend(OpenAIBackend):
         self._server: Any = None
         # Built here, before the run's progress bar exists, so the two displays
         # never fight over the terminal; a pack error has already been reported.
-        self.server_binary = ensure_server(settings.get("server_binary"))
-        self.model_file = ensure_model(settings.get("model_file"))
+        self.server_binary = ensure_server(setting(options, "server_binary", None, str))
+        self.model_file = ensure_model(setting(options, "model_file", None, str))
         self.warnings.append(SMOKE_TEST_WARNING)
 
     @property
