@@ -145,10 +145,11 @@ def build_app(plugin_files: list[str]) -> typer.Typer:
             raise BenchlabError("--sampling-from-server cannot be combined with --temperature/--top-p/--top-k/--min-p/--repeat-penalty/--seed")
         from benchlab.thinking import checked_effort
 
+        from benchlab.cli_checks import one_of
+
         reasoning_effort = checked_effort(reasoning_effort)
-        if no_sandboxed and sandboxed_only:
-            raise BenchlabError("--no-sandboxed and --sandboxed-only exclude each other")
-        modes = [name for name, on in (("quick", quick), ("medium", medium), ("full", full)) if on]
+        one_of({"no-sandboxed": no_sandboxed, "sandboxed-only": sandboxed_only})
+        modes = one_of({"quick": quick, "medium": medium, "full": full}, default="medium")
         scenarios = list(scenario) + (_scenario_lines(scenarios_file) if scenarios_file else [])
         flags = RunFlags(
             endpoint=endpoint, backend=backend, model=model, modes=modes, packs=pack, scenarios=scenarios,
@@ -291,8 +292,11 @@ def _json_object(text: str | None, flag: str) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        app = build_app(_plugin_files(args))
-        result = typer.main.get_command(app).main(args=args, prog_name="benchlab", standalone_mode=False)
+        from benchlab.cli_checks import refuse_repeated_options
+
+        command = typer.main.get_command(build_app(_plugin_files(args)))
+        refuse_repeated_options(command)
+        result = command.main(args=args, prog_name="benchlab", standalone_mode=False)
         code = result if isinstance(result, int) else 0
     except BenchlabError as exc:
         print(f"benchlab: error: {exc}", file=sys.stderr)

@@ -76,6 +76,8 @@ def build(registry: Any, force: bool = False, only: str | None = None) -> int:
     from benchlab.sandboxes import rootfs
     from benchlab.sandboxes.api import SandboxSetupError
 
+    if only and only not in registry:  # before debootstrap, which would otherwise take the blame
+        raise BenchlabError("--sandbox: " + registry.unknown_message(only))
     names = [only] if only else [entry.name for entry in registry]
     try:
         if force:
