@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from pathlib import Path
 
 import attrs
 
-from benchlab import __version__
+from benchlab import __version__, exit_codes
 from benchlab.codec import write_json
 from benchlab.config import RunConfig
 from benchlab.errors import BenchlabError
@@ -16,6 +17,7 @@ from benchlab.plugin_manager import Plugins
 from benchlab.run import RUN_RECORD, new_run_id
 from benchlab.run_command import RunFlags, check_out_dir, selected_packs
 from benchlab.runner import now_iso
+from benchlab.sandbox_choice import sandbox_lines
 from benchlab.selection import work_items
 
 
@@ -32,14 +34,20 @@ def negative_control_command(flags: RunFlags, *, fmt: str, plugins: Plugins) -> 
     started_at = now_iso()
     sandbox = None
     probe: dict = {}
+    unchecked: list[Pack] = []  # code packs no sandbox could run
+    no_sandbox = ""
     if any(p.needs_sandbox for p in packs):
         from benchlab.sandbox_choice import choose_for_run
 
         setup = choose_for_run(plugins, flags.sandbox, flags.unsafe_local, 2)
-        if setup.provider is None:
-            raise BenchlabError(f"the selected packs run code, and {setup.unavailable}")
-        sandbox = setup.provider
         probe["sandbox"] = setup.facts
+        if setup.provider is None:
+            # Check every verifier that needs no sandbox; the code packs are reported, not failed.
+            unchecked = [p for p in packs if p.needs_sandbox]
+            no_sandbox = setup.unavailable or "no sandbox can run here"
+        sandbox = setup.provider
+    selected = Counter(i.pack.id for i in items)
+    items = [i for i in items if i.pack not in unchecked]
     try:
         results = run_negative_control(items, plugins, sandbox)
     finally:
@@ -62,10 +70,12 @@ def negative_control_command(flags: RunFlags, *, fmt: str, plugins: Plugins) -> 
         mode=config.mode,
         config=attrs.asdict(config),
         probe=probe,
-        packs=[_summary(p, [r for r in results if r.pack == p.id]) for p in packs],
+        packs=[_not_checked(p, selected[p.id], probe["sandbox"]) if p in unchecked
+               else _summary(p, [r for r in results if r.pack == p.id]) for p in packs],
         results=results,
         warnings=[f"junk {why}: {r.pack} {r.scenario_id} ({r.variant})" for r, why in defects]
-        + [f"no junk answer for {ref}" for ref in untested],
+        + [f"no junk answer for {ref}" for ref in untested]
+        + ([f"not checked: {', '.join(p.id for p in unchecked)}: {no_sandbox}"] if unchecked else []),
     )
     write_json(run_dir / RUN_RECORD, record)
     if fmt == "json":
@@ -82,8 +92,28 @@ def negative_control_command(flags: RunFlags, *, fmt: str, plugins: Plugins) -> 
                 print(f"- {r.pack} {r.scenario_id}: {r.variant}: {why}")
         if untested:
             print("\nSelected scenarios that got no junk answer: " + ", ".join(untested))
+        if unchecked:
+            print("\nNot checked, for want of a sandbox: " + ", ".join(p.manifest.title for p in unchecked))
+            for line in sandbox_lines(probe["sandbox"])[1:]:
+                print(f"- {line}")
+    if unchecked:
+        print(f"benchlab: warning: {record.warnings[-1]}", file=sys.stderr)
     print(f"benchlab: negative control saved to {run_dir}/", file=sys.stderr)
-    return 1 if defects or untested else 0
+    # A defect is an error; packs left unchecked fail the run only under --require-all.
+    return exit_codes.combine(exit_codes.ERROR if defects or untested else exit_codes.OK,
+                              exit_codes.NOT_SCORED if unchecked and flags.require_all else exit_codes.OK)
+
+
+def _not_checked(pack: Pack, scenarios: int, sandbox_facts: dict) -> PackSummary:
+    """A code pack's line when no sandbox could run its verifiers: no junk played, none judged.
+    The status names each provider and why it cannot run (the fixes are in the warnings)."""
+    reasons = [f"{c['provider']}: {c['reason']}" for c in sandbox_facts.get("not_chosen") or [] if not c.get("available")]
+    reason = "; ".join(reasons) or "no sandbox provider is installed"
+    return PackSummary(
+        pack=pack.id, title=pack.manifest.title, version=pack.manifest.version,
+        pass_count=0, total=0, score=None, p50_s=None, p95_s=None, status=f"⚠️ not checked (no sandbox: {reason})",
+        floor=None, not_scored=scenarios, scenarios=scenarios,
+    )
 
 
 def _summary(pack: Pack, results: list[ScenarioResult]) -> PackSummary:

@@ -26,6 +26,14 @@ def require(ok: bool, reason: str) -> None:
         require_or_skip(reason)
 
 
+def no_sandbox_env(tmp_path: Path) -> dict[str, str]:
+    """Environment for a benchlab subprocess in which neither docker (no engine at DOCKER_HOST)
+    nor bubblewrap (not on PATH) can run, so no sandbox can be chosen."""
+    empty = tmp_path / "empty-path"
+    empty.mkdir(exist_ok=True)
+    return {"DOCKER_HOST": f"unix://{tmp_path}/no-engine.sock", "PATH": str(empty)}
+
+
 def prepared_sandbox(order: tuple[str, ...] = ("bwrap", "docker"), max_concurrency: int = 4) -> Iterator[Sandbox]:
     """Yield the first provider in ``order`` that can run and be prepared, then close it (a fixture body)."""
     from benchlab.plugin_manager import load_plugins

@@ -21,19 +21,12 @@ from benchlab.registry import Registry
 from benchlab.sandboxes.docker_provider import DockerSandbox
 from benchlab.sandboxes.selection import choose_sandbox
 from helpers import REPO, benchlab, one_error_line, run_record
-from sandbox_helpers import require
+from sandbox_helpers import no_sandbox_env, require
 from servers.base import Answer, Script, TestServer, running
 from servers.openai_compat import OpenAIChat
 
 GOLDS = [json.loads(line) for line in (REPO / "packs" / "bugfind-15" / "proofs.jsonl").read_text().splitlines() if line.strip()]
 BF01_GOLD = next(c["content"] for c in GOLDS if c["kind"] == "gold" and c["scenario"] == "BF-01")
-
-
-def no_sandbox_env(tmp_path: Path) -> dict[str, str]:
-    """Neither docker (no engine at DOCKER_HOST) nor bubblewrap (not on PATH) can run."""
-    empty = tmp_path / "empty-path"
-    empty.mkdir(exist_ok=True)
-    return {"DOCKER_HOST": f"unix://{tmp_path}/no-engine.sock", "PATH": str(empty)}
 
 
 def replay_bf01(tmp_path: Path) -> Path:
