@@ -143,9 +143,8 @@ def build_app(plugin_files: list[str]) -> typer.Typer:
                                        "repeat_penalty": repeat_penalty, "seed": seed}.items() if v is not None}
         if sampling and sampling_from_server:
             raise BenchlabError("--sampling-from-server cannot be combined with --temperature/--top-p/--top-k/--min-p/--repeat-penalty/--seed")
-        from benchlab.thinking import checked_effort
-
         from benchlab.cli_checks import one_of
+        from benchlab.thinking import checked_effort
 
         reasoning_effort = checked_effort(reasoning_effort)
         one_of({"no-sandboxed": no_sandboxed, "sandboxed-only": sandboxed_only})

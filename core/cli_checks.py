@@ -64,4 +64,3 @@ def one_of(flags: dict[str, bool], *, default: str | None = None) -> list[str]:
 
 def _and(names: list[str]) -> str:
     return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
-

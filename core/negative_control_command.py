@@ -17,7 +17,7 @@ from benchlab.plugin_manager import Plugins
 from benchlab.run import RUN_RECORD, new_run_id
 from benchlab.run_command import RunFlags, check_out_dir, selected_packs
 from benchlab.runner import now_iso
-from benchlab.sandbox_choice import sandbox_lines
+from benchlab.sandbox_choice import choose_for_run, sandbox_lines
 from benchlab.selection import work_items
 
 
@@ -37,8 +37,6 @@ def negative_control_command(flags: RunFlags, *, fmt: str, plugins: Plugins) -> 
     unchecked: list[Pack] = []  # code packs no sandbox could run
     no_sandbox = ""
     if any(p.needs_sandbox for p in packs):
-        from benchlab.sandbox_choice import choose_for_run
-
         setup = choose_for_run(plugins, flags.sandbox, flags.unsafe_local, 2)
         probe["sandbox"] = setup.facts
         if setup.provider is None:

@@ -98,7 +98,7 @@ def _manifest_problems(data: dict[str, Any], text: str) -> list[Problem]:
     if missing:
         plural = "s" if len(missing) > 1 else ""
         problems.append((1, ", ".join(missing), f"missing required field{plural}"))
-    well_typed = set()
+    well_typed: set[str] = set()
     for key, types in {**_MANIFEST_FIELDS, **_MANIFEST_OPTIONAL}.items():
         if key not in data:
             continue
