@@ -155,3 +155,20 @@ def test_resume_on_another_endpoint_needs_the_same_model_and_version(tmp_path):
     assert record["config"]["endpoint"] == same.url and record["endpoint"].startswith(same.url)
     servers = [line for line in journal_lines(run_dir) if line.get("type") == "server"]
     assert [s["endpoint"].startswith(u) for s, u in zip(servers, (server.url, same.url))] == [True, True]
+
+
+def test_a_scenario_skipped_for_want_of_a_sandbox_is_played_on_resume_once_one_runs(tmp_path):
+    from test_sandbox_selection import no_sandbox_env, replay_bf01, some_sandbox_works
+
+    some_sandbox_works()
+    out = tmp_path / "out"
+    first = benchlab("run", "--scenario", "bugfind-15/BF-01", "--replay", str(replay_bf01(tmp_path)), "--out", str(out),
+                     "--no-progress", env=no_sandbox_env(tmp_path))
+    assert first.returncode == 0, first.stderr  # a skip alone does not change the code (no --require-all)
+    record = run_record(out)
+    assert record["results"][0]["failure_mode"] == "sandbox_unavailable"
+    done = benchlab("run", "--resume", record["run_id"], "--out", str(out), "--no-progress")
+    assert done.returncode == 0, done.stderr
+    assert f"resuming {record['run_id']}: 0 done, 1 to play" in done.stderr
+    record = run_record(out)
+    assert record["results"][0]["passed"] is True and record["probe"]["sandbox"]["provider"]
