@@ -103,7 +103,7 @@ def selected_packs(flags: RunFlags, plugins: Plugins) -> tuple[list[str], str, l
 def choose_backend(flags: RunFlags, plugins: Plugins, api_key: str | None) -> tuple[str, dict[str, Any] | None]:
     """The named backend; else replay, detection from the endpoint, or the embedded default."""
     if flags.sandbox:
-        from benchlab.sandboxes.selection import confirm_unconfined
+        from benchlab.sandbox_selection import confirm_unconfined
 
         if flags.sandbox not in plugins.sandboxes:
             raise BenchlabError("--sandbox: " + plugins.sandboxes.unknown_message(flags.sandbox))

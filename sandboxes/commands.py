@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from benchlab.errors import BenchlabError
-from benchlab.sandboxes.api import ExecRequest, Limits
-from benchlab.sandboxes.selection import choose_sandbox
+from benchlab.sandbox import ExecRequest, Limits
+from benchlab.sandbox_selection import choose_sandbox
 
 
 def _progress(line: str) -> None:
@@ -74,7 +74,7 @@ def _smoke(registry: Any, name: str) -> tuple[bool, str]:
 def build(registry: Any, force: bool = False, only: str | None = None) -> int:
     """Build or refresh the root filesystem, then the image of each provider that can run here."""
     from benchlab.sandboxes import rootfs
-    from benchlab.sandboxes.api import SandboxSetupError
+    from benchlab.sandbox import SandboxSetupError
 
     names = [only] if only else [entry.name for entry in registry]
     try:
