@@ -313,7 +313,7 @@ def minimum_detectable_difference(
             high = middle
         else:
             low = middle
-    return round(high, 4)
+    return math.ceil(high * 10_000) / 10_000  # rounded up: the power at the value returned is reached
 
 
 def _mcnemar_critical_counts(n: int, alpha: float) -> list[int]:
