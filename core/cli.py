@@ -19,6 +19,7 @@ import typer
 
 from benchlab import __version__
 from benchlab.errors import BenchlabError
+from benchlab.exit_codes import HELP_TABLE
 
 # The generic key variable; backends read their own (OPENAI_API_KEY, OLLAMA_API_KEY, RUNPOD_API_KEY).
 API_KEY_ENV = "BENCHLAB_API_KEY"
@@ -67,6 +68,7 @@ def build_app(plugin_files: list[str]) -> typer.Typer:
         add_completion=False,
         pretty_exceptions_enable=False,
         rich_markup_mode=None,
+        epilog=HELP_TABLE,
     )
     packs_app = typer.Typer(help="List, inspect and validate packs.", no_args_is_help=True)
     app.add_typer(packs_app, name="packs")
@@ -87,6 +89,7 @@ def build_app(plugin_files: list[str]) -> typer.Typer:
 
     @app.command(context_settings={"max_content_width": 110})
     def run(
+        ctx: typer.Context,
         endpoint: Optional[str] = typer.Option(None, "--endpoint", "-e", help="Server base URL, with or without /v1. Omit for the embedded default (local llama.cpp + SmolLM2-135M)."),
         backend: Optional[str] = typer.Option(None, "--backend", "-b", help="Backend name (see `benchlab plugins`). Default: detected from --endpoint; replay with --replay; local otherwise."),
         model: Optional[str] = typer.Option(None, "--model", "-m", help="Model name to request (default: the first the server lists)."),
@@ -168,7 +171,8 @@ def build_app(plugin_files: list[str]) -> typer.Typer:
 
             raise typer.Exit(negative_control_command(flags, fmt=fmt.value, plugins=get_plugins(tuple(plugin_files))))
         code = run_command(flags, api_key=_api_key(api_key), resume=resume, fmt=fmt.value,
-                           progress=not no_progress, plugins=get_plugins(tuple(plugin_files)))
+                           progress=not no_progress, plugins=get_plugins(tuple(plugin_files)),
+                           given=given_flags(ctx))
         raise typer.Exit(code)
 
     @app.command()
@@ -240,6 +244,17 @@ def build_app(plugin_files: list[str]) -> typer.Typer:
     return app
 
 
+def given_flags(ctx: click.Context) -> dict[str, str]:
+    """The parameters set on the command line (not left at their default), each with its flag."""
+    from click.core import ParameterSource
+
+    return {
+        param.name: param.opts[0]
+        for param in ctx.command.params
+        if param.name and ctx.get_parameter_source(param.name) == ParameterSource.COMMANDLINE
+    }
+
+
 def _api_key(flag: str | None) -> str | None:
     return flag or os.environ.get(API_KEY_ENV) or None
 
@@ -305,6 +320,10 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         print("benchlab: aborted", file=sys.stderr)
         code = 130
+    except click.exceptions.NoArgsIsHelpError as exc:
+        # A bare `benchlab` or `benchlab packs` asks for nothing but the help: not an error.
+        print(exc.ctx.get_help() if exc.ctx is not None else exc.format_message())
+        code = 0
     except click.exceptions.ClickException as exc:
         print(f"benchlab: error: {exc.format_message()}", file=sys.stderr)
         code = 1

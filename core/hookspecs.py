@@ -67,8 +67,13 @@ def register_sandboxes(register: Callable[..., None]) -> None:
 
 
 @hookspec
-def register_commands(app: Any) -> None:
-    """Add sub-commands to the ``benchlab`` typer application ``app``."""
+def register_commands(app: Any, plugins: Any) -> None:
+    """Add sub-commands to the ``benchlab`` typer application ``app``.
+
+    ``plugins`` is the loaded plugin set the application was built with (``--plugin``
+    files included): command bodies take their registries from it. An implementation
+    may leave it out of its signature.
+    """
 
 
 @hookspec

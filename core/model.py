@@ -315,6 +315,8 @@ class PackSummary:
     infrastructure_failures: int = 0
     not_scored: int = 0
     scenarios: int = 0
+    # Selected but never played (the run stopped early or was interrupted).
+    unplayed: int = 0
 
 
 @attrs.frozen

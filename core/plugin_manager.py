@@ -86,7 +86,8 @@ class Plugins:
         # Reversed: pluggy calls the last registered plugin first; keep that order.
         for impl in reversed(self.manager.hook.register_commands.get_hookimpls()):
             before = set(_command_names(app))
-            impl.function(app=app)
+            offered = {"app": app, "plugins": self}
+            impl.function(**{name: offered[name] for name in impl.argnames})
             plugin = self.info.get(impl.plugin_name)
             for name in _command_names(app):
                 if name not in before and plugin is not None and f"command:{name}" not in plugin.registered:

@@ -23,6 +23,7 @@ from benchlab.journal import Journal, JournalContents, read_journal
 from benchlab.model import FailureMode, LoadOptions, Pack, RunRecord, ScenarioResult
 from benchlab.plugin_manager import Plugins
 from benchlab.progress import Progress
+from benchlab.resume import is_final, resume_command, same_server
 from benchlab.runner import Runner, RunSettings, StopRun, WorkItem, now_iso
 from benchlab.sampling import non_canonical_sources
 from benchlab.sandbox_choice import choose_for_run, sandbox_lines, unavailable_result
@@ -142,15 +143,20 @@ def execute(
     run_dir: Path | None = None,
     detected: dict[str, Any] | None = None,
     packs: list[Pack] | None = None,
+    resume_changes: dict[str, Any] | None = None,
+    check_server: bool = False,
 ) -> Outcome:
-    """Run ``config``; with ``resume``, play only what its journal lacks.
+    """Run ``config``; with ``resume``, play what its journal holds no final verdict for.
 
     ``packs`` are ``config.packs`` already loaded and validated; loaded here otherwise.
+    On resume, ``resume_changes`` (the settings the resume changed) are journaled, and
+    ``check_server`` refuses a server whose model or version differ from the journal's.
     """
     if packs is None:
         packs = load_packs(config.packs, plugins, LoadOptions(full_dataset=config.full_dataset))
     items = work_items(packs, config.scenarios, config.repeat)
-    done: dict[tuple[str, str, int], ScenarioResult] = {r.key: r for r in resume.results} if resume else {}
+    # Only verdicts on the model are final: infrastructure failures and skips are played again.
+    done: dict[tuple[str, str, int], ScenarioResult] = {r.key: r for r in resume.results if is_final(r)} if resume else {}
     todo = [i for i in items if (i.pack.id, i.scenario.id, i.repeat) not in done]
 
     backend: Backend = plugins.backends.get(config.backend)(options)
@@ -166,7 +172,8 @@ def execute(
     ]
     progress = Progress(len(items) + len(placeholders), enabled=show_progress, done=len(done))
     ctx = RunContext(run_id, run_dir, config, packs, backend, warnings=list(plugins.warnings))
-    results: dict[tuple[str, str, int], ScenarioResult] = dict(done)
+    # Until replayed, a result that is not final stays in the record as it was.
+    results: dict[tuple[str, str, int], ScenarioResult] = {r.key: r for r in resume.results} if resume else {}
     journal: Journal | None = None
     runner: Runner | None = None
     monitor: Monitor | None = None
@@ -183,6 +190,15 @@ def execute(
         nonlocal journal, runner, monitor
         try:
             ctx.probe = {**(detected or {}), **await backend.start()}
+            server = {"model": backend.model, "version": ctx.probe.get("version"),
+                      "server_kind": ctx.probe.get("server_kind"), "endpoint": backend.endpoint_label}
+            if check_server:
+                problem = same_server(resume.server if resume else None, server)
+                if problem:
+                    raise BenchlabError(
+                        f"--endpoint {backend.endpoint_label} is not the server this run was recorded against: {problem}; "
+                        "resume against the same model and server version, or start a new run"
+                    )
             measured = config.measured_tps
             if measured is None and backend.measures_speed and config.timeout_per_case_s is None and todo:
                 measured, problem = await measure_tokens_per_s(backend, greedy=not config.sampling_from_server)
@@ -194,6 +210,9 @@ def execute(
             sandbox, blocked = await _sandbox_for(todo, config, plugins, settings.concurrency, ctx, progress)
             blocked = placeholders + blocked
             journal = Journal(run_dir) if resume else Journal.create(run_dir, run_id, config, started_at)
+            if resume_changes:
+                journal.note_resume(now_iso(), resume_changes)
+            journal.note_server(server)
             monitor = Monitor(ctx, items, done, settings)
             ctx.warnings.extend(plugins.broadcast("on_run_start", run=ctx))
             if resume:
@@ -285,13 +304,17 @@ def build_record(
     keys += [(p.id, "*", 0) for p in ctx.packs if p.unavailable]
     order = {key: n for n, key in enumerate(keys)}
     ordered = sorted((r for k, r in results.items() if k in order), key=lambda r: order[r.key])
-    summaries = [summarize(p, [r for r in ordered if r.pack == p.id]) for p in ctx.packs]
+    expected = Counter(pack for pack, _, _ in keys)
+    by_pack: dict[str, list[ScenarioResult]] = {p.id: [] for p in ctx.packs}
+    for result in ordered:
+        by_pack[result.pack].append(result)
+    summaries = [summarize(p, by_pack[p.id], expected[p.id]) for p in ctx.packs]
     missing = len(keys) - len(ordered)
     warnings = list(dict.fromkeys(ctx.warnings))
     if stop_reason:
         warnings.append(f"stopped early: {stop_reason}")
     if missing:
-        warnings.append(f"{missing} scenario(s) not played yet: benchlab run --resume {ctx.run_id}")
+        warnings.append(f"{missing} scenario(s) not played yet: {resume_command(ctx.run_id, ctx.config.out)}")
     config = ctx.config
     # Sampling set by a pack, a scenario or --extra-body: the run is not canonical, and says why.
     sources = [] if config.sampling_from_server else non_canonical_sources(ctx.packs, config.extra_body)

@@ -104,7 +104,7 @@ def selected_packs(flags: RunFlags, plugins: Plugins) -> tuple[list[str], str, l
 def choose_backend(flags: RunFlags, plugins: Plugins, api_key: str | None) -> tuple[str, dict[str, Any] | None]:
     """The named backend; else replay, detection from the endpoint, or the embedded default."""
     if flags.sandbox:
-        from benchlab.sandboxes.selection import confirm_unconfined
+        from benchlab.sandbox_selection import confirm_unconfined
 
         if flags.sandbox not in plugins.sandboxes:
             raise BenchlabError("--sandbox: " + plugins.sandboxes.unknown_message(flags.sandbox))
@@ -170,7 +170,15 @@ def check_out_dir(out: Path) -> None:
         raise BenchlabError(f"--out {out}: cannot write run folders there ({exc.strerror or exc})") from None
 
 
-def run_command(flags: RunFlags, *, api_key: str | None, resume: str | None, fmt: str, progress: bool, plugins: Plugins) -> int:
+def run_command(
+    flags: RunFlags, *, api_key: str | None, resume: str | None, fmt: str, progress: bool, plugins: Plugins,
+    given: dict[str, str] | None = None,
+) -> int:
+    """Run (or resume) and print the report; the exit code follows benchlab.exit_codes.
+
+    ``given`` maps the parameters set on the command line to their flags (resume checks them).
+    """
+    from benchlab.resume import check_resume_flags, config_changes
     from benchlab.run import execute, load_resume
     from benchlab.selection import work_items
 
@@ -178,11 +186,20 @@ def run_command(flags: RunFlags, *, api_key: str | None, resume: str | None, fmt
     run_dir = None
     detected = None
     packs = None
+    changes: dict[str, Any] = {}
     endpoint = flags.endpoint
     if resume:
+        given = given or {}
+        check_resume_flags(given)
         contents, run_dir = load_resume(flags.out, resume)
-        config = contents.config
-        if config.plugins and config.plugins != [str(Path(p).resolve()) for p in flags.plugin_files]:
+        plugin_files = [str(Path(p).resolve()) for p in flags.plugin_files]
+        if "plugin" in given and plugin_files != contents.config.plugins:
+            raise BenchlabError("--plugin cannot change on --resume: the run reloads the plugins it recorded; leave --plugin out")
+        values = {**attrs.asdict(flags), "timeout_per_case": flags.timeout_per_case_s, "request_delay": flags.request_delay_s,
+                  "out": str(flags.out), "endpoint": redact_url(flags.endpoint) if flags.endpoint else None}
+        changes = {k: v for k, v in config_changes(given, values).items() if getattr(contents.config, k) != v}
+        config = attrs.evolve(contents.config, **changes)
+        if config.plugins:
             plugins = load_plugins(config.plugins)
         endpoint = endpoint or config.endpoint
     else:
@@ -210,15 +227,34 @@ def run_command(flags: RunFlags, *, api_key: str | None, resume: str | None, fmt
     # keep the collector from walking them again on every full collection during the run.
     gc.freeze()
     outcome = execute(
-        config, options, plugins, show_progress=progress, resume=contents, run_dir=run_dir, detected=detected, packs=packs
+        config, options, plugins, show_progress=progress, resume=contents, run_dir=run_dir, detected=detected, packs=packs,
+        resume_changes=changes, check_server=bool(contents and "endpoint" in changes),
     )
     sys.stdout.write(plugins.reporters.get(fmt).render(outcome.record))
     sys.stdout.flush()
     print(f"benchlab: run saved to {outcome.run_dir}/", file=sys.stderr)
+    return run_exit_code(outcome, require_all=flags.require_all)
+
+
+def run_exit_code(outcome: Any, *, require_all: bool) -> int:
+    """130 interrupted, 1 a fatal stop, 3 scenarios not scored, else 0 (benchlab.exit_codes)."""
+    from benchlab import exit_codes
+    from benchlab.resume import resume_command
+
+    record = outcome.record
+    codes = []
     if outcome.interrupted:
-        print(f"benchlab: interrupted; finish it with: benchlab run --resume {outcome.record.run_id}", file=sys.stderr)
-        return 130
+        print(f"benchlab: interrupted; finish it with: {resume_command(record.run_id, record.config['out'])}", file=sys.stderr)
+        codes.append(exit_codes.INTERRUPTED)
     if outcome.fatal:
         print(f"benchlab: error: {outcome.fatal}", file=sys.stderr)
-        return 1
-    return 0
+        codes.append(exit_codes.ERROR)
+    infra = sum(p.infrastructure_failures for p in record.packs)
+    unplayed = sum(p.unplayed for p in record.packs)
+    skipped = sum(p.not_scored for p in record.packs) if require_all else 0
+    if infra or unplayed or skipped:
+        reasons = [f"{n} {what}" for n, what in ((infra, "infrastructure failure(s)"), (unplayed, "unplayed"),
+                                                 (skipped, "skipped for want of a sandbox or dataset (--require-all)")) if n]
+        print(f"benchlab: not every scenario was scored: {', '.join(reasons)} (exit 3)", file=sys.stderr)
+        codes.append(exit_codes.NOT_SCORED)
+    return exit_codes.combine(*codes)

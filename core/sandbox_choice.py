@@ -14,8 +14,6 @@ import attrs
 from benchlab.model import FailureMode, ScenarioResult
 from benchlab.plugin_manager import Plugins
 
-UNSAFE_LOCAL = "unsafe-local"
-
 
 @attrs.define
 class SandboxSetup:
@@ -30,7 +28,7 @@ def choose_for_run(plugins: Plugins, name: str | None, unsafe_local: bool, concu
     ``--unsafe-local`` only lets unsafe-local run when no sandbox can (or when it is
     named with ``--sandbox unsafe-local``); a BenchlabError when it cannot run either.
     """
-    from benchlab.sandboxes.selection import choose_sandbox
+    from benchlab.sandbox_selection import choose_sandbox
 
     choice = choose_sandbox(plugins.sandboxes, name, unsafe_local=unsafe_local, max_concurrency=concurrency)
     rejected = [
@@ -44,7 +42,8 @@ def choose_for_run(plugins: Plugins, name: str | None, unsafe_local: bool, concu
             if entry.name != name and not getattr(entry.load(), "explicit_only", False)
         ]
     chosen = choice.provider.name if choice.provider else None
-    facts = {"provider": chosen, "reason": choice.reason, "not_chosen": rejected, "unconfined": chosen == UNSAFE_LOCAL}
+    unconfined = bool(choice.provider is not None and choice.provider.explicit_only)
+    facts = {"provider": chosen, "reason": choice.reason, "not_chosen": rejected, "unconfined": unconfined}
     return SandboxSetup(choice.provider, facts, None if choice.provider else choice.unavailable_detail())
 
 
@@ -60,7 +59,7 @@ def sandbox_lines(facts: Any) -> list[str]:
             continue
         fix = f" (fix: {other['fix']})" if other.get("fix") else ""
         lines.append(f"Sandbox not used: {other.get('provider')}: {other.get('reason')}{fix}")
-    if facts.get("unconfined") or provider == UNSAFE_LOCAL:
+    if facts.get("unconfined"):
         lines.append("UNCONFINED: model-written code ran on this host with NO sandbox (--unsafe-local)")
     return lines
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from benchlab.aggregate import unscored_marks
 from benchlab.codec import unstructure, with_version
 from benchlab.model import PackSummary, RunRecord
+from benchlab.resume import DEFAULT_OUT, resume_command
 from benchlab.sandbox_choice import sandbox_lines
 
 
@@ -23,7 +25,11 @@ def _seconds(value: float | None) -> str:
 
 def quality_line(record: RunRecord) -> str:
     """The one line club-3090 users paste into their configs."""
-    parts = [f"{p.title} {p.pass_count}/{p.total} ({_percent(p.score)})" for p in record.packs]
+    # A score says nothing of what was not scored: infrastructure failures and unplayed scenarios follow it.
+    parts = [
+        f"{p.title} {p.pass_count}/{p.total} ({_percent(p.score)}){unscored_marks(p.infrastructure_failures, p.unplayed)}"
+        for p in record.packs
+    ]
     date = record.started_at[:10]
     sampling = "" if record.canonical else ", non-canonical sampling"
     return f"Quality: {' · '.join(parts)} (benchlab {record.benchlab_version}, {record.mode}{sampling}, {date})"
@@ -78,7 +84,7 @@ def render_markdown(record: RunRecord) -> str:
     if record.warnings:
         lines += ["", "Warnings:"] + [f"- {w}" for w in record.warnings]
     if not record.complete:
-        lines += ["", f"Incomplete run: benchlab run --resume {record.run_id}"]
+        lines += ["", f"Incomplete run: {resume_command(record.run_id, record.config.get('out', DEFAULT_OUT))}"]
     lines += ["", quality_line(record)]
     return "\n".join(lines) + "\n"
 

@@ -6,7 +6,7 @@ import subprocess
 import time
 from typing import Any, Callable, Iterator
 
-from benchlab.sandboxes.api import WORKDIR, SandboxSetupError
+from benchlab.sandbox import WORKDIR, SandboxSetupError
 from benchlab.cache import CacheLock
 from benchlab.sandboxes.cache import sandbox_cache_dir
 from benchlab.sandboxes.launch import SANDBOX_UID

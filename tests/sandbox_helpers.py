@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-from benchlab.sandboxes.api import Sandbox
+from benchlab.sandbox import Sandbox
 from conftest import require_or_skip
 
 PROVIDERS = ("docker", "bwrap")
@@ -37,7 +37,7 @@ def no_sandbox_env(tmp_path: Path) -> dict[str, str]:
 def prepared_sandbox(order: tuple[str, ...] = ("bwrap", "docker"), max_concurrency: int = 4) -> Iterator[Sandbox]:
     """Yield the first provider in ``order`` that can run and be prepared, then close it (a fixture body)."""
     from benchlab.plugin_manager import load_plugins
-    from benchlab.sandboxes.api import SandboxSetupError
+    from benchlab.sandbox import SandboxSetupError
 
     registry = load_plugins([]).sandboxes
     reasons = []
@@ -82,7 +82,7 @@ def _prepared(name: str) -> tuple[Sandbox | None, str]:
     availability = provider.available()
     if not availability.ok:
         return None, f"sandbox {name} cannot run here: {availability.reason} (fix: {availability.fix})"
-    from benchlab.sandboxes.api import SandboxSetupError
+    from benchlab.sandbox import SandboxSetupError
 
     try:
         provider.prepare(_progress)

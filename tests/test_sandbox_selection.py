@@ -19,7 +19,7 @@ from benchlab.errors import BenchlabError
 from benchlab.plugin_manager import load_plugins
 from benchlab.registry import Registry
 from benchlab.sandboxes.docker_provider import DockerSandbox
-from benchlab.sandboxes.selection import choose_sandbox
+from benchlab.sandbox_selection import choose_sandbox
 from helpers import REPO, benchlab, one_error_line, run_record
 from sandbox_helpers import no_sandbox_env, require
 from servers.base import Answer, Script, TestServer, running
@@ -224,7 +224,7 @@ def test_full_without_sandboxed_packs_is_medium_plus_the_unsandboxed_full_packs(
 
 BROKEN_BUILD = '''
 from benchlab import hookimpl
-from benchlab.sandboxes.api import Availability, Sandbox, SandboxSetupError
+from benchlab.sandbox import Availability, Sandbox, SandboxSetupError
 
 
 class BrokenBuild(Sandbox):
