@@ -41,6 +41,10 @@ class Backend(abc.ABC):
     setting_keys: ClassVar[tuple[str, ...] | None] = None
     # Why `benchlab probe` cannot ask this backend anything (it has no live server); "" if it can.
     not_probeable: ClassVar[str] = ""
+    # Whether the requests in flight share the one decode speed the probe measured (a server
+    # on a few CPU cores with little to gain from batching): each scenario's time budget then
+    # assumes its share, the measured speed divided by the concurrency (benchlab/timeouts.py).
+    shares_decoding: ClassVar[bool] = False
 
     def __init__(self, options: BackendOptions) -> None:
         self.options = options
@@ -69,6 +73,25 @@ class Backend(abc.ABC):
     def default_max_tokens(self) -> int:
         """max_tokens when neither the user nor the scenario sets one."""
         return 2048
+
+    @property
+    def speed_probe_tokens(self) -> int:
+        """How many tokens the speed probe (benchlab/speed.py) asks for: enough to time decoding here."""
+        return 96
+
+    @property
+    def answer_token_limit(self) -> int | None:
+        """The most tokens one answer may take here, whatever a scenario asks; None: no limit.
+
+        For an endpoint whose model cannot use a scenario's budget (a tiny model that
+        rambles until the limit): the extra tokens only cost time. ``--max-tokens`` lifts it.
+        """
+        return None
+
+    @property
+    def notice(self) -> str | None:
+        """What a reader of this run's report must know first: the report opens with it. None: nothing."""
+        return None
 
     @abc.abstractmethod
     async def start(self) -> dict[str, Any]:

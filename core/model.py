@@ -339,3 +339,5 @@ class RunRecord:
     complete: bool = True
     canonical: bool = True
     stop_reason: str | None = None
+    # The backend's word to the reader (Backend.notice), shown first in reports.
+    notice: str | None = None

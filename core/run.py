@@ -78,8 +78,9 @@ def load_resume(out: Path, run_id: str) -> tuple[JournalContents, Path]:
 
 def settings_for(config: RunConfig, backend: Backend, probe: dict[str, Any], measured_tps: float | None) -> RunSettings:
     context = probe.get("context_size")
+    concurrency = config.concurrency or backend.default_concurrency
     return RunSettings(
-        concurrency=config.concurrency or backend.default_concurrency,
+        concurrency=concurrency,
         retries=config.retries,
         retry_on_timeout=config.retry_on_timeout,
         stream=config.stream,
@@ -90,11 +91,14 @@ def settings_for(config: RunConfig, backend: Backend, probe: dict[str, Any], mea
         thinking_max_tokens=config.thinking_max_tokens,
         reasoning_effort=config.reasoning_effort,
         context_cap=max(int(context) - PROMPT_ROOM_TOKENS, 256) if isinstance(context, int) and context > 0 else None,
+        # --max-tokens is the user's word on answer length: it lifts the backend's limit.
+        answer_token_limit=None if config.max_tokens else backend.answer_token_limit,
         timeouts=TimeoutPolicy(
             per_case_s=config.timeout_per_case_s,
             measured_tps=measured_tps,
             reference_tps=config.reference_tps,
             ceiling_s=config.timeout_ceiling_s,
+            sharing=concurrency if backend.shares_decoding else 1,
         ),
         request_delay_s=config.request_delay_s,
         max_total_tokens=config.max_total_tokens,
@@ -336,4 +340,5 @@ def build_record(
         complete=complete and not missing,
         canonical=config.canonical and not sources,
         stop_reason=stop_reason,
+        notice=ctx.backend.notice,
     )

@@ -65,6 +65,8 @@ class RunSettings:
     thinking_max_tokens: int = 16384
     reasoning_effort: str | None = None
     context_cap: int | None = None
+    # The backend's cap on answers for its endpoint (Backend.answer_token_limit).
+    answer_token_limit: int | None = None
     timeouts: TimeoutPolicy = attrs.field(factory=TimeoutPolicy)
     request_delay_s: float = 0.0
     max_total_tokens: int | None = None
@@ -125,6 +127,8 @@ class Session:
 
     def _max_tokens(self) -> int:
         answer = self.item.scenario.max_tokens or self.settings.max_tokens or self.backend.default_max_tokens
+        if self.settings.answer_token_limit:
+            answer = min(answer, self.settings.answer_token_limit)
         total = answer + (self.settings.thinking_max_tokens if self.thinking else 0)
         cap = self.settings.context_cap
         return min(total, cap) if cap else total

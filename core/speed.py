@@ -13,7 +13,6 @@ from benchlab.errors import BenchlabError, TransportError
 from benchlab.model import ChatRequest
 
 PROBE_PROMPT = "Count from 1 to 40 in words, separated by commas. Output only the words."
-PROBE_MAX_TOKENS = 96
 PROBE_TIMEOUT_S = 120.0
 # A chat route that does not exist: a wrong base URL, not a slow or broken model.
 NO_CHAT_ROUTE = (404, 405)
@@ -37,7 +36,7 @@ async def measure_tokens_per_s(backend: Backend, *, greedy: bool) -> tuple[float
         scenario="benchlab/speed-probe",
         messages=[{"role": "user", "content": PROBE_PROMPT}],
         model=backend.model,
-        max_tokens=PROBE_MAX_TOKENS,
+        max_tokens=backend.speed_probe_tokens,
         sampling={"temperature": 0} if greedy else {},
         thinking=False,
     )

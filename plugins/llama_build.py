@@ -156,11 +156,16 @@ def build_environment(cache: Path, progress: SetupProgress, log: IO[str], log_pa
     if fetch:
         target = cache / TOOLS_DIR
         progress.phase(f"installing {' and '.join(fetch)} from PyPI into {target}")
-        cmd = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-input",
+        # Wheels only: compiling cmake from source takes most of an hour on two cores.
+        cmd = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--only-binary", ":all:",
                "--upgrade", "--target", str(target), *fetch]
         if _logged_run(cmd, log) != 0:
             log.flush()
-            raise BenchlabError(f"pip install {' '.join(fetch)} failed: {_last_error(log_path)} (log: {log_path})")
+            packages = " ".join(package for tool, package in missing_build_tools() if tool in PYPI_BUILD_TOOLS)
+            raise BenchlabError(
+                f"pip install {' '.join(fetch)} (wheels only) failed: {_last_error(log_path)}; "
+                f"or install them with: apt-get install -y {packages} (log: {log_path})"
+            )
         env["PATH"] = f"{target / 'bin'}{os.pathsep}{env.get('PATH', '')}"
         env["PYTHONPATH"] = f"{target}{os.pathsep}{env['PYTHONPATH']}" if env.get("PYTHONPATH") else str(target)
     return env
@@ -201,7 +206,8 @@ def _pip_download(requirement: str, dest: Path, log: IO[str], log_path: Path, *,
         # Name the package: ``:all:`` would also forbid wheels for the sdist's build
         # requirements (scikit-build-core, cmake), which pip installs to read its
         # metadata, and pip would then compile cmake from source for most of an hour.
-        cmd += ["--no-binary", requirement.split("==")[0]]
+        # -v puts that inner install in the log, so the log shows where each came from.
+        cmd += ["--no-binary", requirement.split("==")[0], "-v"]
     code = _logged_run(cmd + [requirement], log)
     files = [p for p in dest.iterdir() if p.is_file()]
     if code != 0 or not files:

@@ -92,6 +92,7 @@ class LlamaServer:
         port: int | None = None,
         slots: int = DEFAULT_SLOTS,
         ctx_per_slot: int = DEFAULT_CTX_PER_SLOT,
+        shared_ctx: int | None = None,
         extra_args: list[str] | None = None,
     ) -> None:
         self.binary = Path(binary)
@@ -102,6 +103,7 @@ class LlamaServer:
         self.port: int | None = None
         self.slots = slots
         self.ctx_per_slot = ctx_per_slot
+        self.shared_ctx = shared_ctx
         self.extra_args = list(extra_args or [])
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path: Path | None = None
@@ -125,11 +127,18 @@ class LlamaServer:
             "--alias", self.alias,
             "--host", HOST,
             "--port", str(port),
-            "-c", str(self.ctx_per_slot * self.slots),
-            "-np", str(self.slots),
+            *self._context_args(),
             "--no-webui",
             *self.extra_args,
         ]
+
+    def _context_args(self) -> list[str]:
+        if self.shared_ctx is None:  # -c is split evenly: each slot gets c / np
+            return ["-c", str(self.ctx_per_slot * self.slots), "-np", str(self.slots)]
+        # One KV cache the slots draw on as they need it (llama-server's unified KV), each
+        # slot still capped at ctx_per_slot: many short requests at once cost no more
+        # memory than a few long ones.
+        return ["-c", str(self.shared_ctx), "-np", str(self.slots), "--kv-unified", "--kv-unified-per-slot", str(self.ctx_per_slot)]
 
     def launch(self) -> None:
         """Start the process (returns at once; call ``wait_ready`` next)."""

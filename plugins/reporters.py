@@ -67,6 +67,8 @@ def _sampling_line(record: RunRecord) -> str:
 def render_markdown(record: RunRecord) -> str:
     endpoint = record.endpoint or record.backend
     lines = [f"## benchlab {record.mode} (endpoint: {endpoint}, model: {record.model or '?'})", ""]
+    if record.notice:  # the backend's word on what the reader is looking at comes before any number
+        lines += [record.notice, ""]
     lines += [_sampling_line(record), ""]
     lines += _table(record.packs)
     if any(r.latency_s is not None for r in record.results) and (record.probe.get("concurrency") or 1) > 1:

@@ -8,6 +8,7 @@ from typing import Any, Callable, Iterator
 
 from benchlab.sandbox import WORKDIR, SandboxSetupError
 from benchlab.cache import CacheLock
+from benchlab.heartbeat import keep_alive
 from benchlab.sandboxes.cache import sandbox_cache_dir
 from benchlab.sandboxes.launch import SANDBOX_UID
 from benchlab.sandboxes.rootfs import ensure_tarball, recipe_hash
@@ -42,14 +43,16 @@ def ensure_image(api_factory: Callable[[float], Any], progress: Callable[[str], 
         progress(f"importing {tarball.name} into Docker as {tag}")
         started = time.monotonic()
         zstd = subprocess.Popen(["zstd", "-dc", str(tarball)], stdout=subprocess.PIPE)
+        # After the last chunk the engine still commits the layer, silently, for a while.
         try:
-            api_factory(IMPORT_TIMEOUT_S).import_image(
-                src=_chunks(zstd.stdout, progress),
-                repository=IMAGE_REPOSITORY,
-                tag=recipe_hash(),
-                changes=[f"USER {SANDBOX_UID}:{SANDBOX_UID}", f"WORKDIR {WORKDIR}", f"LABEL benchlab.recipe={recipe_hash()}"],
-                stream_src=True,
-            )
+            with keep_alive(progress, "docker import") as say:
+                api_factory(IMPORT_TIMEOUT_S).import_image(
+                    src=_chunks(zstd.stdout, say),
+                    repository=IMAGE_REPOSITORY,
+                    tag=recipe_hash(),
+                    changes=[f"USER {SANDBOX_UID}:{SANDBOX_UID}", f"WORKDIR {WORKDIR}", f"LABEL benchlab.recipe={recipe_hash()}"],
+                    stream_src=True,
+                )
         except Exception as exc:
             zstd.kill()
             raise SandboxSetupError(f"docker import of {tarball} failed: {exc}") from exc

@@ -24,6 +24,7 @@ from typing import Callable, Iterable
 from benchlab.sandbox import SandboxSetupError
 from benchlab.cache import CacheLock
 from benchlab.codec import dumps, with_version
+from benchlab.heartbeat import keep_alive
 from benchlab.sandboxes.cache import sandbox_cache_dir, traversable_by_others
 
 SUITE = "bookworm"
@@ -154,7 +155,8 @@ def _build(target: Path, progress: Progress) -> None:
         packages = _finish_tree(root)
         progress(f"debootstrap done in {time.monotonic() - started:.0f} s; packing {target.name}")
         partial = work / "rootfs.tar.zst"
-        _pack(root, partial)
+        with keep_alive(progress, f"packing {target.name}"):
+            _pack(root, partial)
         manifest = {
             "recipe": recipe(), "hash": recipe_hash(), "mirror": mirror,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -175,9 +177,11 @@ def _debootstrap(root: Path, mirror: str, progress: Progress) -> None:
     assert proc.stdout is not None
     watchdog = threading.Timer(BUILD_TIMEOUT_S, proc.kill)
     watchdog.start()
+    # Resolving dependencies or configuring a large package can print nothing for a long while.
     try:
-        tail = _follow(proc.stdout, progress)
-        code = proc.wait()
+        with keep_alive(progress, "debootstrap") as say:
+            tail = _follow(proc.stdout, say)
+            code = proc.wait()
     finally:
         watchdog.cancel()
     if code != 0:
@@ -266,7 +270,8 @@ def ensure_unpacked(progress: Progress) -> Path:
         try:
             zstd = subprocess.Popen(["zstd", "-dc", str(tarball)], stdout=subprocess.PIPE)
             assert zstd.stdout is not None
-            tar = subprocess.run(["tar", "--numeric-owner", "-xpf", "-", "-C", str(partial)], stdin=zstd.stdout, check=False)
+            with keep_alive(progress, "unpacking the root filesystem"):
+                tar = subprocess.run(["tar", "--numeric-owner", "-xpf", "-", "-C", str(partial)], stdin=zstd.stdout, check=False)
             zstd.stdout.close()
             if zstd.wait() != 0 or tar.returncode != 0:
                 raise SandboxSetupError(f"unpacking {tarball} failed (zstd {zstd.returncode}, tar {tar.returncode})")

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from benchlab.model import FailureMode
+from benchlab.plugins.local_backend import LOCAL_MAX_TOKENS, LOCAL_SLOTS, SMOKE_TEST_NOTICE
 from conftest import TEST_DATA, child_pids, pid_alive, require_or_skip
 
 SMOKE_PACK = TEST_DATA / "packs" / "smoke-5"
@@ -168,15 +169,19 @@ def test_quick_without_endpoint_runs_the_local_backend(llama_paths: tuple[Path, 
     done = benchlab("run", "--quick", "--out", str(tmp_path), "--no-progress")
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
-    assert "smoke test" in done.stdout and "not a ranking" in done.stdout
+    # The report opens with what a newcomer is looking at, before any number.
+    assert done.stdout.splitlines()[2] == SMOKE_TEST_NOTICE
+    assert "smoke test" in SMOKE_TEST_NOTICE and "--endpoint" in SMOKE_TEST_NOTICE
     assert sum(l.startswith("Quality: ") for l in done.stdout.splitlines()) == 1
 
     record = json.loads((only_run_dir(tmp_path) / "run.json").read_text())
     assert record["backend"] == "local" and record["complete"] is True
     assert record["model"] == "smollm2-135m-instruct"
-    assert any("smoke test" in w and "not a ranking" in w for w in record["warnings"])
+    assert record["notice"] == SMOKE_TEST_NOTICE
     assert {p["pack"] for p in record["packs"]} == {"toolcall-15", "instructfollow-15"}
-    assert record["probe"]["concurrency"] == 4
+    assert record["probe"]["concurrency"] == LOCAL_SLOTS
+    # The packs ask for 1,024 tokens; the small model gets the local backend's limit.
+    assert {r["request"]["max_tokens"] for r in record["results"] if r["request"]} == {LOCAL_MAX_TOKENS}
     # Timeouts and token-limit cuts are the model rambling; an infrastructure failure would be ours.
     infra = [r for r in record["results"] if r["failure_mode"] and FailureMode(r["failure_mode"]).is_infrastructure]
     assert infra == [], "the local server failed requests"

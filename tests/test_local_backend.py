@@ -404,12 +404,13 @@ def test_local_backend_starts_answers_and_leaves_no_process(
     llama_paths: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from benchlab.model import ChatRequest
-    from benchlab.plugins.local_backend import SMOKE_TEST_WARNING, LocalBackend
+    from benchlab.plugins.local_backend import LOCAL_MAX_TOKENS, LOCAL_SLOTS, SMOKE_TEST_NOTICE, LocalBackend
 
     binary, model = llama_paths
     backend = LocalBackend(BackendOptions(settings={"server_binary": str(binary), "model_file": str(model)}))
-    assert backend.default_concurrency == 4 and backend.default_max_tokens == 512
-    assert SMOKE_TEST_WARNING in backend.warnings
+    assert backend.default_concurrency == LOCAL_SLOTS and backend.default_max_tokens == LOCAL_MAX_TOKENS
+    assert backend.answer_token_limit == LOCAL_MAX_TOKENS and backend.shares_decoding
+    assert backend.notice == SMOKE_TEST_NOTICE and backend.warnings == []
 
     async def scenario() -> tuple[dict, str, int]:
         try:
@@ -427,7 +428,7 @@ def test_local_backend_starts_answers_and_leaves_no_process(
     probe, content, pid = asyncio.run(scenario())
     assert not pid_alive(pid)
     assert probe["models"] == ["smollm2-135m-instruct"] and probe["model_listed"] is True
-    assert probe["slots"] == 4 and probe["context_size"] == 8192
+    assert probe["slots"] == LOCAL_SLOTS and probe["context_size"] == 8192
     assert probe["server_kind"] == "llama.cpp (local)" and Path(probe["server_log"]).is_file()
     assert content.strip()
     assert backend.endpoint_label is not None and backend.endpoint_label.startswith("http://127.0.0.1:")

@@ -28,6 +28,13 @@ def test_token_budget_raises_the_budget_and_the_ceiling_caps_it():
     assert TimeoutPolicy(measured_tps=50, ceiling_s=300).budget(60, 16_896) == 300
 
 
+def test_requests_that_share_the_measured_speed_get_their_share_of_it():
+    alone = TimeoutPolicy(measured_tps=64).budget(10, 256)
+    shared = TimeoutPolicy(measured_tps=64, sharing=8).budget(10, 256)
+    assert alone == 16.0 and shared == 1.5 * 256 * 8 / 64 + 10
+    assert TimeoutPolicy(measured_tps=64, sharing=8).budget(120, 256) == 120  # the base still stands as a floor
+
+
 def result(reasoning):
     return ScenarioResult("p", "s", True, 1.0, None, "", 0.1, response=ChatResponse(content="a", reasoning=reasoning))
 
