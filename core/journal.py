@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from benchlab.codec import SCHEMA_VERSION, check_version, dumps, structure, unstructure
-from benchlab.config import RunConfig
+from benchlab.config import RunConfig, apply_changes, upgrade_config
 from benchlab.errors import BenchlabError
-from benchlab.model import ScenarioResult
+from benchlab.model import ResultKey, ScenarioResult
+from benchlab.upgrade import upgrade_result
 
 JOURNAL = "journal.jsonl"
 
@@ -50,7 +51,7 @@ class Journal:
         self._write(dumps({"type": "server", **facts}))
 
     def note_resume(self, at: str, changes: dict[str, Any]) -> None:
-        """The RunConfig fields a resume changed; read back into the config."""
+        """The RunConfig fields a resume changed (dotted paths: ``budgets.retries``); read back into the config."""
         self._write(dumps({"type": "resume", "at": at, "changes": changes}))
 
     def _write(self, line: str) -> None:
@@ -113,19 +114,19 @@ def read_journal(run_dir: Path) -> JournalContents:
     header = _parse(lines[0], path, 1)
     if header.get("type") != "header":
         raise BenchlabError(f"{path}:1: the first line is not a journal header")
-    results: dict[tuple[str, str, int], ScenarioResult] = {}
-    config_data = dict(header["config"])
+    results: dict[ResultKey, ScenarioResult] = {}
+    config_data = upgrade_config(dict(header["config"]))
     server: dict[str, Any] | None = None
     for lineno, line in enumerate(lines[1:], start=2):
         data = _parse(line, path, lineno)
-        data.pop("schema_version", None)
+        version = data.pop("schema_version")
         kind = data.pop("type", "result")
         if kind == "server":
             server = data
         elif kind == "resume":
-            config_data.update(data.get("changes") or {})
+            config_data = apply_changes(config_data, data.get("changes") or {})
         else:
-            result = structure(data, ScenarioResult)
+            result = structure(upgrade_result(data, version), ScenarioResult)
             results[result.key] = result  # a scenario journaled twice keeps its last result
     config = structure(config_data, RunConfig)
     return JournalContents(header["run_id"], header.get("started_at", ""), config, list(results.values()), server)

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
+
+from benchlab.config import RunConfig
+
+
+# The prompt variant every scenario has: its own messages.
+DEFAULT_VARIANT = "default"
 
 
 class FailureMode(str, enum.Enum):
@@ -91,7 +97,7 @@ class Scenario:
     verifier: VerifierSpec
     tools: list[dict[str, Any]] | None = None
     response_format: dict[str, Any] | None = None
-    driver: str = "chat"
+    driver: str | None = None  # None: the driver registered with the role "default" (one request)
     sampling: dict[str, Any] = attrs.field(factory=dict)
     max_seconds: float | None = None
     max_tokens: int | None = None
@@ -267,6 +273,21 @@ class Turn:
     response: ChatResponse | None
 
 
+class ResultKey(NamedTuple):
+    """What identifies one result in a run, and pairs it with its twin in another run:
+    journal, resume, diff, baselines and reports all use it."""
+
+    pack: str
+    scenario_id: str
+    prompt_variant: str = DEFAULT_VARIANT
+    thinking: str = "off"  # the thinking arm: "off" or "on"
+    repeat: int = 0
+
+
+def thinking_arm(thinking: bool) -> str:
+    return "on" if thinking else "off"
+
+
 @attrs.frozen
 class ScenarioResult:
     """Everything known about one played scenario."""
@@ -289,13 +310,16 @@ class ScenarioResult:
     repeat: int = 0
     started_at: str = ""
     timeout_s: float | None = None
-    # Which form of the scenario was played: "" normally, the junk kind under --negative-control.
-    variant: str = ""
+    # Under --negative-control, the kind of junk that was played ("" otherwise).
+    junk_kind: str = ""
     artifacts: dict[str, Any] = attrs.field(factory=dict)
+    # The prompt variant played ("default": the scenario's own messages) and the thinking arm.
+    prompt_variant: str = DEFAULT_VARIANT
+    thinking: str = "off"
 
     @property
-    def key(self) -> tuple[str, str, int]:
-        return (self.pack, self.scenario_id, self.repeat)
+    def key(self) -> ResultKey:
+        return ResultKey(self.pack, self.scenario_id, self.prompt_variant, self.thinking, self.repeat)
 
 
 @attrs.frozen
@@ -320,6 +344,61 @@ class PackSummary:
 
 
 @attrs.frozen
+class ServerFingerprint:
+    """Who answered: enough to tell whether two runs talked to the same model on the same server."""
+
+    kind: str | None = None  # server_kind: ollama, llamacpp, vllm, ...
+    version: str | None = None
+    build: str | None = None
+    model: str | None = None
+    model_digest: str | None = None  # the server's digest of the weights (Ollama)
+    model_file: str | None = None  # the weights file, when benchlab started the server
+    chat_template_sha256: str | None = None
+
+
+@attrs.frozen
+class SandboxCandidate:
+    """A sandbox provider the run did not use, and why."""
+
+    provider: str
+    available: bool | None
+    reason: str
+    fix: str | None = None
+
+
+@attrs.frozen
+class SandboxFacts:
+    """Which sandbox ran the run's code (None: none could), and why the others did not."""
+
+    provider: str | None
+    reason: str
+    not_chosen: list[SandboxCandidate] = attrs.field(factory=list)
+    unconfined: bool = False
+
+
+@attrs.frozen
+class ProbeFacts:
+    """What the run learnt of its endpoint before the first scenario, and how it was played.
+
+    ``extra`` keeps whatever else a backend reported (``Backend.start``'s other keys).
+    """
+
+    server: ServerFingerprint = attrs.field(factory=ServerFingerprint)
+    detected: str | None = None
+    models: list[str] | None = None
+    model_listed: bool | None = None
+    context_size: int | None = None
+    slots: int | None = None
+    thinking_support: str | None = None
+    sampling_defaults: dict[str, Any] | None = None
+    chat_template: str | None = None
+    tokens_per_s: float | None = None
+    concurrency: int | None = None
+    sandbox: SandboxFacts | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen
 class RunRecord:
     """The full record of a run, saved as ``run.json``."""
 
@@ -331,13 +410,16 @@ class RunRecord:
     endpoint: str | None
     model: str | None
     mode: str
-    config: dict[str, Any]
-    probe: dict[str, Any]
+    config: RunConfig
+    probe: ProbeFacts
     packs: list[PackSummary]
     results: list[ScenarioResult]
     warnings: list[str] = attrs.field(factory=list)
     complete: bool = True
     canonical: bool = True
+    # What set sampling besides the user's flags (a pack, a scenario, --extra-body): why the run is not canonical.
+    non_canonical_sources: list[str] = attrs.field(factory=list)
     stop_reason: str | None = None
     # The backend's word to the reader (Backend.notice), shown first in reports.
     notice: str | None = None
+    elapsed_s: float | None = None

@@ -105,8 +105,9 @@ def _text(content: str) -> list[dict[str, Any]]:
     return [{"content": content}]
 
 
-def junk_for(pack: Pack, scenario: Scenario, golds: dict[str, list[dict[str, Any]]]) -> list[Junk]:
-    """Every junk answer for ``scenario``, as recorded turns played through its driver."""
+def junk_for(pack: Pack, scenario: Scenario, golds: dict[str, list[dict[str, Any]]], *, multi_turn: bool = False) -> list[Junk]:
+    """Every junk answer for ``scenario``, as recorded turns played through its driver
+    (``multi_turn``: a driver that lets the model answer several times)."""
     junk: list[Junk] = [
         ("empty", _text(""), False),
         ("echo", _text(_last_user_text(scenario)), False),
@@ -116,7 +117,6 @@ def junk_for(pack: Pack, scenario: Scenario, golds: dict[str, list[dict[str, Any
     call = _wrong_tool_call(scenario)
     if call is not None:
         junk.append(("wrong_tool_call", [{"content": "", "tool_calls": [call]}], False))
-    multi_turn = scenario.driver != "chat"
     if multi_turn:
         # An agent that never stops calling tools must not pass either.
         junk.append(("endless_tool_calls", [{"content": "", "tool_calls": [call]}] if call else _text(""), True))
@@ -171,10 +171,11 @@ async def negative_control(items: list[WorkItem], plugins: Plugins, sandbox: Any
         pack, scenario = item.pack, item.scenario
         if pack.id not in golds:
             golds[pack.id] = _golds(pack)
-        for kind, turns, repeat_last in junk_for(pack, scenario, golds[pack.id]):
+        driver = plugins.driver_for(scenario)
+        for kind, turns, repeat_last in junk_for(pack, scenario, golds[pack.id], multi_turn=getattr(driver, "multi_turn", False)):
             plays.append((kind, play_recorded(pack, scenario, turns, plugins, sandbox, repeat_last=repeat_last)))
     outcomes = await asyncio.gather(*(play for _, play in plays))
-    return [attrs.evolve(result, variant=kind) for (kind, _), (result, _) in zip(plays, outcomes)]
+    return [attrs.evolve(result, junk_kind=kind) for (kind, _), (result, _) in zip(plays, outcomes)]
 
 
 def run_negative_control(items: list[WorkItem], plugins: Plugins, sandbox: Any = None) -> list[ScenarioResult]:

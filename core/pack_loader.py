@@ -150,8 +150,8 @@ def parse_scenario(
         if key in _SCENARIO_OPTIONAL and value is not None and not _type_ok(value, _SCENARIO_OPTIONAL[key]):
             raise PackError(file, lineno, key, f"expected {_SCENARIO_OPTIONAL[key][0].__name__}")
     spec = _verifier_spec(file, lineno, data["verifier"], verifiers)
-    driver = data.get("driver") or "chat"
-    if drivers is not None and driver not in drivers:
+    driver = data.get("driver") or None  # None: the driver registered with the role "default"
+    if drivers is not None and driver is not None and driver not in drivers:
         raise PackError(file, lineno, "driver", drivers.unknown_message(driver))
     return Scenario(
         id=data["id"],

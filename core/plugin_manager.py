@@ -71,6 +71,10 @@ class Plugins:
     def sandboxes(self) -> Registry:
         return self.registries["sandbox"]
 
+    def driver_for(self, scenario: Any) -> Any:
+        """The driver that plays ``scenario``: the one it names, else the one registered as ``default``."""
+        return self.drivers.get(scenario.driver or self.drivers.require_role("default", "plays scenarios that name no driver"))
+
     def broadcast(self, hook_name: str, **kwargs: Any) -> list[str]:
         """Call a lifecycle hook on every plugin; failures become warnings, never crashes."""
         problems: list[str] = []
@@ -177,12 +181,12 @@ def _fill_registries(pm: pluggy.PluginManager, info: dict[str, PluginInfo]) -> d
 
 
 def _registrar(registry: Registry, plugin: str, info: dict[str, PluginInfo]) -> Callable[..., None]:
-    def register(name: Any, target: Any = None, summary: str = "") -> None:
+    def register(name: Any, target: Any = None, summary: str = "", roles: tuple[str, ...] | list[str] = ()) -> None:
         # Packs register a PackSource, which carries its own id.
         if target is None and hasattr(name, "id"):
             name, target = name.id, name
             summary = summary or getattr(target, "summary", "")
-        registry.add(name, target, plugin=plugin, summary=summary)
+        registry.add(name, target, plugin=plugin, summary=summary, roles=tuple(roles))
         if plugin in info:
             info[plugin].registered.append(f"{registry.kind}:{name}")
 

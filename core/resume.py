@@ -12,25 +12,28 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from benchlab.errors import BenchlabError
 from benchlab.model import ScenarioResult
+from benchlab.redact import redact_url
 
 DEFAULT_OUT = "results"
 
 # `benchlab run` parameters that may differ on --resume, and the RunConfig field each one sets
 # (None: not recorded - a presentation choice, the secret key, or --resume itself).
 RESUMABLE: dict[str, str | None] = {
-    "concurrency": "concurrency",
-    "timeout_per_case": "timeout_per_case_s",
-    "measured_tps": "measured_tps",
-    "reference_tps": "reference_tps",
-    "timeout_ceiling_s": "timeout_ceiling_s",
-    "retries": "retries",
-    "retry_on_timeout": "retry_on_timeout",
-    "request_delay": "request_delay_s",
-    "max_total_tokens": "max_total_tokens",
+    "concurrency": "target.concurrency",
+    "timeout_per_case": "budgets.timeout_per_case_s",
+    "measured_tps": "budgets.measured_tps",
+    "reference_tps": "budgets.reference_tps",
+    "timeout_ceiling_s": "budgets.timeout_ceiling_s",
+    "retries": "budgets.retries",
+    "retry_on_timeout": "budgets.retry_on_timeout",
+    "request_delay": "budgets.request_delay_s",
+    "max_total_tokens": "budgets.max_total_tokens",
     "out": "out",
-    "endpoint": "endpoint",
+    "endpoint": "target.endpoint",
     "api_key": None,
     "no_progress": None,
     "fmt": None,
@@ -56,9 +59,34 @@ def check_resume_flags(given: dict[str, str]) -> None:
         )
 
 
-def config_changes(given: dict[str, str], values: dict[str, Any]) -> dict[str, Any]:
-    """The RunConfig fields the resumable flags on the command line set, with their new values."""
-    return {RESUMABLE[name]: values[name] for name in given if RESUMABLE.get(name)}  # type: ignore[misc]
+def prepare_resume(request: Any, run_id: str, given: dict[str, str]) -> tuple[Any, Path, dict[str, Any]]:
+    """The journal of run ``run_id`` under ``--out``, its folder, and the config changes the
+    resumable flags on the command line make (dotted paths, journaled and recorded).
+
+    ``request`` is the ``RunRequest``; ``given`` maps the parameters set on the command line
+    to their flags. A flag that may not change, or other plugin files, is one error line.
+    """
+    from benchlab.config import config_value
+    from benchlab.run import load_resume
+
+    check_resume_flags(given)
+    contents, run_dir = load_resume(Path(request.output.out), run_id)
+    if "plugin" in given and [str(Path(p).resolve()) for p in request.plugin_files] != contents.config.plugins:
+        raise BenchlabError("--plugin cannot change on --resume: the run reloads the plugins it recorded; leave --plugin out")
+    target, budgets = request.target, request.budgets
+    values = {
+        "target.concurrency": target.concurrency,
+        "target.endpoint": redact_url(target.endpoint) if target.endpoint else None,
+        "out": str(request.output.out),
+        **{f"budgets.{field.name}": getattr(budgets, field.name) for field in attrs.fields(type(budgets))},
+    }
+    wanted = {RESUMABLE[name] for name in given if RESUMABLE.get(name)}
+    changes = {path: values[path] for path in sorted(wanted) if config_value(contents.config, path) != values[path]}
+    if changes:
+        from benchlab.config import with_changes
+
+        contents.config = with_changes(contents.config, changes)
+    return contents, run_dir, changes
 
 
 def resume_command(run_id: str, out: str | Path) -> str:

@@ -17,13 +17,13 @@ from benchlab.model import PackSource
 P = "benchlab.plugins."
 
 BACKENDS = (
-    ("openai", P + "openai_backend:OpenAIBackend", "any OpenAI-compatible /v1/chat/completions server"),
+    ("openai", P + "openai_backend:OpenAIBackend", "any OpenAI-compatible /v1/chat/completions server", ("fallback",)),
     ("ollama", P + "ollama_backend:OllamaBackend", "Ollama's native API (/api/chat): think, options, keep_alive, cold-load aware"),
     ("llamacpp", P + "llamacpp_backend:LlamaCppBackend", "llama.cpp llama-server: /props, /health loading wait, slots as concurrency"),
     ("vllm", P + "vllm_backend:VLLMBackend", "vLLM's OpenAI server: max_model_len, chat_template_kwargs thinking, guided/structured output"),
     ("runpod", P + "runpod_backend:RunPodBackend", "RunPod serverless (worker-vLLM): /runsync, /run + /status, or its /openai/v1 route"),
-    ("local", P + "local_backend:LocalBackend", "the embedded default: a private llama.cpp server with SmolLM2-135M (built on first use)"),
-    ("replay", P + "replay_backend:ReplayBackend", "answers from recorded responses (--replay FILE)"),
+    ("local", P + "local_backend:LocalBackend", "the embedded default: a private llama.cpp server with SmolLM2-135M (built on first use)", ("no_endpoint",)),
+    ("replay", P + "replay_backend:ReplayBackend", "answers from recorded responses (--replay FILE)", ("replay",)),
 )
 
 VERIFIERS = (
@@ -45,20 +45,21 @@ VERIFIERS = (
 )
 
 DRIVERS = (
-    ("chat", P + "chat_driver:DRIVER", "one request, one answer"),
+    ("chat", P + "chat_driver:DRIVER", "one request, one answer", ("default",)),
     ("tool_loop", P + "tool_loop:DRIVER", "multi-turn tool use with the pack's deterministic tools"),
 )
 
 REPORTERS = (
-    ("md", P + "reporters:MARKDOWN", "markdown table, failure breakdown and Quality: line (report.md)"),
+    ("md", P + "reporters:MARKDOWN", "markdown table, failure breakdown and Quality: line (report.md)", ("stdout",)),
     ("json", P + "reporters:JSON", "the run record as JSON"),
     ("quality-line", P + "reporters:QUALITY_LINE", "the Quality: line alone (quality.txt)"),
 )
 
 
-def _register_all(register: Any, entries: tuple[tuple[str, str, str], ...]) -> None:
-    for name, target, summary in entries:
-        register(name, target, summary=summary)
+def _register_all(register: Any, entries: tuple[tuple[Any, ...], ...]) -> None:
+    # (name, "module:attr", summary[, roles]): roles tell core what it needs without naming us.
+    for name, target, summary, *roles in entries:
+        register(name, target, summary=summary, roles=roles[0] if roles else ())
 
 
 @hookimpl

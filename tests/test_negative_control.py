@@ -52,7 +52,7 @@ def test_run_json_holds_one_verdict_per_scenario_and_junk_kind(tmp_path: Path) -
     assert record["schema_version"] and record["backend"] == "none" and record["endpoint"] is None
     kinds: dict[str, list[str]] = {}
     for result in record["results"]:
-        kinds.setdefault(result["scenario_id"], []).append(result["variant"])
+        kinds.setdefault(result["scenario_id"], []).append(result["junk_kind"])
         assert isinstance(result["passed"], bool)
         assert all(set(check) >= {"name", "ok"} and "passed" not in check for check in result["checks"])
         if not result["passed"]:

@@ -88,9 +88,9 @@ def test_the_spend_guard_leaves_unplayed_scenarios_exit_3_and_a_printed_command_
     assert done.returncode == 0, done.stderr
     record = run_record(out)
     assert record["complete"] is True and len(record["results"]) == 3
-    assert record["config"]["max_total_tokens"] == 100000
+    assert record["config"]["budgets"]["max_total_tokens"] == 100000
     changes = [line for line in journal_lines(out / record["run_id"]) if line.get("type") == "resume"]
-    assert [c["changes"] for c in changes] == [{"max_total_tokens": 100000}]
+    assert [c["changes"] for c in changes] == [{"budgets.max_total_tokens": 100000}]
 
 
 def test_interrupted_message_names_a_non_default_out(tmp_path):
@@ -110,7 +110,7 @@ def test_resume_applies_and_records_concurrency_and_timeouts(tmp_path):
                         "--concurrency", "3", "--timeout-per-case", "7", "--retries", "1")
     assert done.returncode == 0, done.stderr
     record = json.loads((run_dir / "run.json").read_text())
-    assert (record["config"]["concurrency"], record["config"]["timeout_per_case_s"], record["config"]["retries"]) == (3, 7.0, 1)
+    assert (record["config"]["target"]["concurrency"], record["config"]["budgets"]["timeout_per_case_s"], record["config"]["budgets"]["retries"]) == (3, 7.0, 1)
     assert record["probe"]["concurrency"] == 3
     replayed = next(r for r in record["results"] if r["scenario_id"] == "S2")
     assert replayed["timeout_s"] == 7.0
@@ -152,7 +152,7 @@ def test_resume_on_another_endpoint_needs_the_same_model_and_version(tmp_path):
         done = benchlab("run", "--resume", run_dir.name, "--out", str(tmp_path / "out"), "-e", same.url, "--no-progress")
     assert done.returncode == 0, done.stderr
     record = json.loads((run_dir / "run.json").read_text())
-    assert record["config"]["endpoint"] == same.url and record["endpoint"].startswith(same.url)
+    assert record["config"]["target"]["endpoint"] == same.url and record["endpoint"].startswith(same.url)
     servers = [line for line in journal_lines(run_dir) if line.get("type") == "server"]
     assert [s["endpoint"].startswith(u) for s, u in zip(servers, (server.url, same.url))] == [True, True]
 
@@ -172,3 +172,40 @@ def test_a_scenario_skipped_for_want_of_a_sandbox_is_played_on_resume_once_one_r
     assert f"resuming {record['run_id']}: 0 done, 1 to play" in done.stderr
     record = run_record(out)
     assert record["results"][0]["passed"] is True and record["probe"]["sandbox"]["provider"]
+
+
+PLUGIN_VERIFIER = '''
+from benchlab import hookimpl
+from benchlab.model import Verdict
+from benchlab.verifiers import Verifier
+
+
+class Shouted(Verifier):
+    def verify(self, params, response, ctx):
+        ok = response.content.isupper()
+        return Verdict(ok, float(ok), None if ok else "wrong_answer", "" if ok else "not shouted")
+
+
+@hookimpl
+def register_verifiers(register):
+    register("shouted", Shouted)
+'''
+
+
+def test_a_plugin_given_before_the_command_is_recorded_and_reloaded_on_resume(tmp_path):
+    plugin = tmp_path / "shout.py"
+    plugin.write_text(PLUGIN_VERIFIER)
+    scenarios = [{"id": s, "messages": [{"role": "user", "content": s}], "verifier": {"kind": "shouted"}} for s in ("A", "B")]
+    pack = write_pack(tmp_path / "shout-2", scenarios)
+    replay = tmp_path / "r.jsonl"
+    replay.write_text(json.dumps({"scenario": "shout-2/A", "content": "HELLO"}) + "\n")  # B has none: an infrastructure failure
+    out = tmp_path / "out"
+    first = benchlab("--plugin", str(plugin), "run", "--pack", str(pack), "--replay", str(replay), "--out", str(out), "--no-progress")
+    assert first.returncode == 3, first.stderr
+    record = run_record(out)
+    assert record["config"]["plugins"] == [str(plugin.resolve())]
+    assert [r["passed"] for r in record["results"]] == [True, False]
+    # No --plugin on resume: the recorded one is loaded (else the pack's verifier would be unknown).
+    again = benchlab("run", "--resume", record["run_id"], "--out", str(out), "--no-progress")
+    assert again.returncode == 3 and "unknown verifier" not in again.stderr, again.stderr
+    assert "resuming" in again.stderr and "1 done, 1 to play" in again.stderr

@@ -287,7 +287,7 @@ def test_reasoning_effort_and_no_thinking_reach_the_request(tmp_path):
         proc, record = run(server, tmp_path, "--reasoning-effort", "HIGH", "--no-thinking", "--measured-tps", "50")
     assert proc.returncode == 0, proc.stderr
     assert all(b["reasoning_effort"] == "high" and b["chat_template_kwargs"] == {"enable_thinking": False} for b in bodies(server))
-    assert record["config"]["reasoning_effort"] == "high"
+    assert record["config"]["thinking"]["reasoning_effort"] == "high"
 
 
 def sampled_pack(tmp_path: Path) -> Path:
