@@ -139,9 +139,19 @@ class Pack:
 
 @attrs.frozen
 class LoadOptions:
-    """What a dataset loader is told about the run (``--full-dataset``)."""
+    """What a dataset loader is told about the run.
+
+    ``full_dataset``: every item, not the default subset (``--full-dataset``).
+    ``scenario_ids``: the run's ``--scenario`` references (``PACK/ID``); a loader includes
+    the items of its own pack named there even when they lie outside its default subset.
+    ``settings``: run options contributed for loaders (e.g. which of a dataset's question
+    formats to ask in), keyed by names the loader documents; a loader reads the keys it
+    knows and ignores the rest.
+    """
 
     full_dataset: bool = False
+    scenario_ids: tuple[str, ...] = ()
+    settings: dict[str, Any] = attrs.field(factory=dict)
 
 
 @attrs.frozen

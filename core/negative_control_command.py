@@ -40,8 +40,9 @@ def negative_control_command(flags: RunFlags, *, fmt: str, plugins: Plugins) -> 
             raise BenchlabError(f"the selected packs run code, and {setup.unavailable}")
         sandbox = setup.provider
         probe["sandbox"] = setup.facts
+    left_out: list[tuple[str, str, str]] = []
     try:
-        results = run_negative_control(items, plugins, sandbox)
+        results = run_negative_control(items, plugins, sandbox, left_out)
     finally:
         if sandbox is not None:
             sandbox.close()
@@ -65,7 +66,8 @@ def negative_control_command(flags: RunFlags, *, fmt: str, plugins: Plugins) -> 
         packs=[_summary(p, [r for r in results if r.pack == p.id]) for p in packs],
         results=results,
         warnings=[f"junk {why}: {r.pack} {r.scenario_id} ({r.variant})" for r, why in defects]
-        + [f"no junk answer for {ref}" for ref in untested],
+        + [f"no junk answer for {ref}" for ref in untested]
+        + _left_out_lines(left_out),
     )
     write_json(run_dir / RUN_RECORD, record)
     if fmt == "json":
@@ -82,8 +84,24 @@ def negative_control_command(flags: RunFlags, *, fmt: str, plugins: Plugins) -> 
                 print(f"- {r.pack} {r.scenario_id}: {r.variant}: {why}")
         if untested:
             print("\nSelected scenarios that got no junk answer: " + ", ".join(untested))
+        for line in _left_out_lines(left_out):
+            print(f"\n{line}")
     print(f"benchlab: negative control saved to {run_dir}/", file=sys.stderr)
     return 1 if defects or untested else 0
+
+
+def _left_out_lines(left_out: list[tuple[str, str, str]]) -> list[str]:
+    """One line per pack: junk not fed because its verifier calls it a correct answer there."""
+    by_pack: dict[str, dict[str, int]] = {}
+    for pack_id, _, kind in left_out:
+        counts = by_pack.setdefault(pack_id, {})
+        base = kind.split(":", 1)[0]
+        counts[base] = counts.get(base, 0) + 1
+    return [
+        f"{pack_id}: {sum(counts.values())} junk answers not fed, being correct answers there by the verifier's "
+        f"definition ({', '.join(f'{kind} x{n}' for kind, n in counts.items())})"
+        for pack_id, counts in by_pack.items()
+    ]
 
 
 def _summary(pack: Pack, results: list[ScenarioResult]) -> PackSummary:
