@@ -74,7 +74,7 @@ def check_calls(category: str, functions: list[dict[str, Any]], calls: list[tupl
     if kind == "parallel":
         return _order_free(functions, calls, ground_truth)
     expected = ground_truth[0]
-    doc = functions[0] if kind == "simple" else _doc(functions, _expected_name(expected))
+    doc = (functions[0] if functions else None) if kind == "simple" else _doc(functions, _expected_name(expected))
     return check_call(doc, calls[0], expected, "calls[0]")
 
 

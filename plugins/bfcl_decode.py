@@ -9,9 +9,8 @@ does not decode).
 
 ``prompt``: the answer text is Python call syntax, ``[f(a=1), g(b="x")]``. It is read
 with :mod:`ast` and never evaluated, reproducing what BFCL's prompting decoder reads
-from it: backticks, newlines and spaces are trimmed from both ends, the text is
-wrapped in ``[...]`` when it is not already, surrounding single quotes are dropped;
-only keyword arguments count (positional ones are ignored); a bare name is its own
+from it: backticks, newlines and spaces are trimmed from both ends (not tabs), the
+text is wrapped in ``[...]`` when it is not already; only keyword arguments count (positional ones are ignored); a bare name is its own
 spelling as a string, ``-`` before a number negates it (BFCL applies this to every
 unary operator), a call without keyword arguments inside an argument is its source
 text, one with keyword arguments a nested ``{name: {...}}``, a subscript its source

@@ -100,7 +100,8 @@ def scenario_data(entry: dict[str, Any], category: str, mode: str, ground_truth:
     data: dict[str, Any] = {"id": entry["id"], "verifier": verifier, "tags": ["bfcl", category, mode]}
     if mode == "fc":
         data["messages"] = messages
-        data["tools"] = [tool(doc) for doc in functions]
+        if functions:  # BFCL sends no tools at all rather than an empty list (some entries offer none)
+            data["tools"] = [tool(doc) for doc in functions]
         renamed = {sent_name(doc["name"]): doc["name"] for doc in functions if sent_name(doc["name"]) != doc["name"]}
         if renamed:
             verifier["names"] = renamed

@@ -102,14 +102,27 @@ class BfclVerifier(Verifier):
         return ()
 
     def extra_junk(self, params: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-        """Junk only this verifier knows to write: in prompt mode, a call in Python syntax
-        (the tools API's ``wrong_tool_call`` has no counterpart in plain text)."""
-        if params["mode"] != "prompt" or not params["functions"]:
+        """Junk only this verifier knows to write: a plausible call in Python syntax in prompt
+        mode (the generic ``wrong_tool_call`` exists only for tools), and a call where no
+        function fits (an irrelevance entry may offer no tools at all). None for relevance,
+        where any call is right."""
+        category, functions = params["category"], params["functions"]
+        if bfcl_data.is_relevance(category):
             return []
-        first = params["functions"][0]
-        properties = (first.get("parameters") or {}).get("properties") or {}
-        arguments = ", ".join(f"{name}={_placeholder(spec)!r}" for name, spec in properties.items() if isinstance(name, str) and name.isidentifier())
-        return [("wrong_call_text", {"content": f"[{first['name']}({arguments})]"})]
+        junk = []
+        if params["mode"] == "prompt" and functions:
+            first = functions[0]
+            properties = (first.get("parameters") or {}).get("properties") or {}
+            arguments = ", ".join(f"{name}={_placeholder(spec)!r}" for name, spec in properties.items()
+                                  if isinstance(name, str) and name.isidentifier())
+            junk.append(("wrong_call_text", {"content": f"[{first['name']}({arguments})]"}))
+        if bfcl_data.is_irrelevance(category):
+            if params["mode"] == "fc":
+                call = {"id": "junk", "type": "function", "function": {"name": "lookup", "arguments": '{"query": "anything"}'}}
+                junk.append(("invented_call", {"content": "", "tool_calls": [call]}))
+            else:
+                junk.append(("invented_call", {"content": '[lookup(query="anything")]'}))
+        return junk
 
 
 def decode(params: dict[str, Any], response: ChatResponse) -> Decoded:
