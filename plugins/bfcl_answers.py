@@ -1,13 +1,14 @@
 """Answers built from BFCL's possible answers: the packs' proofs, and the agreement corpus.
 
 A gold call takes, for each parameter, the first of its possible values (the optional
-mark ``""`` first means the parameter is left out, as is a parameter the function doc
-does not declare). Dict values are built the same way key by key, lists of dicts item
+mark ``""`` first means the parameter is left out, unless the function doc requires it;
+a parameter the doc does not declare is left out too). Dict values are built the same way key by key, lists of dicts item
 by item. An answer is rendered for either mode: OpenAI-format tool calls with the
 names as benchlab sends them (``fc``), or Python call syntax (``prompt``).
 
-A few entries of BFCL's data cannot be passed by any answer: a possible answer requires
-a parameter that the function doc does not declare. ``gold_calls`` returns None for them.
+A few entries of BFCL's data cannot be passed by any answer (a possible answer requires a
+parameter the function doc does not declare, or lists no value for a required one):
+``gold_calls`` returns None or a gold that fails, and ``proof_cases`` none.
 """
 
 from __future__ import annotations
@@ -54,15 +55,18 @@ def gold_call(functions: list[dict[str, Any]], expected: dict[str, Any]) -> Call
     if doc is None:
         return None
     properties = (doc.get("parameters") or {}).get("properties") or {}
+    required = (doc.get("parameters") or {}).get("required") or []
     arguments: dict[str, Any] = {}
     for param, options in possible.items():
         if param not in properties:
             if OPTIONAL not in options:
                 return None  # required by the possible answer, unknown to the doc: no answer passes
             continue
-        first = _first(options)
-        if first != OPTIONAL:
-            arguments[param] = _gold_value(properties[param], first)
+        # The optional mark first means "leave it out", unless the doc requires the parameter
+        # (then the first real value, or an empty string: "" is also a string's possible value).
+        given = ([o for o in options if o != OPTIONAL] or options[:1]) if param in required else options[:1]
+        if given and (given[0] != OPTIONAL or param in required):
+            arguments[param] = _gold_value(properties[param], given[0])
     return name, arguments
 
 
@@ -169,9 +173,12 @@ def proof_cases(entry_id: str, category: str, mode: str, functions: list[dict[st
         ]
     assert ground_truth is not None
     calls = gold_calls(functions, ground_truth)
-    if calls is None:
-        return []
-    cases = [case("gold", render(calls, mode)), case("alternative", _alternative(calls, category, mode))]
+    if calls is None or failing_check(category, functions, calls, ground_truth) is not None:
+        return []  # BFCL's data admits no correct answer here (see docs/verifiers-bfcl.md)
+    # The other order of parallel calls, unless BFCL's greedy matching would then fail it.
+    reordered = list(reversed(calls))
+    reorder = reordered != calls and route(category) == "parallel" and failing_check(category, functions, reordered, ground_truth) is None
+    cases = [case("gold", render(calls, mode)), case("alternative", _alternative(calls, mode, reorder))]
     missed = near_miss_calls(calls, ground_truth)
     if missed is not None:
         wrong, why = missed
@@ -183,9 +190,8 @@ def proof_cases(entry_id: str, category: str, mode: str, functions: list[dict[st
     return cases + [case("near_miss", render(renamed, mode), fails_check=check, why="calls a function that is not offered")]
 
 
-def _alternative(calls: list[Call], category: str, mode: str) -> dict[str, Any]:
-    """Another correct form: the other order of parallel calls, BFCL's dotted names, or other formatting."""
-    reordered = route(category) == "parallel" and list(reversed(calls)) != calls
+def _alternative(calls: list[Call], mode: str, reordered: bool) -> dict[str, Any]:
+    """Another correct form: BFCL's dotted names, the calls in the other order, or other formatting."""
     if mode == "fc":
         if any("." in name for name, _ in calls):
             return {"content": "", "tool_calls": as_tool_calls(calls, dotted=True)}

@@ -188,15 +188,22 @@ def _passes(category: str, giver: dict[str, Any], taker: dict[str, Any], answers
     return calls is not None and not check_calls(category, taker["function"], calls, answers[taker["id"]])
 
 
-def run_notes(packs: list[Pack]) -> list[str]:
-    """What a run's record should say about its BFCL packs: the mode, and a subset's or another release's caveat."""
+def run_notes(packs: list[Pack], scenario_refs: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """What a run's record should say about its BFCL packs: a subset's or another release's caveat.
+
+    ``scenario_refs`` are the run's ``--scenario`` references: a pack named there plays only those.
+    """
     bfcl = [p for p in packs if bfcl_data.category_of_pack(p.id) and not p.unavailable]
     if not bfcl:
         return []
-    notes = []
     folder = bfcl_data.data_dir()
-    sizes = {p.id: bfcl_data.entry_count(folder, bfcl_data.category_of_pack(p.id) or "") for p in bfcl} if folder else {}
-    subset = [p.id for p in bfcl if len(p.scenarios) < sizes.get(p.id, 0)]
+    notes = []
+    subset = []
+    for pack in bfcl:
+        named = {ref for ref in scenario_refs if ref.startswith(pack.id + "/")}
+        played = len(named) if named else len(pack.scenarios)
+        if folder is None or played < bfcl_data.entry_count(folder, bfcl_data.category_of_pack(pack.id) or ""):
+            subset.append(pack.id)
     if subset:
         notes.append(f"BFCL packs played a subset of their category ({', '.join(subset)}): the scores are not "
                      "comparable with the leaderboard; --full-dataset plays every entry")

@@ -105,7 +105,7 @@ def on_run_start(run: Any) -> None:
     if any(pack.id.startswith("bfcl-") for pack in run.packs):
         from benchlab.plugins.bfcl_pack import run_notes
 
-        run.warnings.extend(run_notes(run.packs))
+        run.warnings.extend(run_notes(run.packs, run.config.scenarios))
 
 
 @hookimpl

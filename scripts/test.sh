@@ -15,6 +15,8 @@ fi
 
 python3 -m pip install --quiet --upgrade pip
 python3 -m pip install --quiet -e ".[test]"
+# BFCL's data for the bfcl-* packs: its dependency tree pulls in torch, and benchlab only reads its files.
+python3 -m pip install --quiet --no-deps bfcl-eval==2026.3.23
 
 # Build (or find in the cache) llama-server + the model, and the sandbox root filesystem + image,
 # up front and in parallel (the compile is CPU-bound, debootstrap mostly waits on the mirror), so
