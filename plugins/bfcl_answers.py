@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from benchlab.plugins.bfcl_checker import OPTIONAL, check_calls, route
+from benchlab.plugins.bfcl_checker import OPTIONAL, check_calls, find_doc, route, standardize
 
 Call = tuple[str, dict[str, Any]]
 
@@ -24,10 +24,6 @@ Call = tuple[str, dict[str, Any]]
 def sent_name(name: str) -> str:
     """A function name as the tools API accepts it: ``^[a-zA-Z0-9_-]{1,64}$`` (dots replaced)."""
     return name.replace(".", "_")
-
-
-def _doc(functions: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
-    return next((f for f in functions if f.get("name") == name), None)
 
 
 def _first(options: list[Any]) -> Any:
@@ -51,7 +47,7 @@ def _gold_dict(option: dict[str, Any]) -> dict[str, Any]:
 def gold_call(functions: list[dict[str, Any]], expected: dict[str, Any]) -> Call | None:
     """The gold call for one expected ``{name: {param: options}}``; None when none can pass."""
     name, possible = next(iter(expected.items()))
-    doc = _doc(functions, name)
+    doc = find_doc(functions, name)
     if doc is None:
         return None
     properties = (doc.get("parameters") or {}).get("properties") or {}
@@ -75,12 +71,30 @@ def gold_calls(functions: list[dict[str, Any]], ground_truth: list[dict[str, Any
     return None if any(c is None for c in calls) else calls  # type: ignore[return-value]
 
 
+_SAMPLES: dict[str, Any] = {"integer": 1, "float": 1.0, "boolean": True, "array": [], "tuple": [], "dict": {}}
+
+
+def placeholder_value(spec: Any) -> Any:
+    """A value of the type a BFCL parameter description declares (``"example"`` for strings and the rest)."""
+    return _SAMPLES.get(spec.get("type") if isinstance(spec, dict) else None, "example")
+
+
 def placeholder_call(doc: dict[str, Any]) -> Call:
     """A call giving every required parameter a value of its type (relevance answers, junk)."""
     parameters = doc.get("parameters") or {}
     properties = parameters.get("properties") or {}
-    samples = {"integer": 1, "float": 1.0, "boolean": True, "array": [], "tuple": [], "dict": {}}
-    return doc["name"], {p: samples.get((properties.get(p) or {}).get("type"), "example") for p in parameters.get("required", [])}
+    return doc["name"], {p: placeholder_value(properties.get(p)) for p in parameters.get("required", [])}
+
+
+# No BFCL entry accepts these (a boolean gets a string: some accept null or a variable name).
+_UNLIKELY: dict[str, Any] = {"integer": -987654, "float": -9876.5, "array": ["zz-unlikely"], "tuple": [-987654],
+                             "dict": {"zz_unlikely": -987654}}
+
+
+def unlikely_call(doc: dict[str, Any]) -> Call:
+    """A call giving every parameter of the doc a value of its type that no question asks for (junk)."""
+    properties = (doc.get("parameters") or {}).get("properties") or {}
+    return doc["name"], {p: _UNLIKELY.get((spec or {}).get("type"), "zz-unlikely value") for p, spec in properties.items()}
 
 
 def as_tool_calls(calls: list[Call], *, dotted: bool = False, indent: int | None = None, reverse_keys: bool = False) -> list[dict[str, Any]]:
@@ -111,8 +125,6 @@ def render(calls: list[Call], mode: str) -> dict[str, Any]:
 
 def wrong_value(value: Any, options: list[Any]) -> Any:
     """A value of the same kind as ``value`` that none of ``options`` accepts (None if none found)."""
-    from benchlab.plugins.bfcl_checker import standardize
-
     normalised = [standardize(o) if isinstance(o, str) else o for o in options]
     if isinstance(value, bool):
         candidate: Any = not value

@@ -74,7 +74,7 @@ def check_calls(category: str, functions: list[dict[str, Any]], calls: list[tupl
     if kind == "parallel":
         return _order_free(functions, calls, ground_truth)
     expected = ground_truth[0]
-    doc = (functions[0] if functions else None) if kind == "simple" else _doc(functions, _expected_name(expected))
+    doc = (functions[0] if functions else None) if kind == "simple" else find_doc(functions, _expected_name(expected))
     return check_call(doc, calls[0], expected, "calls[0]")
 
 
@@ -82,7 +82,8 @@ def _expected_name(expected: dict[str, Any]) -> str:
     return next(iter(expected))
 
 
-def _doc(functions: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
+def find_doc(functions: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
+    """The function doc named ``name`` among ``functions``."""
     return next((f for f in functions if f.get("name") == name), None)
 
 
@@ -90,7 +91,7 @@ def _order_free(functions: list[dict[str, Any]], calls: list[tuple[Any, Any]], g
     taken: set[int] = set()
     problems: list[Problem] = []
     for index, expected in enumerate(ground_truth):
-        doc = _doc(functions, _expected_name(expected))
+        doc = find_doc(functions, _expected_name(expected))
         label = f"calls[{index}]"
         misses: list[str] = []
         for position, call in enumerate(calls):

@@ -41,6 +41,8 @@ class Decoded:
 
     calls: list[Call] | None
     problem: str = ""
+    # The tools API returned arguments that are not a JSON object (judged as invalid_json).
+    bad_json: bool = False
 
     @property
     def well_formed(self) -> bool:
@@ -56,7 +58,7 @@ class Decoded:
         if self.calls is None:
             return self.problem
         bad = [name for name, args in self.calls if type(args) is not dict]
-        return f"the arguments of {', '.join(repr(n) for n in bad[:3])} are not an object" if bad else ""
+        return f"the arguments of {', '.join(repr(n) for n in bad[:3])} are not a JSON object" if bad else ""
 
 
 class DecodeError(Exception):
@@ -80,11 +82,11 @@ def decode_fc(response: ChatResponse) -> Decoded:
             try:
                 arguments = json.loads(call.arguments_raw)
             except (ValueError, RecursionError):
-                return Decoded(None, f"the arguments of {call.name!r} are not valid JSON")
+                return Decoded(None, f"the arguments of {call.name!r} are not valid JSON", bad_json=True)
         else:
             arguments = call.arguments  # sent as an object (e.g. Ollama's native API)
         calls.append((call.name, arguments))
-    return Decoded(calls)
+    return Decoded(calls, bad_json=any(type(args) is not dict for _, args in calls))
 
 
 def decode_prompt(text: str) -> Decoded:

@@ -30,6 +30,7 @@ from typing import Any
 
 from benchlab.model import ChatResponse, Check, FailureMode, Verdict
 from benchlab.plugins import bfcl_data
+from benchlab.plugins.bfcl_answers import as_python, unlikely_call
 from benchlab.plugins.bfcl_checker import check_calls
 from benchlab.plugins.bfcl_decode import Decoded, answer_content, decode_fc, decode_prompt
 from benchlab.verifiers import ParamError, Verifier, VerifyContext
@@ -77,7 +78,7 @@ class BfclVerifier(Verifier):
             check = Check("call", decoded.has_calls, "" if decoded.has_calls else f"no function call: {_why_no_calls(decoded)}")
             return Verdict.from_checks([check], FailureMode.WRONG_ANSWER)
         if not decoded.well_formed:
-            mode = FailureMode.INVALID_JSON if "JSON" in decoded.format_problem() else FailureMode.WRONG_ANSWER
+            mode = FailureMode.INVALID_JSON if decoded.bad_json else FailureMode.WRONG_ANSWER
             return Verdict.from_checks([Check("decoded", False, _why_no_calls(decoded))], mode)
         problems = check_calls(category, params["functions"], decoded.calls or [], params["ground_truth"])
         checks = [Check("decoded", True)]
@@ -94,11 +95,18 @@ class BfclVerifier(Verifier):
         return Verdict.from_checks(checks, FailureMode.MISSING_FIELD if only_missing else FailureMode.WRONG_ANSWER)
 
     def junk_that_is_correct(self, params: dict[str, Any]) -> tuple[str, ...]:
-        """The negative control's junk kinds that BFCL's rule for the category calls right."""
+        """The negative control's junk kinds that BFCL's rule for the category calls right:
+        any text where no function fits, any call where BFCL asks only for one, and any call
+        of the first function when that is the expected call and it takes no parameters
+        (a function without parameters has only one call)."""
         if bfcl_data.is_irrelevance(params["category"]):
             return _TEXT_JUNK
         if bfcl_data.is_relevance(params["category"]):
             return _CALL_JUNK
+        functions, truth = params["functions"], params.get("ground_truth") or []
+        if functions and len(truth) == 1 and next(iter(truth[0])) == functions[0]["name"]:
+            if not (functions[0].get("parameters") or {}).get("properties"):
+                return ("wrong_tool_call", "wrong_call_text")
         return ()
 
     def extra_junk(self, params: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -111,11 +119,7 @@ class BfclVerifier(Verifier):
             return []
         junk = []
         if params["mode"] == "prompt" and functions:
-            first = functions[0]
-            properties = (first.get("parameters") or {}).get("properties") or {}
-            arguments = ", ".join(f"{name}={_placeholder(spec)!r}" for name, spec in properties.items()
-                                  if isinstance(name, str) and name.isidentifier())
-            junk.append(("wrong_call_text", {"content": f"[{first['name']}({arguments})]"}))
+            junk.append(("wrong_call_text", {"content": as_python([unlikely_call(functions[0])])}))
         if bfcl_data.is_irrelevance(category):
             if params["mode"] == "fc":
                 call = {"id": "junk", "type": "function", "function": {"name": "lookup", "arguments": '{"query": "anything"}'}}
@@ -140,8 +144,3 @@ def _why_no_calls(decoded: Decoded) -> str:
     if decoded.calls == []:
         return "no call was made"
     return decoded.format_problem() or "no call was made"
-
-
-def _placeholder(spec: Any) -> Any:
-    kind = spec.get("type") if isinstance(spec, dict) else None
-    return {"integer": 0, "float": 0.0, "boolean": False, "array": [], "tuple": [], "dict": {}}.get(kind, "example")

@@ -122,6 +122,40 @@ def test_negative_control_rejects_all_junk_in_both_modes(plugins) -> None:
         assert not [x for x in left_out if x[0] in ("bfcl-simple_python", "bfcl-parallel_multiple")]
 
 
+# Junk that is right by chance: the question of simple_python_297 is its own answer (the
+# echo), and the generic wrong tool call picks an enum's last value, which live_simple_229 wants.
+RIGHT_BY_CHANCE = {("prompt", "simple_python_297", "echo"), ("fc", "live_simple_229-120-0", "wrong_tool_call")}
+
+
+@pytest.mark.slow
+def test_no_junk_passes_anywhere_in_the_dataset_but_two_right_by_chance(plugins) -> None:
+    """Every entry of every category, both modes; the other scenarios' gold answers are left
+    out here (quadratic in the entries: the default subsets above cover them)."""
+    import asyncio
+
+    from benchlab.negative_control import defect, is_correct_junk, junk_for
+    from benchlab.pack_loader import verifier_instance
+    from benchlab.recorded_play import play_recorded
+
+    require_package()
+    verifier = verifier_instance(plugins.verifiers, "bfcl")
+    passed = set()
+    for mode in ("fc", "prompt"):
+        for category in bfcl_data.CATEGORIES:
+            pack = load(plugins, category, full_dataset=True, settings={"bfcl_mode": mode})
+            plays = [(s.id, kind, play_recorded(pack, s, turns, plugins, None, repeat_last=repeat))
+                     for s in pack.scenarios for kind, turns, repeat in junk_for(pack, s, {}, verifier)
+                     if not is_correct_junk(kind, verifier.junk_that_is_correct(s.verifier.params))]
+
+            async def play_all(plays=plays):
+                return await asyncio.gather(*(p for _, _, p in plays))
+
+            for (scenario_id, kind, _), (result, _) in zip(plays, asyncio.run(play_all())):
+                if defect(result):
+                    passed.add((mode, scenario_id, kind))
+    assert passed == RIGHT_BY_CHANCE
+
+
 def test_cli_lists_validates_and_negative_controls(tmp_path: Path) -> None:
     require_package()
     listed = benchlab("packs", "list")

@@ -14,7 +14,7 @@ from typing import Any, Iterator
 
 from benchlab.plugins import bfcl_data
 from benchlab.plugins.bfcl_answers import (
-    Call, as_python, as_tool_calls, gold_calls, placeholder_call, sent_name, wrong_value,
+    Call, as_python, as_tool_calls, gold_calls, placeholder_call, placeholder_value, sent_name, wrong_value,
 )
 from benchlab.plugins.bfcl_checker import OPTIONAL
 
@@ -166,10 +166,10 @@ def _argument_variants(mode: str, functions: list[dict[str, Any]], truth: list[d
             if param not in arguments and given:
                 yield _calls("alt_optional_given", _with(gold, index, {**arguments, param: given[0]}), mode)
             if param not in arguments and not given and param in properties:
-                yield _calls("optional_given_unlisted_value", _with(gold, index, {**arguments, param: _sample(properties[param])}), mode)
+                yield _calls("optional_given_unlisted_value", _with(gold, index, {**arguments, param: placeholder_value(properties[param])}), mode)
         unlisted = [p for p in properties if p not in possible and p not in arguments]
         if unlisted:
-            yield _calls("unexpected_doc_param", _with(gold, index, {**arguments, unlisted[0]: _sample(properties[unlisted[0]])}), mode)
+            yield _calls("unexpected_doc_param", _with(gold, index, {**arguments, unlisted[0]: placeholder_value(properties[unlisted[0]])}), mode)
         yield _calls("unexpected_invented_param", _with(gold, index, {**arguments, "extra_flag_zz": True}), mode)
         yield _calls("no_arguments", _with(gold, index, {}), mode)
 
@@ -182,10 +182,6 @@ def _number(text: str) -> int | float | None:
             return float(text) if text.strip().lower() not in ("nan", "inf", "-inf", "infinity", "-infinity") else None
         except ValueError:
             return None
-
-
-def _sample(spec: dict[str, Any]) -> Any:
-    return {"integer": 3, "float": 2.5, "boolean": True, "array": ["a"], "tuple": [1], "dict": {"k": "v"}}.get(spec.get("type"), "sample")
 
 
 def _list_variants(mode: str, gold: list[Call], index: int, arguments: dict[str, Any], param: str, value: list[Any]) -> Iterator[Candidate]:
