@@ -94,7 +94,7 @@ def decode_prompt(text: str) -> Decoded:
         return Decoded(parse_calls(text))
     except DecodeError as exc:
         return Decoded(None, str(exc))
-    except (SyntaxError, ValueError, TypeError, RecursionError, MemoryError, OverflowError) as exc:
+    except (SyntaxError, ValueError, TypeError, RecursionError, MemoryError, ArithmeticError) as exc:
         return Decoded(None, f"not Python call syntax ({type(exc).__name__}: {_short(str(exc))})")
 
 

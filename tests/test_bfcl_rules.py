@@ -208,3 +208,24 @@ def test_bad_parameters_are_refused() -> None:
         assert caught.value.field == field
     with pytest.raises(ParamError):
         verifier.validate({"category": "irrelevance", "mode": "fc", "functions": [AREA], "ground_truth": AREA_TRUTH})
+
+
+PIECES = ["[", "]", "(", ")", "{", "}", ",", "=", ":", "'", '"', "`", "\n", "\t", " ", "geometry.area", "shape", "size",
+          "count", "1", "2.0", "-", "+", "*", "**", "/", "0", "9", "[]", "None", "True", "lambda", "x", ".", "...",
+          "1e999", "__import__('os')", "[0]", "**kw", "f(", "'circle'", "<think>", "</think>"]
+
+
+def test_no_answer_makes_the_verifier_raise() -> None:
+    """Model output is untrusted: whatever it is, the verifier returns a verdict."""
+    from hypothesis import given, settings, strategies as st
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.lists(st.sampled_from(PIECES), max_size=30), st.sampled_from(["fc", "prompt"]), st.sampled_from(["simple_python", "parallel", "irrelevance"]))
+    def check(parts: list[str], mode: str, category: str) -> None:
+        text = "".join(parts)
+        answer = fc("geometry_area", text) if mode == "fc" else {"content": text}
+        judge(category, mode, answer)
+
+    check()
+    for text in ("[geometry.area(shape='circle', size=1/0, count=3)]", "[geometry.area(size=1 << -1)]", "[f(x=" * 500 + ")]" * 500):
+        assert not judge("simple_python", "prompt", {"content": text}).passed
