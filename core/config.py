@@ -41,6 +41,14 @@ class Selection:
     repeat: int = 1
     full_dataset: bool = False  # dataset packs: every item, not the default subset
     sandboxed: str = "all"  # "all", "none" (--no-sandboxed) or "only" (--sandboxed-only)
+    # Plugins' run options for pack loaders (register_run_options): name -> value.
+    pack_settings: dict[str, Any] = attrs.field(factory=dict)
+
+    def load_options(self) -> Any:
+        """What pack loaders are told about this selection."""
+        from benchlab.model import LoadOptions
+
+        return LoadOptions(full_dataset=self.full_dataset, scenario_ids=tuple(self.scenarios), settings=dict(self.pack_settings))
 
 
 @attrs.frozen

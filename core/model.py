@@ -145,9 +145,33 @@ class Pack:
 
 @attrs.frozen
 class LoadOptions:
-    """What a dataset loader is told about the run (``--full-dataset``)."""
+    """What a dataset loader is told about the run.
+
+    ``full_dataset``: every item, not the default subset (``--full-dataset``).
+    ``scenario_ids``: the run's ``--scenario`` references (``PACK/ID``); a loader includes
+    the items of its own pack named there even when they lie outside its default subset.
+    ``settings``: run options contributed for loaders (e.g. which of a dataset's question
+    formats to ask in), keyed by names the loader documents; a loader reads the keys it
+    knows and ignores the rest.
+    """
 
     full_dataset: bool = False
+    scenario_ids: tuple[str, ...] = ()
+    settings: dict[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class RunOption:
+    """An option a plugin adds to ``run`` (and every command that plays packs) for its pack loaders.
+
+    ``--FLAG VALUE`` reaches loaders as ``LoadOptions.settings[name]`` (the registered name)
+    and is recorded in the run's selection, so a resume reloads the packs the same way.
+    """
+
+    flag: str
+    help: str
+    default: str
+    choices: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -399,6 +423,14 @@ class ProbeFacts:
 
 
 @attrs.frozen
+class ReportSection:
+    """Markdown lines a plugin adds to the run's report (the ``report_sections`` hook)."""
+
+    plugin: str
+    lines: list[str]
+
+
+@attrs.frozen
 class RunRecord:
     """The full record of a run, saved as ``run.json``."""
 
@@ -423,3 +455,4 @@ class RunRecord:
     # The backend's word to the reader (Backend.notice), shown first in reports.
     notice: str | None = None
     elapsed_s: float | None = None
+    sections: list[ReportSection] = attrs.field(factory=list)

@@ -47,8 +47,9 @@ def negative_control_command(request: RunRequest, *, plugins: Plugins) -> int:
         sandbox = setup.provider
     selected = Counter(i.pack.id for i in items)
     items = [i for i in items if i.pack not in unchecked]
+    left_out: list[tuple[str, str, str]] = []
     try:
-        results = run_negative_control(items, plugins, sandbox)
+        results = run_negative_control(items, plugins, sandbox, left_out)
     finally:
         if sandbox is not None:
             sandbox.close()
@@ -75,6 +76,7 @@ def negative_control_command(request: RunRequest, *, plugins: Plugins) -> int:
         results=results,
         warnings=[f"junk {why}: {r.pack} {r.scenario_id} ({r.junk_kind})" for r, why in defects]
         + [f"no junk answer for {ref}" for ref in untested]
+        + _left_out_lines(left_out)
         + ([f"not checked: {', '.join(p.id for p in unchecked)}: {no_sandbox}"] if unchecked else []),
     )
     write_json(run_dir / RUN_RECORD, record)
@@ -92,6 +94,8 @@ def negative_control_command(request: RunRequest, *, plugins: Plugins) -> int:
                 print(f"- {r.pack} {r.scenario_id}: {r.junk_kind}: {why}")
         if untested:
             print("\nSelected scenarios that got no junk answer: " + ", ".join(untested))
+        for line in _left_out_lines(left_out):
+            print(f"\n{line}")
         if unchecked:
             print("\nNot checked, for want of a sandbox: " + ", ".join(p.manifest.title for p in unchecked))
             for line in sandbox_lines(sandbox_facts)[1:]:
@@ -115,6 +119,20 @@ def _not_checked(pack: Pack, scenarios: int, sandbox_facts: SandboxFacts | None)
         pass_count=0, total=0, score=None, p50_s=None, p95_s=None, status=f"⚠️ not checked (no sandbox: {reason})",
         floor=None, not_scored=scenarios, scenarios=scenarios,
     )
+
+
+def _left_out_lines(left_out: list[tuple[str, str, str]]) -> list[str]:
+    """One line per pack: junk not fed because its verifier calls it a correct answer there."""
+    by_pack: dict[str, dict[str, int]] = {}
+    for pack_id, _, kind in left_out:
+        counts = by_pack.setdefault(pack_id, {})
+        base = kind.split(":", 1)[0]
+        counts[base] = counts.get(base, 0) + 1
+    return [
+        f"{pack_id}: {sum(counts.values())} junk answers not fed, being correct answers there by the verifier's "
+        f"definition ({', '.join(f'{kind} x{n}' for kind, n in counts.items())})"
+        for pack_id, counts in by_pack.items()
+    ]
 
 
 def _summary(pack: Pack, results: list[ScenarioResult]) -> PackSummary:

@@ -25,6 +25,7 @@ REGISTRY_HOOKS = {
     "driver": "register_drivers",
     "reporter": "register_reporters",
     "sandbox": "register_sandboxes",
+    "run_option": "register_run_options",
 }
 
 
@@ -71,6 +72,10 @@ class Plugins:
     def sandboxes(self) -> Registry:
         return self.registries["sandbox"]
 
+    @property
+    def run_options(self) -> Registry:
+        return self.registries["run_option"]
+
     def driver_for(self, scenario: Any) -> Any:
         """The driver that plays ``scenario``: the one it names, else the one registered as ``default``."""
         return self.drivers.get(scenario.driver or self.drivers.require_role("default", "plays scenarios that name no driver"))
@@ -84,6 +89,21 @@ class Plugins:
             except Exception as exc:  # a plugin's bug must not kill the run
                 problems.append(f"plugin {impl.plugin_name!r} failed in {hook_name}: {exc!r}")
         return problems
+
+    def collect(self, hook_name: str, **kwargs: Any) -> tuple[list[tuple[str, Any]], list[str]]:
+        """Call a hook on every plugin and keep what each returned (``(plugin, value)``, None left out),
+        in registration order; failures become warnings, as in ``broadcast``."""
+        values: list[tuple[str, Any]] = []
+        problems: list[str] = []
+        for impl in reversed(getattr(self.manager.hook, hook_name).get_hookimpls()):
+            try:
+                value = impl.function(**{k: kwargs[k] for k in impl.argnames})
+            except Exception as exc:  # a plugin's bug must not kill the run
+                problems.append(f"plugin {impl.plugin_name!r} failed in {hook_name}: {exc!r}")
+                continue
+            if value is not None:
+                values.append((impl.plugin_name, value))
+        return values, problems
 
     def add_commands(self, app: Any) -> None:
         """Let each plugin add sub-commands to the typer ``app``; note which ones, for ``benchlab plugins``."""

