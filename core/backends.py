@@ -36,6 +36,11 @@ class Backend(abc.ABC):
     name: ClassVar[str] = "backend"
     # Whether a short generation can measure this endpoint's decode speed.
     measures_speed: ClassVar[bool] = True
+    # The --backend-option keys this backend reads, checked before it starts (a misspelt key
+    # is an error, not silently ignored). None: undeclared, every key is passed through.
+    setting_keys: ClassVar[tuple[str, ...] | None] = None
+    # Why `benchlab probe` cannot ask this backend anything (it has no live server); "" if it can.
+    not_probeable: ClassVar[str] = ""
     # Whether the requests in flight share the one decode speed the probe measured (a server
     # on a few CPU cores with little to gain from batching): each scenario's time budget then
     # assumes its share, the measured speed divided by the concurrency (benchlab/timeouts.py).

@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 
 import cattrs
 
-SCHEMA_VERSION = 1
+# 2: RunConfig in groups, typed probe facts and fingerprint, the five-part result key.
+SCHEMA_VERSION = 2
 
 T = TypeVar("T")
 
@@ -58,11 +59,14 @@ def write_json(path: Path, obj: Any, **extra: Any) -> None:
 
 
 def check_version(data: dict[str, Any], source: object) -> None:
+    """Every file benchlab reads says which schema wrote it; this benchlab reads up to its own."""
     from benchlab.errors import BenchlabError
 
     version = data.get("schema_version")
-    if version != SCHEMA_VERSION:
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise BenchlabError(f"{source}: no schema_version: not a file benchlab wrote")
+    if version > SCHEMA_VERSION:
         raise BenchlabError(
-            f"{source}: schema_version {version!r} is not {SCHEMA_VERSION}; "
-            "it was written by another benchlab version"
+            f"{source}: schema_version {version} is newer than this benchlab reads ({SCHEMA_VERSION}); "
+            "it was written by a newer benchlab: upgrade benchlab to read it"
         )

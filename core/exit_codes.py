@@ -20,9 +20,15 @@ def combine(*codes: int) -> int:
     return next((code for code in PRECEDENCE if code in present), OK)
 
 
-HELP_TABLE = (
-    "Exit codes: 0 done (a run: every selected scenario scored); 1 error (bad input, an endpoint or "
-    "sandbox that cannot start, a negative-control defect, --strict-thinking); 3 a run with scenarios "
-    "not scored (infrastructure failures, unplayed, or with --require-all skipped for want of a sandbox "
-    "or dataset); 4 a regression (--fail-on-regression); 130 interrupted. When several apply: 130, 1, 4, 3."
-)
+# "\b" keeps click from re-wrapping the table in `benchlab --help`.
+HELP_TABLE = """\b
+Exit codes (every command):
+  0    done; for a run: completed, every selected scenario scored
+  1    error: bad input or usage, an endpoint or sandbox that cannot start,
+       a negative-control defect, a --strict-thinking violation
+  3    a run with scenarios not scored: infrastructure failures, unplayed
+       (e.g. --max-total-tokens reached), and with --require-all those
+       skipped for want of a sandbox or dataset
+  4    the regression gate fired (--fail-on-regression)
+  130  interrupted (Ctrl-C)
+  When several apply, the first of 130, 1, 4, 3 wins."""

@@ -67,8 +67,22 @@ def register_sandboxes(register: Callable[..., None]) -> None:
 
 
 @hookspec
-def register_commands(app: Any) -> None:
-    """Add sub-commands to the ``benchlab`` typer application ``app``."""
+def register_run_options(register: Callable[..., None]) -> None:
+    """Register options for pack loaders: ``register(name, RunOption(flag="--x", help=..., default=..., choices=...))``.
+
+    ``run`` (and every command that plays packs) gains ``--x``; its value reaches
+    pack loaders as ``LoadOptions.settings[name]`` and is recorded with the run.
+    """
+
+
+@hookspec
+def register_commands(app: Any, plugins: Any) -> None:
+    """Add sub-commands to the ``benchlab`` typer application ``app``.
+
+    ``plugins`` is the loaded plugin set the application was built with (``--plugin``
+    files included): command bodies take their registries from it. An implementation
+    may leave it out of its signature.
+    """
 
 
 @hookspec
@@ -81,6 +95,13 @@ def on_run_start(run: Any) -> None:
 def on_scenario_result(run: Any, result: Any) -> None:
     """Called after each scenario's result is journaled (``result`` is a
     ``ScenarioResult``). Keep it fast: it runs on the event loop."""
+
+
+@hookspec
+def report_sections(record: Any) -> list[str] | None:
+    """Markdown lines a plugin adds to a run's report (``report.md`` and stdout), after the
+    table; None or an empty list for none. ``record`` is the ``RunRecord``; model output in it
+    is untrusted text."""
 
 
 @hookspec

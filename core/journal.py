@@ -1,5 +1,8 @@
 """The append-only journal of a run: a header line, then one line per finished scenario.
 
+Between results, a ``server`` line records who answered (model, server version) each time
+the run starts or resumes, and a ``resume`` line the settings a resume changed.
+
 Each line is written and flushed as soon as its scenario finishes, so a killed
 process loses nothing it finished (the OS holds the data); fsync runs in the
 background so that durability against power loss costs no scenario latency.
@@ -14,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from benchlab.codec import SCHEMA_VERSION, check_version, dumps, structure, unstructure
-from benchlab.config import RunConfig
+from benchlab.config import RunConfig, apply_changes, upgrade_config
 from benchlab.errors import BenchlabError
-from benchlab.model import ScenarioResult
+from benchlab.model import ResultKey, ScenarioResult
+from benchlab.upgrade import upgrade_result
 
 JOURNAL = "journal.jsonl"
 
@@ -41,6 +45,14 @@ class Journal:
 
     def append(self, result: ScenarioResult) -> None:
         self._write(dumps(result, type="result"))
+
+    def note_server(self, facts: dict[str, Any]) -> None:
+        """Who answers from here on (``model``, ``version``, ...): a resume elsewhere is checked against it."""
+        self._write(dumps({"type": "server", **facts}))
+
+    def note_resume(self, at: str, changes: dict[str, Any]) -> None:
+        """The RunConfig fields a resume changed (dotted paths: ``budgets.retries``); read back into the config."""
+        self._write(dumps({"type": "resume", "at": at, "changes": changes}))
 
     def _write(self, line: str) -> None:
         self._handle.write(line + "\n")
@@ -70,11 +82,15 @@ class Journal:
 class JournalContents:
     """A journal read back: its header and the results it holds."""
 
-    def __init__(self, run_id: str, started_at: str, config: RunConfig, results: list[ScenarioResult]) -> None:
+    def __init__(
+        self, run_id: str, started_at: str, config: RunConfig, results: list[ScenarioResult], server: dict[str, Any] | None = None
+    ) -> None:
         self.run_id = run_id
         self.started_at = started_at
         self.config = config
         self.results = results
+        # The last ``server`` line: who answered most recently (None in journals that predate it).
+        self.server = server
 
 
 def read_journal(run_dir: Path) -> JournalContents:
@@ -89,21 +105,31 @@ def read_journal(run_dir: Path) -> JournalContents:
         with path.open("r+b") as handle:
             handle.truncate(keep)
         raw = raw[:keep]
-    lines = raw.decode("utf-8").splitlines()
+    from benchlab.text_files import decode_text
+
+    # "\n" only: splitlines() would also split at a U+2028 or U+0085 a model wrote (JSON keeps them raw).
+    lines = decode_text(raw, str(path)).split("\n")[:-1]
     if not lines:
         raise BenchlabError(f"{path}: empty journal")
     header = _parse(lines[0], path, 1)
     if header.get("type") != "header":
         raise BenchlabError(f"{path}:1: the first line is not a journal header")
-    results: dict[tuple[str, str, int], ScenarioResult] = {}
+    results: dict[ResultKey, ScenarioResult] = {}
+    config_data = upgrade_config(dict(header["config"]))
+    server: dict[str, Any] | None = None
     for lineno, line in enumerate(lines[1:], start=2):
         data = _parse(line, path, lineno)
-        data.pop("schema_version", None)
-        data.pop("type", None)
-        result = structure(data, ScenarioResult)
-        results[result.key] = result  # a scenario journaled twice keeps its last result
-    config = structure(header["config"], RunConfig)
-    return JournalContents(header["run_id"], header.get("started_at", ""), config, list(results.values()))
+        version = data.pop("schema_version")
+        kind = data.pop("type", "result")
+        if kind == "server":
+            server = data
+        elif kind == "resume":
+            config_data = apply_changes(config_data, data.get("changes") or {})
+        else:
+            result = structure(upgrade_result(data, version), ScenarioResult)
+            results[result.key] = result  # a scenario journaled twice keeps its last result
+    config = structure(config_data, RunConfig)
+    return JournalContents(header["run_id"], header.get("started_at", ""), config, list(results.values()), server)
 
 
 def _parse(line: str, path: Path, lineno: int) -> dict[str, Any]:

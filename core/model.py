@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
+
+from benchlab.config import RunConfig
+
+
+# The prompt variant every scenario has: its own messages.
+DEFAULT_VARIANT = "default"
 
 
 class FailureMode(str, enum.Enum):
@@ -91,7 +97,7 @@ class Scenario:
     verifier: VerifierSpec
     tools: list[dict[str, Any]] | None = None
     response_format: dict[str, Any] | None = None
-    driver: str = "chat"
+    driver: str | None = None  # None: the driver registered with the role "default" (one request)
     sampling: dict[str, Any] = attrs.field(factory=dict)
     max_seconds: float | None = None
     max_tokens: int | None = None
@@ -139,9 +145,33 @@ class Pack:
 
 @attrs.frozen
 class LoadOptions:
-    """What a dataset loader is told about the run (``--full-dataset``)."""
+    """What a dataset loader is told about the run.
+
+    ``full_dataset``: every item, not the default subset (``--full-dataset``).
+    ``scenario_ids``: the run's ``--scenario`` references (``PACK/ID``); a loader includes
+    the items of its own pack named there even when they lie outside its default subset.
+    ``settings``: run options contributed for loaders (e.g. which of a dataset's question
+    formats to ask in), keyed by names the loader documents; a loader reads the keys it
+    knows and ignores the rest.
+    """
 
     full_dataset: bool = False
+    scenario_ids: tuple[str, ...] = ()
+    settings: dict[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class RunOption:
+    """An option a plugin adds to ``run`` (and every command that plays packs) for its pack loaders.
+
+    ``--FLAG VALUE`` reaches loaders as ``LoadOptions.settings[name]`` (the registered name)
+    and is recorded in the run's selection, so a resume reloads the packs the same way.
+    """
+
+    flag: str
+    help: str
+    default: str
+    choices: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -267,6 +297,21 @@ class Turn:
     response: ChatResponse | None
 
 
+class ResultKey(NamedTuple):
+    """What identifies one result in a run, and pairs it with its twin in another run:
+    journal, resume, diff, baselines and reports all use it."""
+
+    pack: str
+    scenario_id: str
+    prompt_variant: str = DEFAULT_VARIANT
+    thinking: str = "off"  # the thinking arm: "off" or "on"
+    repeat: int = 0
+
+
+def thinking_arm(thinking: bool) -> str:
+    return "on" if thinking else "off"
+
+
 @attrs.frozen
 class ScenarioResult:
     """Everything known about one played scenario."""
@@ -289,13 +334,16 @@ class ScenarioResult:
     repeat: int = 0
     started_at: str = ""
     timeout_s: float | None = None
-    # Which form of the scenario was played: "" normally, the junk kind under --negative-control.
-    variant: str = ""
+    # Under --negative-control, the kind of junk that was played ("" otherwise).
+    junk_kind: str = ""
     artifacts: dict[str, Any] = attrs.field(factory=dict)
+    # The prompt variant played ("default": the scenario's own messages) and the thinking arm.
+    prompt_variant: str = DEFAULT_VARIANT
+    thinking: str = "off"
 
     @property
-    def key(self) -> tuple[str, str, int]:
-        return (self.pack, self.scenario_id, self.repeat)
+    def key(self) -> ResultKey:
+        return ResultKey(self.pack, self.scenario_id, self.prompt_variant, self.thinking, self.repeat)
 
 
 @attrs.frozen
@@ -315,6 +363,71 @@ class PackSummary:
     infrastructure_failures: int = 0
     not_scored: int = 0
     scenarios: int = 0
+    # Selected but never played (the run stopped early or was interrupted).
+    unplayed: int = 0
+
+
+@attrs.frozen
+class ServerFingerprint:
+    """Who answered: enough to tell whether two runs talked to the same model on the same server."""
+
+    kind: str | None = None  # server_kind: ollama, llamacpp, vllm, ...
+    version: str | None = None
+    build: str | None = None
+    model: str | None = None
+    model_digest: str | None = None  # the server's digest of the weights (Ollama)
+    model_file: str | None = None  # the weights file, when benchlab started the server
+    chat_template_sha256: str | None = None
+
+
+@attrs.frozen
+class SandboxCandidate:
+    """A sandbox provider the run did not use, and why."""
+
+    provider: str
+    available: bool | None
+    reason: str
+    fix: str | None = None
+
+
+@attrs.frozen
+class SandboxFacts:
+    """Which sandbox ran the run's code (None: none could), and why the others did not."""
+
+    provider: str | None
+    reason: str
+    not_chosen: list[SandboxCandidate] = attrs.field(factory=list)
+    unconfined: bool = False
+
+
+@attrs.frozen
+class ProbeFacts:
+    """What the run learnt of its endpoint before the first scenario, and how it was played.
+
+    ``extra`` keeps whatever else a backend reported (``Backend.start``'s other keys).
+    """
+
+    server: ServerFingerprint = attrs.field(factory=ServerFingerprint)
+    detected: str | None = None
+    models: list[str] | None = None
+    model_listed: bool | None = None
+    context_size: int | None = None
+    slots: int | None = None
+    thinking_support: str | None = None
+    sampling_defaults: dict[str, Any] | None = None
+    chat_template: str | None = None
+    tokens_per_s: float | None = None
+    concurrency: int | None = None
+    sandbox: SandboxFacts | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class ReportSection:
+    """Markdown lines a plugin adds to the run's report (the ``report_sections`` hook)."""
+
+    plugin: str
+    lines: list[str]
 
 
 @attrs.frozen
@@ -329,13 +442,17 @@ class RunRecord:
     endpoint: str | None
     model: str | None
     mode: str
-    config: dict[str, Any]
-    probe: dict[str, Any]
+    config: RunConfig
+    probe: ProbeFacts
     packs: list[PackSummary]
     results: list[ScenarioResult]
     warnings: list[str] = attrs.field(factory=list)
     complete: bool = True
     canonical: bool = True
+    # What set sampling besides the user's flags (a pack, a scenario, --extra-body): why the run is not canonical.
+    non_canonical_sources: list[str] = attrs.field(factory=list)
     stop_reason: str | None = None
     # The backend's word to the reader (Backend.notice), shown first in reports.
     notice: str | None = None
+    elapsed_s: float | None = None
+    sections: list[ReportSection] = attrs.field(factory=list)

@@ -5,8 +5,11 @@ refusal, plausible but wrong JSON (the keys the verifier expects, wrong values),
 with tools), and the gold answer of another scenario of the same pack (from its
 proofs, unless pack.toml declares the pair ``equivalent``). Multi-turn scenarios
 also get endless tool calls and their own gold actions followed by a junk final
-answer. Junk is played through the scenario's real driver and verifier from
-recorded turns: no backend, no server, no request (code packs use their sandbox).
+answer. A verifier may add junk only it knows how to write (``extra_junk``) and name
+junk kinds its task calls correct (``junk_that_is_correct``: e.g. any text where the task
+is to decline to act); those are left out and counted, never silently passed. Junk is
+played through the scenario's real driver and verifier from recorded turns: no
+backend, no server, no request (code packs use their sandbox).
 """
 
 from __future__ import annotations
@@ -105,8 +108,12 @@ def _text(content: str) -> list[dict[str, Any]]:
     return [{"content": content}]
 
 
-def junk_for(pack: Pack, scenario: Scenario, golds: dict[str, list[dict[str, Any]]]) -> list[Junk]:
-    """Every junk answer for ``scenario``, as recorded turns played through its driver."""
+def junk_for(
+    pack: Pack, scenario: Scenario, golds: dict[str, list[dict[str, Any]]], verifier: Any = None, *, multi_turn: bool = False
+) -> list[Junk]:
+    """Every junk answer for ``scenario``, as recorded turns played through its driver
+    (``multi_turn``: a driver that lets the model answer several times), with the verifier's
+    own junk (``Verifier.extra_junk``) when ``verifier`` is given."""
     junk: list[Junk] = [
         ("empty", _text(""), False),
         ("echo", _text(_last_user_text(scenario)), False),
@@ -116,7 +123,6 @@ def junk_for(pack: Pack, scenario: Scenario, golds: dict[str, list[dict[str, Any
     call = _wrong_tool_call(scenario)
     if call is not None:
         junk.append(("wrong_tool_call", [{"content": "", "tool_calls": [call]}], False))
-    multi_turn = scenario.driver != "chat"
     if multi_turn:
         # An agent that never stops calling tools must not pass either.
         junk.append(("endless_tool_calls", [{"content": "", "tool_calls": [call]}] if call else _text(""), True))
@@ -133,7 +139,14 @@ def junk_for(pack: Pack, scenario: Scenario, golds: dict[str, list[dict[str, Any
         after = ids[ids.index(scenario.id) + 1:] + ids[: ids.index(scenario.id)]
         others = [sid for sid in after if sid in others][:1]
     junk.extend((f"other_gold:{sid}", golds[sid], False) for sid in others)
+    if verifier is not None:
+        junk.extend((kind, [answer], False) for kind, answer in verifier.extra_junk(scenario.verifier.params))
     return junk
+
+
+def is_correct_junk(kind: str, correct: tuple[str, ...]) -> bool:
+    """Whether junk ``kind`` is among the kinds a verifier calls correct (``other_gold`` covers every ``other_gold:ID``)."""
+    return kind in correct or kind.split(":", 1)[0] in correct
 
 
 def _golds(pack: Pack) -> dict[str, list[dict[str, Any]]]:
@@ -163,19 +176,37 @@ def defect(result: ScenarioResult) -> str | None:
     return None
 
 
-async def negative_control(items: list[WorkItem], plugins: Plugins, sandbox: Any = None) -> list[ScenarioResult]:
-    """One result per (scenario, junk kind); ``passed`` must be False everywhere."""
+async def negative_control(
+    items: list[WorkItem], plugins: Plugins, sandbox: Any = None, left_out: list[tuple[str, str, str]] | None = None
+) -> list[ScenarioResult]:
+    """One result per (scenario, junk kind); ``passed`` must be False everywhere.
+
+    Junk the scenario's verifier calls a correct answer (``Verifier.junk_that_is_correct``)
+    is not fed; each such ``(pack, scenario, kind)`` is appended to ``left_out``.
+    """
+    from benchlab.pack_loader import verifier_instance
+
     plays = []
     golds: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for item in items:
         pack, scenario = item.pack, item.scenario
         if pack.id not in golds:
             golds[pack.id] = _golds(pack)
-        for kind, turns, repeat_last in junk_for(pack, scenario, golds[pack.id]):
+        driver = plugins.driver_for(scenario)
+        verifier = verifier_instance(plugins.verifiers, scenario.verifier.kind)
+        correct = tuple(verifier.junk_that_is_correct(scenario.verifier.params)) if hasattr(verifier, "junk_that_is_correct") else ()
+        extra = verifier if hasattr(verifier, "extra_junk") else None
+        for kind, turns, repeat_last in junk_for(pack, scenario, golds[pack.id], extra, multi_turn=getattr(driver, "multi_turn", False)):
+            if is_correct_junk(kind, correct):
+                if left_out is not None:
+                    left_out.append((pack.id, scenario.id, kind))
+                continue
             plays.append((kind, play_recorded(pack, scenario, turns, plugins, sandbox, repeat_last=repeat_last)))
     outcomes = await asyncio.gather(*(play for _, play in plays))
-    return [attrs.evolve(result, variant=kind) for (kind, _), (result, _) in zip(plays, outcomes)]
+    return [attrs.evolve(result, junk_kind=kind) for (kind, _), (result, _) in zip(plays, outcomes)]
 
 
-def run_negative_control(items: list[WorkItem], plugins: Plugins, sandbox: Any = None) -> list[ScenarioResult]:
-    return asyncio.run(negative_control(items, plugins, sandbox))
+def run_negative_control(
+    items: list[WorkItem], plugins: Plugins, sandbox: Any = None, left_out: list[tuple[str, str, str]] | None = None
+) -> list[ScenarioResult]:
+    return asyncio.run(negative_control(items, plugins, sandbox, left_out))

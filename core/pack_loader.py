@@ -14,6 +14,7 @@ from benchlab.errors import BenchlabError, PackError
 from benchlab.jsonl import read_jsonl
 from benchlab.model import LoadOptions, Pack, PackManifest, PackSource, Scenario, VerifierSpec
 from benchlab.registry import Registry
+from benchlab.text_files import read_text
 from benchlab.verifiers import ParamError
 
 MANIFEST = "pack.toml"
@@ -62,31 +63,16 @@ def load_manifest(path: Path) -> PackManifest:
     file = path / MANIFEST
     if not file.is_file():
         raise PackError(file, 1, "pack.toml", "missing: a pack folder needs pack.toml")
-    text = file.read_text(encoding="utf-8")
+    text = read_text(file)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
         raise PackError(file, int(match.group(1)) if match else 1, "toml", str(exc)) from None
-    for key, types in {**_MANIFEST_FIELDS, **_MANIFEST_OPTIONAL}.items():
-        if key not in data:
-            if key in _MANIFEST_FIELDS:
-                raise PackError(file, 1, key, "missing required field")
-            continue
-        if not _type_ok(data[key], types):
-            raise PackError(file, _line_of_key(text, key), key, f"expected {types[0].__name__}")
-    unknown = sorted(set(data) - set(_MANIFEST_FIELDS) - set(_MANIFEST_OPTIONAL))
-    if unknown:
-        raise PackError(file, _line_of_key(text, unknown[0]), unknown[0], "unknown field")
-    if not _ID_PATTERN.match(data["id"]):
-        raise PackError(file, _line_of_key(text, "id"), "id", "use letters, digits, '.', '_' and '-'")
+    problems = _manifest_problems(data, text)
+    if problems:
+        raise _all_at_once(file, problems)
     floor = data.get("floor")
-    if floor is not None and not 0 <= floor <= 1:
-        raise PackError(file, _line_of_key(text, "floor"), "floor", "a fraction between 0 and 1")
-    if data["default_max_seconds"] <= 0:
-        raise PackError(
-            file, _line_of_key(text, "default_max_seconds"), "default_max_seconds", "must be positive"
-        )
     return PackManifest(
         id=data["id"],
         version=data["version"],
@@ -98,15 +84,51 @@ def load_manifest(path: Path) -> PackManifest:
         floor=float(floor) if floor is not None else None,
         sampling=dict(data.get("sampling", {})),
         dataset=data.get("dataset"),
-        equivalent=_equivalent_pairs(file, text, data.get("equivalent", [])),
+        equivalent=[list(p) for p in data.get("equivalent", [])],
     )
 
 
-def _equivalent_pairs(file: Path, text: str, raw: list[Any]) -> list[list[str]]:
-    for pair in raw:
-        if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, str) for x in pair)):
-            raise PackError(file, _line_of_key(text, "equivalent"), "equivalent", "a list of [id, id] pairs")
-    return [list(p) for p in raw]
+Problem = tuple[int, str, str]  # (line, field, message)
+
+
+def _manifest_problems(data: dict[str, Any], text: str) -> list[Problem]:
+    """Every defect of a manifest, so that one edit can fix them all."""
+    missing = [key for key in _MANIFEST_FIELDS if key not in data]
+    problems: list[Problem] = []
+    if missing:
+        plural = "s" if len(missing) > 1 else ""
+        problems.append((1, ", ".join(missing), f"missing required field{plural}"))
+    well_typed: set[str] = set()
+    for key, types in {**_MANIFEST_FIELDS, **_MANIFEST_OPTIONAL}.items():
+        if key not in data:
+            continue
+        if _type_ok(data[key], types):
+            well_typed.add(key)
+        else:
+            problems.append((_line_of_key(text, key), key, f"expected {types[0].__name__}"))
+    for key in sorted(set(data) - set(_MANIFEST_FIELDS) - set(_MANIFEST_OPTIONAL)):
+        problems.append((_line_of_key(text, key), key, "unknown field"))
+    checks = (
+        ("id", lambda v: _ID_PATTERN.match(v), "use letters, digits, '.', '_' and '-'"),
+        ("floor", lambda v: 0 <= v <= 1, "a fraction between 0 and 1"),
+        ("default_max_seconds", lambda v: v > 0, "must be positive"),
+        ("equivalent", _equivalent_pairs_ok, "a list of [id, id] pairs"),
+    )
+    for key, ok, message in checks:
+        if key in well_typed and not ok(data[key]):
+            problems.append((_line_of_key(text, key), key, message))
+    return sorted(problems, key=lambda p: p[0])
+
+
+def _equivalent_pairs_ok(raw: list[Any]) -> bool:
+    return all(isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, str) for x in pair) for pair in raw)
+
+
+def _all_at_once(file: Path, problems: list[Problem]) -> PackError:
+    """One error line for every problem: ``PATH:LINE: field: message; line N: field: message``."""
+    line, field, message = problems[0]
+    rest = "".join(f"; line {n}: {f}: {m}" for n, f, m in problems[1:])
+    return PackError(file, line, field, message + rest)
 
 
 def parse_scenario(
@@ -128,8 +150,8 @@ def parse_scenario(
         if key in _SCENARIO_OPTIONAL and value is not None and not _type_ok(value, _SCENARIO_OPTIONAL[key]):
             raise PackError(file, lineno, key, f"expected {_SCENARIO_OPTIONAL[key][0].__name__}")
     spec = _verifier_spec(file, lineno, data["verifier"], verifiers)
-    driver = data.get("driver") or "chat"
-    if drivers is not None and driver not in drivers:
+    driver = data.get("driver") or None  # None: the driver registered with the role "default"
+    if drivers is not None and driver is not None and driver not in drivers:
         raise PackError(file, lineno, "driver", drivers.unknown_message(driver))
     return Scenario(
         id=data["id"],

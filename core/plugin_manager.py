@@ -25,6 +25,7 @@ REGISTRY_HOOKS = {
     "driver": "register_drivers",
     "reporter": "register_reporters",
     "sandbox": "register_sandboxes",
+    "run_option": "register_run_options",
 }
 
 
@@ -71,6 +72,14 @@ class Plugins:
     def sandboxes(self) -> Registry:
         return self.registries["sandbox"]
 
+    @property
+    def run_options(self) -> Registry:
+        return self.registries["run_option"]
+
+    def driver_for(self, scenario: Any) -> Any:
+        """The driver that plays ``scenario``: the one it names, else the one registered as ``default``."""
+        return self.drivers.get(scenario.driver or self.drivers.require_role("default", "plays scenarios that name no driver"))
+
     def broadcast(self, hook_name: str, **kwargs: Any) -> list[str]:
         """Call a lifecycle hook on every plugin; failures become warnings, never crashes."""
         problems: list[str] = []
@@ -81,12 +90,28 @@ class Plugins:
                 problems.append(f"plugin {impl.plugin_name!r} failed in {hook_name}: {exc!r}")
         return problems
 
+    def collect(self, hook_name: str, **kwargs: Any) -> tuple[list[tuple[str, Any]], list[str]]:
+        """Call a hook on every plugin and keep what each returned (``(plugin, value)``, None left out),
+        in registration order; failures become warnings, as in ``broadcast``."""
+        values: list[tuple[str, Any]] = []
+        problems: list[str] = []
+        for impl in reversed(getattr(self.manager.hook, hook_name).get_hookimpls()):
+            try:
+                value = impl.function(**{k: kwargs[k] for k in impl.argnames})
+            except Exception as exc:  # a plugin's bug must not kill the run
+                problems.append(f"plugin {impl.plugin_name!r} failed in {hook_name}: {exc!r}")
+                continue
+            if value is not None:
+                values.append((impl.plugin_name, value))
+        return values, problems
+
     def add_commands(self, app: Any) -> None:
         """Let each plugin add sub-commands to the typer ``app``; note which ones, for ``benchlab plugins``."""
         # Reversed: pluggy calls the last registered plugin first; keep that order.
         for impl in reversed(self.manager.hook.register_commands.get_hookimpls()):
             before = set(_command_names(app))
-            impl.function(app=app)
+            offered = {"app": app, "plugins": self}
+            impl.function(**{name: offered[name] for name in impl.argnames})
             plugin = self.info.get(impl.plugin_name)
             for name in _command_names(app):
                 if name not in before and plugin is not None and f"command:{name}" not in plugin.registered:
@@ -176,12 +201,12 @@ def _fill_registries(pm: pluggy.PluginManager, info: dict[str, PluginInfo]) -> d
 
 
 def _registrar(registry: Registry, plugin: str, info: dict[str, PluginInfo]) -> Callable[..., None]:
-    def register(name: Any, target: Any = None, summary: str = "") -> None:
+    def register(name: Any, target: Any = None, summary: str = "", roles: tuple[str, ...] | list[str] = ()) -> None:
         # Packs register a PackSource, which carries its own id.
         if target is None and hasattr(name, "id"):
             name, target = name.id, name
             summary = summary or getattr(target, "summary", "")
-        registry.add(name, target, plugin=plugin, summary=summary)
+        registry.add(name, target, plugin=plugin, summary=summary, roles=tuple(roles))
         if plugin in info:
             info[plugin].registered.append(f"{registry.kind}:{name}")
 

@@ -6,6 +6,7 @@ import asyncio
 import json
 from typing import Any
 
+from benchlab.backend_checks import check_probeable, check_settings
 from benchlab.backends import BackendOptions
 from benchlab.errors import BenchlabError
 from benchlab.plugin_manager import Plugins
@@ -24,6 +25,8 @@ async def gather_facts(
         backend_name, facts = await detect_backend(endpoint, plugins, api_key)
     elif backend_name not in plugins.backends:
         raise BenchlabError(plugins.backends.unknown_message(backend_name))
+    check_probeable(plugins, backend_name)
+    check_settings(plugins, backend_name, settings)
     backend = plugins.backends.get(backend_name)(BackendOptions(endpoint=endpoint, model=model, api_key=api_key, settings=settings))
     try:
         facts = {"backend": backend_name, **facts, **await backend.start()}

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -128,6 +129,32 @@ def check_proofs(pack: Pack, plugins: Plugins, sandbox: Any = None, cases: list[
     ``sandbox`` runs the code of packs that need one (``Pack.needs_sandbox``).
     """
     return asyncio.run(_check_all(pack, read_proofs(pack) if cases is None else cases, plugins, sandbox))
+
+
+def cached_proofs_folder(namespace: str, cases: list[dict[str, Any]]) -> Path | None:
+    """A cache folder holding ``proofs.jsonl`` with ``cases`` (for packs built from a dataset),
+    named by the content's hash under ``namespace``; None if it cannot be written."""
+    import hashlib
+    import os
+    import tempfile
+
+    from benchlab.cache import cache_dir
+    from benchlab.codec import with_version
+
+    text = "".join(json.dumps(with_version(case), ensure_ascii=False) + "\n" for case in cases)
+    folder = cache_dir() / namespace / hashlib.sha256(text.encode()).hexdigest()[:16]
+    target = folder / PROOFS
+    if target.is_file():
+        return folder
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=folder, prefix=".proofs-")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temporary, target)  # atomic: another process writing the same bytes is harmless
+    except OSError:
+        return None
+    return folder
 
 
 def coverage_problems(pack: Pack, cases: list[ProofCase]) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from benchlab.backends import Backend, BackendOptions
+from benchlab.config import Budgets
 from benchlab.model import ChatRequest, ChatResponse, Pack, Scenario, ScenarioResult
 from benchlab.plugin_manager import Plugins
 from benchlab.recorded import response_from_record
@@ -59,7 +60,7 @@ async def play_recorded(
 ) -> tuple[ScenarioResult, int]:
     """The result of playing ``records`` as the model's turns, and how many were asked for."""
     backend = RecordedBackend(records, repeat_last=repeat_last)
-    settings = RunSettings(retries=0, timeouts=TimeoutPolicy(per_case_s=max(60.0, pack.manifest.default_max_seconds)))
+    settings = RunSettings(budgets=Budgets(retries=0), timeouts=TimeoutPolicy(per_case_s=max(60.0, pack.manifest.default_max_seconds)))
     runner = Runner(plugins, backend, settings, on_result=lambda result: None, sandbox=sandbox)
     result = await runner.play(WorkItem(pack, scenario))
     return result, backend.served

@@ -23,6 +23,8 @@ class Entry:
     target: Any
     plugin: str
     summary: str = ""
+    # What core needs to know of this entry without naming it (see Registry.with_role).
+    roles: tuple[str, ...] = ()
 
     def load(self) -> Any:
         if isinstance(self.target, str) and ":" in self.target:
@@ -47,7 +49,7 @@ class Registry:
         self.kind = kind
         self._entries: dict[str, Entry] = {}
 
-    def add(self, name: str, target: Any, *, plugin: str, summary: str = "") -> None:
+    def add(self, name: str, target: Any, *, plugin: str, summary: str = "", roles: tuple[str, ...] = ()) -> None:
         if not isinstance(name, str) or not name:
             raise RegistryError(f"plugin {plugin!r} registered a {self.kind} with an empty name")
         existing = self._entries.get(name)
@@ -56,7 +58,14 @@ class Registry:
                 f"{self.kind} {name!r} is registered twice: by plugin {existing.plugin!r} "
                 f"and by plugin {plugin!r}; uninstall or disable one of them"
             )
-        self._entries[name] = Entry(name, target, plugin, summary)
+        for role in roles:
+            holder = self.with_role(role)
+            if holder is not None:
+                raise RegistryError(
+                    f"{self.kind} role {role!r} is claimed twice: by {holder!r} (plugin {self._entries[holder].plugin!r}) "
+                    f"and by {name!r} (plugin {plugin!r})"
+                )
+        self._entries[name] = Entry(name, target, plugin, summary, tuple(roles))
 
     def __contains__(self, name: object) -> bool:
         return name in self._entries
@@ -79,6 +88,23 @@ class Registry:
 
     def get(self, name: str) -> Any:
         return self.entry(name).load()
+
+    def with_role(self, role: str) -> str | None:
+        """The name of the entry registered with ``role`` (one per role), or None.
+
+        Roles let core ask for what it needs without naming a plugin: the backend used
+        when no endpoint is given (``no_endpoint``), the one detection falls back to
+        (``fallback``), the one ``--replay`` selects (``replay``); the driver of a scenario
+        that names none (``default``); the reporter printed on stdout by default (``stdout``).
+        """
+        return next((e.name for e in self._entries.values() if role in e.roles), None)
+
+    def require_role(self, role: str, why: str) -> str:
+        """``with_role``, or one clear error saying that no installed plugin provides it."""
+        name = self.with_role(role)
+        if name is None:
+            raise RegistryError(f"no installed {self.kind} has the role {role!r}, which {why}")
+        return name
 
     def unknown_message(self, name: str) -> str:
         known = self.names()

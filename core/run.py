@@ -20,18 +20,20 @@ from benchlab.codec import write_json
 from benchlab.config import RunConfig
 from benchlab.errors import BenchlabError
 from benchlab.journal import Journal, JournalContents, read_journal
-from benchlab.model import FailureMode, LoadOptions, Pack, RunRecord, ScenarioResult
+from benchlab.model import FailureMode, Pack, ReportSection, ResultKey, RunRecord, ScenarioResult
 from benchlab.plugin_manager import Plugins
+from benchlab.probe_facts import probe_facts
+from benchlab.records import RUN_RECORD
 from benchlab.progress import Progress
+from benchlab.resume import is_final, resume_command, same_server
 from benchlab.runner import Runner, RunSettings, StopRun, WorkItem, now_iso
 from benchlab.sampling import non_canonical_sources
 from benchlab.sandbox_choice import choose_for_run, sandbox_lines, unavailable_result
-from benchlab.selection import load_packs, work_items
+from benchlab.selection import Plan, replan
 from benchlab.speed import measure_tokens_per_s
 from benchlab.thinking import thinking_problem
 from benchlab.timeouts import TimeoutPolicy
 
-RUN_RECORD = "run.json"
 # Room left for the prompt when max_tokens is capped by the server's context.
 PROMPT_ROOM_TOKENS = 1024
 
@@ -76,31 +78,28 @@ def load_resume(out: Path, run_id: str) -> tuple[JournalContents, Path]:
 
 
 def settings_for(config: RunConfig, backend: Backend, probe: dict[str, Any], measured_tps: float | None) -> RunSettings:
+    """The config resolved against this endpoint: concurrency, context, answer limit, time budgets."""
     context = probe.get("context_size")
-    concurrency = config.concurrency or backend.default_concurrency
+    target, budgets = config.target, config.budgets
+    concurrency = target.concurrency or backend.default_concurrency
     return RunSettings(
         concurrency=concurrency,
-        retries=config.retries,
-        retry_on_timeout=config.retry_on_timeout,
-        stream=config.stream,
-        max_tokens=config.max_tokens,
-        extra_body=config.extra_body,
-        sampling=None if config.sampling_from_server else dict(config.sampling),
+        budgets=budgets,
         thinking=config.thinking,
-        thinking_max_tokens=config.thinking_max_tokens,
-        reasoning_effort=config.reasoning_effort,
+        sampling=None if config.sampling.from_server else dict(config.sampling.overrides),
+        stream=target.stream,
+        max_tokens=target.max_tokens,
+        extra_body=target.extra_body,
         context_cap=max(int(context) - PROMPT_ROOM_TOKENS, 256) if isinstance(context, int) and context > 0 else None,
         # --max-tokens is the user's word on answer length: it lifts the backend's limit.
-        answer_token_limit=None if config.max_tokens else backend.answer_token_limit,
+        answer_token_limit=None if target.max_tokens else backend.answer_token_limit,
         timeouts=TimeoutPolicy(
-            per_case_s=config.timeout_per_case_s,
+            per_case_s=budgets.timeout_per_case_s,
             measured_tps=measured_tps,
-            reference_tps=config.reference_tps,
-            ceiling_s=config.timeout_ceiling_s,
+            reference_tps=budgets.reference_tps,
+            ceiling_s=budgets.timeout_ceiling_s,
             sharing=concurrency if backend.shares_decoding else 1,
         ),
-        request_delay_s=config.request_delay_s,
-        max_total_tokens=config.max_total_tokens,
     )
 
 
@@ -110,28 +109,28 @@ def _tokens_used(result: ScenarioResult) -> int:
 
 
 class Monitor:
-    """Watches results as they land: per-pack thinking checks and the spend guard."""
+    """Watches results as they land: the thinking check of each pack and arm, and the spend guard."""
 
-    def __init__(self, ctx: RunContext, items: list[WorkItem], done: dict[tuple[str, str, int], ScenarioResult], settings: RunSettings) -> None:
+    def __init__(self, ctx: RunContext, items: list[WorkItem], done: dict[ResultKey, ScenarioResult], settings: RunSettings) -> None:
         self.ctx = ctx
         self.settings = settings
-        self.remaining = Counter(i.pack.id for i in items if (i.pack.id, i.scenario.id, i.repeat) not in done)
-        self.packs = {p.id: p for p in ctx.packs}
+        self.remaining = Counter((i.pack.id, i.key.thinking) for i in items if i.key not in done)
         self.tokens = sum(_tokens_used(r) for r in done.values())
         self.fatal: str | None = None
 
-    def observe(self, result: ScenarioResult, results: dict[tuple[str, str, int], ScenarioResult]) -> None:
+    def observe(self, result: ScenarioResult, results: dict[ResultKey, ScenarioResult]) -> None:
         self.tokens += _tokens_used(result)
-        self.remaining[result.pack] -= 1
-        if self.remaining[result.pack] == 0:
-            pack = self.packs[result.pack]
-            problem = thinking_problem(pack.id, self.settings.thinking_for(pack), [r for r in results.values() if r.pack == pack.id])
+        arm = (result.pack, result.thinking)
+        self.remaining[arm] -= 1
+        if self.remaining[arm] == 0:
+            played = [r for r in results.values() if (r.pack, r.thinking) == arm]
+            problem = thinking_problem(result.pack, result.thinking == "on", played)
             if problem:
                 self.ctx.warnings.append(problem)
-                if self.ctx.config.strict_thinking:
+                if self.ctx.config.thinking.strict:
                     self.fatal = f"--strict-thinking: {problem}"
                     raise StopRun(self.fatal)
-        limit = self.settings.max_total_tokens
+        limit = self.settings.budgets.max_total_tokens
         if limit and self.tokens >= limit:
             raise StopRun(f"spend guard: {self.tokens} tokens used, --max-total-tokens is {limit}")
 
@@ -145,32 +144,38 @@ def execute(
     resume: JournalContents | None = None,
     run_dir: Path | None = None,
     detected: dict[str, Any] | None = None,
-    packs: list[Pack] | None = None,
+    plan: Plan | None = None,
+    resume_changes: dict[str, Any] | None = None,
+    check_server: bool = False,
 ) -> Outcome:
-    """Run ``config``; with ``resume``, play only what its journal lacks.
+    """Run ``config``; with ``resume``, play what its journal holds no final verdict for.
 
-    ``packs`` are ``config.packs`` already loaded and validated; loaded here otherwise.
+    ``plan`` holds the packs and work items already selected and validated (``plan_run``);
+    made from the recorded selection otherwise. On resume, ``resume_changes`` (the settings
+    the resume changed) are journaled, and ``check_server`` refuses a server whose model or
+    version differ from the journal's.
     """
-    if packs is None:
-        packs = load_packs(config.packs, plugins, LoadOptions(full_dataset=config.full_dataset))
-    items = work_items(packs, config.scenarios, config.repeat)
-    done: dict[tuple[str, str, int], ScenarioResult] = {r.key: r for r in resume.results} if resume else {}
-    todo = [i for i in items if (i.pack.id, i.scenario.id, i.repeat) not in done]
+    plan = plan or replan(config.selection, plugins, config.thinking.forced)
+    packs, items = plan.packs, plan.items
+    # Only verdicts on the model are final: infrastructure failures and skips are played again.
+    done: dict[ResultKey, ScenarioResult] = {r.key: r for r in resume.results if is_final(r)} if resume else {}
+    todo = [i for i in items if i.key not in done]
 
-    backend: Backend = plugins.backends.get(config.backend)(options)
+    backend: Backend = plugins.backends.get(config.target.backend)(options)
     run_id = resume.run_id if resume else new_run_id()
     started_at = resume.started_at if resume else now_iso()
     run_dir = run_dir or Path(config.out) / run_id
 
     # A dataset that is not installed leaves its pack one not-scored placeholder result.
     placeholders = [
-        unavailable_result(p.id, "*", 0, FailureMode.DATASET_UNAVAILABLE, p.unavailable)
+        unavailable_result(ResultKey(p.id, "*"), FailureMode.DATASET_UNAVAILABLE, p.unavailable)
         for p in packs
-        if p.unavailable and (p.id, "*", 0) not in done
+        if p.unavailable and ResultKey(p.id, "*") not in done
     ]
     progress = Progress(len(items) + len(placeholders), enabled=show_progress, done=len(done))
     ctx = RunContext(run_id, run_dir, config, packs, backend, warnings=list(plugins.warnings))
-    results: dict[tuple[str, str, int], ScenarioResult] = dict(done)
+    # Until replayed, a result that is not final stays in the record as it was.
+    results: dict[ResultKey, ScenarioResult] = {r.key: r for r in resume.results} if resume else {}
     journal: Journal | None = None
     runner: Runner | None = None
     monitor: Monitor | None = None
@@ -187,9 +192,18 @@ def execute(
         nonlocal journal, runner, monitor
         try:
             ctx.probe = {**(detected or {}), **await backend.start()}
-            measured = config.measured_tps
-            if measured is None and backend.measures_speed and config.timeout_per_case_s is None and todo:
-                measured, problem = await measure_tokens_per_s(backend, greedy=not config.sampling_from_server)
+            server = {"model": backend.model, "version": ctx.probe.get("version"),
+                      "server_kind": ctx.probe.get("server_kind"), "endpoint": backend.endpoint_label}
+            if check_server:
+                problem = same_server(resume.server if resume else None, server)
+                if problem:
+                    raise BenchlabError(
+                        f"--endpoint {backend.endpoint_label} is not the server this run was recorded against: {problem}; "
+                        "resume against the same model and server version, or start a new run"
+                    )
+            measured = config.budgets.measured_tps
+            if measured is None and backend.measures_speed and config.budgets.timeout_per_case_s is None and todo:
+                measured, problem = await measure_tokens_per_s(backend, greedy=not config.sampling.from_server)
                 if problem:
                     ctx.warnings.append(f"{problem}; scenario time budgets use the pack defaults")
             ctx.probe["tokens_per_s"] = measured
@@ -198,6 +212,9 @@ def execute(
             sandbox, blocked = await _sandbox_for(todo, config, plugins, settings.concurrency, ctx, progress)
             blocked = placeholders + blocked
             journal = Journal(run_dir) if resume else Journal.create(run_dir, run_id, config, started_at)
+            if resume_changes:
+                journal.note_resume(now_iso(), resume_changes)
+            journal.note_server(server)
             monitor = Monitor(ctx, items, done, settings)
             ctx.warnings.extend(plugins.broadcast("on_run_start", run=ctx))
             if resume:
@@ -205,7 +222,7 @@ def execute(
             for result in blocked:
                 on_result(result)
             blocked_keys = {r.key for r in blocked}
-            playable = [i for i in todo if (i.pack.id, i.scenario.id, i.repeat) not in blocked_keys]
+            playable = [i for i in todo if i.key not in blocked_keys]
             runner = Runner(plugins, backend, settings, on_result, sandbox=sandbox)
             try:
                 await runner.run(playable)
@@ -231,8 +248,10 @@ def execute(
         raise BenchlabError("the run did not start")
     ctx.warnings.extend(backend.warnings)
     stop_reason = runner.stop_reason if runner else None
-    record = build_record(ctx, items, results, started_at, complete=not interrupted, stop_reason=stop_reason)
-    write_json(run_dir / RUN_RECORD, record, elapsed_s=round(time.perf_counter() - started, 3))
+    record = build_record(ctx, items, results, started_at, complete=not interrupted, stop_reason=stop_reason,
+                          elapsed_s=round(time.perf_counter() - started, 3))
+    record = with_sections(record, plugins)
+    write_json(run_dir / RUN_RECORD, record)
     for entry in plugins.reporters:
         writer = getattr(entry.load(), "write", None)
         if writer is not None:
@@ -257,7 +276,7 @@ async def _sandbox_for(
     sandboxed = [i for i in todo if i.pack.needs_sandbox]
     if not sandboxed:
         return None, blocked
-    setup = await asyncio.to_thread(choose_for_run, plugins, config.sandbox, config.unsafe_local, concurrency)
+    setup = await asyncio.to_thread(choose_for_run, plugins, config.sandbox.name, config.sandbox.unsafe_local, concurrency)
     ctx.probe["sandbox"] = setup.facts
     for line in sandbox_lines(setup.facts):
         progress.note(line)
@@ -272,50 +291,64 @@ async def _sandbox_for(
             setup.provider.close()
             ctx.warnings.append(f"sandbox {setup.provider.name} could not be prepared: {exc}")
             mode, detail = FailureMode.SANDBOX_ERROR, f"sandbox {setup.provider.name} could not be prepared: {exc}"
-    blocked += [unavailable_result(i.pack.id, i.scenario.id, i.repeat, mode, detail) for i in sandboxed]
+    blocked += [unavailable_result(i.key, mode, detail) for i in sandboxed]
     return None, blocked
+
+
+def with_sections(record: RunRecord, plugins: Plugins) -> RunRecord:
+    """``record`` with the report sections plugins add (the ``report_sections`` hook)."""
+    found, problems = plugins.collect("report_sections", record=record)
+    sections = [ReportSection(plugin, [str(line) for line in lines]) for plugin, lines in found if lines]
+    warnings = record.warnings + problems
+    return attrs.evolve(record, sections=sections, warnings=warnings) if sections or problems else record
 
 
 def build_record(
     ctx: RunContext,
     items: list[WorkItem],
-    results: dict[tuple[str, str, int], ScenarioResult],
+    results: dict[ResultKey, ScenarioResult],
     started_at: str,
     *,
     complete: bool,
     stop_reason: str | None = None,
+    elapsed_s: float | None = None,
 ) -> RunRecord:
-    keys = [(i.pack.id, i.scenario.id, i.repeat) for i in items]
-    keys += [(p.id, "*", 0) for p in ctx.packs if p.unavailable]
+    keys = [i.key for i in items]
+    keys += [ResultKey(p.id, "*") for p in ctx.packs if p.unavailable]
     order = {key: n for n, key in enumerate(keys)}
     ordered = sorted((r for k, r in results.items() if k in order), key=lambda r: order[r.key])
-    summaries = [summarize(p, [r for r in ordered if r.pack == p.id]) for p in ctx.packs]
+    expected = Counter(key.pack for key in keys)
+    by_pack: dict[str, list[ScenarioResult]] = {p.id: [] for p in ctx.packs}
+    for result in ordered:
+        by_pack[result.pack].append(result)
+    summaries = [summarize(p, by_pack[p.id], expected[p.id]) for p in ctx.packs]
     missing = len(keys) - len(ordered)
     warnings = list(dict.fromkeys(ctx.warnings))
     if stop_reason:
         warnings.append(f"stopped early: {stop_reason}")
     if missing:
-        warnings.append(f"{missing} scenario(s) not played yet: benchlab run --resume {ctx.run_id}")
+        warnings.append(f"{missing} scenario(s) not played yet: {resume_command(ctx.run_id, ctx.config.out)}")
     config = ctx.config
     # Sampling set by a pack, a scenario or --extra-body: the run is not canonical, and says why.
-    sources = [] if config.sampling_from_server else non_canonical_sources(ctx.packs, config.extra_body)
-    warnings += [f"non-canonical sampling: {source}" for source in sources]
+    sources = [] if config.sampling.from_server else non_canonical_sources(ctx.packs, config.target.extra_body)
     return RunRecord(
         run_id=ctx.run_id,
         benchlab_version=__version__,
         started_at=started_at,
         finished_at=now_iso(),
-        backend=config.backend,
+        backend=config.target.backend,
         endpoint=ctx.backend.endpoint_label,
         model=ctx.backend.model,
-        mode=config.mode,
-        config=attrs.asdict(config),
-        probe=ctx.probe,
+        mode=config.selection.mode,
+        config=config,
+        probe=probe_facts(ctx.probe, ctx.backend.model),
         packs=summaries,
         results=ordered,
         warnings=warnings,
         complete=complete and not missing,
         canonical=config.canonical and not sources,
+        non_canonical_sources=sources,
         stop_reason=stop_reason,
         notice=ctx.backend.notice,
+        elapsed_s=elapsed_s,
     )

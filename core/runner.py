@@ -18,16 +18,20 @@ import attrs
 
 from benchlab.backends import Backend
 from benchlab.errors import BenchlabError, TransportError
+from benchlab.config import Budgets, Thinking
 from benchlab.model import (
+    DEFAULT_VARIANT,
     Attempt,
     ChatRequest,
     ChatResponse,
     FailureMode,
     Pack,
+    ResultKey,
     Scenario,
     ScenarioResult,
     Turn,
     Verdict,
+    thinking_arm,
 )
 from benchlab.pack_loader import verifier_instance
 from benchlab.plugin_manager import Plugins
@@ -42,37 +46,41 @@ BACKOFF_MAX_S = 30.0
 
 @attrs.frozen
 class WorkItem:
+    """One scenario to play: which prompt variant, with thinking on or off (None: the pack's default), which repeat."""
+
     pack: Pack
     scenario: Scenario
     repeat: int = 0
+    prompt_variant: str = DEFAULT_VARIANT
+    thinking: bool | None = None
+
+    @property
+    def thinks(self) -> bool:
+        return self.pack.manifest.default_thinking if self.thinking is None else self.thinking
+
+    @property
+    def key(self) -> ResultKey:
+        return ResultKey(self.pack.id, self.scenario.id, self.prompt_variant, thinking_arm(self.thinks), self.repeat)
 
 
 @attrs.define
 class RunSettings:
-    """Per-run knobs the runner applies to every scenario."""
+    """What the runner applies to every scenario: the run's configuration groups, resolved
+    against the endpoint (concurrency, context, the backend's answer limit, time budgets)."""
 
     concurrency: int = 1
-    retries: int = 2
-    retry_on_timeout: bool = False
-    stream: bool = False
-    max_tokens: int | None = None
-    extra_body: dict[str, Any] = attrs.field(factory=dict)
+    budgets: Budgets = attrs.field(factory=Budgets)
+    thinking: Thinking = attrs.field(factory=Thinking)
     # The user's sampling flags, which win over the pack's and scenario's (benchlab/sampling.py);
     # None: send no sampling parameters and let the server's defaults apply.
     sampling: dict[str, Any] | None = attrs.field(factory=dict)
-    # None: each pack's default_thinking decides.
-    thinking: bool | None = None
-    thinking_max_tokens: int = 16384
-    reasoning_effort: str | None = None
+    stream: bool = False
+    max_tokens: int | None = None
+    extra_body: dict[str, Any] = attrs.field(factory=dict)
     context_cap: int | None = None
     # The backend's cap on answers for its endpoint (Backend.answer_token_limit).
     answer_token_limit: int | None = None
     timeouts: TimeoutPolicy = attrs.field(factory=TimeoutPolicy)
-    request_delay_s: float = 0.0
-    max_total_tokens: int | None = None
-
-    def thinking_for(self, pack: Pack) -> bool:
-        return pack.manifest.default_thinking if self.thinking is None else self.thinking
 
 
 class ScenarioAborted(Exception):
@@ -114,7 +122,7 @@ class Session:
         self.backend = backend
         self.settings = settings
         self.pacer = pacer
-        self.thinking = settings.thinking_for(item.pack)
+        self.thinking = item.thinks
         self.max_tokens = self._max_tokens()
         base = item.scenario.max_seconds or item.pack.manifest.default_max_seconds
         self.timeout_s = settings.timeouts.budget(float(base), self.max_tokens)
@@ -129,7 +137,7 @@ class Session:
         answer = self.item.scenario.max_tokens or self.settings.max_tokens or self.backend.default_max_tokens
         if self.settings.answer_token_limit:
             answer = min(answer, self.settings.answer_token_limit)
-        total = answer + (self.settings.thinking_max_tokens if self.thinking else 0)
+        total = answer + (self.settings.thinking.max_tokens if self.thinking else 0)
         cap = self.settings.context_cap
         return min(total, cap) if cap else total
 
@@ -148,13 +156,14 @@ class Session:
             stream=self.settings.stream,
             extra_body=self.settings.extra_body,
             thinking=self.thinking,
-            reasoning_effort=self.settings.reasoning_effort,
+            reasoning_effort=self.settings.thinking.reasoning_effort,
         )
 
     async def send(self, request: ChatRequest) -> ChatResponse:
         """Send with retries; raise ScenarioAborted when they run out."""
         last: TransportError | None = None
-        for number in range(1, self.settings.retries + 2):
+        retries = self.settings.budgets.retries
+        for number in range(1, retries + 2):
             await self.pacer.wait()
             started = time.perf_counter()
             try:
@@ -164,7 +173,7 @@ class Session:
                 last = TransportError(
                     FailureMode.TIMEOUT,
                     f"no complete answer within {self.timeout_s:g}s",
-                    retryable=self.settings.retry_on_timeout,
+                    retryable=self.settings.budgets.retry_on_timeout,
                 )
             except TransportError as exc:
                 last = exc
@@ -173,7 +182,7 @@ class Session:
                 return response
             mode = FailureMode(last.failure_mode)
             self.attempts.append(Attempt(number, mode, last.detail, round(time.perf_counter() - started, 4), last.status_code))
-            if not last.retryable or number > self.settings.retries:
+            if not last.retryable or number > retries:
                 break
             await asyncio.sleep(_backoff(number, last.retry_after))
         assert last is not None
@@ -214,7 +223,7 @@ class Runner:
         self.backend = backend
         self.settings = settings
         self.on_result = on_result
-        self.pacer = Pacer(settings.request_delay_s)
+        self.pacer = Pacer(settings.budgets.request_delay_s)
         self.stop_reason: str | None = None
         # Set once any chat request of the run was answered (the URL serves chat).
         self.answered = False
@@ -258,7 +267,7 @@ class Runner:
         started_at = now_iso()
         response: ChatResponse | None = None
         try:
-            driver = self.plugins.drivers.get(scenario.driver)
+            driver = self.plugins.driver_for(scenario)
             response = await driver.play(scenario, session)
         except ScenarioAborted as exc:
             verdict = Verdict.fail(exc.failure_mode, exc.detail)
@@ -288,6 +297,8 @@ class Runner:
             repeat=item.repeat,
             started_at=started_at,
             timeout_s=session.timeout_s,
+            prompt_variant=item.prompt_variant,
+            thinking=thinking_arm(session.thinking),
         )
 
     async def judge(self, item: WorkItem, response: ChatResponse, session: Session) -> Verdict:

@@ -1,13 +1,19 @@
 """Which packs and scenarios a run plays: modes, ``--pack``, ``--scenario``.
 
-Every selected pack is loaded and validated here, before any request is sent.
+Every selected pack is loaded and validated here, once, before any request is
+sent; ``plan_run`` hands the run its packs and work items with the recorded
+``Selection``, so nothing is selected or expanded twice.
 """
 
 from __future__ import annotations
 
 import difflib
 from pathlib import Path
+from typing import Any
 
+import attrs
+
+from benchlab.config import Selection
 from benchlab.errors import BenchlabError
 from benchlab.model import LoadOptions, Pack
 from benchlab.pack_loader import looks_like_path, resolve_pack
@@ -51,8 +57,9 @@ def split_scenario_ref(ref: str) -> tuple[str, str]:
     return pack_id, scenario_id
 
 
-def work_items(packs: list[Pack], scenario_refs: list[str], repeat: int = 1) -> list[WorkItem]:
-    """All scenarios of the packs, or only the named ones; each ``repeat`` times."""
+def work_items(packs: list[Pack], scenario_refs: list[str], repeat: int = 1, thinking: bool | None = None) -> list[WorkItem]:
+    """All scenarios of the packs, or only the named ones; each ``repeat`` times, with
+    thinking ``thinking`` (None: each pack's default)."""
     by_id = {p.id: p for p in packs}
     wanted: dict[str, set[str]] = {}
     for ref in scenario_refs:
@@ -73,7 +80,8 @@ def work_items(packs: list[Pack], scenario_refs: list[str], repeat: int = 1) -> 
         for scenario in pack.scenarios:
             if pack.id in wanted and scenario.id not in wanted[pack.id]:
                 continue
-            items.extend(WorkItem(pack, scenario, r) for r in range(repeat))
+            thinks = pack.manifest.default_thinking if thinking is None else thinking
+            items.extend(WorkItem(pack, scenario, r, thinking=thinks) for r in range(repeat))
     return items
 
 
@@ -86,3 +94,61 @@ def packs_for_scenarios(scenario_refs: list[str], plugins: Plugins) -> list[str]
             refs.append(pack_id)
     return refs
 
+
+
+DEFAULT_MODE = "medium"
+
+
+@attrs.frozen
+class Plan:
+    """A run's selection as recorded, its validated packs and the work items they expand to."""
+
+    selection: Selection
+    packs: list[Pack]
+    items: list[WorkItem]
+
+
+def _refs_and_label(flags: Any, plugins: Plugins) -> tuple[list[str], str]:
+    """Pack references and the mode label shown in the Quality: line."""
+    refs: list[str] = []
+    labels: list[str] = []
+    for mode in flags.modes:
+        refs += mode_packs(plugins, mode)
+        labels.append(f"--{mode}")
+    if flags.packs:
+        refs += [canonical_ref(p, plugins) for p in flags.packs]
+        labels.append("--pack " + ",".join(flags.packs))
+    if flags.scenarios and not refs:
+        refs += packs_for_scenarios(flags.scenarios, plugins)
+        labels.append("--scenario " + ",".join(flags.scenarios))
+    if not refs:
+        refs = mode_packs(plugins, DEFAULT_MODE)
+        labels.append(f"--{DEFAULT_MODE}")
+    if flags.sandboxed != "all":
+        labels.append("--no-sandboxed" if flags.sandboxed == "none" else "--sandboxed-only")
+    return list(dict.fromkeys(refs)), " ".join(labels)
+
+
+def plan_run(flags: Any, plugins: Plugins, thinking: bool | None = None) -> Plan:
+    """Resolve the selection flags (``benchlab.cli.options.SelectionFlags``): load and
+    validate the packs, apply the sandbox filter, expand the work items (``thinking``:
+    forced on or off, None for each pack's default)."""
+    refs, mode = _refs_and_label(flags, plugins)
+    options = Selection(packs=refs, scenarios=list(flags.scenarios), full_dataset=flags.full_dataset,
+                        pack_settings=dict(flags.pack_settings)).load_options()
+    packs = load_packs(refs, plugins, options)
+    if flags.sandboxed != "all":
+        keep = flags.sandboxed == "only"
+        pairs = [(r, p) for r, p in zip(refs, packs) if p.needs_sandbox == keep]
+        refs, packs = [r for r, _ in pairs], [p for _, p in pairs]
+        if not packs:
+            raise BenchlabError(f"no selected pack is left after {mode.split()[-1]}")
+    selection = Selection(packs=refs, mode=mode, scenarios=list(flags.scenarios), repeat=flags.repeat,
+                          full_dataset=flags.full_dataset, sandboxed=flags.sandboxed, pack_settings=dict(flags.pack_settings))
+    return Plan(selection, packs, work_items(packs, selection.scenarios, selection.repeat, thinking))
+
+
+def replan(selection: Selection, plugins: Plugins, thinking: bool | None = None) -> Plan:
+    """The plan of a recorded selection (``--resume``): the packs loaded again, the items expanded."""
+    packs = load_packs(selection.packs, plugins, selection.load_options())
+    return Plan(selection, packs, work_items(packs, selection.scenarios, selection.repeat, thinking))

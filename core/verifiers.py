@@ -67,6 +67,18 @@ class Verifier(abc.ABC):
     def verify(self, params: dict[str, Any], response: ChatResponse, ctx: VerifyContext) -> Verdict:
         """Judge ``response``. May be ``async``; must not raise on any model output."""
 
+    def junk_that_is_correct(self, params: dict[str, Any]) -> tuple[str, ...]:
+        """Negative-control junk kinds (``empty``, ``echo``, ``refusal``, ``plausible_json``,
+        ``wrong_tool_call``, ``other_gold``) that are correct answers to this scenario by the
+        task's own definition, e.g. any text where the task is to decline to act. The negative
+        control does not feed them, and its record says how many it left out. Default: none."""
+        return ()
+
+    def extra_junk(self, params: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        """Junk only this verifier knows how to write, as ``(kind, recorded answer)``; the
+        negative control feeds it besides the generic junk, and it must fail. Default: none."""
+        return []
+
 
 def _check_type(name: str, value: Any, types: Any) -> None:
     if not isinstance(types, tuple):

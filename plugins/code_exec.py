@@ -137,7 +137,7 @@ class CodeExecVerifier(Verifier):
 
 async def _run(params: dict[str, Any], language: str, code: str, checks: list[Check], sandbox: Any) -> Verdict:
     from benchlab.plugins.code_harness import build_program
-    from benchlab.sandboxes.api import ExecRequest, Limits, MiB
+    from benchlab.sandbox import ExecRequest, Limits, MiB
 
     timeout = float(params.get("timeout_s", DEFAULT_TIMEOUT_S))
     limits = Limits(wall_seconds=timeout + COMPILE_ALLOWANCE_S.get(language, 0.0),
@@ -162,7 +162,7 @@ async def _run(params: dict[str, Any], language: str, code: str, checks: list[Ch
 
 def judge_result(result: Any, language: str, sentinel: str, loaded: str, limits: Any) -> tuple[FailureMode | None, str]:
     """(failure mode, detail) for an ExecResult; (None, "") when the tests ran to the end and passed."""
-    from benchlab.sandboxes.api import KilledReason, MiB
+    from benchlab.sandbox import KilledReason, MiB
 
     if result.sandbox_failure is not None:
         # SandboxFailure's values are the failure modes of the same name.

@@ -59,8 +59,8 @@ import re
 
 import attrs
 
-from benchlab.sandboxes.api import Limits
-from benchlab.sandboxes.toolchains import program_command
+from benchlab.sandbox import Limits
+from benchlab.sandbox_programs import program_command
 
 SENTINEL_FILE = ".benchlab-sentinel"
 

@@ -130,28 +130,9 @@ def proof_cases(problem: dict[str, Any]) -> list[dict[str, Any]]:
 
 def proofs_folder(problems: list[dict[str, Any]]) -> Path | None:
     """A cache folder holding ``proofs.jsonl`` for these problems (named by its hash); None if it cannot be written."""
-    import hashlib
-    import json
-    import os
-    import tempfile
+    from benchlab.proofs import cached_proofs_folder
 
-    from benchlab.cache import cache_dir
-    from benchlab.codec import with_version
-
-    text = "".join(json.dumps(with_version(case), ensure_ascii=False) + "\n" for p in problems for case in proof_cases(p))
-    folder = cache_dir() / "humaneval-proofs" / hashlib.sha256(text.encode()).hexdigest()[:16]
-    target = folder / "proofs.jsonl"
-    if target.is_file():
-        return folder
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=folder, prefix=".proofs-")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(temporary, target)  # atomic: another process writing the same bytes is harmless
-    except OSError:
-        return None
-    return folder
+    return cached_proofs_folder("humaneval-proofs", [case for p in problems for case in proof_cases(p)])
 
 
 def load(source: PackSource, verifiers: Any, drivers: Any, options: LoadOptions) -> Pack:

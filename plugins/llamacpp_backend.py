@@ -40,6 +40,7 @@ class LlamaCppBackend(OpenAIBackend):
 
     name = "llamacpp"
     detect_order: ClassVar[int] = 20
+    setting_keys: ClassVar[tuple[str, ...] | None] = ("load_timeout_s",)
 
     def __init__(self, options: Any) -> None:
         super().__init__(options)

@@ -9,7 +9,7 @@ endpoint, and stops it when the run ends. Also adds ``benchlab local setup`` and
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from benchlab.backends import BackendOptions
 from benchlab.errors import BenchlabError
@@ -51,6 +51,7 @@ class LocalBackend(OpenAIBackend):
     """
 
     name = "local"
+    setting_keys: ClassVar[tuple[str, ...] | None] = ("slots", "ctx_per_slot", "shared_ctx", "server_binary", "model_file")
     # Two CPU cores gain little from batching a 135M model: 8 answers at once each decode
     # at about an eighth of the probe's speed, and their time budgets must allow for it.
     shares_decoding = True
@@ -60,10 +61,9 @@ class LocalBackend(OpenAIBackend):
         super(OpenAIBackend, self).__init__(options)
         from benchlab.plugins.llama_build import MODEL_ALIAS, ensure_model, ensure_server
         from benchlab.plugins.llama_server import DEFAULT_CTX_PER_SLOT
-
         from benchlab.plugins.native_http import setting
 
-        settings = options.settings
+        # Type-checked: -o slots=four is one error line, not a traceback from int().
         self.slots = _positive(setting(options, "slots", LOCAL_SLOTS, int), "slots")
         self.ctx_per_slot = _positive(setting(options, "ctx_per_slot", DEFAULT_CTX_PER_SLOT, int), "ctx_per_slot")
         self.shared_ctx = _positive(setting(options, "shared_ctx", LOCAL_SHARED_CTX, int), "shared_ctx")
@@ -74,8 +74,8 @@ class LocalBackend(OpenAIBackend):
         self._server: Any = None
         # Built here, before the run's progress bar exists, so the two displays
         # never fight over the terminal; a pack error has already been reported.
-        self.server_binary = ensure_server(settings.get("server_binary"))
-        self.model_file = ensure_model(settings.get("model_file"))
+        self.server_binary = ensure_server(setting(options, "server_binary", None, str))
+        self.model_file = ensure_model(setting(options, "model_file", None, str))
 
     @property
     def endpoint_label(self) -> str | None:

@@ -21,8 +21,9 @@ def _paths(server_binary: Optional[Path], model_file: Optional[Path]) -> tuple[P
     return ensure_server(server_binary), ensure_model(model_file)
 
 
-def _exit_on_sigterm(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    # A plain `kill` ends serving as Ctrl-C does: the server is stopped, the command exits 0.
+    raise KeyboardInterrupt
 
 
 def local_app() -> typer.Typer:
@@ -67,7 +68,7 @@ def local_app() -> typer.Typer:
         server = LlamaServer(binary, model, alias=MODEL_ALIAS, log_dir=cache_dir() / "logs", port=port,
                              slots=slots, ctx_per_slot=ctx_per_slot)
         # A plain `kill` should stop the server too, not only Ctrl-C.
-        signal.signal(signal.SIGTERM, _exit_on_sigterm)
+        signal.signal(signal.SIGTERM, _stop_on_sigterm)
         try:
             url = server.start()
             print(f"serving {MODEL_ALIAS} at {url}/v1 (pid {server.pid}, log {server.log_path})")

@@ -41,6 +41,8 @@ class OllamaBackend(HttpBackend):
 
     name = "ollama"
     detect_order: ClassVar[int] = 10
+    setting_keys: ClassVar[tuple[str, ...] | None] = (
+        "keep_alive", "num_ctx", "first_token_timeout_s", "idle_timeout_s", "load_timeout_s", "warmup")
 
     def __init__(self, options: BackendOptions) -> None:
         super().__init__(options)

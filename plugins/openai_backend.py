@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 from benchlab.backends import BackendOptions, HttpBackend
 from benchlab.errors import BenchlabError
@@ -19,6 +19,7 @@ class OpenAIBackend(HttpBackend):
     """Chat completions over HTTP, non-streaming or streamed (SSE)."""
 
     name = "openai"
+    setting_keys: ClassVar[tuple[str, ...] | None] = ()
 
     def __init__(self, options: BackendOptions) -> None:
         super().__init__(options)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from benchlab.backends import Backend, BackendOptions
 from benchlab.errors import BenchlabError, TransportError
@@ -25,7 +25,7 @@ def read_replay_file(path: Path) -> dict[str, list[dict[str, Any]]]:
     if not path.is_file():
         raise BenchlabError(f"--replay {path}: no such file")
     recorded: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for lineno, data in read_jsonl(path):
+    for lineno, data in read_jsonl(path, "--replay"):
         if not isinstance(data, dict) or not isinstance(data.get("scenario"), str) or "/" not in data["scenario"]:
             raise BenchlabError(f"{path}:{lineno}: scenario: needs \"scenario\": \"PACK/ID\"")
         unknown = sorted(set(data) - _FIELDS)
@@ -46,6 +46,9 @@ class ReplayBackend(Backend):
 
     name = "replay"
     measures_speed = False
+    setting_keys: ClassVar[tuple[str, ...] | None] = ()
+    not_probeable: ClassVar[str] = ("it answers from a file of recorded responses, not from a server; "
+                                    "use it with benchlab run --replay FILE")
 
     def __init__(self, options: BackendOptions) -> None:
         super().__init__(options)

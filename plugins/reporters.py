@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from benchlab.aggregate import unscored_marks
 from benchlab.codec import unstructure, with_version
 from benchlab.model import PackSummary, RunRecord
+from benchlab.resume import resume_command
 from benchlab.sandbox_choice import sandbox_lines
 
 
@@ -23,7 +25,11 @@ def _seconds(value: float | None) -> str:
 
 def quality_line(record: RunRecord) -> str:
     """The one line club-3090 users paste into their configs."""
-    parts = [f"{p.title} {p.pass_count}/{p.total} ({_percent(p.score)})" for p in record.packs]
+    # A score says nothing of what was not scored: infrastructure failures and unplayed scenarios follow it.
+    parts = [
+        f"{p.title} {p.pass_count}/{p.total} ({_percent(p.score)}){unscored_marks(p.infrastructure_failures, p.unplayed)}"
+        for p in record.packs
+    ]
     date = record.started_at[:10]
     sampling = "" if record.canonical else ", non-canonical sampling"
     return f"Quality: {' · '.join(parts)} (benchlab {record.benchlab_version}, {record.mode}{sampling}, {date})"
@@ -45,16 +51,15 @@ def _table(packs: list[PackSummary]) -> list[str]:
 
 
 def _sampling_line(record: RunRecord) -> str:
-    config = record.config
+    sampling = record.config.sampling
     if record.canonical:
         return "Sampling: canonical (greedy, temperature 0)."
-    if config.get("sampling_from_server"):
-        defaults = record.probe.get("sampling_defaults")
-        shown = ", ".join(f"{k}={v}" for k, v in defaults.items()) if isinstance(defaults, dict) and defaults else "not reported"
+    if sampling.from_server:
+        defaults = record.probe.sampling_defaults
+        shown = ", ".join(f"{k}={v}" for k, v in defaults.items()) if defaults else "not reported"
         return f"Sampling: NON-CANONICAL, the server's own defaults ({shown}); not comparable with canonical runs."
-    overrides = [f"{k}={v}" for k, v in (config.get("sampling") or {}).items()]
-    # A pack, a scenario or --extra-body may set sampling too: core lists them in the warnings.
-    overrides += [w.split(": ", 1)[1] for w in record.warnings if w.startswith("non-canonical sampling: ")]
+    # The user's flags, then what else set sampling (a pack, a scenario, --extra-body).
+    overrides = [f"{k}={v}" for k, v in sampling.overrides.items()] + list(record.non_canonical_sources)
     return f"Sampling: NON-CANONICAL ({'; '.join(overrides)}); not comparable with canonical runs."
 
 
@@ -65,8 +70,10 @@ def render_markdown(record: RunRecord) -> str:
         lines += [record.notice, ""]
     lines += [_sampling_line(record), ""]
     lines += _table(record.packs)
-    if any(r.latency_s is not None for r in record.results) and (record.probe.get("concurrency") or 1) > 1:
-        lines += ["", f"Latencies include queueing: {record.probe['concurrency']} requests could run at once (--concurrency)."]
+    if any(r.latency_s is not None for r in record.results) and (record.probe.concurrency or 1) > 1:
+        lines += ["", f"Latencies include queueing: {record.probe.concurrency} requests could run at once (--concurrency)."]
+    for section in record.sections:
+        lines += [""] + section.lines
     failures = [r for r in record.results if not r.passed]
     if failures:
         lines += ["", "Failure breakdown:"]
@@ -74,13 +81,13 @@ def render_markdown(record: RunRecord) -> str:
             mode = r.failure_mode.value if r.failure_mode else "fail"
             blame = " [infrastructure, not the model]" if r.failure_mode and r.failure_mode.is_infrastructure else ""
             lines.append(f"- {r.pack} {r.scenario_id}: {mode}{blame} ({r.detail})")
-    sandbox = sandbox_lines(record.probe.get("sandbox"))
+    sandbox = sandbox_lines(record.probe.sandbox)
     if sandbox:
         lines += [""] + [f"**{line}**" if line.startswith("UNCONFINED") else line for line in sandbox]
     if record.warnings:
         lines += ["", "Warnings:"] + [f"- {w}" for w in record.warnings]
     if not record.complete:
-        lines += ["", f"Incomplete run: benchlab run --resume {record.run_id}"]
+        lines += ["", f"Incomplete run: {resume_command(record.run_id, record.config.out)}"]
     lines += ["", quality_line(record)]
     return "\n".join(lines) + "\n"
 

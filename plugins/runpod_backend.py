@@ -58,6 +58,7 @@ class RunPodBackend(HttpBackend):
     name = "runpod"
     # Recognised by its URL alone, before any server is asked.
     detect_order: ClassVar[int] = 5
+    setting_keys: ClassVar[tuple[str, ...] | None] = ("route", "mode", "poll_interval_s", "warmup", "warmup_timeout_s")
 
     def __init__(self, options: BackendOptions) -> None:
         super().__init__(options)

@@ -193,7 +193,7 @@ def _prompted_lines(body: str) -> str:
 
 async def _run(params: dict[str, Any], script: str, entries: list[dict[str, Any]], checks: list[Check], sandbox: Any) -> Verdict:
     from benchlab.plugins.shell_checks import capture_paths
-    from benchlab.sandboxes.api import ExecRequest, Limits, MiB
+    from benchlab.sandbox import ExecRequest, Limits, MiB
 
     timeout = float(params.get("timeout_s", DEFAULT_TIMEOUT_S))
     marker = "benchlab-shell-report-" + secrets.token_hex(12) + ":"
@@ -275,7 +275,7 @@ def read_report(stdout: str, marker: str) -> dict[str, Any] | None:
 
 def _no_report(result: Any, timeout: float) -> tuple[FailureMode, str]:
     """Why there is no report: the sandbox failed, or the command stopped the program checking it."""
-    from benchlab.sandboxes.api import KilledReason
+    from benchlab.sandbox import KilledReason
 
     if result.sandbox_failure is not None:
         # SandboxFailure's values are the failure modes of the same name.

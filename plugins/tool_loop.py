@@ -83,6 +83,8 @@ def tool_message(call: ToolCall, index: int, result: Any) -> dict[str, Any]:
 class ToolLoopDriver:
     """Plays a scenario as an agent loop with the pack's fake tools."""
 
+    multi_turn = True  # the model answers several times (the negative control feeds every turn)
+
     async def play(self, scenario: Scenario, session: Any) -> ChatResponse:
         from benchlab.runner import ScenarioAborted
 

@@ -49,6 +49,7 @@ class VLLMBackend(OpenAIBackend):
 
     name = "vllm"
     detect_order: ClassVar[int] = 30
+    setting_keys: ClassVar[tuple[str, ...] | None] = ("structured_output",)
 
     def __init__(self, options: Any) -> None:
         super().__init__(options)

@@ -3,8 +3,8 @@
 Model-written code never runs on the host unconfined. A verifier or driver gets a
 provider (``ctx.sandbox``) and does::
 
-    from benchlab.sandboxes.api import ExecRequest, Limits, MiB
-    from benchlab.sandboxes.toolchains import program_command
+    from benchlab.sandbox import ExecRequest, Limits, MiB
+    from benchlab.sandbox_programs import program_command
 
     limits = Limits(wall_seconds=10, memory_bytes=512 * MiB)
     result = await sandbox.run(ExecRequest(

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import IO, Callable
 
 from benchlab.sandboxes import cgroups
-from benchlab.sandboxes.api import (
+from benchlab.sandbox import (
     WORKDIR, Availability, ExecRequest, ExecResult, RunHandle, Sandbox, SandboxFailure, SandboxSetupError,
 )
 from benchlab.sandboxes.cache import try_lock
@@ -50,6 +50,13 @@ class BwrapSandbox(Sandbox):
     """Runs each request under bubblewrap as a private uid, on the cached root filesystem."""
 
     name = "bwrap"
+    rank = 20  # the fallback where no Docker engine answers
+
+    @property
+    def toolchains(self) -> frozenset[str]:
+        from benchlab.sandboxes.toolchains import rootfs_toolchains
+
+        return rootfs_toolchains()
 
     def __init__(self, max_concurrency: int | None = None, bwrap_path: str | None = None) -> None:
         super().__init__(max_concurrency)

@@ -13,7 +13,7 @@ import signal
 import time
 from pathlib import Path
 
-from benchlab.sandboxes.api import Limits
+from benchlab.sandbox import Limits
 from benchlab.sandboxes.cache import pid_alive
 
 PARENT = "benchlab"

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from benchlab.errors import BenchlabError
-from benchlab.sandboxes.api import ExecRequest, Limits
-from benchlab.sandboxes.selection import choose_sandbox
+from benchlab.sandbox import ExecRequest, Limits
+from benchlab.sandbox_selection import choose_sandbox
 
 
 def _progress(line: str) -> None:
@@ -74,8 +74,10 @@ def _smoke(registry: Any, name: str) -> tuple[bool, str]:
 def build(registry: Any, force: bool = False, only: str | None = None) -> int:
     """Build or refresh the root filesystem, then the image of each provider that can run here."""
     from benchlab.sandboxes import rootfs
-    from benchlab.sandboxes.api import SandboxSetupError
+    from benchlab.sandbox import SandboxSetupError
 
+    if only and only not in registry:  # before debootstrap, which would otherwise take the blame
+        raise BenchlabError("--sandbox: " + registry.unknown_message(only))
     names = [only] if only else [entry.name for entry in registry]
     try:
         if force:
@@ -119,7 +121,11 @@ def _discard_built(names: list[str]) -> None:
 
 def exec_command(registry: Any, command: list[str], sandbox: str | None, files: list[Path], wall: float, stdin: bool,
                  unsafe_local: bool = False) -> int:
-    """Run one command in a sandbox (for trying things out); exit with the program's code."""
+    """Run one command in a sandbox (for trying things out).
+
+    0 when the program ran and exited 0; 1 otherwise (benchlab's exit-code contract:
+    the program's own code, or why it was stopped, is in the summary line on stderr).
+    """
     choice = choose_sandbox(registry, sandbox, unsafe_local=unsafe_local)
     if choice.provider is None:
         raise BenchlabError(choice.unavailable_detail())
@@ -150,6 +156,4 @@ def exec_command(registry: Any, command: list[str], sandbox: str | None, files: 
     if result.sandbox_failure:
         notes.append(f"{result.sandbox_failure.value}: {result.detail}")
     _progress("; ".join(notes))
-    if result.sandbox_failure is not None:
-        return 125
-    return result.exit_code if result.exit_code is not None else 125
+    return 0 if result.sandbox_failure is None and result.exit_code == 0 and not result.killed_reason else 1

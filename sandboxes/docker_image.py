@@ -6,7 +6,7 @@ import subprocess
 import time
 from typing import Any, Callable, Iterator
 
-from benchlab.sandboxes.api import WORKDIR, SandboxSetupError
+from benchlab.sandbox import WORKDIR, SandboxSetupError
 from benchlab.cache import CacheLock
 from benchlab.heartbeat import keep_alive
 from benchlab.sandboxes.cache import sandbox_cache_dir

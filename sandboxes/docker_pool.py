@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from benchlab.sandboxes.api import WORKDIR, ExecRequest, ExecResult, KilledReason, Limits, RunHandle, SandboxFailure
+from benchlab.sandbox import WORKDIR, ExecRequest, ExecResult, KilledReason, Limits, RunHandle, SandboxFailure
 from benchlab.sandboxes.capture import CappedBuffer, DockerFrames
 from benchlab.sandboxes.container_cgroup import ContainerCgroup
 from benchlab.sandboxes.launch import HOST_GRACE_S, KILLED_EXIT, SANDBOX_UID, classify, environment, timed_argv
@@ -238,7 +238,7 @@ class PooledContainer:
 
     def _put(self, request: ExecRequest) -> str:
         """Have the runner write the job's files into /box; "" when it did, else why not."""
-        from benchlab.sandboxes.api import FileEntry, safe_relative_path
+        from benchlab.sandbox import FileEntry, safe_relative_path
 
         entries = []
         for name, value in request.files.items():

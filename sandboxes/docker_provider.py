@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from benchlab.sandboxes.api import (
+from benchlab.sandbox import (
     WORKDIR, Availability, ExecRequest, ExecResult, Limits, RunHandle, Sandbox, SandboxFailure, SandboxSetupError,
 )
 from benchlab.sandboxes.cache import pid_alive
@@ -53,6 +53,13 @@ class DockerSandbox(Sandbox):
     """Runs each request in a warm hardened container from the ``benchlab-sandbox:<recipe>`` image (see docker_pool)."""
 
     name = "docker"
+    rank = 10  # the primary provider
+
+    @property
+    def toolchains(self) -> frozenset[str]:
+        from benchlab.sandboxes.toolchains import rootfs_toolchains
+
+        return rootfs_toolchains()
 
     def __init__(self, max_concurrency: int | None = None, base_url: str | None = None) -> None:
         super().__init__(max_concurrency)

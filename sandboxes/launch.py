@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from benchlab.sandboxes.api import WORKDIR, ExecRequest, KilledReason
+from benchlab.sandbox import WORKDIR, ExecRequest, KilledReason
 
 SANDBOX_UID = 65534
 BASE_ENV = {

@@ -23,16 +23,8 @@ def register_sandboxes(register: Any) -> None:
 
 
 @hookimpl
-def register_commands(app: Any) -> None:
-    import sys
-
+def register_commands(app: Any, plugins: Any) -> None:
     import typer
-
-    from benchlab import cli
-
-    def get_plugins() -> Any:
-        # The same plugin set the app was built with, --plugin files included.
-        return cli.get_plugins(tuple(cli._plugin_files(sys.argv[1:])))
 
     sandbox_app = typer.Typer(help="Sandboxes for model-written code: check, build, try.", no_args_is_help=True)
 
@@ -43,7 +35,7 @@ def register_commands(app: Any) -> None:
         """Which providers work here, and why the others do not (exit 0 when one works)."""
         from benchlab.sandboxes.commands import doctor as run_doctor
 
-        raise typer.Exit(run_doctor(get_plugins().sandboxes, smoke=smoke))
+        raise typer.Exit(run_doctor(plugins.sandboxes, smoke=smoke))
 
     @sandbox_app.command("build")
     def build(
@@ -53,7 +45,7 @@ def register_commands(app: Any) -> None:
         """Build (or refresh) the root filesystem and the providers' images, with progress."""
         from benchlab.sandboxes.commands import build as run_build
 
-        raise typer.Exit(run_build(get_plugins().sandboxes, force=force, only=sandbox))
+        raise typer.Exit(run_build(plugins.sandboxes, force=force, only=sandbox))
 
     @sandbox_app.command("exec", context_settings={"allow_interspersed_args": False})
     def exec_(
@@ -67,6 +59,6 @@ def register_commands(app: Any) -> None:
         """Run one command in a sandbox and print its output (for trying things out)."""
         from benchlab.sandboxes.commands import exec_command
 
-        raise typer.Exit(exec_command(get_plugins().sandboxes, command, sandbox, file, timeout, stdin, unsafe_local))
+        raise typer.Exit(exec_command(plugins.sandboxes, command, sandbox, file, timeout, stdin, unsafe_local))
 
     app.add_typer(sandbox_app, name="sandbox")

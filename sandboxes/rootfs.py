@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Callable, Iterable
 
-from benchlab.sandboxes.api import SandboxSetupError
+from benchlab.sandbox import SandboxSetupError
 from benchlab.cache import CacheLock
 from benchlab.codec import dumps, with_version
 from benchlab.heartbeat import keep_alive

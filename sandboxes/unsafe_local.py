@@ -19,7 +19,7 @@ import threading
 import time
 from typing import Callable
 
-from benchlab.sandboxes.api import WORKDIR, Availability, ExecRequest, ExecResult, KilledReason, RunHandle, Sandbox
+from benchlab.sandbox import WORKDIR, Availability, ExecRequest, ExecResult, KilledReason, RunHandle, Sandbox
 from benchlab.sandboxes.capture import CappedBuffer
 from benchlab.sandboxes.launch import HOST_GRACE_S, KILLED_EXIT, environment, timed_argv
 from benchlab.sandboxes.toolchains import TOOLCHAINS

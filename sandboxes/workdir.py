@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from benchlab.sandboxes.api import FileEntry, Limits, safe_relative_path
+from benchlab.sandbox import FileEntry, Limits, safe_relative_path
 
 
 PREFIX = "benchlab-run-"

@@ -17,6 +17,8 @@ fi
 
 python3 -m pip install --quiet --upgrade pip
 python3 -m pip install --quiet -e ".[test]"
+# BFCL's data for the bfcl-* packs: its dependency tree pulls in torch, and benchlab only reads its files.
+python3 -m pip install --quiet --no-deps bfcl-eval==2026.3.23
 
 # pytest exits 5 when it collects no tests: that is a failure here, as is any other non-zero code.
 run_pytest() {

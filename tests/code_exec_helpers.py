@@ -24,8 +24,8 @@ def plugins() -> Plugins:
 
 @functools.cache
 def _best_sandbox() -> tuple[Any, str]:
-    from benchlab.sandboxes.api import SandboxSetupError
-    from benchlab.sandboxes.selection import choose_sandbox
+    from benchlab.sandbox import SandboxSetupError
+    from benchlab.sandbox_selection import choose_sandbox
 
     choice = choose_sandbox(plugins().sandboxes, max_concurrency=4)
     if choice.provider is None:
@@ -47,7 +47,7 @@ def best_sandbox() -> Any:
 
 @functools.cache
 def _fast_sandbox() -> Any:
-    from benchlab.sandboxes.api import SandboxSetupError
+    from benchlab.sandbox import SandboxSetupError
 
     provider = plugins().sandboxes.get("bwrap")(max_concurrency=6)
     if not (provider.available().ok and provider.image_ready()):

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-from benchlab.sandboxes.api import Sandbox
+from benchlab.sandbox import Sandbox
 from conftest import require_or_skip
 
 PROVIDERS = ("docker", "bwrap")
@@ -26,10 +26,18 @@ def require(ok: bool, reason: str) -> None:
         require_or_skip(reason)
 
 
+def no_sandbox_env(tmp_path: Path) -> dict[str, str]:
+    """Environment for a benchlab subprocess in which neither docker (no engine at DOCKER_HOST)
+    nor bubblewrap (not on PATH) can run, so no sandbox can be chosen."""
+    empty = tmp_path / "empty-path"
+    empty.mkdir(exist_ok=True)
+    return {"DOCKER_HOST": f"unix://{tmp_path}/no-engine.sock", "PATH": str(empty)}
+
+
 def prepared_sandbox(order: tuple[str, ...] = ("bwrap", "docker"), max_concurrency: int = 4) -> Iterator[Sandbox]:
     """Yield the first provider in ``order`` that can run and be prepared, then close it (a fixture body)."""
     from benchlab.plugin_manager import load_plugins
-    from benchlab.sandboxes.api import SandboxSetupError
+    from benchlab.sandbox import SandboxSetupError
 
     registry = load_plugins([]).sandboxes
     reasons = []
@@ -74,7 +82,7 @@ def _prepared(name: str) -> tuple[Sandbox | None, str]:
     availability = provider.available()
     if not availability.ok:
         return None, f"sandbox {name} cannot run here: {availability.reason} (fix: {availability.fix})"
-    from benchlab.sandboxes.api import SandboxSetupError
+    from benchlab.sandbox import SandboxSetupError
 
     try:
         provider.prepare(_progress)

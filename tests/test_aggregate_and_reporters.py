@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from benchlab.aggregate import percentile, summarize
-from benchlab.model import FailureMode, Pack, PackManifest, RunRecord, ScenarioResult
+from benchlab.config import RunConfig, Sampling, Selection, Target
+from benchlab.model import FailureMode, Pack, PackManifest, ProbeFacts, RunRecord, ScenarioResult
 from benchlab.plugins.reporters import quality_line, render_markdown
 
 
@@ -58,11 +59,13 @@ def test_latency_percentiles_come_from_answered_scenarios():
     assert (summary.p50_s, summary.p95_s) == (0.2, 0.4)
 
 
-def record(packs: list[Pack], results: list[ScenarioResult], *, canonical: bool = True) -> RunRecord:
+def record(packs: list[Pack], results: list[ScenarioResult], *, canonical: bool = True, concurrency: int = 1) -> RunRecord:
+    config = RunConfig(target=Target(backend="openai"), selection=Selection(packs=[p.id for p in packs], mode="--quick"),
+                       sampling=Sampling(overrides={"temperature": 0.7}))
     return RunRecord(
         run_id="20261125-120000-abcdef", benchlab_version="0.1.0", started_at="2026-11-25T12:00:00Z",
         finished_at="2026-11-25T12:01:00Z", backend="openai", endpoint="http://127.0.0.1:1", model="m", mode="--quick",
-        config={"sampling": {"temperature": 0.7}}, probe={"concurrency": 1},
+        config=config, probe=ProbeFacts(concurrency=concurrency),
         packs=[summarize(p, [r for r in results if r.pack == p.id]) for p in packs], results=results, canonical=canonical,
     )
 
@@ -88,6 +91,5 @@ def test_the_queueing_note_gives_the_concurrency_limit_only_when_requests_could_
     results = [result(n, True, pack_id="mini") for n in range(3)]
     alone = render_markdown(record([pack(None)], results))
     assert "Latencies include queueing" not in alone
-    shared = record([pack(None)], results)
-    shared.probe["concurrency"] = 4
+    shared = record([pack(None)], results, concurrency=4)
     assert "Latencies include queueing: 4 requests could run at once (--concurrency)." in render_markdown(shared).splitlines()

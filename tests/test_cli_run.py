@@ -110,7 +110,7 @@ def test_quick_run_prints_progress_lines_and_the_full_quality_line(tmp_path):
 def test_bad_flag_values_are_one_line_and_exit_1(tmp_path):
     replay = quick_replay(tmp_path, set())
     cases = {
-        ("--format", "xml"): "Invalid value for '--format': 'xml' is not one of 'md', 'json'.",
+        ("--format", "xml"): "--format: unknown reporter 'xml' (available: json, md, quality-line)",
         ("--backend", "nope"): "unknown backend 'nope'",
         ("--concurrency", "0"): "Invalid value for '--concurrency'",
         ("--extra-body", "[1]"): "--extra-body: expected a JSON object, got list",
@@ -137,7 +137,7 @@ def test_extra_body_and_api_key_reach_the_server_and_the_key_reaches_no_file(tmp
     assert all(e.body["custom_knob"] == 7 and e.body["chat_template_kwargs"]["my_flag"] is True for e in chats)
     record = run_record(out)
     assert [r["passed"] for r in record["results"]] == [True, False]
-    assert record["config"]["extra_body"] == extra
+    assert record["config"]["target"]["extra_body"] == extra
     files = [p for p in out.rglob("*") if p.is_file()]
     assert {p.name for p in files} >= {"run.json", "journal.jsonl", "report.md", "quality.txt"}
     for path in files:

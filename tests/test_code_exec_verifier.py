@@ -226,7 +226,7 @@ def test_no_sandbox_is_sandbox_unavailable() -> None:
 def test_a_sandbox_failure_is_never_the_models_fault() -> None:
     """Stand-in sandbox: a real provider cannot be made to fail on demand. It answers as a
     provider does when its engine breaks (``ExecResult.failure``)."""
-    from benchlab.sandboxes.api import ExecResult, SandboxFailure
+    from benchlab.sandbox import ExecResult, SandboxFailure
 
     class Broken:
         name = "broken"
@@ -286,7 +286,7 @@ def test_the_hidden_tests_and_the_sentinel_are_gone_when_the_tests_run(sandbox) 
 
 def test_each_verification_uses_a_fresh_sentinel(sandbox) -> None:
     """The harness on the work dir holds the sentinel; two verifications of one answer get two."""
-    from benchlab.sandboxes.api import ExecResult
+    from benchlab.sandbox import ExecResult
 
     seen: list[str] = []
 
@@ -319,7 +319,7 @@ FORK_UNTIL_REFUSED = (
 
 def test_fork_bomb_is_a_wrong_answer(sandbox) -> None:
     """Forking until the kernel refuses: the refused fork raises, the program dies, the process limit is to blame."""
-    from benchlab.sandboxes.api import ExecRequest, KilledReason, Limits
+    from benchlab.sandbox import ExecRequest, KilledReason, Limits
 
     verdict = verify(params("python", timeout_s=10), answer("python", FORK_UNTIL_REFUSED), sandbox)
     assert verdict.failure_mode == FailureMode.WRONG_ANSWER, verdict.detail

@@ -28,6 +28,7 @@ from benchlab.negative_control import PLAUSIBLE_JSON, REFUSAL
 from benchlab.pack_loader import resolve_pack
 from benchlab.plugin_manager import load_plugins
 from benchlab.plugins.replay_backend import ReplayBackend
+from benchlab.config import Budgets
 from benchlab.runner import Runner, RunSettings, WorkItem
 from helpers import REPO, benchlab, run_record
 from servers.base import Answer, Script, TestServer, running
@@ -367,7 +368,7 @@ def play_replay(plugins, pack, rows: list[dict[str, Any]], path: Path, max_turns
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     backend = ReplayBackend(BackendOptions(replay_file=str(path)))
     results: list[ScenarioResult] = []
-    runner = Runner(plugins, backend, RunSettings(concurrency=4, retries=0), results.append)
+    runner = Runner(plugins, backend, RunSettings(concurrency=4, budgets=Budgets(retries=0)), results.append)
     asyncio.run(runner.run([WorkItem(pack, s) for s in pack.scenarios]))
     return {r.scenario_id: r for r in results}
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 
 from benchlab.codec import SCHEMA_VERSION, write_json
-from benchlab.config import RunConfig
+from benchlab.config import RunConfig, Selection, Target
 from benchlab.errors import BenchlabError
 from benchlab.journal import Journal, read_journal
 from benchlab.model import Check, FailureMode, ScenarioResult
@@ -23,7 +25,7 @@ def result(scenario_id: str, passed: bool = True) -> ScenarioResult:
 
 
 def test_journal_round_trip_and_torn_line(tmp_path):
-    config = RunConfig(backend="replay", endpoint=None, model=None, packs=["p"], mode="--pack p")
+    config = RunConfig(target=Target(backend="replay"), selection=Selection(packs=["p"], mode="--pack p"))
     journal = Journal.create(tmp_path / "run", "RID", config, "2026-01-01T00:00:00+00:00")
     journal.append(result("A"))
     journal.append(result("B", passed=False))
@@ -94,3 +96,56 @@ def test_run_json_has_everything_a_user_needs(tmp_path):
     assert (run_dir / "quality.txt").read_text().startswith("Quality: Mini 1/2 (50%) (benchlab ")
     header = json.loads((run_dir / "journal.jsonl").read_text().splitlines()[0])
     assert header["type"] == "header" and header["schema_version"] == SCHEMA_VERSION
+
+
+SCHEMA1_RUN = Path(__file__).parent / "data" / "schema1-run" / "20261207-052019-d2b572"
+
+
+def test_a_record_of_schema_1_still_loads_typed(tmp_path):
+    """run.json and journal.jsonl as benchlab wrote them before the typed record (committed as written:
+    a replay run of a 2-scenario pack, --repeat 2, --temperature 0.3)."""
+    from benchlab.records import read_record
+
+    raw = json.loads((SCHEMA1_RUN / "run.json").read_text())
+    assert raw["schema_version"] == 1 and "temperature" in raw["config"]["sampling"]
+    record = read_record(SCHEMA1_RUN)
+    assert record.config.sampling.overrides == {"temperature": 0.3} and not record.canonical
+    assert record.config.selection.repeat == 2 and record.config.target.backend == "replay"
+    assert [r.key for r in record.results] == [
+        ("words-2", "S1", "default", "off", 0), ("words-2", "S1", "default", "off", 1),
+        ("words-2", "S2", "default", "off", 0), ("words-2", "S2", "default", "off", 1),
+    ]
+    assert [r.passed for r in record.results] == [True, True, False, False] and record.results[0].junk_kind == ""
+    assert record.packs[0].pass_count == 2 and record.probe.server.model == "replay"
+    # The journal of that run reads back with the same configuration.
+    copy = tmp_path / "run"
+    shutil.copytree(SCHEMA1_RUN, copy)
+    contents = read_journal(copy)
+    assert contents.config == record.config and len(contents.results) == 4
+
+
+def test_a_record_from_a_newer_schema_says_so(tmp_path):
+    from benchlab.records import read_record
+
+    (tmp_path / "run.json").write_text(json.dumps({"schema_version": SCHEMA_VERSION + 1, "run_id": "x"}))
+    with pytest.raises(BenchlabError, match=f"schema_version {SCHEMA_VERSION + 1} is newer than this benchlab reads"):
+        read_record(tmp_path)
+
+
+def test_a_new_record_reads_back_as_written(tmp_path):
+    pack = write_pack(tmp_path / "mini-2", [exact_scenario("A", "Say a", "a"), exact_scenario("B", "Say b", "b")])
+    replay = write_replay(tmp_path / "r.jsonl", {"mini-2/A": "a", "mini-2/B": "no"})
+    proc = benchlab("run", "--pack", str(pack), "--replay", str(replay), "--out", str(tmp_path / "out"), "--no-progress",
+                    "--enable-thinking", "--seed", "7")
+    assert proc.returncode == 0, proc.stderr
+    from benchlab.records import read_record
+
+    run_dir = next((tmp_path / "out").iterdir())
+    record = read_record(run_dir)
+    raw = json.loads((run_dir / "run.json").read_text())
+    assert raw["schema_version"] == SCHEMA_VERSION and raw["config"]["sampling"]["overrides"] == {"seed": 7}
+    assert record.config.thinking.forced is True and record.config.sampling.overrides == {"seed": 7}
+    assert [r.key for r in record.results] == [("mini-2", "A", "default", "on", 0), ("mini-2", "B", "default", "on", 0)]
+    assert record.elapsed_s is not None and record.probe.server.model == "replay"
+    for result in raw["results"]:
+        assert {"pack", "scenario_id", "prompt_variant", "thinking", "repeat", "passed", "score", "failure_mode", "detail"} <= set(result)

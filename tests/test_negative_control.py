@@ -1,7 +1,8 @@
 """``benchlab run --negative-control`` itself: a weak verifier is caught (exit 1, the junk
 listed), a crashing verifier is a defect and not "junk rejected", run.json holds one
 verdict per scenario and junk kind, declared-equivalent pairs are skipped, the scenario
-selection follows the rules of a normal run, and nothing is sent to any server.
+selection follows the rules of a normal run, nothing is sent to any server, and where no
+sandbox can run the code packs are listed as not checked while the others are checked.
 
 The fixture packs are real packs in tests/data (nc-weak, nc-crash) played through the
 real CLI in a subprocess."""
@@ -19,6 +20,7 @@ import pytest
 from benchlab.model import Scenario, VerifierSpec
 from benchlab.negative_control import PLAUSIBLE_JSON, plausible_json
 from helpers import benchlab
+from sandbox_helpers import no_sandbox_env
 
 DATA = Path(__file__).resolve().parent / "data"
 WEAK = DATA / "nc-weak"
@@ -50,7 +52,7 @@ def test_run_json_holds_one_verdict_per_scenario_and_junk_kind(tmp_path: Path) -
     assert record["schema_version"] and record["backend"] == "none" and record["endpoint"] is None
     kinds: dict[str, list[str]] = {}
     for result in record["results"]:
-        kinds.setdefault(result["scenario_id"], []).append(result["variant"])
+        kinds.setdefault(result["scenario_id"], []).append(result["junk_kind"])
         assert isinstance(result["passed"], bool)
         assert all(set(check) >= {"name", "ok"} and "passed" not in check for check in result["checks"])
         if not result["passed"]:
@@ -170,3 +172,42 @@ def test_plausible_json_has_the_expected_keys_and_wrong_values() -> None:
     assert junk == {"n": 4, "tags": []}
     assert json.loads(plausible_json(_scenario({"kind": "json", "exact": [1, "x"]}))) == [2, "unknown"]
     assert plausible_json(_scenario({"kind": "regex", "pattern": "x"})) == PLAUSIBLE_JSON
+
+
+# -- no sandbox can run -----------------------------------------------------------------------
+
+NO_SANDBOX_SELECTION = ("--pack", str(WEAK), "--pack", "bugfind-15", "--scenario", "bugfind-15/BF-01")
+
+
+def test_without_a_sandbox_the_code_packs_are_listed_not_checked_and_the_others_are_checked(tmp_path: Path) -> None:
+    """No provider can run (sandbox_helpers.no_sandbox_env: no engine at DOCKER_HOST, no bubblewrap
+    on PATH): nc-weak/C's verifier is checked, bugfind-15 is reported as not checked with the
+    reasons; exit 0, and 3 with --require-all."""
+    args = ("run", "--negative-control", *NO_SANDBOX_SELECTION, "--scenario", "nc-weak/C")
+    done = benchlab(*args, "--out", str(tmp_path / "nc"), env=no_sandbox_env(tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "| NC-Weak | 6 | 0 | 0 | ✅ no junk passed |" in done.stdout
+    [row] = [line for line in done.stdout.splitlines() if line.startswith("| BugFind-15 |")]
+    assert row.startswith("| BugFind-15 | 0 | 0 | 0 | ⚠️ not checked (no sandbox: docker: no Docker engine answers")
+    assert row.endswith("; bwrap: bubblewrap is not installed) |")
+    assert "Not checked, for want of a sandbox: BugFind-15" in done.stdout
+    assert "- Sandbox not used: bwrap: bubblewrap is not installed (fix: apt-get install -y bubblewrap)" in done.stdout
+    assert "benchlab: warning: not checked: bugfind-15: no sandbox can run here; docker: " in done.stderr
+    record = _record(tmp_path / "nc")
+    assert {r["pack"] for r in record["results"]} == {"nc-weak"}
+    weak, bugfind = record["packs"]
+    assert weak["status"] == "✅ no junk passed" and bugfind["status"] == row.split(" | ")[-1].rstrip(" |")
+    assert (bugfind["total"], bugfind["pass_count"], bugfind["not_scored"], bugfind["scenarios"]) == (0, 0, 1, 1)
+    assert record["probe"]["sandbox"]["provider"] is None
+    assert "(fix: apt-get install -y bubblewrap)" in record["warnings"][-1]
+
+    strict = benchlab(*args, "--require-all", "--out", str(tmp_path / "strict"), env=no_sandbox_env(tmp_path))
+    assert strict.returncode == 3, strict.stdout + strict.stderr
+    assert "Traceback" not in strict.stderr and "benchlab: error" not in strict.stderr
+
+
+def test_without_a_sandbox_a_defect_in_a_checked_pack_is_still_exit_1(tmp_path: Path) -> None:
+    done = benchlab("run", "--negative-control", *NO_SANDBOX_SELECTION, "--scenario", "nc-weak/A", "--require-all",
+                    "--out", str(tmp_path / "nc"), env=no_sandbox_env(tmp_path))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "- nc-weak A: echo: passed" in done.stdout and "⚠️ not checked (no sandbox: " in done.stdout

@@ -11,7 +11,7 @@ from benchlab.errors import BenchlabError, PackError
 from benchlab.pack_loader import load_pack_folder
 from benchlab.plugin_manager import load_plugins
 
-from helpers import benchlab, exact_scenario, write_pack
+from helpers import benchlab, exact_scenario, one_error_line, write_pack
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +59,18 @@ def test_mistyped_manifest_field_points_at_its_line(tmp_path, plugins):
     err = error_of(folder, plugins)
     assert err.field == "default_max_seconds"
     assert err.line == text.splitlines().index('default_max_seconds = "soon"') + 1
+
+
+def test_every_manifest_problem_is_reported_at_once(tmp_path):
+    """Missing fields, a value out of range and an unknown field: one line names them all, so
+    one edit fixes the manifest instead of one round trip per field."""
+    folder = write_pack(tmp_path / "p", [exact_scenario("A", "q", "a")])
+    (folder / "pack.toml").write_text(
+        'dimension = "test"\ndefault_thinking = false\ndefault_max_seconds = 30\nfloor = 2\ncolour = "red"\n'
+    )
+    line = one_error_line(benchlab("packs", "validate", str(folder)))
+    assert line == (f"benchlab: error: {folder / 'pack.toml'}:1: id, version, title: missing required fields; "
+                    "line 4: floor: a fraction between 0 and 1; line 5: colour: unknown field")
 
 
 def test_invalid_json_line(tmp_path, plugins):

@@ -17,6 +17,7 @@ from benchlab.backends import Backend, BackendOptions
 from benchlab.errors import TransportError
 from benchlab.model import ChatRequest, ChatResponse, FailureMode, Pack, PackManifest, Scenario, Usage, VerifierSpec
 from benchlab.plugin_manager import load_plugins
+from benchlab.config import Budgets, Thinking
 from benchlab.runner import Runner, RunSettings, StopRun, WorkItem
 from benchlab.timeouts import TimeoutPolicy
 
@@ -85,7 +86,7 @@ def test_when_retries_run_out_the_last_failure_mode_stands(plugins, monkeypatch)
         TransportError(FailureMode.SERVER_ERROR, "HTTP 502", retryable=True),
         TransportError(FailureMode.ENDPOINT_UNREACHABLE, "refused", retryable=True),
     ])
-    [result], _ = play(plugins, backend, make_pack(), RunSettings(retries=2))
+    [result], _ = play(plugins, backend, make_pack(), RunSettings(budgets=Budgets(retries=2)))
     assert not result.passed
     assert result.failure_mode == FailureMode.ENDPOINT_UNREACHABLE
     assert len(result.attempts) == 3 and len(backend.requests) == 3
@@ -115,7 +116,7 @@ def test_timeout_is_per_attempt_and_not_retried_by_default(plugins):
 def test_retry_on_timeout_opt_in(plugins, monkeypatch):
     monkeypatch.setattr("benchlab.runner.BACKOFF_BASE_S", 0.001)
     backend = ScriptedBackend([0.5, ok()])
-    settings = RunSettings(retry_on_timeout=True, timeouts=TimeoutPolicy(per_case_s=0.1))
+    settings = RunSettings(budgets=Budgets(retry_on_timeout=True), timeouts=TimeoutPolicy(per_case_s=0.1))
     [result], _ = play(plugins, backend, make_pack(), settings)
     assert result.passed and result.attempts[0].failure_mode == FailureMode.TIMEOUT
 
@@ -151,7 +152,7 @@ def test_concurrency_limit_is_respected(plugins):
 
 def test_request_delay_spaces_request_starts(plugins):
     backend = ScriptedBackend([ok()])
-    play(plugins, backend, make_pack(4), RunSettings(concurrency=4, request_delay_s=0.1))
+    play(plugins, backend, make_pack(4), RunSettings(concurrency=4, budgets=Budgets(request_delay_s=0.1)))
     starts = [t for t, _ in backend.requests]
     assert all(b - a >= 0.095 for a, b in zip(starts, starts[1:]))
 
@@ -173,7 +174,7 @@ def test_stop_run_from_on_result_stops_taking_new_work(plugins):
 def test_request_carries_greedy_sampling_thinking_and_budget(plugins):
     backend = ScriptedBackend([ok()])
     pack = make_pack(default_thinking=True, sampling={"top_k": 1})
-    play(plugins, backend, pack, RunSettings(thinking_max_tokens=1000, max_tokens=100, context_cap=900))
+    play(plugins, backend, pack, RunSettings(thinking=Thinking(max_tokens=1000), max_tokens=100, context_cap=900))
     request = backend.requests[0][1]
     assert request.sampling == {"temperature": 0, "top_k": 1}
     assert request.thinking is True

@@ -25,7 +25,7 @@ from sandbox_helpers import (
     PROVIDERS, leftover_cgroups, leftover_containers, leftover_processes, prepared_provider, processes_with,
 )
 
-from benchlab.sandboxes.api import MiB, ExecRequest, KilledReason, Limits, Sandbox
+from benchlab.sandbox import MiB, ExecRequest, KilledReason, Limits, Sandbox
 
 REPO = Path(__file__).resolve().parent.parent
 

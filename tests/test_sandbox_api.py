@@ -21,10 +21,10 @@ from servers.base import silent_listener
 
 from benchlab.errors import BenchlabError
 from benchlab.registry import Registry
-from benchlab.sandboxes.api import MiB, ExecRequest, FileEntry, Limits, Sandbox, SandboxFailure
+from benchlab.sandbox import MiB, ExecRequest, FileEntry, Limits, Sandbox, SandboxFailure
 from benchlab.sandboxes.bwrap_provider import BwrapSandbox
 from benchlab.sandboxes.docker_provider import DockerSandbox
-from benchlab.sandboxes.selection import choose_sandbox
+from benchlab.sandbox_selection import choose_sandbox
 
 DEAD_DOCKER = "unix:///nonexistent/benchlab-test/docker.sock"
 
@@ -46,8 +46,8 @@ def test_file_paths_must_stay_in_the_work_dir(files: dict[str, str]) -> None:
 def test_bad_requests_are_refused() -> None:
     with pytest.raises(ValueError, match="non-empty list"):
         ExecRequest([])
-    with pytest.raises(ValueError, match="unknown toolchain"):
-        ExecRequest(["true"], toolchains={"cobol"})
+    with pytest.raises(ValueError, match="toolchains must be non-empty names"):
+        ExecRequest(["true"], toolchains={" "})
     with pytest.raises(ValueError, match="bad environment variable"):
         ExecRequest(["true"], env={"A=B": "c"})
     with pytest.raises(ValueError, match="wall_seconds"):
@@ -55,6 +55,12 @@ def test_bad_requests_are_refused() -> None:
 
 
 # -- one execution, on each provider --------------------------------------------------------
+
+
+def test_a_toolchain_the_provider_does_not_declare_is_unavailable_not_run(sandbox: Sandbox) -> None:
+    assert {"python", "shell"} <= sandbox.toolchains
+    result = sandbox.run_sync(ExecRequest(["true"], toolchains={"cobol"}))
+    assert result.sandbox_failure == SandboxFailure.UNAVAILABLE and "no cobol toolchain" in result.detail
 
 
 def test_files_stdin_env_and_exit_code_round_trip(sandbox: Sandbox) -> None:
@@ -282,11 +288,11 @@ def test_doctor_without_an_engine_still_passes_on_bwrap() -> None:
     assert "default: bwrap" in done.stdout
 
 
-def test_exec_passes_the_exit_code_through() -> None:
+def test_exec_reports_the_program_exit_code_and_exits_1_per_the_contract() -> None:
     prepared_provider("bwrap")
     done = _benchlab("sandbox", "exec", "--sandbox", "bwrap", "--", "sh", "-c", "echo out; exit 7")
-    assert (done.returncode, done.stdout) == (7, "out\n"), done.stderr
-    assert "provider bwrap" in done.stderr
+    assert (done.returncode, done.stdout) == (1, "out\n"), done.stderr
+    assert "provider bwrap" in done.stderr and "exit 7" in done.stderr
 
 
 def test_exec_with_an_unknown_provider_is_one_clear_line() -> None:

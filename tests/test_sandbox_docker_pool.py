@@ -20,7 +20,7 @@ import pytest
 
 from sandbox_helpers import leftover_containers, prepared_provider
 
-from benchlab.sandboxes.api import MiB, ExecRequest, KilledReason, Limits
+from benchlab.sandbox import MiB, ExecRequest, KilledReason, Limits
 from benchlab.sandboxes.docker_pool import POOL_LABEL
 from benchlab.sandboxes.docker_provider import LABEL, OWNER_LABEL, DockerSandbox
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from benchlab.sandboxes.api import GiB, ExecRequest, Limits
+from benchlab.sandbox import GiB, ExecRequest, Limits
 from sandbox_helpers import PROVIDERS, prepared_provider, processes_with
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")

@@ -125,9 +125,9 @@ def test_ctrl_c_kills_running_programs_and_exits_promptly(name: str) -> None:
     marker = f"{time.time_ns() % 10**6 + 700}.5"
     script = textwrap.dedent(f"""
         import asyncio, sys
-        from benchlab.sandboxes.selection import choose_sandbox
+        from benchlab.sandbox_selection import choose_sandbox
         from benchlab.plugin_manager import load_plugins
-        from benchlab.sandboxes.api import ExecRequest, Limits
+        from benchlab.sandbox import ExecRequest, Limits
 
         provider = choose_sandbox(load_plugins().sandboxes, {name!r}).provider
         provider.prepare()

@@ -19,21 +19,14 @@ from benchlab.errors import BenchlabError
 from benchlab.plugin_manager import load_plugins
 from benchlab.registry import Registry
 from benchlab.sandboxes.docker_provider import DockerSandbox
-from benchlab.sandboxes.selection import choose_sandbox
+from benchlab.sandbox_selection import choose_sandbox
 from helpers import REPO, benchlab, one_error_line, run_record
-from sandbox_helpers import require
+from sandbox_helpers import no_sandbox_env, require
 from servers.base import Answer, Script, TestServer, running
 from servers.openai_compat import OpenAIChat
 
 GOLDS = [json.loads(line) for line in (REPO / "packs" / "bugfind-15" / "proofs.jsonl").read_text().splitlines() if line.strip()]
 BF01_GOLD = next(c["content"] for c in GOLDS if c["kind"] == "gold" and c["scenario"] == "BF-01")
-
-
-def no_sandbox_env(tmp_path: Path) -> dict[str, str]:
-    """Neither docker (no engine at DOCKER_HOST) nor bubblewrap (not on PATH) can run."""
-    empty = tmp_path / "empty-path"
-    empty.mkdir(exist_ok=True)
-    return {"DOCKER_HOST": f"unix://{tmp_path}/no-engine.sock", "PATH": str(empty)}
 
 
 def replay_bf01(tmp_path: Path) -> Path:
@@ -209,17 +202,14 @@ def test_a_sandboxed_filter_that_leaves_nothing_is_an_error(tmp_path):
 
 def test_full_without_sandboxed_packs_is_medium_plus_the_unsandboxed_full_packs(tmp_path):
     """The selection the CLI makes, called in-process (a whole --full replay run would take minutes)."""
-    from benchlab.run_command import RunFlags, selected_packs
+    from benchlab.cli.options import SelectionFlags
+    from benchlab.selection import plan_run
 
     plugins = load_plugins()
-    rest = dict(endpoint=None, backend=None, model=None, packs=[], scenarios=[], concurrency=None, out=tmp_path,
-                max_tokens=None, extra_body={}, stream=False, repeat=1, replay=None, plugin_files=[], thinking=None,
-                thinking_max_tokens=1, reasoning_effort=None, strict_thinking=False, sampling={}, sampling_from_server=False,
-                timeout_per_case_s=None, measured_tps=None, reference_tps=30.0, timeout_ceiling_s=1800.0, retries=0,
-                retry_on_timeout=False, request_delay_s=0.0, max_total_tokens=None)
 
     def ids(modes, sandboxed):
-        return [p.id for p in selected_packs(RunFlags(modes=modes, sandboxed=sandboxed, **rest), plugins)[2]]
+        flags = SelectionFlags(modes=modes, packs=[], scenarios=[], sandboxed=sandboxed, full_dataset=False, repeat=1)
+        return [p.id for p in plan_run(flags, plugins).packs]
 
     full = ids(["full"], "all")
     unsandboxed = ids(["full"], "none")
@@ -231,7 +221,7 @@ def test_full_without_sandboxed_packs_is_medium_plus_the_unsandboxed_full_packs(
 
 BROKEN_BUILD = '''
 from benchlab import hookimpl
-from benchlab.sandboxes.api import Availability, Sandbox, SandboxSetupError
+from benchlab.sandbox import Availability, Sandbox, SandboxSetupError
 
 
 class BrokenBuild(Sandbox):

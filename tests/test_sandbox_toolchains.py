@@ -10,8 +10,9 @@ import pytest
 
 from sandbox_helpers import PROVIDERS, prepared_provider
 
-from benchlab.sandboxes.api import MiB, ExecRequest, Limits, Sandbox
-from benchlab.sandboxes.toolchains import TOOLCHAINS, java_heap_mb, program_command
+from benchlab.sandbox import MiB, ExecRequest, Limits, Sandbox
+from benchlab.sandbox_programs import java_heap_mb, program_command
+from benchlab.sandboxes.toolchains import TOOLCHAINS
 
 
 @pytest.fixture(params=PROVIDERS, scope="module")

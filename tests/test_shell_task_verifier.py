@@ -266,14 +266,14 @@ class _FailingSandbox:
         self.failure = failure
 
     async def run(self, request: Any) -> Any:
-        from benchlab.sandboxes.api import ExecResult
+        from benchlab.sandbox import ExecResult
 
         return ExecResult.failure(self.name, self.failure, "engine went away")
 
 
 @pytest.mark.parametrize("failure, mode", [("sandbox_error", FailureMode.SANDBOX_ERROR), ("sandbox_timeout", FailureMode.SANDBOX_TIMEOUT)])
 def test_a_sandbox_failure_is_infrastructure_not_the_answer(failure: str, mode: FailureMode) -> None:
-    from benchlab.sandboxes.api import SandboxFailure
+    from benchlab.sandbox import SandboxFailure
 
     verdict = judge({"stdout": {"normalized": "1"}}, bash("echo 1"), _FailingSandbox(SandboxFailure(failure)))
     assert verdict.failure_mode == mode and mode.is_infrastructure

@@ -71,7 +71,7 @@ def test_a_pack_of_faults_runs_to_the_end_with_the_right_verdicts(tmp_path, stre
         retry_gap = _gap(srv, "fault: 429 once")
         streamed = {bool(b.get("stream")) for b in srv.bodies("/v1/chat/completions")}
     assert streamed == {stream}
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 3, done.stderr  # the infrastructure faults leave scenarios not scored
     record = run_record(out)
     assert record["complete"] is True
     journal = (out / record["run_id"] / "journal.jsonl").read_text().splitlines()

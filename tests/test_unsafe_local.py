@@ -9,8 +9,8 @@ import pytest
 
 from benchlab.plugin_manager import load_plugins
 from benchlab.registry import Registry
-from benchlab.sandboxes.api import ExecRequest, Limits
-from benchlab.sandboxes.selection import choose_sandbox
+from benchlab.sandbox import ExecRequest, Limits
+from benchlab.sandbox_selection import choose_sandbox
 from conftest import require_or_skip
 from helpers import REPO, benchlab, run_record
 

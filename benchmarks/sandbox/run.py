@@ -44,7 +44,7 @@ PROVIDERS = ("docker", "bwrap")
 def providers(names: tuple[str, ...], concurrency: int) -> tuple[dict[str, Any], dict[str, str]]:
     """Prepared providers that can run here, and why the others cannot."""
     from benchlab.plugin_manager import load_plugins
-    from benchlab.sandboxes.api import SandboxSetupError
+    from benchlab.sandbox import SandboxSetupError
 
     registry = load_plugins([]).sandboxes
     ready: dict[str, Any] = {}

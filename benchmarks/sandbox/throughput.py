@@ -23,8 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchlab.sandboxes.api import ExecRequest, Limits, Sandbox
-from benchlab.sandboxes.selection import choose_sandbox
+from benchlab.sandbox import ExecRequest, Limits, Sandbox
+from benchlab.sandbox_selection import choose_sandbox
 
 HERE = Path(__file__).resolve().parent
 WORKLOADS = {"true": ["true"], "python3 -c pass": ["python3", "-c", "pass"]}

@@ -133,7 +133,7 @@ def warm_run(python: str, real_server: Path, work: Path, select: list[str], slot
         return run
     record = json.loads(records[0].read_text())
     server_started = float(stamp.read_text().strip())
-    listening, tasks = server_events(Path(record["probe"]["server_log"]).read_text(errors="replace"))
+    listening, tasks = server_events(Path(record["probe"]["extra"]["server_log"]).read_text(errors="replace"))
     since_start = lambda rel: None if rel is None else round(server_started + rel - started, 3)  # noqa: E731
     run.server_launched_s = since_start(0.0)
     run.server_ready_s = since_start(listening)

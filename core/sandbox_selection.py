@@ -7,10 +7,7 @@ from typing import Any
 import attrs
 
 from benchlab.errors import BenchlabError
-from benchlab.sandboxes.api import Availability, Sandbox
-
-# Docker is the primary provider; bubblewrap the fallback. Third-party providers come after.
-PREFERENCE = ("docker", "bwrap")
+from benchlab.sandbox import Availability, Sandbox
 
 
 @attrs.frozen
@@ -43,9 +40,8 @@ class SandboxChoice:
 
 
 def _ordered(registry: Any) -> list[Any]:
-    entries = list(registry)
-    rank = {name: index for index, name in enumerate(PREFERENCE)}
-    return sorted(entries, key=lambda e: rank.get(e.name, len(PREFERENCE)))
+    """Registry entries by the rank their providers declare; ties keep registration order."""
+    return sorted(registry, key=lambda entry: getattr(entry.load(), "rank", Sandbox.rank))
 
 
 def _unconfined(registry: Any, name: str, **options: Any) -> tuple[Sandbox, Availability]:

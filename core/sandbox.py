@@ -1,7 +1,9 @@
-"""What a sandbox is asked to do and what it answers: requests, limits, results.
+"""The sandbox contract: what a sandbox is asked to do and what it answers.
 
-Everything here is plain data plus the ``Sandbox`` base class; the providers
-(``docker_provider``, ``bwrap_provider``) implement ``_execute``.
+Requests, limits, results and the ``Sandbox`` base class are core's; providers are
+plugins (``register_sandboxes``) that subclass ``Sandbox``, implement ``_execute``
+and declare their ``rank`` (lower is preferred when none is asked for) and the
+``toolchains`` their image offers. Verifiers and drivers import this module only.
 """
 
 from __future__ import annotations
@@ -108,11 +110,10 @@ def _check_env(instance: Any, attribute: Any, value: Mapping[str, str]) -> None:
 
 
 def _check_toolchains(instance: Any, attribute: Any, value: frozenset[str]) -> None:
-    from benchlab.sandboxes.toolchains import TOOLCHAINS
-
-    unknown = sorted(value - set(TOOLCHAINS))
-    if unknown:
-        raise ValueError(f"unknown toolchain(s) {', '.join(unknown)} (known: {', '.join(TOOLCHAINS)})")
+    # Which names exist is each provider's declaration (``Sandbox.toolchains``); a request
+    # naming one its sandbox lacks ends as sandbox_unavailable, saying which.
+    if not all(isinstance(name, str) and name.strip() for name in value):
+        raise ValueError("toolchains must be non-empty names")
 
 
 def safe_relative_path(path: str) -> PurePosixPath:
@@ -128,7 +129,7 @@ class ExecRequest:
     """One program to run in a fresh work dir (``/box`` inside the sandbox).
 
     ``files`` maps a relative path to bytes, text or a ``FileEntry``.
-    ``toolchains`` names what the image must provide (see ``toolchains.TOOLCHAINS``).
+    ``toolchains`` names what the image must provide (``Sandbox.toolchains`` of the provider).
     ``env`` is added to the sandbox's base environment (PATH, HOME=/box, LANG, TMPDIR).
     """
 
@@ -222,6 +223,11 @@ class Sandbox(abc.ABC):
     """
 
     name: str = "?"
+    # Lower runs first when no provider is asked for by name (built-ins: docker 10, bwrap 20).
+    rank: int = 100
+    # Never chosen unless named (``--sandbox NAME``) or as ``--unsafe-local``'s last resort:
+    # a provider that confines nothing.
+    explicit_only: bool = False
 
     def __init__(self, max_concurrency: int | None = None) -> None:
         self.max_concurrency = max_concurrency or max(2, os.cpu_count() or 2)
@@ -266,11 +272,8 @@ class Sandbox(abc.ABC):
 
     @property
     def toolchains(self) -> frozenset[str]:
-        """What this provider's image offers (the shared root filesystem's, unless overridden)."""
-        from benchlab.sandboxes.rootfs import PACKAGES
-        from benchlab.sandboxes.toolchains import image_toolchains
-
-        return image_toolchains(PACKAGES)
+        """The toolchains (languages, see ``benchlab.sandbox_programs``) this provider's image offers."""
+        return frozenset()
 
     def run_sync(self, request: ExecRequest, handle: RunHandle | None = None) -> ExecResult:
         handle = handle or RunHandle()

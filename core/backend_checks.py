@@ -1,0 +1,40 @@
+"""Checks of what the user asked of a backend, made before it starts (no server, no request).
+
+A backend declares the ``--backend-option`` keys it reads (``Backend.setting_keys``)
+and whether ``benchlab probe`` can ask it anything (``Backend.not_probeable``); both
+are class attributes, so checking them imports only the backend's own module.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from benchlab.errors import BenchlabError
+from benchlab.plugin_manager import Plugins
+
+
+def check_settings(plugins: Plugins, backend: str, settings: dict[str, Any]) -> None:
+    """Every key in ``settings`` (the user's ``--backend-option``s) must be one ``backend``
+    declares; a misspelt key would otherwise be ignored without a word."""
+    known = getattr(plugins.backends.get(backend), "setting_keys", None)
+    if known is None:  # a backend that does not declare its keys: nothing to check against
+        return
+    unknown = [key for key in settings if key not in known]
+    if not unknown:
+        return
+    key = unknown[0]
+    also = f"; also unknown: {', '.join(unknown[1:])}" if unknown[1:] else ""
+    if not known:
+        raise BenchlabError(f"--backend-option {key}: backend {backend} takes no settings{also}")
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    raise BenchlabError(f"--backend-option {key}: backend {backend} has no such setting{hint}; "
+                        f"its settings: {', '.join(known)}{also}")
+
+
+def check_probeable(plugins: Plugins, backend: str) -> None:
+    """``benchlab probe`` asks a live server; a backend that has none says why instead."""
+    why = getattr(plugins.backends.get(backend), "not_probeable", "")
+    if why:
+        raise BenchlabError(f"benchlab probe cannot use backend {backend}: {why}")

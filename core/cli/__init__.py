@@ -1,0 +1,120 @@
+"""The ``benchlab`` command line: one module per command, sharing option groups (``options``).
+
+Thin: parse flags, call core, print. Heavy modules (httpx, docker, rich, the runner)
+are imported inside commands so that ``benchlab --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+from typing import Any
+
+import click
+import typer
+
+from benchlab import __version__
+from benchlab.cli.options import PLUGIN_HELP
+from benchlab.errors import BenchlabError
+from benchlab.exit_codes import HELP_TABLE
+
+
+def plugin_files(argv: list[str]) -> list[str]:
+    """Every ``--plugin PATH`` on the command line, wherever it stands.
+
+    Plugin files are loaded before the app is built (they may add commands), and this
+    one list is what a run records, whether ``--plugin`` came before the command or after.
+    """
+    files: list[str] = []
+    for index, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--plugin" and index + 1 < len(argv):
+            files.append(argv[index + 1])
+        elif arg.startswith("--plugin="):
+            files.append(arg.split("=", 1)[1])
+    return files
+
+
+_PLUGINS: dict[str, Any] = {}
+
+
+def get_plugins(extra_files: list[str] | tuple[str, ...] = ()) -> Any:
+    from benchlab.plugin_manager import load_plugins
+
+    key = "\0".join(extra_files)
+    if key not in _PLUGINS:
+        _PLUGINS[key] = load_plugins(extra_files)
+    return _PLUGINS[key]
+
+
+def warn(text: str) -> None:
+    print(f"benchlab: warning: {text}", file=sys.stderr)
+
+
+def build_app(files: list[str]) -> typer.Typer:
+    from benchlab.cli import packs, probe, run, show_plugins
+
+    app = typer.Typer(
+        name="benchlab",
+        help="Does this LLM endpoint actually behave well? Deterministic, verifier-backed quality packs.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+        epilog=HELP_TABLE,
+    )
+
+    @app.callback(invoke_without_command=True)
+    def root(
+        ctx: typer.Context,
+        version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+        # Read from argv before the app is built (plugin_files); declared so that it parses.
+        plugin: list[str] = typer.Option([], "--plugin", help=PLUGIN_HELP),
+    ) -> None:
+        if version:
+            print(f"benchlab {__version__}")
+            raise typer.Exit(0)
+        if ctx.invoked_subcommand is None:
+            print(ctx.get_help())
+            raise typer.Exit(0)
+
+    loaded = get_plugins(tuple(files))
+    for module in (run, probe, show_plugins, packs):
+        module.register(app, loaded, files)
+    loaded.add_commands(app)
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        from benchlab.cli.checks import refuse_repeated_options
+
+        command = typer.main.get_command(build_app(plugin_files(args)))
+        refuse_repeated_options(command)
+        result = command.main(args=args, prog_name="benchlab", standalone_mode=False)
+        code = result if isinstance(result, int) else 0
+    except BenchlabError as exc:
+        print(f"benchlab: error: {exc}", file=sys.stderr)
+        code = 1
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.exceptions.Abort:
+        print("benchlab: aborted", file=sys.stderr)
+        code = 130
+    except click.exceptions.NoArgsIsHelpError as exc:
+        # A bare `benchlab` or `benchlab packs` asks for nothing but the help: not an error.
+        print(exc.ctx.get_help() if exc.ctx is not None else exc.format_message())
+        code = 0
+    except click.exceptions.ClickException as exc:
+        print(f"benchlab: error: {exc.format_message()}", file=sys.stderr)
+        code = 1
+    except KeyboardInterrupt:
+        print("benchlab: interrupted", file=sys.stderr)
+        code = 130
+    sys.stdout.flush()
+    # Everything is written and closed: spare the interpreter's shut-down GC passes over the
+    # whole heap (typer, pydantic, httpx), which free nothing the OS would not.
+    gc.freeze()
+    sys.exit(code)

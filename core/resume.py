@@ -1,0 +1,109 @@
+"""``--resume``: which results are final, which flags may change, and the command that resumes.
+
+A result is final when it judged the model (a pass, a content or a runaway failure).
+Everything else - an infrastructure failure, a scenario never played, one skipped for
+want of a sandbox or dataset - is played again; earlier lines stay in the journal and
+the record keeps the latest.
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from benchlab.errors import BenchlabError
+from benchlab.model import ScenarioResult
+from benchlab.redact import redact_url
+
+DEFAULT_OUT = "results"
+
+# `benchlab run` parameters that may differ on --resume, and the RunConfig field each one sets
+# (None: not recorded - a presentation choice, the secret key, or --resume itself).
+RESUMABLE: dict[str, str | None] = {
+    "concurrency": "target.concurrency",
+    "timeout_per_case": "budgets.timeout_per_case_s",
+    "measured_tps": "budgets.measured_tps",
+    "reference_tps": "budgets.reference_tps",
+    "timeout_ceiling_s": "budgets.timeout_ceiling_s",
+    "retries": "budgets.retries",
+    "retry_on_timeout": "budgets.retry_on_timeout",
+    "request_delay": "budgets.request_delay_s",
+    "max_total_tokens": "budgets.max_total_tokens",
+    "out": "out",
+    "endpoint": "target.endpoint",
+    "api_key": None,
+    "no_progress": None,
+    "fmt": None,
+    "require_all": None,
+    "plugin": None,
+    "resume": None,
+}
+
+
+def is_final(result: ScenarioResult) -> bool:
+    """Whether ``--resume`` keeps this result instead of playing its scenario again."""
+    return result.failure_mode is None or result.failure_mode.is_scored
+
+
+def check_resume_flags(given: dict[str, str]) -> None:
+    """``given`` maps the parameters set on the command line to their flag; refuse the fixed ones."""
+    fixed = [flag for name, flag in given.items() if name not in RESUMABLE]
+    if fixed:
+        allowed = "--concurrency, timeouts, --retries, --request-delay, --max-total-tokens, --no-progress, --format, --out, --endpoint (same model and server version), --api-key"
+        raise BenchlabError(
+            f"{', '.join(fixed)} cannot change on --resume: the run keeps what it recorded "
+            f"(flags that may change: {allowed}); start a new run to change {'them' if len(fixed) > 1 else 'it'}"
+        )
+
+
+def prepare_resume(request: Any, run_id: str, given: dict[str, str]) -> tuple[Any, Path, dict[str, Any]]:
+    """The journal of run ``run_id`` under ``--out``, its folder, and the config changes the
+    resumable flags on the command line make (dotted paths, journaled and recorded).
+
+    ``request`` is the ``RunRequest``; ``given`` maps the parameters set on the command line
+    to their flags. A flag that may not change, or other plugin files, is one error line.
+    """
+    from benchlab.config import config_value
+    from benchlab.run import load_resume
+
+    check_resume_flags(given)
+    contents, run_dir = load_resume(Path(request.output.out), run_id)
+    if "plugin" in given and [str(Path(p).resolve()) for p in request.plugin_files] != contents.config.plugins:
+        raise BenchlabError("--plugin cannot change on --resume: the run reloads the plugins it recorded; leave --plugin out")
+    target, budgets = request.target, request.budgets
+    values = {
+        "target.concurrency": target.concurrency,
+        "target.endpoint": redact_url(target.endpoint) if target.endpoint else None,
+        "out": str(request.output.out),
+        **{f"budgets.{field.name}": getattr(budgets, field.name) for field in attrs.fields(type(budgets))},
+    }
+    wanted = {RESUMABLE[name] for name in given if RESUMABLE.get(name)}
+    changes = {path: values[path] for path in sorted(wanted) if config_value(contents.config, path) != values[path]}
+    if changes:
+        from benchlab.config import with_changes
+
+        contents.config = with_changes(contents.config, changes)
+    return contents, run_dir, changes
+
+
+def resume_command(run_id: str, out: str | Path) -> str:
+    """The command that finishes a run, exactly as it must be typed (``--out`` when not the default)."""
+    words = ["benchlab", "run", "--resume", run_id]
+    if Path(out) != Path(DEFAULT_OUT):
+        words += ["--out", str(out)]
+    return shlex.join(words)
+
+
+def same_server(recorded: dict[str, Any] | None, now: dict[str, Any]) -> str | None:
+    """Why a resume against another endpoint cannot be accepted (None: the same model and version)."""
+    if recorded is None:
+        return "the run holds no server facts to compare with (it was recorded by an older benchlab)"
+    mismatches = [
+        f"{what} {now.get(key)!r} (recorded: {recorded.get(key)!r})"
+        for key, what in (("model", "model"), ("version", "server version"))
+        if recorded.get(key) != now.get(key)
+    ]
+    return "; ".join(mismatches) or None

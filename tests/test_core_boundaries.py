@@ -1,0 +1,106 @@
+"""Core knows no plugin by name: it imports nothing from benchlab.plugins, benchlab.sandboxes or
+benchlab.packs (module level, function bodies, and "module:attr" strings alike), and it still
+works when the sandboxes package is not installed at all."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from helpers import REPO
+from servers.base import Answer, Script, TestServer, running
+from servers.openai_compat import OpenAIChat
+
+FORBIDDEN = ("benchlab.plugins", "benchlab.sandboxes", "benchlab.packs")
+
+
+def _forbidden(module: str) -> bool:
+    return any(module == f or module.startswith(f + ".") for f in FORBIDDEN)
+
+
+def core_violations(path: Path) -> list[str]:
+    """Every import of, or "module:attr" string naming, a plugin package in one core module."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = []
+    for node in ast.walk(tree):  # walks function bodies too: lazy imports count
+        if isinstance(node, ast.Import):
+            found += [f"{path.name}:{node.lineno}: import {a.name}" for a in node.names if _forbidden(a.name)]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            if _forbidden(node.module) or (node.module == "benchlab" and any(_forbidden(n) for n in names)):
+                found.append(f"{path.name}:{node.lineno}: from {node.module} import ...")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            target = node.value.split(":", 1)[0].strip()
+            if _forbidden(target):
+                found.append(f"{path.name}:{node.lineno}: names {node.value!r}")
+    return found
+
+
+def test_no_core_module_imports_a_plugin_package():
+    modules = sorted((REPO / "core").rglob("*.py"))
+    assert len(modules) > 20
+    violations = [v for path in modules for v in core_violations(path)]
+    assert violations == []
+
+
+def test_the_checker_sees_each_kind_of_violation(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text(
+        "import benchlab.plugins.tool_call\n"
+        "from benchlab import sandboxes\n"
+        "def f():\n    from benchlab.packs import x\n"
+        "LOADER = 'benchlab.plugins.humaneval_pack:load'\n"
+        "fine = 'benchlab.sandbox:Limits'\n"
+    )
+    assert [v.split(": ", 1)[1] for v in core_violations(bad)] == [
+        "import benchlab.plugins.tool_call", "from benchlab import ...", "from benchlab.packs import ...",
+        "names 'benchlab.plugins.humaneval_pack:load'",
+    ]
+
+
+@pytest.fixture(scope="module")
+def tree_without_sandboxes(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """benchlab installed (not editable) into a folder, then its sandboxes package deleted."""
+    target = tmp_path_factory.mktemp("installed")
+    build = tmp_path_factory.mktemp("build")
+    shutil.copytree(REPO, build / "src", ignore=shutil.ignore_patterns(".git", "results", "*.egg-info", "build", "__pycache__"))
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                    "--target", str(target), str(build / "src")], check=True, timeout=600)
+    shutil.rmtree(target / "benchlab" / "sandboxes")
+    return target
+
+
+def test_a_code_pack_without_the_sandboxes_package_is_sandbox_unavailable(tree_without_sandboxes, tmp_path):
+    server = TestServer()
+    OpenAIChat(Script({}, default=Answer("def f(): pass")), model="m").install(server)
+    # -S: no site hooks, so the editable install of the checkout cannot shadow the tree under test;
+    # the dependencies come from site-packages, placed after it.
+    path = [str(tree_without_sandboxes), sysconfig.get_paths()["purelib"]]
+    code = "import sys; sys.path[:0] = %r; from benchlab.cli import main; main(sys.argv[1:])" % path
+    with running(server):
+        proc = subprocess.run(
+            [sys.executable, "-S", "-c", code, "run", "--backend", "openai", "--endpoint", server.url, "--model", "m",
+             "--scenario", "bugfind-15/BF-01", "--out", str(tmp_path / "out"), "--no-progress", "--measured-tps", "50"],
+            capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": ""},
+        )
+        asked = server.bodies("/v1/chat/completions")
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert proc.returncode == 0, proc.stderr
+    # The tree really lacked the package: its entry point could not be imported, and said so once.
+    assert "plugin 'sandboxes' from benchlab failed to import and was skipped: ModuleNotFoundError" in proc.stderr
+    assert asked == []
+    run = next((tmp_path / "out").iterdir())
+    record = json.loads((run / "run.json").read_text())
+    [result] = record["results"]
+    assert result["failure_mode"] == "sandbox_unavailable" and "no sandbox provider is installed" in result["detail"]
+    import benchlab
+
+    assert not Path(benchlab.__file__).is_relative_to(tree_without_sandboxes)  # this process used the checkout
