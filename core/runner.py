@@ -134,8 +134,9 @@ class Session:
         return self.item.scenario
 
     def _max_tokens(self) -> int:
-        answer = self.item.scenario.max_tokens or self.settings.max_tokens or self.backend.default_max_tokens
-        if self.settings.answer_token_limit:
+        # The user's --max-tokens wins; else the scenario's own budget, capped by the backend's limit.
+        answer = self.settings.max_tokens or self.item.scenario.max_tokens or self.backend.default_max_tokens
+        if self.settings.answer_token_limit and not self.settings.max_tokens:
             answer = min(answer, self.settings.answer_token_limit)
         total = answer + (self.settings.thinking.max_tokens if self.thinking else 0)
         cap = self.settings.context_cap

@@ -181,6 +181,20 @@ def test_request_carries_greedy_sampling_thinking_and_budget(plugins):
     assert request.max_tokens == 900  # 100 + 1000, capped by the context
 
 
+def test_max_tokens_flag_wins_over_the_scenario_and_the_backend_limit(plugins):
+    pack = make_pack(1)
+    pack = Pack(pack.manifest, [attrs.evolve(pack.scenarios[0], max_tokens=1024)], None)
+    for settings, expected in (
+        (RunSettings(), 1024),  # the scenario's own budget
+        (RunSettings(answer_token_limit=256), 256),  # capped by the backend's limit for its model
+        (RunSettings(max_tokens=50, answer_token_limit=256), 50),  # --max-tokens is the user's word
+        (RunSettings(max_tokens=2000, answer_token_limit=256), 2000),
+    ):
+        backend = ScriptedBackend([ok()])
+        play(plugins, backend, pack, settings)
+        assert backend.requests[0][1].max_tokens == expected, settings
+
+
 def test_user_sampling_flags_win_over_the_pack_and_the_scenario(plugins):
     backend = ScriptedBackend([ok()])
     pack = make_pack(2, sampling={"temperature": 0.7, "top_k": 40})
