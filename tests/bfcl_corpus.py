@@ -29,7 +29,7 @@ def judge_all(entries: list[dict[str, Any]], lines: list[dict[str, Any]]) -> lis
     from benchlab.model import Scenario
     from benchlab.pack_loader import parse_scenario, verifier_instance
     from benchlab.plugin_manager import load_plugins
-    from benchlab.plugins.bfcl_pack import scenario_data
+    from benchlab.packs.bfcl.loader import scenario_data
     from benchlab.recorded import response_from_record
     from benchlab.verifiers import VerifyContext
 

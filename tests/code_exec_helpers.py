@@ -70,7 +70,7 @@ def scenario_for(params: dict[str, Any], scenario_id: str = "T-01") -> Scenario:
 
 def verify(params: dict[str, Any], content: str, sandbox: Any) -> Verdict:
     """Validate ``params`` and judge ``content`` with the real code_exec verifier."""
-    from benchlab.plugins.code_exec import CodeExecVerifier
+    from benchlab.plugins.verifiers.code.code_exec import CodeExecVerifier
 
     verifier = CodeExecVerifier()
     verifier.validate(params)
@@ -80,7 +80,7 @@ def verify(params: dict[str, Any], content: str, sandbox: Any) -> Verdict:
 
 async def verify_many(cases: list[tuple[dict[str, Any], str]], sandbox: Any) -> list[Verdict]:
     """Judge many answers at once (the sandbox runs up to its max_concurrency together)."""
-    from benchlab.plugins.code_exec import CodeExecVerifier
+    from benchlab.plugins.verifiers.code.code_exec import CodeExecVerifier
 
     verifier = CodeExecVerifier()
 

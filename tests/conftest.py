@@ -55,7 +55,7 @@ def child_pids(parent: int) -> list[int]:
 def llama_paths() -> tuple[Path, Path]:
     """(llama-server, model) from benchlab's own set-up code: cached, or built now (~5 min)."""
     from benchlab.errors import BenchlabError
-    from benchlab.plugins.llama_build import ensure_model, ensure_server
+    from benchlab.plugins.backends.llama.llama_build import ensure_model, ensure_server
 
     try:
         return ensure_server(), ensure_model()
@@ -67,8 +67,8 @@ def llama_paths() -> tuple[Path, Path]:
 @pytest.fixture(scope="session")
 def llama_server(llama_paths: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real llama-server with SmolLM2-135M on a free loopback port; yields its base URL."""
-    from benchlab.plugins.llama_build import MODEL_ALIAS
-    from benchlab.plugins.llama_server import LlamaServer
+    from benchlab.plugins.backends.llama.llama_build import MODEL_ALIAS
+    from benchlab.plugins.backends.llama.llama_server import LlamaServer
 
     binary, model = llama_paths
     server = LlamaServer(binary, model, alias=MODEL_ALIAS, log_dir=tmp_path_factory.mktemp("llama-logs"))

@@ -18,7 +18,7 @@ from benchlab.errors import PackError
 from benchlab.model import ChatRequest, ChatResponse, FailureMode, Pack, PackManifest, Scenario, ToolCall, Turn, Verdict, VerifierSpec
 from benchlab.pack_loader import load_pack_folder
 from benchlab.plugin_manager import load_plugins
-from benchlab.plugins.agent_trace import AgentTraceVerifier, transcript
+from benchlab.plugins.verifiers.tool_calls.agent_trace import AgentTraceVerifier, transcript
 from benchlab.verifiers import ParamError, VerifyContext
 from helpers import write_pack
 

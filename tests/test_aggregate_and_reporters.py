@@ -1,12 +1,12 @@
 """Per-pack aggregates (core/aggregate.py) and what the reporters print from them
-(plugins/reporters.py): Pass/Total, the Status column against ``floor``, p50/p95, the Quality: line."""
+(plugins/reporters/reporters.py): Pass/Total, the Status column against ``floor``, p50/p95, the Quality: line."""
 
 from __future__ import annotations
 
 from benchlab.aggregate import percentile, summarize
 from benchlab.config import RunConfig, Sampling, Selection, Target
 from benchlab.model import FailureMode, Pack, PackManifest, ProbeFacts, RunRecord, ScenarioResult
-from benchlab.plugins.reporters import quality_line, render_markdown
+from benchlab.plugins.reporters.reporters import quality_line, render_markdown
 
 
 def pack(floor: float | None, title: str = "Mini", pack_id: str = "mini") -> Pack:

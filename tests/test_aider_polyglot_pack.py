@@ -23,7 +23,8 @@ from code_exec_helpers import best_sandbox, plugins, verify_many
 from helpers import REPO, benchlab
 
 from benchlab.pack_loader import resolve_pack
-from benchlab.plugins.code_extract import LANGUAGE_TAGS, fenced_blocks
+from benchlab.plugins.verifiers.code.code_extract import LANGUAGE_TAGS
+from benchlab.plugins.verifiers.fences import scan_fences
 from benchlab.proofs import check_proofs, coverage_problems, read_proofs
 from benchlab.recorded import FIELDS
 
@@ -70,7 +71,7 @@ def test_registered_but_in_no_mode() -> None:
 
 def prompt_file(scenario) -> str:
     """The source file the prompt shows: its first fenced block, in the scenario's language."""
-    blocks, unclosed = fenced_blocks(scenario.messages[-1]["content"])
+    blocks, unclosed = scan_fences(scenario.messages[-1]["content"])
     assert unclosed is None and blocks, scenario.id
     assert blocks[0].lang in LANGUAGE_TAGS[scenario.verifier.params["language"]], scenario.id
     return blocks[0].body

@@ -22,7 +22,7 @@ NOTICE = "Read me first: this endpoint runs a toy model."
 PLUGIN = textwrap.dedent(
     f'''
     from benchlab import hookimpl
-    from benchlab.plugins.openai_backend import OpenAIBackend
+    from benchlab.plugins.backends.openai_backend import OpenAIBackend
 
 
     class SmallModel(OpenAIBackend):

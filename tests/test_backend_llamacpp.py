@@ -14,9 +14,9 @@ import pytest
 from benchlab.backends import BackendOptions
 from benchlab.errors import BenchlabError
 from benchlab.model import ChatRequest
-from benchlab.plugins.llamacpp_backend import LlamaCppBackend, thinking_switch
-from benchlab.plugins.ollama_backend import OllamaBackend
-from benchlab.plugins.vllm_backend import VLLMBackend
+from benchlab.plugins.backends.llamacpp_backend import LlamaCppBackend, thinking_switch
+from benchlab.plugins.backends.ollama_backend import OllamaBackend
+from benchlab.plugins.backends.vllm_backend import VLLMBackend
 from helpers import ask, play_backend
 from servers.base import Answer, Request, Script, TestServer, running
 from servers.openai_compat import OpenAIChat

@@ -18,7 +18,7 @@ from benchlab.codec import SCHEMA_VERSION
 from benchlab.backends import BackendOptions
 from benchlab.errors import BenchlabError, TransportError
 from benchlab.model import ChatRequest
-from benchlab.plugins.ollama_backend import OllamaBackend
+from benchlab.plugins.backends.ollama_backend import OllamaBackend
 from helpers import ask
 from servers.base import Answer, Script, running
 from servers.ollama import OllamaServer

@@ -16,8 +16,8 @@ from benchlab.backends import BackendOptions
 from benchlab.errors import BenchlabError, TransportError
 from benchlab.http import error_from_status, is_runpod_pod_proxy
 from benchlab.model import ChatRequest
-from benchlab.plugins.runpod_backend import RunPodBackend
-from benchlab.plugins.runpod_wire import job_failure, split_endpoint
+from benchlab.plugins.backends.runpod_backend import RunPodBackend
+from benchlab.plugins.backends.runpod_wire import job_failure, split_endpoint
 from helpers import ask, play_backend
 from servers.base import Answer, Script, running
 from servers.ollama import OllamaServer
@@ -222,8 +222,8 @@ def test_a_pod_url_goes_through_the_backend_of_the_server_on_the_pod():
     """Pod URLs are not special-cased by the backends: a pod serving Ollama goes through
     ``ollama`` (native routes, no /v1), one serving an OpenAI server through ``openai``;
     only ``runpod`` (serverless) refuses the URL and detection does not claim it."""
-    from benchlab.plugins.ollama_backend import OllamaBackend
-    from benchlab.plugins.openai_backend import OpenAIBackend
+    from benchlab.plugins.backends.ollama_backend import OllamaBackend
+    from benchlab.plugins.backends.openai_backend import OpenAIBackend
     from servers.openai_compat import OpenAIChat
     from servers.base import TestServer
 
@@ -243,7 +243,7 @@ def test_a_pod_url_goes_through_the_backend_of_the_server_on_the_pod():
 
 def test_an_offline_pod_is_named_at_the_probe():
     """The pod proxy's HTML page at start-up names the pod and its port, for the backend of the pod."""
-    from benchlab.plugins.ollama_backend import OllamaBackend
+    from benchlab.plugins.backends.ollama_backend import OllamaBackend
 
     with running(PodProxyOffline(502)) as proxy:
         with pytest.raises(BenchlabError, match="the RunPod pod x7k2p9 is offline or not serving port 11434"):

@@ -14,7 +14,7 @@ import pytest
 from benchlab.backends import BackendOptions
 from benchlab.errors import BenchlabError
 from benchlab.model import ChatRequest
-from benchlab.plugins.vllm_backend import VLLMBackend
+from benchlab.plugins.backends.vllm_backend import VLLMBackend
 from helpers import ask, play_backend
 from servers.base import Answer, Script, running
 from servers.ollama import OllamaServer

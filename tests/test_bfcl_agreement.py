@@ -17,7 +17,7 @@ import pytest
 
 from bfcl_corpus import CORPUS, judge_all, read_jsonl
 
-from benchlab.plugins import bfcl_data
+from benchlab.packs.bfcl import data as bfcl_data
 
 
 @pytest.fixture(scope="module")

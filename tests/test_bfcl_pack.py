@@ -21,7 +21,8 @@ from benchlab.errors import BenchlabError
 from benchlab.model import LoadOptions
 from benchlab.pack_loader import resolve_pack
 from benchlab.plugin_manager import load_plugins
-from benchlab.plugins import bfcl_data, bfcl_pack
+from benchlab.packs.bfcl import data as bfcl_data
+from benchlab.packs.bfcl import loader as bfcl_pack
 from helpers import benchlab, run_record
 
 # BFCL entries that no answer can pass (a required parameter with no possible value, or a
@@ -231,7 +232,7 @@ def test_replay_run_judges_recorded_tool_calls(tmp_path: Path) -> None:
     # The report's BFCL section, as BFCL computes it: 2 of 4 played, out of the category's 400.
     assert "| simple_python | 50.00% | 2/4 | 400 |" in done.stdout.splitlines()
     assert "BFCL numbers not comparable with the leaderboard: simple_python played in part" in done.stdout
-    assert [s["plugin"] for s in record["sections"]] == ["builtin"]
+    assert [s["plugin"] for s in record["sections"]] == ["suite_bfcl"]
     request = next(r for r in record["results"] if r["scenario_id"] == "simple_python_1")["request"]
     assert [t["function"]["name"] for t in request["tools"]] == ["math_factorial"]
 

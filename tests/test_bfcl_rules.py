@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from benchlab.model import FailureMode, Scenario, VerifierSpec
-from benchlab.plugins.bfcl_decode import parse_calls
-from benchlab.plugins.bfcl_pack import scenario_data
-from benchlab.plugins.bfcl_verifier import BfclVerifier
+from benchlab.plugins.verifiers.tool_calls.bfcl_decode import parse_calls
+from benchlab.packs.bfcl.loader import scenario_data
+from benchlab.plugins.verifiers.tool_calls.bfcl_verifier import BfclVerifier
 from benchlab.recorded import response_from_record
 from benchlab.verifiers import ParamError, VerifyContext
 

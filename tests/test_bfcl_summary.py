@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchlab.plugins.bfcl_summary import summarize
+from benchlab.packs.bfcl.summary import summarize
 
 
 def verdicts(category: str, passed: int, total: int) -> list[tuple[str, bool]]:

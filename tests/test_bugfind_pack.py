@@ -16,8 +16,8 @@ from code_exec_helpers import best_sandbox, plugins, verify_many
 from helpers import REPO, benchlab, run_record
 
 from benchlab.pack_loader import resolve_pack
-from benchlab.plugins.code_exec import claims_no_bug
-from benchlab.plugins.code_extract import fenced_blocks
+from benchlab.plugins.verifiers.code.code_exec import claims_no_bug
+from benchlab.plugins.verifiers.fences import scan_fences
 from benchlab.proofs import check_proofs, coverage_problems, read_proofs
 from benchlab.recorded import FIELDS
 
@@ -63,7 +63,7 @@ def test_registered_in_full_mode_only() -> None:
 
 
 def prompt_code(scenario) -> str:
-    blocks, _ = fenced_blocks(scenario.messages[-1]["content"])
+    blocks, _ = scan_fences(scenario.messages[-1]["content"])
     assert len(blocks) == 1 and blocks[0].lang == scenario.verifier.params["language"]
     return blocks[0].body
 

@@ -19,8 +19,8 @@ from code_exec_helpers import best_sandbox, scenario_for, verify, verify_many
 
 from benchlab.model import ChatResponse, FailureMode
 from benchlab.pack_loader import verifier_instance
-from benchlab.plugins.code_exec import COMPILE_ALLOWANCE_S, CodeExecVerifier, claims_no_bug
-from benchlab.plugins.code_extract import extract_code
+from benchlab.plugins.verifiers.code.code_exec import COMPILE_ALLOWANCE_S, CodeExecVerifier, claims_no_bug
+from benchlab.plugins.verifiers.code.code_extract import extract_code
 from benchlab.verifiers import ParamError, VerifyContext
 
 FAKE = "benchlab-done-" + "0" * 32  # looks like a sentinel, but never the run's own
@@ -551,7 +551,7 @@ def test_go_answer_redeclaring_a_predeclared_identifier_the_tests_use_is_refused
 
 
 def test_go_package_level_names_are_found_in_every_declaration_form() -> None:
-    from benchlab.plugins.code_harness import go_package_names, refusal
+    from benchlab.plugins.verifiers.code.code_harness import go_package_names, refusal
 
     source = ('package x\n\nimport "errors"\n\nvar (\n\tA = errors.New("a (b")\n\tB, len = 1, 2\n\tc = []int{\n\t\t1,\n\t}\n)\n'
               "const cap = 3\ntype T struct{ new int }\nfunc (t T) close() {}\nfunc print[V any](v V) { var nil = 1; _ = nil }\n"

@@ -54,15 +54,15 @@ def test_no_core_module_imports_a_plugin_package():
 def test_the_checker_sees_each_kind_of_violation(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text(
-        "import benchlab.plugins.tool_call\n"
+        "import benchlab.plugins.verifiers.tool_calls.tool_call\n"
         "from benchlab import sandboxes\n"
         "def f():\n    from benchlab.packs import x\n"
-        "LOADER = 'benchlab.plugins.humaneval_pack:load'\n"
+        "LOADER = 'benchlab.packs.humaneval.loader:load'\n"
         "fine = 'benchlab.sandbox:Limits'\n"
     )
     assert [v.split(": ", 1)[1] for v in core_violations(bad)] == [
-        "import benchlab.plugins.tool_call", "from benchlab import ...", "from benchlab.packs import ...",
-        "names 'benchlab.plugins.humaneval_pack:load'",
+        "import benchlab.plugins.verifiers.tool_calls.tool_call", "from benchlab import ...", "from benchlab.packs import ...",
+        "names 'benchlab.packs.humaneval.loader:load'",
     ]
 
 

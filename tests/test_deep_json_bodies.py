@@ -9,9 +9,9 @@ import pytest
 
 from benchlab.http import TransportError, parse_json_body
 from benchlab.model import FailureMode
-from benchlab.plugins.native_http import json_or_none
-from benchlab.plugins.ollama_wire import ChatAccumulator, parse_parameters
-from benchlab.plugins.openai_wire import StreamAccumulator
+from benchlab.plugins.backends.native_http import json_or_none
+from benchlab.plugins.backends.ollama_wire import ChatAccumulator, parse_parameters
+from benchlab.plugins.backends.openai_wire import StreamAccumulator
 
 DEEP = "[" * 100_000 + "]" * 100_000
 

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from benchlab.model import FailureMode
-from benchlab.plugins.local_backend import LOCAL_MAX_TOKENS, LOCAL_SLOTS, SMOKE_TEST_NOTICE
+from benchlab.plugins.backends.llama.local_backend import LOCAL_MAX_TOKENS, LOCAL_SLOTS, SMOKE_TEST_NOTICE
 from conftest import TEST_DATA, child_pids, pid_alive, require_or_skip
 
 SMOKE_PACK = TEST_DATA / "packs" / "smoke-5"
@@ -139,7 +139,7 @@ def test_resume_after_sigkill_plays_every_scenario_exactly_once(llama_server: st
 
 
 def test_unreachable_endpoint_fails_fast_with_one_line(tmp_path: Path) -> None:
-    from benchlab.plugins.llama_server import free_port
+    from benchlab.plugins.backends.llama.llama_server import free_port
 
     closed = f"http://127.0.0.1:{free_port()}"
     started = time.monotonic()

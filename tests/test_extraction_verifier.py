@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchlab.model import ChatResponse, FailureMode, Scenario, Verdict, VerifierSpec
-from benchlab.plugins.extraction import ExtractionVerifier
-from benchlab.plugins.extraction_fields import normalise_text
+from benchlab.plugins.verifiers.extraction.extraction import ExtractionVerifier
+from benchlab.plugins.verifiers.extraction.extraction_fields import normalise_text
 from benchlab.verifiers import ParamError, VerifyContext
 
 VERIFIER = ExtractionVerifier()

@@ -33,7 +33,7 @@ from types import ModuleType
 import pytest
 
 from benchlab.cache import CacheLock
-from benchlab.plugins.llama_build import LLAMA_CPP_PYTHON_VERSION, SERVER_DIR, TOOLS_DIR, cached_server_path, missing_build_tools
+from benchlab.plugins.backends.llama.llama_build import LLAMA_CPP_PYTHON_VERSION, SERVER_DIR, TOOLS_DIR, cached_server_path, missing_build_tools
 from conftest import REPO, require_or_skip
 
 RUN_ENV = "BENCHLAB_TEST_FRESH_BUILD"

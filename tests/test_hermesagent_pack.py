@@ -27,7 +27,7 @@ from benchlab.model import FailureMode, ScenarioResult
 from benchlab.negative_control import PLAUSIBLE_JSON, REFUSAL
 from benchlab.pack_loader import resolve_pack
 from benchlab.plugin_manager import load_plugins
-from benchlab.plugins.replay_backend import ReplayBackend
+from benchlab.plugins.backends.replay_backend import ReplayBackend
 from benchlab.config import Budgets
 from benchlab.runner import Runner, RunSettings, WorkItem
 from helpers import REPO, benchlab, run_record

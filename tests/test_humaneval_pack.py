@@ -25,7 +25,7 @@ from code_exec_helpers import best_sandbox, fast_sandbox, plugins, verify_many
 from benchlab.codec import SCHEMA_VERSION
 from benchlab.model import LoadOptions
 from benchlab.pack_loader import resolve_pack
-from benchlab.plugins import humaneval_pack
+from benchlab.packs.humaneval import loader as humaneval_pack
 from helpers import benchlab
 
 
@@ -55,7 +55,7 @@ def test_default_subset_is_thirty_fixed_problems(problems) -> None:
     numbers = [int(i.split("-")[1]) for i in ids]
     assert numbers == sorted(numbers) and all(0 <= n < 164 for n in numbers)
     # the same subset every time (a fixed seed, not the process's randomness)
-    again = subprocess.run([sys.executable, "-c", "from benchlab.plugins import humaneval_pack as h; print(h.subset(list(range(164))))"],
+    again = subprocess.run([sys.executable, "-c", "from benchlab.packs.humaneval import loader as h; print(h.subset(list(range(164))))"],
                            capture_output=True, text=True, check=True)
     assert json.loads(again.stdout) == numbers
     assert pack.needs_sandbox and pack.unavailable is None and (pack.path / "proofs.jsonl").is_file()

@@ -12,8 +12,8 @@ import pytest
 from benchlab.model import ChatResponse
 from benchlab.pack_loader import resolve_pack
 from benchlab.plugin_manager import load_plugins
-from benchlab.plugins.instruction_rules import run_rule, validate_rule
-from benchlab.plugins.instructions import InstructionsVerifier
+from benchlab.plugins.verifiers.instructions.instruction_rules import run_rule, validate_rule
+from benchlab.plugins.verifiers.instructions.instructions import InstructionsVerifier
 from benchlab.verifiers import ParamError, VerifyContext
 
 

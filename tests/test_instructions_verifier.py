@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchlab.model import ChatResponse, FailureMode, Scenario, VerifierSpec, Verdict
-from benchlab.plugins import text_measures as tm
-from benchlab.plugins.instruction_rules import RULES
-from benchlab.plugins.instructions import InstructionsVerifier
+from benchlab.plugins.verifiers.instructions import text_measures as tm
+from benchlab.plugins.verifiers.instructions.instruction_rules import RULES
+from benchlab.plugins.verifiers.instructions.instructions import InstructionsVerifier
 from benchlab.verifiers import ParamError, VerifyContext
 
 VERIFIER = InstructionsVerifier()

@@ -22,8 +22,8 @@ import pytest
 from benchlab.codec import SCHEMA_VERSION
 from benchlab.backends import BackendOptions
 from benchlab.errors import BenchlabError
-from benchlab.plugins import llama_build
-from benchlab.plugins.llama_build import (
+from benchlab.plugins.backends.llama import llama_build
+from benchlab.plugins.backends.llama.llama_build import (
     MODEL_SIZE,
     SERVER_DIR,
     CacheLock,
@@ -34,8 +34,8 @@ from benchlab.plugins.llama_build import (
     find_model,
     find_server,
 )
-from benchlab.plugins.llama_server import LlamaServer, free_port, port_in_use
-from benchlab.plugins.setup_progress import SetupProgress
+from benchlab.plugins.backends.llama.llama_server import LlamaServer, free_port, port_in_use
+from benchlab.plugins.backends.llama.setup_progress import SetupProgress
 
 from conftest import TEST_DATA, child_pids, pid_alive
 
@@ -146,8 +146,8 @@ def test_missing_build_tools_is_one_clear_error_naming_apt_packages(clean_env: P
 
 def test_cmake_and_ninja_come_from_pypi_when_the_system_lacks_them(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A real pip install of the cmake and ninja wheels into the cache, then both run from it."""
-    from benchlab.plugins.llama_build import TOOLS_DIR, build_environment
-    from benchlab.plugins.setup_progress import SetupProgress
+    from benchlab.plugins.backends.llama.llama_build import TOOLS_DIR, build_environment
+    from benchlab.plugins.backends.llama.setup_progress import SetupProgress
 
     cache = clean_env / "cache"
     no_tools = clean_env / "bin"
@@ -354,7 +354,7 @@ def test_a_binary_that_cannot_run_is_one_clear_error(tmp_path: Path) -> None:
 
 
 def test_server_logs_are_pruned(tmp_path: Path) -> None:
-    from benchlab.plugins.llama_server import LOGS_KEPT, new_log_path
+    from benchlab.plugins.backends.llama.llama_server import LOGS_KEPT, new_log_path
 
     logs = tmp_path / "logs"
     logs.mkdir()
@@ -404,7 +404,7 @@ def test_local_backend_starts_answers_and_leaves_no_process(
     llama_paths: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from benchlab.model import ChatRequest
-    from benchlab.plugins.local_backend import LOCAL_MAX_TOKENS, LOCAL_SLOTS, SMOKE_TEST_NOTICE, LocalBackend
+    from benchlab.plugins.backends.llama.local_backend import LOCAL_MAX_TOKENS, LOCAL_SLOTS, SMOKE_TEST_NOTICE, LocalBackend
 
     binary, model = llama_paths
     backend = LocalBackend(BackendOptions(settings={"server_binary": str(binary), "model_file": str(model)}))

@@ -17,7 +17,7 @@ import pytest
 
 from benchlab.pack_loader import resolve_pack
 from benchlab.plugin_manager import load_plugins
-from benchlab.plugins.numeric_answer import final_line, normalise_line, numbers, within
+from benchlab.plugins.verifiers.extraction.numeric_answer import final_line, normalise_line, numbers, within
 from benchlab.proofs import check_proofs, coverage_problems, read_proofs
 from benchlab.recorded import FIELDS
 from helpers import REPO, benchlab

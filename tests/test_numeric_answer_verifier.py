@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchlab.model import ChatResponse, FailureMode, Scenario, Verdict, VerifierSpec
-from benchlab.plugins.numeric_answer import NumericAnswerVerifier, read_final_answer
+from benchlab.plugins.verifiers.extraction.numeric_answer import NumericAnswerVerifier, read_final_answer
 from benchlab.verifiers import ParamError, VerifyContext
 
 VERIFIER = NumericAnswerVerifier()

@@ -7,7 +7,7 @@ import json
 
 from benchlab.backends import BackendOptions
 from benchlab.model import ChatRequest
-from benchlab.plugins.openai_backend import OpenAIBackend
+from benchlab.plugins.backends.openai_backend import OpenAIBackend
 from helpers import benchlab, exact_scenario, run_record, write_pack
 from servers.base import Answer, Script, TestServer, running
 from servers.openai_compat import OpenAIChat

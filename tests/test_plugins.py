@@ -143,7 +143,7 @@ from benchlab import hookimpl
 
 @hookimpl
 def register_verifiers(register):
-    register("always", "benchlab.plugins.simple_verifiers:ExactVerifier", summary="stand-in")
+    register("always", "benchlab.plugins.verifiers.extraction.simple_verifiers:ExactVerifier", summary="stand-in")
 
 
 @hookimpl

@@ -16,8 +16,8 @@ import pytest
 from benchlab.pack_loader import resolve_pack
 from benchlab.plugin_manager import load_plugins
 from benchlab.proofs import check_proofs, coverage_problems, read_proofs
-from benchlab.plugins.tool_loop import load_tools, run_tool
-from benchlab.plugins.value_matchers import match
+from benchlab.plugins.drivers.tool_loop import load_tools, run_tool
+from benchlab.plugins.verifiers.structured.value_matchers import match
 from benchlab.recorded import FIELDS, parse_tool_calls
 from helpers import benchlab
 

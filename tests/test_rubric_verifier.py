@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchlab.model import ChatResponse, FailureMode, Scenario, Verdict, VerifierSpec
-from benchlab.plugins.rubric import RubricVerifier, parse_path
+from benchlab.plugins.verifiers.instructions.rubric import RubricVerifier, parse_path
 from benchlab.verifiers import ParamError, VerifyContext
 
 VERIFIER = RubricVerifier()

@@ -15,7 +15,7 @@ from typing import Callable
 import pytest
 
 from benchlab.heartbeat import HEARTBEAT_S, Heartbeat, keep_alive
-from benchlab.plugins.setup_progress import SetupProgress
+from benchlab.plugins.backends.llama.setup_progress import SetupProgress
 
 SHORT_S = 0.05
 DEADLINE_S = 10.0

@@ -26,9 +26,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from benchlab.model import ChatResponse, FailureMode, Pack, PackManifest, Scenario, VerifierSpec
-from benchlab.plugins.shell_checks import gunzip, resolve
-from benchlab.plugins.shell_matchers import match_text
-from benchlab.plugins.shell_task import ShellTaskVerifier, extract_command, read_report
+from benchlab.plugins.verifiers.shell.shell_checks import gunzip, resolve
+from benchlab.plugins.verifiers.shell.shell_matchers import match_text
+from benchlab.plugins.verifiers.shell.shell_task import ShellTaskVerifier, extract_command, read_report
 from benchlab.verifiers import ParamError, VerifyContext
 from sandbox_helpers import prepared_sandbox
 
@@ -417,7 +417,7 @@ def test_matchers_never_raise_on_any_bytes(data: bytes, spec: dict[str, Any]) ->
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=200))
 def test_archive_readers_never_raise_on_any_bytes(data: bytes) -> None:
-    from benchlab.plugins.shell_checks import _tar_problem
+    from benchlab.plugins.verifiers.shell.shell_checks import _tar_problem
 
     for blob in (data, b"\x1f\x8b" + data, gzip.compress(data)):
         unpacked, problem = gunzip(blob)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from benchlab.model import ChatResponse, FailureMode, Scenario, Verdict, VerifierSpec
 from benchlab.plugin_manager import load_plugins
-from benchlab.plugins.simple_verifiers import last_number
+from benchlab.plugins.verifiers.extraction.simple_verifiers import last_number
 from benchlab.verifiers import ParamError, VerifyContext
 
 PLUGINS = load_plugins()

@@ -14,7 +14,7 @@ import pytest
 from benchlab.model import FailureMode
 from benchlab.pack_loader import resolve_pack
 from benchlab.plugin_manager import load_plugins
-from benchlab.plugins.structured_checks import schema_problem
+from benchlab.plugins.verifiers.structured.structured_checks import schema_problem
 from benchlab.proofs import check_proofs, coverage_problems, judge, read_proofs
 
 from helpers import REPO, benchlab, run_record

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from benchlab.model import ChatResponse, FailureMode, Scenario, Verdict, VerifierSpec
 from benchlab.plugin_manager import load_plugins
-from benchlab.plugins.answer_extract import extract, fences
-from benchlab.plugins.structured_checks import parse_path
+from benchlab.plugins.verifiers.structured.answer_extract import extract, fences
+from benchlab.plugins.verifiers.structured.structured_checks import parse_path
 from benchlab.verifiers import ParamError, VerifyContext
 
 PLUGINS = load_plugins()

@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchlab.model import ChatResponse, FailureMode, Scenario, ToolCall, VerifierSpec, Verdict
-from benchlab.plugins.tool_call import ToolCallVerifier
-from benchlab.plugins.matcher_validation import validate_matcher
-from benchlab.plugins.value_matchers import MISSING, match
+from benchlab.plugins.verifiers.tool_calls.tool_call import ToolCallVerifier
+from benchlab.plugins.verifiers.structured.matcher_validation import validate_matcher
+from benchlab.plugins.verifiers.structured.value_matchers import MISSING, match
 from benchlab.recorded import parse_tool_calls
 from benchlab.verifiers import ParamError, VerifyContext
 

@@ -8,7 +8,7 @@ import pytest
 
 from benchlab.errors import TransportError
 from benchlab.model import FailureMode
-from benchlab.plugins.openai_wire import StreamAccumulator, merge_extra_body, parse_completion
+from benchlab.plugins.backends.openai_wire import StreamAccumulator, merge_extra_body, parse_completion
 from benchlab.reasoning import split_think
 from benchlab.redact import redact_url, scrub
 

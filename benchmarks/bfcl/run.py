@@ -34,7 +34,7 @@ sys.path.insert(0, str(HERE))
 
 from variants import candidates  # noqa: E402
 
-from benchlab.plugins import bfcl_data  # noqa: E402
+from benchlab.packs.bfcl import data as bfcl_data  # noqa: E402
 
 OFFICIAL_VENV = Path("/work/venvs/bfcl-official")
 # The package's own pins for what its checker imports (torch, faiss and sentence-transformers are never imported).

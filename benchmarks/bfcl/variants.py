@@ -12,11 +12,11 @@ import copy
 import json
 from typing import Any, Iterator
 
-from benchlab.plugins import bfcl_data
-from benchlab.plugins.bfcl_answers import (
+from benchlab.packs.bfcl import data as bfcl_data
+from benchlab.plugins.verifiers.tool_calls.bfcl_answers import (
     Call, as_python, as_tool_calls, gold_calls, placeholder_call, placeholder_value, sent_name, wrong_value,
 )
-from benchlab.plugins.bfcl_checker import OPTIONAL
+from benchlab.plugins.verifiers.tool_calls.bfcl_checker import OPTIONAL
 
 Candidate = dict[str, Any]  # {"variant", "answer": {"content", "tool_calls"}, "spelling"}
 

@@ -82,7 +82,7 @@ def throughput_rows(names: tuple[str, ...], runs: int, levels: list[int]) -> lis
 
 def humaneval_cases(problems: list[dict[str, Any]]) -> list[tuple[dict[str, Any], str]]:
     """(verifier params, answer) per problem: the canonical solution as a model would return it."""
-    from benchlab.plugins.humaneval_pack import scenario_data
+    from benchlab.packs.humaneval.loader import scenario_data
 
     cases = []
     for problem in problems:
@@ -93,7 +93,7 @@ def humaneval_cases(problems: list[dict[str, Any]]) -> list[tuple[dict[str, Any]
 
 async def _benchlab_once(provider: Any, cases: list[tuple[dict[str, Any], str]]) -> dict[str, Any]:
     from benchlab.model import ChatResponse, Scenario, VerifierSpec
-    from benchlab.plugins.code_exec import CodeExecVerifier
+    from benchlab.plugins.verifiers.code.code_exec import CodeExecVerifier
     from benchlab.verifiers import VerifyContext
 
     verifier = CodeExecVerifier()
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write every measurement here")
     args = parser.parse_args(argv)
 
-    from benchlab.plugins.humaneval_pack import data_file, problem_number, read_problems
+    from benchlab.packs.humaneval.loader import data_file, problem_number, read_problems
 
     path = data_file()
     if path is None:
