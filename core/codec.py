@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any, TypeVar
@@ -35,10 +36,23 @@ def with_version(data: dict[str, Any]) -> dict[str, Any]:
     return {"schema_version": SCHEMA_VERSION, **data}
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def json_text(data: Any, *, indent: int | None = None) -> str:
+    """JSON that keeps text readable (no ASCII escaping) and can always be written as UTF-8.
+
+    A model may send a lone surrogate (``"\\ud800"`` is valid JSON); UTF-8 cannot carry it
+    raw, so it is written back as the same ``\\uXXXX`` escape, which reads back unchanged.
+    """
+    text = json.dumps(data, ensure_ascii=False, indent=indent, default=str)
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
 def dumps(obj: Any, **extra: Any) -> str:
     """One JSON object (attrs instance or dict) with ``schema_version`` first."""
     data = unstructure(obj) if not isinstance(obj, dict) else obj
-    return json.dumps(with_version({**data, **extra}), ensure_ascii=False, default=str)
+    return json_text(with_version({**data, **extra}))
 
 
 def write_json(path: Path, obj: Any, **extra: Any) -> None:
@@ -48,7 +62,7 @@ def write_json(path: Path, obj: Any, **extra: Any) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             data = unstructure(obj) if not isinstance(obj, dict) else obj
-            json.dump(with_version({**data, **extra}), handle, ensure_ascii=False, indent=2, default=str)
+            handle.write(json_text(with_version({**data, **extra}), indent=2))
             handle.write("\n")
             handle.flush()
             os.fsync(handle.fileno())

@@ -19,6 +19,7 @@ from benchlab.backends import Backend, BackendOptions
 from benchlab.codec import write_json
 from benchlab.config import RunConfig
 from benchlab.errors import BenchlabError
+from benchlab.history import index_run
 from benchlab.journal import Journal, JournalContents, read_journal
 from benchlab.model import FailureMode, Pack, ReportSection, ResultKey, RunRecord, ScenarioResult
 from benchlab.plugin_manager import Plugins
@@ -63,17 +64,10 @@ def new_run_id() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
 
 
-def find_run(out: Path, run_id: str) -> Path:
-    run_dir = out / run_id
-    if not (run_dir / "journal.jsonl").is_file():
-        known = sorted(p.name for p in out.glob("*") if (p / "journal.jsonl").is_file()) if out.is_dir() else []
-        listing = ", ".join(known[-5:]) or "none"
-        raise BenchlabError(f"no run {run_id!r} under {out}/ (recent runs: {listing}); pass --out if it lives elsewhere")
-    return run_dir
-
-
 def load_resume(out: Path, run_id: str) -> tuple[JournalContents, Path]:
-    run_dir = find_run(out, run_id)
+    from benchlab.run_ref import find_run_by_id
+
+    run_dir = find_run_by_id(out, run_id)
     return read_journal(run_dir), run_dir
 
 
@@ -259,6 +253,8 @@ def execute(
                 writer(record, run_dir)
             except Exception as exc:
                 print(f"benchlab: warning: reporter {entry.name!r} failed: {exc!r}", file=sys.stderr)
+    # The index is a cache of the run folders: a failure there is a warning, the run is saved.
+    index_run(run_dir.parent, run_dir, record)
     for problem in plugins.broadcast("on_run_end", run=ctx, record=record):
         print(f"benchlab: warning: {problem}", file=sys.stderr)
     return Outcome(record, run_dir, interrupted, monitor.fatal if monitor else None)

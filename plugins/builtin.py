@@ -54,6 +54,7 @@ REPORTERS = (
     ("md", P + "reporters.reporters:MARKDOWN", "markdown table, failure breakdown and Quality: line (report.md)", ("stdout",)),
     ("json", P + "reporters.reporters:JSON", "the run record as JSON"),
     ("quality-line", P + "reporters.reporters:QUALITY_LINE", "the Quality: line alone (quality.txt)"),
+    ("junit", P + "reporters.junit:JUNIT", "JUnit XML for CI: a testsuite per pack, a testcase per result (junit.xml)"),
 )
 
 

@@ -60,6 +60,13 @@ def benchlab(*args: str, env: dict[str, str] | None = None, cwd: Path | None = N
     )
 
 
+def only_run_dir(out: Path) -> Path:
+    """The only run folder under ``out`` (``--out`` also holds ``index.sqlite``)."""
+    runs = [p for p in out.iterdir() if (p / "journal.jsonl").is_file()]
+    assert len(runs) == 1, f"expected one run folder under {out}, found {runs}"
+    return runs[0]
+
+
 def run_record(out: Path) -> dict[str, Any]:
     """The run.json of the only run under ``out``."""
     runs = [p for p in out.iterdir() if (p / "run.json").is_file()]

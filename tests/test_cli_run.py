@@ -11,7 +11,7 @@ from pathlib import Path
 
 from benchlab import __version__
 from benchlab.recorded import FIELDS
-from helpers import REPO, benchlab, exact_scenario, one_error_line, run_record, write_pack
+from helpers import REPO, benchlab, exact_scenario, one_error_line, only_run_dir, run_record, write_pack
 from servers.base import Answer, Script, TestServer, running
 from servers.openai_compat import OpenAIChat
 
@@ -99,7 +99,7 @@ def test_quick_run_prints_progress_lines_and_the_full_quality_line(tmp_path):
     assert today == datetime.now(timezone.utc).strftime("%Y-%m-%d")
     expected = f"Quality: ToolCall-15 14/15 (93%) · InstructFollow-15 13/15 (87%) (benchlab {__version__}, --quick, {today})"
     assert proc.stdout.splitlines()[-1] == expected
-    assert (next((tmp_path / "out").iterdir()) / "quality.txt").read_text(encoding="utf-8") == expected + "\n"
+    assert (only_run_dir(tmp_path / "out") / "quality.txt").read_text(encoding="utf-8") == expected + "\n"
 
     quiet = benchlab("run", "--quick", "--replay", str(replay), "--out", str(tmp_path / "quiet"), "--no-progress")
     assert quiet.returncode == 0, quiet.stderr
@@ -110,7 +110,7 @@ def test_quick_run_prints_progress_lines_and_the_full_quality_line(tmp_path):
 def test_bad_flag_values_are_one_line_and_exit_1(tmp_path):
     replay = quick_replay(tmp_path, set())
     cases = {
-        ("--format", "xml"): "--format: unknown reporter 'xml' (available: json, md, quality-line)",
+        ("--format", "xml"): "--format: unknown reporter 'xml' (available: json, junit, md, quality-line)",
         ("--backend", "nope"): "unknown backend 'nope'",
         ("--concurrency", "0"): "Invalid value for '--concurrency'",
         ("--extra-body", "[1]"): "--extra-body: expected a JSON object, got list",

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import REPO
+from helpers import REPO, only_run_dir
 from servers.base import Answer, Script, TestServer, running
 from servers.openai_compat import OpenAIChat
 
@@ -97,7 +97,7 @@ def test_a_code_pack_without_the_sandboxes_package_is_sandbox_unavailable(tree_w
     # The tree really lacked the package: its entry point could not be imported, and said so once.
     assert "plugin 'sandboxes' from benchlab failed to import and was skipped: ModuleNotFoundError" in proc.stderr
     assert asked == []
-    run = next((tmp_path / "out").iterdir())
+    run = only_run_dir(tmp_path / "out")
     record = json.loads((run / "run.json").read_text())
     [result] = record["results"]
     assert result["failure_mode"] == "sandbox_unavailable" and "no sandbox provider is installed" in result["detail"]

@@ -17,7 +17,7 @@ import pytest
 
 from benchlab.errors import BenchlabError
 from benchlab.text_files import decode_text, read_text
-from helpers import benchlab, exact_scenario, one_error_line, run_record, write_pack
+from helpers import benchlab, exact_scenario, one_error_line, only_run_dir, run_record, write_pack
 
 LINES = '{"scenario": "enc/A", "content": "OK"}\n{"scenario": "enc/B", "content": "no"}\n'
 
@@ -135,7 +135,7 @@ def test_a_journal_re_saved_as_utf16_is_one_line_on_resume(tmp_path: Path) -> No
     out = tmp_path / "out"
     done = benchlab("run", "--pack", str(folder), "--replay", str(replay), "--out", str(out), "--no-progress")
     assert done.returncode == 0, done.stdout + done.stderr
-    [run_dir] = list(out.iterdir())
+    run_dir = only_run_dir(out)
     journal = run_dir / "journal.jsonl"
     journal.write_bytes(journal.read_text(encoding="utf-8").encode("utf-16"))
     line = one_error_line(benchlab("run", "--resume", run_dir.name, "--out", str(out), "--no-progress"))
@@ -151,7 +151,7 @@ def test_a_resume_reads_back_answers_holding_unicode_line_separators(tmp_path: P
     out = tmp_path / "out"
     first = benchlab("run", "--pack", str(folder), "--replay", str(replay), "--out", str(out), "--no-progress")
     assert first.returncode == 0, first.stdout + first.stderr
-    [run_dir] = list(out.iterdir())
+    run_dir = only_run_dir(out)
     again = benchlab("run", "--resume", run_dir.name, "--out", str(out), "--no-progress")
     assert again.returncode == 0 and "Traceback" not in again.stderr, again.stderr
     [answer] = [r for r in run_record(out)["results"] if r["scenario_id"] == "A"]

@@ -14,7 +14,7 @@ from benchlab.errors import BenchlabError
 from benchlab.journal import Journal, read_journal
 from benchlab.model import Check, FailureMode, ScenarioResult
 
-from helpers import benchlab, exact_scenario, run_record, write_pack, write_replay
+from helpers import benchlab, exact_scenario, only_run_dir, run_record, write_pack, write_replay
 
 
 def result(scenario_id: str, passed: bool = True) -> ScenarioResult:
@@ -91,7 +91,7 @@ def test_run_json_has_everything_a_user_needs(tmp_path):
     # A result's retry attempts are saved before its final verdict.
     keys = list(a)
     assert keys.index("attempts") < keys.index("passed") < keys.index("checks")
-    run_dir = next(out.iterdir())
+    run_dir = only_run_dir(out)
     assert (run_dir / "report.md").read_text().startswith("## benchlab")
     assert (run_dir / "quality.txt").read_text().startswith("Quality: Mini 1/2 (50%) (benchlab ")
     header = json.loads((run_dir / "journal.jsonl").read_text().splitlines()[0])
@@ -140,7 +140,7 @@ def test_a_new_record_reads_back_as_written(tmp_path):
     assert proc.returncode == 0, proc.stderr
     from benchlab.records import read_record
 
-    run_dir = next((tmp_path / "out").iterdir())
+    run_dir = only_run_dir(tmp_path / "out")
     record = read_record(run_dir)
     raw = json.loads((run_dir / "run.json").read_text())
     assert raw["schema_version"] == SCHEMA_VERSION and raw["config"]["sampling"]["overrides"] == {"seed": 7}

@@ -20,7 +20,7 @@ from benchlab.plugin_manager import load_plugins
 from benchlab.registry import Registry
 from benchlab.sandboxes.docker_provider import DockerSandbox
 from benchlab.sandbox_selection import choose_sandbox
-from helpers import REPO, benchlab, one_error_line, run_record
+from helpers import REPO, benchlab, one_error_line, only_run_dir, run_record
 from sandbox_helpers import no_sandbox_env, require
 from servers.base import Answer, Script, TestServer, running
 from servers.openai_compat import OpenAIChat
@@ -103,7 +103,7 @@ def test_the_report_says_which_sandbox_ran_and_why_the_others_did_not(tmp_path):
     record = run_record(tmp_path / "out")
     assert record["results"][0]["passed"] is True
     facts = record["probe"]["sandbox"]
-    report = next((tmp_path / "out").iterdir()).joinpath("report.md").read_text()
+    report = only_run_dir(tmp_path / "out").joinpath("report.md").read_text()
     others = {o["provider"] for o in facts["not_chosen"]}
     assert facts["provider"] == working and others == {"docker", "bwrap"} - {working}
     for text in (report, proc.stdout, proc.stderr):
@@ -132,7 +132,7 @@ def test_the_report_says_loudly_when_code_ran_unconfined(tmp_path):
     assert proc.returncode == 0, proc.stderr
     record = run_record(tmp_path / "out")
     assert record["probe"]["sandbox"]["provider"] == "unsafe-local" and record["probe"]["sandbox"]["unconfined"] is True
-    report = next((tmp_path / "out").iterdir()).joinpath("report.md").read_text()
+    report = only_run_dir(tmp_path / "out").joinpath("report.md").read_text()
     assert "**UNCONFINED: model-written code ran on this host with NO sandbox (--unsafe-local)**" in report
     assert "UNCONFINED: model-written code ran on this host" in proc.stderr
 
@@ -156,7 +156,7 @@ def test_with_no_sandbox_code_packs_are_unavailable_with_reasons_and_fixes_and_n
     for result in record["results"]:
         assert "docker: no Docker engine answers" in result["detail"] and "fix: start the Docker engine" in result["detail"]
         assert "bwrap: bubblewrap is not installed (fix: apt-get install -y bubblewrap)" in result["detail"]
-    report = next((tmp_path / "out").iterdir()).joinpath("report.md").read_text()
+    report = only_run_dir(tmp_path / "out").joinpath("report.md").read_text()
     assert "Sandbox: none can run here" in report
     assert "Sandbox not used: bwrap: bubblewrap is not installed (fix: apt-get install -y bubblewrap)" in report
 

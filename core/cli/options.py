@@ -308,6 +308,12 @@ OUTPUT = OptionGroup("output", (
 ), lambda v: OutputFlags(out=v["out"], format=v["fmt"], progress=not v["no_progress"]))
 
 
+# The --out of commands that read saved runs (history, and those that inspect, diff or re-score).
+RUNS_OUT = OptionGroup("out", (
+    Opt("out", Path, typer.Option(Path("results"), "--out", help="The folder holding run folders and index.sqlite (default results/).")),
+), lambda v: v["out"])
+
+
 # Declared on every command so that it parses; the files are read from argv before the app is built.
 PLUGIN = OptionGroup("plugin", (
     Opt("plugin", list[str], typer.Option([], "--plugin", help=PLUGIN_HELP)),

@@ -5,11 +5,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from benchlab.aggregate import unscored_marks
-from benchlab.codec import unstructure, with_version
+from benchlab.codec import json_text, unstructure, with_version
 from benchlab.model import PackSummary, RunRecord
 from benchlab.resume import resume_command
 from benchlab.sandbox_choice import sandbox_lines
@@ -106,7 +105,7 @@ class JsonReporter:
     """The run record as JSON on stdout (``--format json``)."""
 
     def render(self, record: RunRecord) -> str:
-        return json.dumps(with_version(unstructure(record)), ensure_ascii=False, indent=2, default=str) + "\n"
+        return json_text(with_version(unstructure(record)), indent=2) + "\n"
 
 
 class QualityLineReporter:

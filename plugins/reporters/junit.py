@@ -1,0 +1,172 @@
+"""``junit.xml``: a run as JUnit XML, the test-report format every CI reads.
+
+One ``testsuite`` per pack (its id, so GitLab, GitHub's JUnit actions and Jenkins each show
+a pack as a group) and one ``testcase`` per result key, named ``PACK/ID``; the prompt
+variant, thinking arm and repeat are the case's properties, and join its name when the
+run has more than one of them (names stay unique). A content or runaway failure is a
+``failure``, an infrastructure failure an ``error`` (never the model's fault), a scenario
+not scored ``skipped``. Times are latencies in seconds.
+
+Model output is untrusted: every string goes through ``xml_text``, which replaces the
+characters XML 1.0 cannot carry (NUL, ESC and other C0 controls, lone surrogates, U+FFFE/F)
+with a visible ``\\xNN`` / ``\\uNNNN`` escape; ElementTree escapes markup (``<``, ``&``,
+``]]>``). The record holds no secret, and the endpoint is redacted once more here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+from benchlab.model import DEFAULT_VARIANT, ResultKey, RunRecord, ScenarioResult
+from benchlab.redact import redact_url
+
+JUNIT_FILE = "junit.xml"
+# The longest failure message attribute, and the longest answer kept in system-out.
+MESSAGE_CHARS = 500
+ANSWER_CHARS = 4000
+
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(value: object) -> str:
+    """``value`` as text XML 1.0 can carry: forbidden characters become visible escapes."""
+
+    def escape(match: re.Match[str]) -> str:
+        code = ord(match.group(0))
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return _NOT_XML.sub(escape, str(value))
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + f"... [{len(text) - limit} more characters]"
+
+
+def _element(parent: ET.Element, tag: str, text: str | None = None, **attributes: object) -> ET.Element:
+    child = ET.SubElement(parent, tag, {k: xml_text(v) for k, v in attributes.items()})
+    if text:
+        child.text = xml_text(text)
+    return child
+
+
+def _properties(parent: ET.Element, values: dict[str, Any]) -> None:
+    props = _element(parent, "properties")
+    for name, value in values.items():
+        if value is not None:
+            _element(props, "property", name=name, value=value)
+
+
+def _varying_parts(results: list[ScenarioResult]) -> set[str]:
+    """The key parts a case name must show: those that differ within the run or from their default."""
+    defaults = {"prompt_variant": DEFAULT_VARIANT, "thinking": "off", "repeat": 0}
+    return {
+        part for part, default in defaults.items()
+        if len({getattr(r, part) for r in results}) > 1 or any(getattr(r, part) != default for r in results)
+    }
+
+
+def case_name(key: ResultKey, parts: set[str]) -> str:
+    """``PACK/ID``, then ``[variant=... thinking=... repeat=...]`` for the parts the run varies."""
+    shown = [f"{label}={value}" for part, label, value in (("prompt_variant", "variant", key.prompt_variant),
+                                                         ("thinking", "thinking", key.thinking),
+                                                         ("repeat", "repeat", key.repeat)) if part in parts]
+    return f"{key.pack}/{key.scenario_id}" + (f" [{' '.join(shown)}]" if shown else "")
+
+
+def _answer(result: ScenarioResult) -> str:
+    """What the model last said (content, then tool calls), for a failing case's system-out."""
+    responses = [t.response for t in result.turns if t.response is not None] or [result.response]
+    last = responses[-1]
+    if last is None:
+        return ""
+    calls = [f"tool call: {c.name}({c.arguments_raw if c.arguments_raw is not None else c.arguments})" for c in last.tool_calls]
+    return _cut("\n".join([last.content or "", *calls]).strip(), ANSWER_CHARS)
+
+
+def _outcome(case: ET.Element, result: ScenarioResult) -> str:
+    """Add the failure, error or skipped element; return which (or "passed")."""
+    mode = result.failure_mode
+    if result.passed or mode is None:
+        return "passed"
+    message = _cut(f"{mode.value}: {result.detail}" if result.detail else mode.value, MESSAGE_CHARS)
+    if mode.category == "not_scored":
+        _element(case, "skipped", message=message)
+        return "skipped"
+    if mode.is_infrastructure:
+        lines = [f"attempt {a.number}: {a.failure_mode.value}: {a.detail}" for a in result.attempts]
+        if not result.attempts or result.attempts[-1].detail != result.detail:
+            lines.append(result.detail)
+        _element(case, "error", "\n".join(lines), message=message, type=mode.value)
+        return "errors"
+    # The detail usually names the failed checks already; add those it does not.
+    failed = [f"{c.name}: {c.detail}" if c.detail else c.name for c in result.checks if not c.ok]
+    lines = [result.detail, *(line for line in failed if line not in result.detail)]
+    _element(case, "failure", "\n".join(line for line in lines if line), message=message, type=mode.value)
+    return "failures"
+
+
+def _suite(root: ET.Element, record: RunRecord, pack: Any, results: list[ScenarioResult], parts: set[str]) -> dict[str, int]:
+    suite = _element(root, "testsuite", name=pack.pack, timestamp=record.started_at[:19])
+    _properties(suite, {"title": pack.title, "pack_version": pack.version, "score": pack.score,
+                        "unplayed": pack.unplayed})
+    counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    seconds = 0.0
+    for result in results:
+        latency = result.latency_s or 0.0
+        seconds += latency
+        case = _element(suite, "testcase", classname=pack.pack, name=case_name(result.key, parts), time=f"{latency:.3f}")
+        _properties(case, {"prompt_variant": result.prompt_variant, "thinking": result.thinking, "repeat": result.repeat,
+                           "junk_kind": result.junk_kind or None})
+        outcome = _outcome(case, result)
+        counts["tests"] += 1
+        if outcome != "passed":
+            counts[outcome] += 1
+            answer = _answer(result)
+            if answer:
+                _element(case, "system-out", answer)
+    suite.attrib.update({k: str(v) for k, v in counts.items()}, time=f"{seconds:.3f}")
+    return counts
+
+
+def render_junit(record: RunRecord) -> str:
+    """The run as a JUnit XML document."""
+    root = ET.Element("testsuites", {"name": xml_text(f"benchlab {record.run_id}")})
+    _properties(root, {
+        "run_id": record.run_id, "model": record.model, "backend": record.backend,
+        "endpoint": redact_url(record.endpoint) if record.endpoint else None, "mode": record.mode,
+        "benchlab_version": record.benchlab_version, "canonical": str(record.canonical).lower(),
+        "complete": str(record.complete).lower(),
+    })
+    parts = _varying_parts(record.results)
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for pack in record.packs:
+        counts = _suite(root, record, pack, [r for r in record.results if r.pack == pack.pack], parts)
+        totals = {k: totals[k] + counts[k] for k in totals}
+    elapsed = record.elapsed_s if record.elapsed_s is not None else sum(r.latency_s or 0.0 for r in record.results)
+    root.attrib.update({k: str(v) for k, v in totals.items()}, time=f"{elapsed:.3f}")
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+class JUnitReporter:
+    """``junit.xml`` in every run folder; ``--format junit`` prints the same document."""
+
+    def render(self, record: RunRecord) -> str:
+        return render_junit(record)
+
+    def write(self, record: RunRecord, run_dir: Path) -> None:
+        # Written whole and renamed: a CI step never reads half a file.
+        temp = run_dir / f".{JUNIT_FILE}.{os.getpid()}"
+        try:
+            temp.write_text(render_junit(record), encoding="utf-8")
+            os.replace(temp, run_dir / JUNIT_FILE)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+
+
+JUNIT = JUnitReporter()
