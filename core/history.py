@@ -28,7 +28,7 @@ import tempfile
 from contextlib import closing
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import attrs
 
@@ -59,7 +59,7 @@ CREATE TABLE runs (
     complete INTEGER NOT NULL,
     folder TEXT NOT NULL                -- relative to the index's folder when inside it
 );
-CREATE INDEX runs_by_time ON runs (finished_at, run_id);
+CREATE INDEX runs_by_time ON runs (finished_at);
 CREATE INDEX runs_by_model ON runs (model, finished_at);
 CREATE TABLE pack_scores (
     run_id TEXT NOT NULL,
@@ -80,7 +80,7 @@ CREATE INDEX pack_scores_by_pack ON pack_scores (pack);
 
 _RUN_COLUMNS = ("run_id", "started_at", "finished_at", "model", "backend", "endpoint", "server", "benchlab_version",
                 "mode", "thinking_arms", "canonical", "complete", "folder")
-_PACK_COLUMNS = ("run_id", "position", "pack", "title", "version", "pass_count", "total", "score",
+PACK_COLUMNS = ("run_id", "position", "pack", "title", "version", "pass_count", "total", "score",
                  "infrastructure_failures", "not_scored", "unplayed")
 
 
@@ -225,6 +225,8 @@ def _healthy(db: sqlite3.Connection) -> str | None:
     """None when the file is a sound SQLite database, else what is wrong with it."""
     try:
         found = db.execute("PRAGMA quick_check").fetchone()[0]
+    except sqlite3.OperationalError:
+        raise  # locked or unreadable: not a reason to throw the index away
     except sqlite3.DatabaseError as exc:
         return str(exc)
     return None if found == "ok" else str(found)
@@ -288,7 +290,7 @@ def _insert(db: sqlite3.Connection, entry: IndexedRun, out: Path) -> None:
     db.execute(f"INSERT OR REPLACE INTO runs ({', '.join(_RUN_COLUMNS)}) VALUES ({', '.join('?' * len(_RUN_COLUMNS))})",
                [values[c] for c in _RUN_COLUMNS])
     db.executemany(
-        f"INSERT INTO pack_scores ({', '.join(_PACK_COLUMNS)}) VALUES ({', '.join('?' * len(_PACK_COLUMNS))})",
+        f"INSERT INTO pack_scores ({', '.join(PACK_COLUMNS)}) VALUES ({', '.join('?' * len(PACK_COLUMNS))})",
         [(entry.run_id, n, *attrs.astuple(p)) for n, p in enumerate(entry.packs)],
     )
 
@@ -310,13 +312,6 @@ def index_run(out_dir: Path, run_dir: Path, record: RunRecord) -> bool:
         return False
 
 
-def _read_folder(folder: Path) -> RunRecord | str:
-    try:
-        return read_record(folder)
-    except BenchlabError as exc:
-        return str(exc)
-
-
 def _scan(out: Path, skip: set[str]) -> tuple[dict[str, Path], list[str]]:
     """Run folders under ``out`` not named in ``skip``: those with a record, and those with a journal only."""
     done: dict[str, Path] = {}
@@ -333,15 +328,19 @@ def _scan(out: Path, skip: set[str]) -> tuple[dict[str, Path], list[str]]:
 
 
 def _entries(folders: dict[str, Path], out: Path) -> tuple[list[IndexedRun], list[tuple[str, str]]]:
-    entries: list[IndexedRun] = []
+    """The index entries of ``folders`` in the order the runs finished, and the folders that could not be read."""
+    stamped: list[tuple[tuple[str, int], IndexedRun]] = []
     unreadable: list[tuple[str, str]] = []
     for name, folder in sorted(folders.items()):
-        found = _read_folder(folder)
-        if isinstance(found, str):
-            unreadable.append((name, found))
-        else:
-            entries.append(index_entry(folder, found, out))
-    return entries, unreadable
+        try:
+            record = read_record(folder)
+        except BenchlabError as exc:
+            unreadable.append((name, str(exc)))
+            continue
+        # Stamps have one-second resolution; within a second, the record written last finished last.
+        order = (utc_iso(record.finished_at), (folder / RUN_RECORD).stat().st_mtime_ns)
+        stamped.append((order, index_entry(folder, record, out)))
+    return [entry for _, entry in sorted(stamped, key=lambda pair: pair[0])], unreadable
 
 
 def reindex_into(db: sqlite3.Connection, out: Path) -> Reindexed:
@@ -397,65 +396,3 @@ def _sync(db: sqlite3.Connection, out: Path) -> None:
                 _insert(db, entry, out)
     for name, why in unreadable:
         warn(f"{out / name} not indexed: {why}")
-
-
-# -- reading ---------------------------------------------------------------------------------
-
-
-@attrs.frozen
-class Filters:
-    """What ``benchlab history`` lists: exact model name, pack id, finished at or after ``since`` (UTC ISO)."""
-
-    model: str | None = None
-    pack: str | None = None
-    since: str | None = None
-    limit: int | None = None
-
-
-def _where(filters: Filters) -> tuple[str, list[Any]]:
-    clauses, params = [], []
-    if filters.model is not None:
-        clauses.append("runs.model = ?")
-        params.append(filters.model)
-    if filters.pack is not None:
-        clauses.append("EXISTS (SELECT 1 FROM pack_scores p WHERE p.run_id = runs.run_id AND p.pack = ?)")
-        params.append(filters.pack)
-    if filters.since is not None:
-        clauses.append("runs.finished_at >= ?")
-        params.append(filters.since)
-    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
-
-
-def _run(row: sqlite3.Row, packs: list[PackScore], out: Path) -> IndexedRun:
-    folder = row["folder"]
-    return IndexedRun(
-        run_id=row["run_id"], started_at=row["started_at"], finished_at=row["finished_at"], model=row["model"],
-        backend=row["backend"], endpoint=row["endpoint"], server=json.loads(row["server"]),
-        benchlab_version=row["benchlab_version"], mode=row["mode"], thinking_arms=json.loads(row["thinking_arms"]),
-        canonical=bool(row["canonical"]), complete=bool(row["complete"]),
-        folder=str(out.resolve() / folder) if "/" not in folder else folder, packs=packs,
-    )
-
-
-def list_runs(db: sqlite3.Connection, out: Path, filters: Filters) -> list[IndexedRun]:
-    """The indexed runs that pass ``filters``, newest first."""
-    where, params = _where(filters)
-    limit = f" LIMIT {int(filters.limit)}" if filters.limit else ""
-    rows = db.execute(f"SELECT * FROM runs{where} ORDER BY finished_at DESC, run_id DESC{limit}", params).fetchall()
-    packs: dict[str, list[PackScore]] = {}
-    chosen = f"SELECT run_id FROM runs{where} ORDER BY finished_at DESC, run_id DESC{limit}"
-    for p in db.execute(f"SELECT * FROM pack_scores WHERE run_id IN ({chosen}) ORDER BY run_id, position", params):
-        packs.setdefault(p["run_id"], []).append(PackScore(*(p[c] for c in _PACK_COLUMNS[2:])))
-    return [_run(row, packs.get(row["run_id"], []), out) for row in rows]
-
-
-def iter_trend(db: sqlite3.Connection, out: Path, pack: str, model: str) -> Iterator[IndexedRun]:
-    """The runs of ``model`` that played ``pack``, oldest first, each with that pack's line only."""
-    rows = db.execute(
-        "SELECT runs.*, " + ", ".join(f"p.{c} AS p_{c}" for c in _PACK_COLUMNS[2:]) +
-        " FROM runs JOIN pack_scores p ON p.run_id = runs.run_id WHERE p.pack = ? AND runs.model = ?"
-        " ORDER BY runs.finished_at, runs.run_id",
-        (pack, model),
-    )
-    for row in rows:
-        yield _run(row, [PackScore(*(row[f"p_{c}"] for c in _PACK_COLUMNS[2:]))], out)

@@ -25,7 +25,8 @@ from benchlab import exit_codes
 from benchlab.aggregate import unscored_marks
 from benchlab.codec import unstructure, with_version
 from benchlab.errors import BenchlabError
-from benchlab.history import INDEX, Filters, IndexedRun, index_run, iter_trend, list_runs, open_index, reindex
+from benchlab.history import INDEX, IndexedRun, index_run, open_index, reindex
+from benchlab.history_query import Filters, iter_trend, list_runs
 from benchlab.records import RUN_RECORD, read_record
 from benchlab.resume import resume_command
 from benchlab.run_ref import run_folder_at
