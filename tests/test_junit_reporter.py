@@ -1,0 +1,138 @@
+"""junit.xml, the JUnit reporter: totals equal the record, read back by an independent consumer.
+
+Runs are real `benchlab run` subprocesses against the protocol-faithful fault server
+(tests/servers/faults.py), which fails scenarios on purpose, and the replay backend. The
+file is parsed with junitparser (PyPI) and the standard library's XML parser; hypothesis
+feeds arbitrary text, every code point included, through the escaping.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import junitparser
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from benchlab.plugins.reporters.junit import xml_text
+from helpers import benchlab, exact_scenario, only_run_dir, write_pack, write_replay
+from servers.base import Answer, Script, running
+from servers.faults import FaultServer
+from test_exit_codes import UNAVAILABLE_PLUGIN
+
+# scenario -> (prompt, expected answer, what junit.xml must call it)
+CASES = {
+    "pass": ("Say one", "one", "passed"),
+    "wrong": ("Say two", "three", "failure"),  # the server says "two": a content failure
+    "length": ("fault: length", "ok", "failure"),  # cut at the token limit: a runaway failure, the model's
+    "down": ("fault: 500", "ok", "error"),  # HTTP 500 on every attempt: infrastructure
+    "reset": ("fault: reset", "ok", "error"),
+}
+
+
+def result_kind(case: junitparser.TestCase) -> str:
+    kinds = {type(r).__name__.lower() for r in case.result}
+    assert len(kinds) <= 1, kinds
+    return kinds.pop() if kinds else "passed"
+
+
+def test_totals_equal_the_record_and_an_independent_consumer_reads_them(tmp_path):
+    pack = write_pack(tmp_path / "faulty-5", [exact_scenario(sid, prompt, expected) for sid, (prompt, expected, _) in CASES.items()],
+                      title="Faulty-5")
+    plugin = tmp_path / "absent.py"
+    plugin.write_text(UNAVAILABLE_PLUGIN)  # a pack whose dataset is missing: not scored
+    out = tmp_path / "out"
+    with running(FaultServer(Script({"Say one": Answer("one"), "Say two": Answer("two")}))) as server:
+        proc = benchlab("run", "--plugin", str(plugin), "--backend", "openai", "--endpoint", server.url, "--pack", str(pack),
+                        "--pack", "absent-1", "--out", str(out), "--no-progress", "--retries", "0", "--measured-tps", "50")
+    assert proc.returncode == 3, proc.stderr
+    run_dir = only_run_dir(out)
+    record = json.loads((run_dir / "run.json").read_text())
+    xml = junitparser.JUnitXml.fromfile(str(run_dir / "junit.xml"))
+
+    # Totals: every result is a case; failures are scored non-passes, errors infrastructure, skipped not scored.
+    packs = record["packs"]
+    assert xml.tests == len(record["results"]) == 6
+    assert xml.failures == sum(p["total"] - p["pass_count"] for p in packs) == 2
+    assert xml.errors == sum(p["infrastructure_failures"] for p in packs) == 2
+    assert xml.skipped == sum(p["not_scored"] for p in packs) == 1
+    suites = {suite.name: suite for suite in xml}
+    assert list(suites) == [p["pack"] for p in packs]
+    for summary in packs:
+        suite = suites[summary["pack"]]
+        cases = list(suite)
+        assert suite.tests == len(cases) == len([r for r in record["results"] if r["pack"] == summary["pack"]])
+        assert (suite.failures, suite.errors, suite.skipped) == (
+            summary["total"] - summary["pass_count"], summary["infrastructure_failures"], summary["not_scored"])
+        assert sum(result_kind(c) == "passed" for c in cases) == summary["pass_count"]
+
+    by_name = {case.name: case for case in suites["faulty-5"]}
+    assert set(by_name) == {f"faulty-5/{sid}" for sid in CASES}
+    for sid, (_, _, kind) in CASES.items():
+        case = by_name[f"faulty-5/{sid}"]
+        assert result_kind(case) == kind, sid
+        assert case.classname == "faulty-5"
+    wrong = by_name["faulty-5/wrong"].result[0]
+    assert wrong.type == "wrong_answer" and wrong.message.startswith("wrong_answer: exact: expected 'three', got 'two'")
+    assert by_name["faulty-5/wrong"].system_out == "two"  # what the model said
+    assert by_name["faulty-5/length"].result[0].type == "token_limit"
+    assert by_name["faulty-5/down"].result[0].type == "server_error"
+    assert by_name["faulty-5/reset"].result[0].type == "http_error"
+    [skipped] = list(suites["absent-1"])
+    assert result_kind(skipped) == "skipped" and "dataset_unavailable: the absent-data package is not installed" in skipped.result[0].message
+    # Properties: the key's parts on every case, the run's facts on the document.
+    root = ET.parse(run_dir / "junit.xml").getroot()
+    case_props = {p.get("name"): p.get("value") for p in root.find("testsuite/testcase/properties")}
+    assert case_props == {"prompt_variant": "default", "thinking": "off", "repeat": "0"}
+    run_props = {p.get("name"): p.get("value") for p in root.find("properties")}
+    assert run_props["run_id"] == record["run_id"] and run_props["model"] == "fault-model"
+    assert float(by_name["faulty-5/pass"].time) > 0  # the latency
+
+
+def test_hostile_model_output_is_escaped_and_the_file_stays_valid(tmp_path):
+    hostile = "x\x00y\x1b[31m]]></system-out><evil/>&amp;\ud800z\ufffe"
+    pack = write_pack(tmp_path / "one-1", [exact_scenario("A", "Say OK", "OK")])
+    replay = tmp_path / "r.jsonl"
+    # json.dumps escapes the lone surrogate as \ud800, as a server's JSON body may.
+    replay.write_text(json.dumps({"scenario": "one-1/A", "content": hostile}) + "\n")
+    out = tmp_path / "out"
+    proc = benchlab("run", "--pack", str(pack), "--replay", str(replay), "--out", str(out), "--no-progress")
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    run_dir = only_run_dir(out)
+    # The record keeps the answer exactly (the lone surrogate written as its JSON escape).
+    assert json.loads((run_dir / "run.json").read_text())["results"][0]["response"]["content"] == hostile
+    raw = (run_dir / "junit.xml").read_bytes()
+    raw.decode("utf-8")  # valid UTF-8
+    assert b"\x00" not in raw and b"\x1b" not in raw and b"<evil/>" not in raw
+    [case] = list(list(junitparser.JUnitXml.fromfile(str(run_dir / "junit.xml")))[0])
+    assert case.system_out == "x\\x00y\\x1b[31m]]></system-out><evil/>&amp;\\ud800z\\ufffe"
+    assert result_kind(case) == "failure"
+    ET.fromstring(raw)  # a strict parser agrees
+
+
+def test_repeats_and_thinking_arms_give_each_result_key_its_own_case(tmp_path):
+    pack = write_pack(tmp_path / "one-1", [exact_scenario("A", "Say OK", "OK")])
+    replay = write_replay(tmp_path / "r.jsonl", {"one-1/A": "OK"})
+    out = tmp_path / "out"
+    proc = benchlab("run", "--pack", str(pack), "--replay", str(replay), "--out", str(out), "--no-progress",
+                    "--repeat", "2", "--enable-thinking", "--format", "junit")
+    assert proc.returncode == 0, proc.stderr
+    # --format junit prints the document junit.xml holds.
+    assert proc.stdout == (only_run_dir(out) / "junit.xml").read_text()
+    names = [case.name for case in list(junitparser.JUnitXml.fromstring(proc.stdout.encode()))[0]]
+    assert names == ["one-1/A [thinking=on repeat=0]", "one-1/A [thinking=on repeat=1]"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF, blacklist_categories=())))
+def test_any_text_survives_as_xml(text):
+    """Every code point, surrogates and C0 controls included: escaped text always parses back as written."""
+    safe = xml_text(text)
+    element = ET.Element("system-out", {"message": safe})
+    element.text = safe
+    parsed = ET.fromstring(ET.tostring(element, encoding="utf-8"))
+    assert parsed.get("message") == safe
+    assert (parsed.text or "") == safe.replace("\r\n", "\n").replace("\r", "\n")  # XML's own line-end rule
+    assert all(ch in "\t\n\r" or ord(ch) >= 0x20 for ch in safe) and not any(0xD800 <= ord(ch) <= 0xDFFF for ch in safe)
