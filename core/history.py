@@ -34,9 +34,8 @@ import attrs
 
 from benchlab.errors import BenchlabError
 from benchlab.model import RunRecord
-from benchlab.records import RUN_RECORD, read_record
 from benchlab.redact import redact_url
-from benchlab.run_ref import is_run_folder
+from benchlab.run_ref import RUN_RECORD, is_run_folder
 
 INDEX = "index.sqlite"
 # PRAGMA user_version of the index this benchlab writes; an older index is rebuilt, a newer one refused.
@@ -329,6 +328,8 @@ def _scan(out: Path, skip: set[str]) -> tuple[dict[str, Path], list[str]]:
 
 def _entries(folders: dict[str, Path], out: Path) -> tuple[list[IndexedRun], list[tuple[str, str]]]:
     """The index entries of ``folders`` in the order the runs finished, and the folders that could not be read."""
+    from benchlab.records import read_record  # the codec loads only when a record is read
+
     stamped: list[tuple[tuple[str, int], IndexedRun]] = []
     unreadable: list[tuple[str, str]] = []
     for name, folder in sorted(folders.items()):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import shutil
 import sys
@@ -23,13 +22,11 @@ import attrs
 
 from benchlab import exit_codes
 from benchlab.aggregate import unscored_marks
-from benchlab.codec import unstructure, with_version
 from benchlab.errors import BenchlabError
 from benchlab.history import INDEX, IndexedRun, index_run, open_index, reindex
 from benchlab.history_query import Filters, iter_trend, list_runs
-from benchlab.records import RUN_RECORD, read_record
 from benchlab.resume import resume_command
-from benchlab.run_ref import run_folder_at
+from benchlab.run_ref import RUN_RECORD, run_folder_at
 
 FORMATS = ("md", "json", "csv")
 
@@ -116,6 +113,8 @@ def _reindex(out: Path) -> int:
 
 def add_run(source: Path, out: Path) -> int:
     """Copy the run folder ``source`` into ``out`` (named by its run id) and index it."""
+    from benchlab.records import read_record
+
     folder = run_folder_at(source)
     if not (folder / RUN_RECORD).is_file():
         raise BenchlabError(f"{folder}: no {RUN_RECORD}: the run did not finish; finish it with "
@@ -149,6 +148,12 @@ def add_run(source: Path, out: Path) -> int:
 # -- rendering -------------------------------------------------------------------------------
 
 
+def _json(document: dict[str, Any]) -> str:
+    from benchlab.codec import json_text, with_version  # cattrs loads for --format json only
+
+    return json_text(with_version(document), indent=2) + "\n"
+
+
 def _percent(score: float | None) -> str:
     return f"{score * 100:.0f}%" if score is not None else "n/a"
 
@@ -173,7 +178,7 @@ def _notes(run: IndexedRun) -> str:
 
 def render_runs(runs: list[IndexedRun], fmt: str, out: Path, pack: str | None = None) -> str:
     if fmt == "json":
-        return json.dumps(with_version({"runs": [unstructure(r) for r in runs]}), ensure_ascii=False, indent=2) + "\n"
+        return _json({"runs": [attrs.asdict(r) for r in runs]})
     if fmt == "csv":
         return _runs_csv(runs)
     if not runs:
@@ -224,7 +229,7 @@ def render_trend(runs: list[IndexedRun], pack: str, model: str, fmt: str) -> str
     """One pack's score for one model over time, oldest first."""
     points = [_point(r) for r in runs]
     if fmt == "json":
-        return json.dumps(with_version({"pack": pack, "model": model, "points": points}), ensure_ascii=False, indent=2) + "\n"
+        return _json({"pack": pack, "model": model, "points": points})
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=TREND_COLUMNS, lineterminator="\n")

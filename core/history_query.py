@@ -8,6 +8,7 @@ order runs finished (``benchlab.history``).
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any, Iterator
@@ -41,14 +42,15 @@ def _where(filters: Filters) -> tuple[str, list[Any]]:
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
-def _run(row: sqlite3.Row, packs: list[PackScore], out: Path) -> IndexedRun:
+def _run(row: sqlite3.Row, packs: list[PackScore], base: str) -> IndexedRun:
+    """A row as an IndexedRun; ``base`` is the index's folder, resolved once (folders inside it are stored by name)."""
     folder = row["folder"]
     return IndexedRun(
         run_id=row["run_id"], started_at=row["started_at"], finished_at=row["finished_at"], model=row["model"],
         backend=row["backend"], endpoint=row["endpoint"], server=json.loads(row["server"]),
         benchlab_version=row["benchlab_version"], mode=row["mode"], thinking_arms=json.loads(row["thinking_arms"]),
         canonical=bool(row["canonical"]), complete=bool(row["complete"]),
-        folder=str(out.resolve() / folder) if "/" not in folder else folder, packs=packs,
+        folder=os.path.join(base, folder) if "/" not in folder else folder, packs=packs,
     )
 
 
@@ -64,7 +66,8 @@ def list_runs(db: sqlite3.Connection, out: Path, filters: Filters) -> list[Index
     chosen = f"SELECT run_id FROM runs{where} ORDER BY {_NEWEST_FIRST}{limit}"
     for p in db.execute(f"SELECT * FROM pack_scores WHERE run_id IN ({chosen}) ORDER BY run_id, position", params):
         packs.setdefault(p["run_id"], []).append(PackScore(*(p[c] for c in PACK_COLUMNS[2:])))
-    return [_run(row, packs.get(row["run_id"], []), out) for row in rows]
+    base = str(out.resolve())
+    return [_run(row, packs.get(row["run_id"], []), base) for row in rows]
 
 
 def iter_trend(db: sqlite3.Connection, out: Path, pack: str, model: str) -> Iterator[IndexedRun]:
@@ -75,5 +78,6 @@ def iter_trend(db: sqlite3.Connection, out: Path, pack: str, model: str) -> Iter
         " ORDER BY runs.finished_at, runs.rowid",
         (pack, model),
     )
+    base = str(out.resolve())
     for row in rows:
-        yield _run(row, [PackScore(*(row[f"p_{c}"] for c in PACK_COLUMNS[2:]))], out)
+        yield _run(row, [PackScore(*(row[f"p_{c}"] for c in PACK_COLUMNS[2:]))], base)

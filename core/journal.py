@@ -20,9 +20,9 @@ from benchlab.codec import SCHEMA_VERSION, check_version, dumps, structure, unst
 from benchlab.config import RunConfig, apply_changes, upgrade_config
 from benchlab.errors import BenchlabError
 from benchlab.model import ResultKey, ScenarioResult
+from benchlab.run_ref import JOURNAL
 from benchlab.upgrade import upgrade_result
 
-JOURNAL = "journal.jsonl"
 
 
 class Journal:

@@ -8,9 +8,9 @@ from pathlib import Path
 from benchlab.codec import check_version, structure
 from benchlab.errors import BenchlabError
 from benchlab.model import RunRecord
+from benchlab.run_ref import RUN_RECORD
 from benchlab.upgrade import upgrade_record
 
-RUN_RECORD = "run.json"
 
 
 def read_record(path: Path) -> RunRecord:

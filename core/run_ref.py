@@ -5,6 +5,7 @@ commands that inspect, diff or re-score runs) resolves its RUN argument here, so
 same words mean the same run everywhere and a mistake reads the same way:
 
 - a run folder is a folder holding ``journal.jsonl`` (``run.json`` comes when the run ends);
+  the two names are defined here, once, for the writers (journal, records) and the readers;
 - ``RUN`` is tried first as a path: an existing folder must be a run folder;
 - otherwise it is an id, and ``OUT/RUN`` must be a run folder; an unknown id is one error
   line that lists the most recent runs under ``OUT``, newest first.
@@ -15,7 +16,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchlab.errors import BenchlabError
-from benchlab.journal import JOURNAL
+
+# Imported by nothing heavy: `benchlab history` resolves folders without loading the codec.
+JOURNAL = "journal.jsonl"
+RUN_RECORD = "run.json"
 
 # How many run ids an "unknown run" error lists.
 RECENT_SHOWN = 5
