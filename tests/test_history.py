@@ -353,7 +353,8 @@ def test_a_run_on_the_real_llama_server_lands_in_the_index(tmp_path, llama_serve
     record = json.loads((only_run_dir(out) / "run.json").read_text())
     [run] = history_json(out, "--model", record["model"], "--pack", "smoke-5")["runs"]
     assert run["run_id"] == record["run_id"] and run["backend"] == "llamacpp"
-    assert run["server"]["kind"] == "llamacpp" and run["server"].get("build")
+    assert run["server"]["kind"] == "llamacpp" and run["server"]["version"] and run["server"]["chat_template_sha256"]
+    assert run["server"] == {k: v for k, v in record["probe"]["server"].items() if v is not None}
     summary = record["packs"][0]
     assert (run["packs"][0]["pass_count"], run["packs"][0]["total"]) == (summary["pass_count"], summary["total"])
     trend = history_json(out, "--trend", "--pack", "smoke-5", "--model", record["model"])

@@ -90,13 +90,14 @@ def _answer(result: ScenarioResult) -> str:
 def _outcome(case: ET.Element, result: ScenarioResult) -> str:
     """Add the failure, error or skipped element; return which (or "passed")."""
     mode = result.failure_mode
-    if result.passed or mode is None:
+    if result.passed:
         return "passed"
-    message = _cut(f"{mode.value}: {result.detail}" if result.detail else mode.value, MESSAGE_CHARS)
-    if mode.category == "not_scored":
+    kind = mode.value if mode is not None else "failed"  # a verdict without a mode is still the model's failure
+    message = _cut(f"{kind}: {result.detail}" if result.detail else kind, MESSAGE_CHARS)
+    if mode is not None and mode.category == "not_scored":
         _element(case, "skipped", message=message)
         return "skipped"
-    if mode.is_infrastructure:
+    if mode is not None and mode.is_infrastructure:
         lines = [f"attempt {a.number}: {a.failure_mode.value}: {a.detail}" for a in result.attempts]
         if not result.attempts or result.attempts[-1].detail != result.detail:
             lines.append(result.detail)
@@ -105,7 +106,7 @@ def _outcome(case: ET.Element, result: ScenarioResult) -> str:
     # The detail usually names the failed checks already; add those it does not.
     failed = [f"{c.name}: {c.detail}" if c.detail else c.name for c in result.checks if not c.ok]
     lines = [result.detail, *(line for line in failed if line not in result.detail)]
-    _element(case, "failure", "\n".join(line for line in lines if line), message=message, type=mode.value)
+    _element(case, "failure", "\n".join(line for line in lines if line), message=message, type=kind)
     return "failures"
 
 
