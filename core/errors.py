@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+
+
+def warn(text: str) -> None:
+    """One ``benchlab: warning:`` line on stderr: something went wrong, and nothing was lost."""
+    print(f"benchlab: warning: {text}", file=sys.stderr)
+
 
 class BenchlabError(Exception):
     """A user-facing error: bad flag, bad pack, unreachable endpoint, missing sandbox."""

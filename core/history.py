@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import sys
 import tempfile
 from contextlib import closing
 from datetime import datetime, timezone
@@ -32,7 +31,7 @@ from typing import Any
 
 import attrs
 
-from benchlab.errors import BenchlabError
+from benchlab.errors import BenchlabError, warn
 from benchlab.model import RunRecord
 from benchlab.redact import redact_url
 from benchlab.run_ref import RUN_RECORD, is_run_folder
@@ -125,10 +124,6 @@ class Reindexed:
     indexed: int
     incomplete: list[str]
     unreadable: list[tuple[str, str]]
-
-
-def warn(text: str) -> None:
-    print(f"benchlab: warning: {text}", file=sys.stderr)
 
 
 def utc_iso(stamp: str) -> str:

@@ -48,10 +48,6 @@ def get_plugins(extra_files: list[str] | tuple[str, ...] = ()) -> Any:
     return _PLUGINS[key]
 
 
-def warn(text: str) -> None:
-    print(f"benchlab: warning: {text}", file=sys.stderr)
-
-
 def build_app(files: list[str]) -> typer.Typer:
     from benchlab.cli import history, packs, probe, run, show_plugins
 

@@ -14,7 +14,7 @@ def register(app: typer.Typer, plugins: Any, plugin_files: list[str]) -> None:
     @with_options(PLUGIN)
     def show_plugins(plugin: Any) -> None:
         """List plugins, their versions and what each registered (commands included)."""
-        from benchlab.cli import warn
+        from benchlab.errors import warn
 
         for info in sorted(plugins.info.values(), key=lambda i: (i.distribution != "benchlab", i.name)):
             print(f"{info.name}  ({info.distribution} {info.version})")
