@@ -26,7 +26,7 @@ from benchlab.errors import BenchlabError
 from benchlab.history import INDEX, IndexedRun, index_run, open_index, reindex
 from benchlab.history_query import Filters, iter_trend, list_runs
 from benchlab.resume import resume_command
-from benchlab.run_ref import RUN_RECORD, run_folder_at
+from benchlab.run_ref import RUN_RECORD, is_folder_name, run_folder_at
 
 FORMATS = ("md", "json", "csv")
 
@@ -120,6 +120,8 @@ def add_run(source: Path, out: Path) -> int:
         raise BenchlabError(f"{folder}: no {RUN_RECORD}: the run did not finish; finish it with "
                             f"{resume_command(folder.name, folder.parent)} and add it then")
     record = read_record(folder)
+    if not is_folder_name(record.run_id):
+        raise BenchlabError(f"{folder / RUN_RECORD}: run id {record.run_id!r} cannot name a folder; nothing was copied")
     target = out / record.run_id
     if target.resolve() == folder.resolve():
         ok = index_run(out, target, record)
@@ -188,7 +190,7 @@ def render_runs(runs: list[IndexedRun], fmt: str, out: Path, pack: str | None = 
         shown = [p for p in run.packs if pack is None or p.pack == pack]
         packs = " · ".join(f"{p.title} {p.pass_count}/{p.total} ({_percent(p.score)}){unscored_marks(p.infrastructure_failures, p.unplayed)}"
                            for p in shown)
-        lines.append(f"| {run.run_id} | {_when(run.finished_at)} | {_cell(run.model or '?')} | {_cell(run.backend)} | "
+        lines.append(f"| {_cell(run.run_id)} | {_when(run.finished_at)} | {_cell(run.model or '?')} | {_cell(run.backend)} | "
                      f"{_cell(packs)} | {_notes(run)} |")
     lines += ["", f"{len(runs)} run(s), newest first ({out / INDEX})."]
     return "\n".join(lines) + "\n"
@@ -248,7 +250,7 @@ def render_trend(runs: list[IndexedRun], pack: str, model: str, fmt: str) -> str
         change = f"{(score - previous) * 100:+.0f} pts" if score is not None and previous is not None else ""
         marks = unscored_marks(point["infrastructure_failures"], point["unplayed"]).strip()
         notes = ", ".join(n for n in (_notes(run), marks) if n)
-        lines.append(f"| {_when(run.finished_at)} | {run.run_id} | {point['pass_count']}/{point['total']} | {_percent(score)} | "
+        lines.append(f"| {_when(run.finished_at)} | {_cell(run.run_id)} | {point['pass_count']}/{point['total']} | {_percent(score)} | "
                      f"{change} | {_cell(point['version'])} | {notes} |")
         previous = score if score is not None else previous
     versions = sorted({p["version"] for p in points})

@@ -25,6 +25,11 @@ RUN_RECORD = "run.json"
 RECENT_SHOWN = 5
 
 
+def is_folder_name(run_id: str) -> bool:
+    """Whether ``run_id`` can name a folder directly under ``--out`` (a record read from elsewhere may lie)."""
+    return bool(run_id) and not run_id.startswith(".") and not any(c in run_id for c in "/\\\0") and len(run_id) <= 200
+
+
 def is_run_folder(path: Path) -> bool:
     """Whether ``path`` is a run folder (it holds a journal)."""
     return (path / JOURNAL).is_file()
@@ -55,7 +60,7 @@ def unknown_run(out: Path, run_id: str) -> BenchlabError:
 def find_run_by_id(out: Path, run_id: str) -> Path:
     """The folder of run ``run_id`` under ``out`` (``--resume`` takes ids only)."""
     run_dir = out / run_id
-    if run_id in ("", ".", "..") or "/" in run_id or not is_run_folder(run_dir):
+    if not is_folder_name(run_id) or not is_run_folder(run_dir):
         raise unknown_run(out, run_id)
     return run_dir
 

@@ -270,6 +270,13 @@ def test_add_copies_a_run_folder_in_and_refuses_a_clash(tmp_path):
     shutil.copy(out / here / "journal.jsonl", killed / "journal.jsonl")
     line = one_error_line(history(out, "--add", str(killed)))
     assert "no run.json: the run did not finish; finish it with benchlab run --resume 20260101-000000-dead00" in line
+    # A record read from elsewhere may lie: its run id never names a folder outside --out.
+    forged = tmp_path / "forged" / "20260101-000000-f0f0f0"
+    shutil.copytree(elsewhere / there, forged)
+    record = json.loads((forged / "run.json").read_text())
+    (forged / "run.json").write_text(json.dumps({**record, "run_id": "../escaped"}))
+    assert "run id '../escaped' cannot name a folder; nothing was copied" in one_error_line(history(out, "--add", str(forged)))
+    assert not (tmp_path / "escaped").exists()
 
 
 @pytest.mark.parametrize(("args", "message"), [
