@@ -124,9 +124,10 @@ def add_run(source: Path, out: Path) -> int:
         raise BenchlabError(f"{folder / RUN_RECORD}: run id {record.run_id!r} cannot name a folder; nothing was copied")
     target = out / record.run_id
     if target.resolve() == folder.resolve():
-        ok = index_run(out, target, record)
+        if not index_run(out, target, record):
+            return exit_codes.ERROR
         print(f"{record.run_id} is already under {out}/: indexed")
-        return exit_codes.OK if ok else exit_codes.ERROR
+        return exit_codes.OK
     if target.exists():
         raise BenchlabError(f"{target} already exists: --out holds a run with id {record.run_id}; "
                             "nothing was copied (compare the two folders, or add into another --out)")
@@ -142,9 +143,8 @@ def add_run(source: Path, out: Path) -> int:
             raise
     except OSError as exc:
         raise BenchlabError(f"--add {folder}: cannot copy it to {target} ({exc.strerror or exc}); nothing was added") from None
-    ok = index_run(out, target, record)
     print(f"added {record.run_id} to {out}/ (copied from {folder})")
-    return exit_codes.OK if ok else exit_codes.ERROR
+    return exit_codes.OK if index_run(out, target, record) else exit_codes.ERROR
 
 
 # -- rendering -------------------------------------------------------------------------------

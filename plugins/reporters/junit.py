@@ -21,7 +21,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from benchlab.model import DEFAULT_VARIANT, ResultKey, RunRecord, ScenarioResult
+from benchlab.model import DEFAULT_VARIANT, PackSummary, ResultKey, RunRecord, ScenarioResult
 from benchlab.redact import redact_url
 
 JUNIT_FILE = "junit.xml"
@@ -110,7 +110,7 @@ def _outcome(case: ET.Element, result: ScenarioResult) -> str:
     return "failures"
 
 
-def _suite(root: ET.Element, record: RunRecord, pack: Any, results: list[ScenarioResult], parts: set[str]) -> dict[str, int]:
+def _suite(root: ET.Element, record: RunRecord, pack: PackSummary, results: list[ScenarioResult], parts: set[str]) -> dict[str, int]:
     suite = _element(root, "testsuite", name=pack.pack, timestamp=record.started_at[:19])
     _properties(suite, {"title": pack.title, "pack_version": pack.version, "score": pack.score,
                         "unplayed": pack.unplayed})
