@@ -12,7 +12,7 @@ from typing import Any
 import attrs
 
 from benchlab.backend_checks import check_settings
-from benchlab.backends import BackendOptions
+from benchlab.backends import BackendOptions, offline_explainer
 from benchlab.config import Budgets, RunConfig, SandboxRequest, Sampling, Target, Thinking
 from benchlab.errors import BenchlabError
 from benchlab.plugin_manager import Plugins, load_plugins
@@ -50,7 +50,7 @@ def choose_backend(request: RunRequest, plugins: Plugins) -> tuple[str, dict[str
             raise BenchlabError(plugins.backends.unknown_message(target.backend))
         return target.backend, None
     if target.replay:
-        return plugins.backends.require_role("replay", "answers from a --replay file"), None
+        return plugins.backends.require_role("recorded_answers", "answers from a --replay file"), None
     if target.endpoint:
         from benchlab.detect import detect_backend
 
@@ -77,12 +77,14 @@ def build_config(request: RunRequest, selection: Any, backend: str) -> RunConfig
     )
 
 
-def backend_options(config: RunConfig, endpoint: str | None, api_key: str | None) -> BackendOptions:
-    """What the backend is told: the config's target, the endpoint as given (it may hold credentials) and the key."""
+def backend_options(config: RunConfig, endpoint: str | None, api_key: str | None, plugins: Plugins) -> BackendOptions:
+    """What the backend is told: the config's target, the endpoint as given (it may hold credentials), the key,
+    and what the installed backends can say about an offline page."""
     t = config.target
     return BackendOptions(
         endpoint=endpoint, model=t.model, api_key=api_key, stream=t.stream, extra_body=t.extra_body, replay_file=t.replay,
         concurrency=t.concurrency, settings={"thinking_flag": config.thinking.forced, **t.settings},
+        explain_offline=offline_explainer(plugins),
     )
 
 
@@ -138,7 +140,7 @@ def run_command(request: RunRequest, *, resume: str | None, plugins: Plugins, gi
         backend, detected = choose_backend(request, plugins)
         check_settings(plugins, backend, request.target.settings)  # before the backend starts
         config = build_config(request, plan.selection, backend)
-    options = backend_options(config, request.target.endpoint or config.target.endpoint, request.target.api_key)
+    options = backend_options(config, request.target.endpoint or config.target.endpoint, request.target.api_key, plugins)
     for problem in plugins.warnings:
         print(f"benchlab: warning: {problem}", file=sys.stderr)
     # Start-up objects (modules, typer, pydantic, httpx) live as long as the process:
