@@ -215,6 +215,12 @@ def execute(
             if resume_changes:
                 journal.note_resume(now_iso(), resume_changes)
             journal.note_server(server)
+            expected = Counter(i.pack.id for i in items)
+            journal.note_packs([
+                {"id": p.id, "title": p.manifest.title, "version": p.manifest.version, "floor": p.manifest.floor,
+                 "expected": expected[p.id] + (1 if p.unavailable else 0)}
+                for p in packs
+            ])
             monitor = Monitor(ctx, items, done, settings)
             ctx.warnings.extend(plugins.broadcast("on_run_start", run=ctx))
             if resume:
