@@ -257,6 +257,14 @@ def execute(
     record = build_record(ctx, items, results, started_at, complete=not interrupted, stop_reason=stop_reason,
                           elapsed_s=round(time.perf_counter() - started, 3))
     record = with_sections(record, plugins)
+    write_run_files(record, run_dir, plugins)
+    for problem in plugins.broadcast("on_run_end", run=ctx, record=record):
+        print(f"benchlab: warning: {problem}", file=sys.stderr)
+    return Outcome(record, run_dir, interrupted, monitor.fatal if monitor else None)
+
+
+def write_run_files(record: RunRecord, run_dir: Path, plugins: Plugins) -> None:
+    """``run.json``, then every reporter's files (a reporter that fails is a warning, never a lost run)."""
     write_json(run_dir / RUN_RECORD, record)
     for entry in plugins.reporters:
         writer = getattr(entry.load(), "write", None)
@@ -265,9 +273,6 @@ def execute(
                 writer(record, run_dir)
             except Exception as exc:
                 print(f"benchlab: warning: reporter {entry.name!r} failed: {exc!r}", file=sys.stderr)
-    for problem in plugins.broadcast("on_run_end", run=ctx, record=record):
-        print(f"benchlab: warning: {problem}", file=sys.stderr)
-    return Outcome(record, run_dir, interrupted, monitor.fatal if monitor else None)
 
 
 async def _sandbox_for(

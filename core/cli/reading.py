@@ -24,6 +24,8 @@ def _format(value: str) -> str:
 
 
 def register(app: typer.Typer, plugins: Any, plugin_files: list[str]) -> None:
+    register_rescore(app, plugins)
+
     @app.command()
     @with_options(PLUGIN)
     def inspect(
@@ -80,3 +82,20 @@ def register(app: typer.Typer, plugins: Any, plugin_files: list[str]) -> None:
             sys.stdout.write(json.dumps(diffing.to_json(result), ensure_ascii=False, indent=1, default=str) + "\n")
         else:
             sys.stdout.write(diffing.render_markdown(result))
+
+
+def register_rescore(app: typer.Typer, plugins: Any) -> None:
+    @app.command()
+    @with_options(PLUGIN)
+    def rescore(
+        plugin: Any,
+        run: str = typer.Argument(..., help="A finished run: an id under --out, or a run folder's path."),
+        out: Path = typer.Option(Path("results"), "--out", help=OUT_HELP),
+        output: Optional[Path] = typer.Option(None, "--output", help="Write the re-scored run as a new run folder under DIR."),
+        in_place: bool = typer.Option(False, "--in-place", help="Rewrite this run's record and reports (the old record is kept as run.pre-rescore-<UTC time>.json)."),
+        fmt: str = typer.Option("md", "--format", help=FORMAT_HELP),
+    ) -> None:
+        """Judge a run's saved answers again with today's verifiers; no endpoint is contacted."""
+        from benchlab.rescore_command import rescore_command
+
+        raise typer.Exit(rescore_command(run, out, output=output, in_place=in_place, fmt=_format(fmt), plugins=plugins))
