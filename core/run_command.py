@@ -33,6 +33,8 @@ class RunRequest:
     plugin_files: list[str] = attrs.field(factory=list)
     # Exit 3 when packs are skipped for want of a sandbox or dataset (an exit-code choice, not recorded).
     require_all: bool = False
+    # The regression gate's options (benchlab.cli.baseline.GATE): baseline, baselines, fail_on_regression, allow_mismatch.
+    gate: dict[str, Any] = attrs.field(factory=dict)
 
 
 def choose_backend(request: RunRequest, plugins: Plugins) -> tuple[str, dict[str, Any] | None]:
@@ -119,6 +121,11 @@ def run_command(request: RunRequest, *, resume: str | None, plugins: Plugins, gi
     from benchlab.selection import plan_run
 
     reporter = stdout_reporter(plugins, request.output.format)
+    if request.gate.get("baseline"):
+        from benchlab import baselines
+
+        # A baseline that does not exist is found out before the run, not after it.
+        baselines.load(baselines.baselines_dir(request.gate.get("baselines")), request.gate["baseline"])
     contents = None
     run_dir = None
     detected = None
@@ -153,7 +160,15 @@ def run_command(request: RunRequest, *, resume: str | None, plugins: Plugins, gi
     sys.stdout.write(reporter.render(outcome.record))
     sys.stdout.flush()
     print(f"benchlab: run saved to {outcome.run_dir}/", file=sys.stderr)
-    return run_exit_code(outcome, require_all=request.require_all)
+    code = run_exit_code(outcome, require_all=request.require_all)
+    if request.gate.get("baseline") and not outcome.interrupted:
+        from benchlab import exit_codes
+        from benchlab.cli.baseline import gate_run
+
+        # The gate's text follows the report on stdout (on stderr when stdout carries JSON).
+        shown_as_markdown = request.output.format in (None, plugins.reporters.with_role("stdout"))
+        code = exit_codes.combine(code, gate_run(request.gate, outcome.record, to_stderr=not shown_as_markdown))
+    return code
 
 
 def run_exit_code(outcome: Any, *, require_all: bool) -> int:
