@@ -155,7 +155,7 @@ def execute(
     the resume changed) are journaled, and ``check_server`` refuses a server whose model or
     version differ from the journal's.
     """
-    plan = plan or replan(config.selection, plugins, config.thinking.forced)
+    plan = plan or replan(config.selection, plugins, config.thinking)
     packs, items = plan.packs, plan.items
     # Only verdicts on the model are final: infrastructure failures and skips are played again.
     done: dict[ResultKey, ScenarioResult] = {r.key: r for r in resume.results if is_final(r)} if resume else {}

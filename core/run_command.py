@@ -85,7 +85,8 @@ def backend_options(config: RunConfig, endpoint: str | None, api_key: str | None
     t = config.target
     return BackendOptions(
         endpoint=endpoint, model=t.model, api_key=api_key, stream=t.stream, extra_body=t.extra_body, replay_file=t.replay,
-        concurrency=t.concurrency, settings={"thinking_flag": config.thinking.forced, **t.settings},
+        # thinking_flag: thinking turned off by the user (the off arm of --thinking both is too).
+        concurrency=t.concurrency, settings={"thinking_flag": False if config.thinking.both else config.thinking.forced, **t.settings},
         explain_offline=offline_explainer(plugins),
     )
 
@@ -142,7 +143,7 @@ def run_command(request: RunRequest, *, resume: str | None, plugins: Plugins, gi
     else:
         # Validate the packs, the scenario selection and --out before anything touches
         # the network (detection included) or starts a local server.
-        plan = plan_run(request.selection, plugins, request.thinking.forced)
+        plan = plan_run(request.selection, plugins, request.thinking)
         check_out_dir(out)
         backend, detected = choose_backend(request, plugins)
         check_settings(plugins, backend, request.target.settings)  # before the backend starts
