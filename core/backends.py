@@ -8,7 +8,7 @@ reply back onto a ``ChatResponse``. Transport failures are raised as
 from __future__ import annotations
 
 import abc
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 import attrs
 
@@ -28,6 +28,24 @@ class BackendOptions:
     connect_timeout_s: float = 3.0
     concurrency: int | None = None
     settings: dict[str, Any] = attrs.field(factory=dict)
+    # What the installed backends can say about an offline page from their platform's URLs
+    # (``benchlab.http.error_from_status``'s ``explain``); see ``offline_explainer``.
+    explain_offline: Callable[[str, int], str | None] | None = attrs.field(default=None, repr=False, eq=False)
+
+
+def offline_explainer(plugins: Any) -> Callable[[str, int], str | None]:
+    """One explainer asking every registered backend class with an ``explain_offline_page(url, status)``
+    classmethod (e.g. a hosting platform that recognises its proxy URLs); classes load on first use."""
+
+    def explain(url: str, status: int) -> str | None:
+        for entry in plugins.backends:
+            method = getattr(entry.load(), "explain_offline_page", None)
+            text = method(url, status) if method is not None else None
+            if text:
+                return str(text)
+        return None
+
+    return explain
 
 
 class Backend(abc.ABC):
@@ -36,6 +54,8 @@ class Backend(abc.ABC):
     name: ClassVar[str] = "backend"
     # Whether a short generation can measure this endpoint's decode speed.
     measures_speed: ClassVar[bool] = True
+    # Whether it talks to the server at --endpoint (False: it starts its own, or answers from a file).
+    takes_endpoint: ClassVar[bool] = True
     # The --backend-option keys this backend reads, checked before it starts (a misspelt key
     # is an error, not silently ignored). None: undeclared, every key is passed through.
     setting_keys: ClassVar[tuple[str, ...] | None] = None

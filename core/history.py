@@ -3,10 +3,10 @@
 The run folders are the truth and the index is a cache of their ``run.json`` summaries,
 so that ``benchlab history`` answers without reading every record:
 
-- ``index_run(out_dir, run_dir, record)`` adds or replaces one run (by run id). Core calls
-  it after every run, finished, interrupted or resumed, has written ``run.json``; a command
-  that rewrites ``run.json`` (re-scoring) calls it too. It never raises: a run that cannot be
-  indexed is saved all the same, and a warning says how to add it later.
+- ``index_run(out_dir, run_dir, record)`` adds or replaces one run (by run id).
+  ``benchlab.run.write_run_files`` calls it after ``run.json`` and the reporters' files, for
+  every run (finished or interrupted), resume and re-score. It never raises: a run that cannot
+  be indexed is saved all the same, and a warning says how to add it later.
 - ``reindex(out)`` rebuilds the index from the run folders. A folder holding a journal but
   no ``run.json`` (a run killed before its end) is not indexed: it is counted as incomplete
   and listed, with the command that finishes it.
@@ -292,8 +292,8 @@ def _insert(db: sqlite3.Connection, entry: IndexedRun, out: Path) -> None:
 def index_run(out_dir: Path, run_dir: Path, record: RunRecord) -> bool:
     """Add (or replace, by run id) ``record``, saved in ``run_dir``, to ``out_dir``'s index.
 
-    Called after ``run.json`` is written: by core after every run and resume, and by any
-    command that rewrites ``run.json``. Never raises: False, after a warning, when the index
+    Called after ``run.json`` is written (``benchlab.run.write_run_files``: runs, resumes,
+    re-scores). Never raises: False, after a warning, when the index
     could not take the run (the run folder is kept; ``history --reindex`` adds it later).
     """
     try:

@@ -10,7 +10,7 @@ import functools
 import json
 import ssl
 import time
-from typing import Any
+from typing import Any, Callable
 
 import certifi
 import httpx
@@ -104,25 +104,15 @@ def looks_like_html(body: str, headers: httpx.Headers | dict[str, str] | None = 
     return head.startswith("<!doctype html") or head.startswith("<html") or "<body" in head
 
 
-def is_runpod_pod_proxy(url: str | None) -> bool:
-    """A RunPod pod proxy URL: ``https://<pod-id>-<port>.proxy.runpod.net``."""
-    if not url:
-        return False
-    host = (httpx.URL(url).host if "://" in url else url.split("/")[0]).lower()
-    return host.endswith(".proxy.runpod.net")
+# What a backend can say about an HTML 404/502 page from a URL of its platform (None: nothing).
+OfflineExplainer = Callable[[str, int], "str | None"]
 
 
-def _offline_error(status: int, body: str, url: str | None) -> TransportError:
+def _offline_error(status: int, body: str, url: str | None, explain: OfflineExplainer | None = None) -> TransportError:
     # A 404/502 *page* comes from a proxy or a web server in front of the API,
     # not from the model server: nothing is serving the API there right now.
-    if is_runpod_pod_proxy(url):
-        host = httpx.URL(url).host if url and "://" in url else str(url)
-        pod, _, port = host.split(".", 1)[0].rpartition("-")
-        detail = (
-            f"the RunPod pod {pod or host} is offline or not serving port {port or '?'} "
-            f"(its proxy answered HTTP {status} with an HTML page): start the pod, or check the port"
-        )
-    else:
+    detail = explain(url, status) if explain is not None and url else None
+    if detail is None:
         where = f" at {redact_url(url)}" if url else ""
         detail = (
             f"HTTP {status} with an HTML page instead of an API response: nothing serves the API{where} "
@@ -134,11 +124,13 @@ def _offline_error(status: int, body: str, url: str | None) -> TransportError:
 
 
 def error_from_status(
-    status: int, body: str, headers: httpx.Headers | dict[str, str], url: str | None = None
+    status: int, body: str, headers: httpx.Headers | dict[str, str], url: str | None = None,
+    explain: OfflineExplainer | None = None,
 ) -> TransportError:
-    """Classify a non-2xx response (``url``, when given, sharpens the message)."""
+    """Classify a non-2xx response (``url``, when given, sharpens the message; ``explain``
+    is the backends' word on an offline page from their platform, ``BackendOptions.explain_offline``)."""
     if status in (404, 502) and looks_like_html(body, headers):
-        return _offline_error(status, body, url)
+        return _offline_error(status, body, url, explain)
     snippet = _error_snippet(body)
     if status == 429:
         return TransportError(
@@ -208,8 +200,11 @@ def unreachable_message(exc: TransportError, endpoint: str) -> BenchlabError:
     )
 
 
-def offline_probe_error(status: int, body: str, headers: httpx.Headers | dict[str, str], url: str) -> BenchlabError | None:
+def offline_probe_error(
+    status: int, body: str, headers: httpx.Headers | dict[str, str], url: str, explain: OfflineExplainer | None = None
+) -> BenchlabError | None:
     """The probe's one line when a proxy says nothing is behind it (None otherwise)."""
     if status in (404, 502) and looks_like_html(body, headers):
-        return BenchlabError(f"cannot use {redact_url(url)}: {_offline_error(status, body, url).detail}")
+        return BenchlabError(f"cannot use {redact_url(url)}: {_offline_error(status, body, url, explain).detail}")
     return None
+

@@ -164,6 +164,23 @@ def test_a_run_failing_on_purpose_and_its_resume_update_one_row(tmp_path):
     assert again["finished_at"] >= run["finished_at"]
 
 
+def test_a_rescored_run_updates_its_row_and_a_rescored_copy_lands_where_it_is_written(tmp_path):
+    out, elsewhere = tmp_path / "results", tmp_path / "rescored"
+    pack = two_pack(tmp_path)
+    run = replay_run(tmp_path, out, pack, {"A": "ONE", "B": "two"})
+    assert history_json(out)["runs"][0]["packs"][0]["pass_count"] == 1
+    write_pack(pack, [exact_scenario("A", "Say one", "one") | {"verifier": {"kind": "exact", "expected": "one", "case_sensitive": False}},
+                      exact_scenario("B", "Say two", "two")], title="Hist-2")  # a verifier fix: case no longer matters
+    copy = benchlab("rescore", run, "--out", str(out), "--output", str(elsewhere))
+    assert copy.returncode == 0, copy.stderr
+    [new] = history_json(elsewhere)["runs"]
+    assert new["run_id"] != run and new["packs"][0]["pass_count"] == 2
+    in_place = benchlab("rescore", run, "--out", str(out), "--in-place")
+    assert in_place.returncode == 0, in_place.stderr
+    [again] = history_json(out)["runs"]
+    assert again["run_id"] == run and again["packs"][0]["pass_count"] == 2
+
+
 def test_no_credential_reaches_the_index(tmp_path):
     out = tmp_path / "results"
     pack = two_pack(tmp_path)

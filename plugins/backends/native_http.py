@@ -35,12 +35,15 @@ def setting(options: Any, key: str, default: Any, kind: type | tuple[type, ...] 
     return value
 
 
-async def probe(client: Any, method: str, url: str, *, endpoint: str, required: bool = True, **kwargs: Any) -> Any:
+async def probe(
+    client: Any, method: str, url: str, *, endpoint: str, required: bool = True, explain: Any = None, **kwargs: Any
+) -> Any:
     """One start-up request under the probe limits; unreachable is a BenchlabError at once.
 
     On a ``required`` route (the one route a backend cannot do without) an HTML
     404/502 means a proxy with nothing behind it: fatal. An optional route just
-    returns its reply, and callers take anything but a 200 as "absent".
+    returns its reply, and callers take anything but a 200 as "absent". ``explain``
+    is ``BackendOptions.explain_offline`` (what the installed backends know of such pages).
     """
     import httpx
 
@@ -51,7 +54,7 @@ async def probe(client: Any, method: str, url: str, *, endpoint: str, required: 
     except httpx.HTTPError as exc:
         raise unreachable_message(error_from_exception(exc, url), endpoint) from None
     if required:
-        offline = offline_probe_error(reply.status_code, reply.text, reply.headers, url)
+        offline = offline_probe_error(reply.status_code, reply.text, reply.headers, url, explain)
         if offline is not None:
             raise offline
     return reply
