@@ -15,6 +15,8 @@ from benchlab.errors import BenchlabError
 from benchlab.model import FailureMode, RunRecord, ScenarioResult
 from benchlab.selection import split_scenario_ref
 
+JSON_FENCE = "json"  # the info string of a fence holding JSON (for markdown viewers' highlighting)
+
 
 def select(record: RunRecord, *, failed: bool = False, mode: str | None = None, pack: str | None = None) -> list[ScenarioResult]:
     """The results a filter keeps, in the run's order."""
@@ -129,7 +131,7 @@ def full_markdown(record: RunRecord, results: list[ScenarioResult]) -> str:
             lines += ["", f"Response (finish_reason {response.finish_reason}, status {response.status_code}):"] + fence(response.content or "")
             for call in response.tool_calls:
                 arguments = call.arguments_raw if call.arguments_raw is not None else json.dumps(call.arguments, ensure_ascii=False)
-                lines += [f"Tool call {call.name}:"] + fence(arguments, "json")
+                lines += [f"Tool call {call.name}:"] + fence(arguments, JSON_FENCE)
         if r.checks:
             lines += ["", "Checks:"]
             lines += [f"- {'ok' if c.ok else 'FAILED'} {c.name}{': ' + c.detail if c.detail else ''}" for c in r.checks]
@@ -156,7 +158,7 @@ def _message(message: dict[str, Any]) -> list[str]:
     out = [f"{head}:"] + fence(text or "")
     for call in message.get("tool_calls") or []:
         function = call.get("function", {})
-        out += [f"{role} called {function.get('name', '?')}:"] + fence(str(function.get("arguments", "")), "json")
+        out += [f"{role} called {function.get('name', '?')}:"] + fence(str(function.get("arguments", "")), JSON_FENCE)
     return out
 
 

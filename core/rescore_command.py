@@ -31,6 +31,7 @@ def _sandbox_for(request: Any, plugins: Plugins) -> Any:
 
 def rescore_command(run: str, out: Path, *, output: Path | None, in_place: bool, fmt: str, plugins: Plugins) -> int:
     from benchlab import diff as diffing
+    from benchlab.cli.options import JSON_VIEW
     from benchlab.journal import Journal
     from benchlab.records import RUN_RECORD, load_run
     from benchlab.rescore import rescore
@@ -47,7 +48,7 @@ def rescore_command(run: str, out: Path, *, output: Path | None, in_place: bool,
     done = rescore(before, plugins, _sandbox_for(before.config.sandbox, plugins))
     after = done.record
     change = diffing.diff_runs(before, after)
-    if fmt == "json":
+    if fmt == JSON_VIEW:
         payload = {**diffing.to_json(change), "not_rescorable": [{**k._asdict(), "why": why} for k, why in done.not_rescorable.items()]}
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=1, default=str) + "\n")
     else:

@@ -31,7 +31,7 @@ def play(srv: TestServer, tmp_path: Path, *extra: str, version: str = "1.0.0") -
     out = tmp_path / "out"
     before = set(p.name for p in out.iterdir()) if out.is_dir() else set()
     proc = benchlab("run", "--backend", "openai", "--endpoint", srv.url, "--pack", str(pack(tmp_path, version)), "--out", str(out),
-                    "--no-progress", "--measured-tps", "100", "--baselines", str(tmp_path / "baselines"), *extra)
+                    "--no-progress", "--measured-tps", "100", "--concurrency", "1", "--baselines", str(tmp_path / "baselines"), *extra)
     new = [p.name for p in out.iterdir() if p.name not in before and (p / "journal.jsonl").is_file()]
     return proc.returncode, (new[0] if new else ""), proc.stdout + proc.stderr
 
@@ -77,7 +77,9 @@ def test_capture_needs_three_repeats_and_the_gate_catches_a_broken_model(tmp_pat
     checked = benchlab("baseline", "check", "b1", broken_run, *base, "--format", "json")
     assert checked.returncode == 0, checked.stderr
     data = json.loads(checked.stdout)
-    assert data["fired"] is True and data["packs"][0]["regressed"] is True and len(data["scenarios"]) == 10
+    assert data["fired"] is True and data["packs"][0]["regressed"] is True
+    # every stable scenario is named (the flaky w10 may be too, as a weaker piece of evidence)
+    assert {f"w{i}" for i in range(10)} <= {s["scenario"] for s in data["scenarios"]} <= {f"w{i}" for i in range(11)}
     assert benchlab("baseline", "check", "b1", broken_run, *base, "--fail-on-regression").returncode == 4
 
 

@@ -56,6 +56,9 @@ NOT_A_PLUGIN = {
     ("config.py", "replay"): "the schema-1 configuration field of that name (Target.replay)",
     ("jsonl.py", "json"): "the field an error line names for a line that is not JSON",
     ("options.py", "replay"): "the parameter name of the --replay option",
+    ("options.py", "md"): "the reading commands' own markdown view (MARKDOWN_VIEW)",
+    ("options.py", "json"): "the reading commands' own JSON view (JSON_VIEW)",
+    ("inspect_run.py", "json"): "a fence's info string for JSON (JSON_FENCE)",
     # `benchlab history --format md|json|csv` names its own output formats, not reporters.
     ("history.py", "md"): "history's default --format",
     ("history_command.py", "md"): "one of history's output formats",

@@ -9,9 +9,8 @@ from typing import Any, List, Optional
 
 import typer
 
-from benchlab.cli.options import PLUGIN, Opt, OptionGroup, with_options
+from benchlab.cli.options import JSON_VIEW, PLUGIN, RUNS_OUT, VIEW_FORMAT, Opt, OptionGroup, with_options
 
-OUT_HELP = "Folder holding the run folders (a RUN may also be a run folder's path)."
 BASELINES_HELP = "Folder of baseline files (default: $BENCHLAB_BASELINES, else benchlab-baselines/ here)."
 
 # The gate's options, shared by `run` and `baseline check`.
@@ -40,12 +39,12 @@ def register(app: typer.Typer, plugins: Any, plugin_files: list[str]) -> None:
     app.add_typer(baseline_app, name="baseline")
 
     @baseline_app.command("capture")
-    @with_options(PLUGIN)
+    @with_options(RUNS_OUT, PLUGIN)
     def capture(
+        out: Any,
         plugin: Any,
         name: str = typer.Argument(..., help="The baseline's name (its file: NAME.json)."),
         runs: List[str] = typer.Option(..., "--from", help="A finished run (id under --out, or folder path); at least 3 runs, or runs with --repeat 3."),
-        out: Path = typer.Option(Path("results"), "--out", help=OUT_HELP),
         folder: Optional[Path] = typer.Option(None, "--baselines", help=BASELINES_HELP),
     ) -> None:
         """Store a baseline: per scenario the pass counts of the runs, and how they were made."""
@@ -96,14 +95,14 @@ def register(app: typer.Typer, plugins: Any, plugin_files: list[str]) -> None:
             print(f"  {s.pack}/{s.scenario_id}{extra}: {s.passes}/{s.repeats}")
 
     @baseline_app.command("check")
-    @with_options(GATE, PLUGIN)
+    @with_options(GATE, RUNS_OUT, VIEW_FORMAT, PLUGIN)
     def check_(
         gate: Any,
+        out: Any,
+        fmt: Any,
         plugin: Any,
         name: str = typer.Argument(..., help="A baseline's name."),
         run: str = typer.Argument(..., help="A run: an id under --out, or its folder's path."),
-        out: Path = typer.Option(Path("results"), "--out", help=OUT_HELP),
-        fmt: str = typer.Option("md", "--format", help="md (the default) or json."),
     ) -> None:
         """Compare a run with a baseline: which packs and scenarios regressed, with the evidence."""
         from benchlab import baselines, exit_codes, gate_text
@@ -113,12 +112,10 @@ def register(app: typer.Typer, plugins: Any, plugin_files: list[str]) -> None:
 
         if gate["baseline"] is not None:
             raise BenchlabError("baseline check takes the baseline's name as its first argument, not --baseline")
-        if fmt not in ("md", "json"):
-            raise BenchlabError(f"--format {fmt!r}: use md or json")
         record = load_run(resolve_run(run, out))
         baseline = baselines.load(baselines.baselines_dir(gate["baselines"]), name)
         report = baselines.gate(baseline, record, allow_mismatch=gate["allow_mismatch"])
-        if fmt == "json":
+        if fmt == JSON_VIEW:
             sys.stdout.write(json.dumps(gate_text.to_json(report, baseline, record.run_id), indent=1) + "\n")
         else:
             sys.stdout.write(gate_text.render(report, baseline, record.run_id))

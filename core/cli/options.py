@@ -321,6 +321,21 @@ OUTPUT = OptionGroup("output", (
 
 
 # The --out of commands that read saved runs (history, and those that inspect, diff or re-score).
+# The output formats of the commands that read saved runs (inspect, diff, rescore, baseline check):
+# their own views, not reporters (`run --format` names a reporter).
+MARKDOWN_VIEW, JSON_VIEW = "md", "json"
+
+
+def _view(v: dict[str, Any]) -> str:
+    if v["fmt"] not in (MARKDOWN_VIEW, JSON_VIEW):
+        raise BenchlabError(f"--format {v['fmt']!r}: use {MARKDOWN_VIEW} or {JSON_VIEW}")
+    return str(v["fmt"])
+
+
+VIEW_FORMAT = OptionGroup("fmt", (
+    Opt("fmt", str, typer.Option(MARKDOWN_VIEW, "--format", help=f"{MARKDOWN_VIEW} (the default) or {JSON_VIEW}.")),
+), _view)
+
 RUNS_OUT = OptionGroup("out", (
     Opt("out", Path, typer.Option(Path("results"), "--out", help="The folder holding run folders and index.sqlite (default results/).")),
 ), lambda v: v["out"])
