@@ -295,6 +295,19 @@ def not_blank(_: Any, attribute: attrs.Attribute, value: Any) -> None:
         raise _fail(attribute, "must not be empty")
 
 
+def json_value(_: Any, attribute: attrs.Attribute, value: Any) -> None:
+    """A value JSON can write (an ``Any`` field built in code could hold a set)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif item is not NOT_GIVEN and not isinstance(item, (str, int, float, bool, type(None))):
+            raise _fail(attribute, f"expected a JSON value, got {type(item).__name__}")
+
+
 def compiles(_: Any, attribute: attrs.Attribute, value: Any) -> None:
     """A regular expression Python compiles (None passes)."""
     if value is None:
