@@ -11,6 +11,7 @@ to the class; the path of the enclosing objects is prepended here.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import types
 import typing
@@ -289,10 +290,22 @@ def fraction(_: Any, attribute: attrs.Attribute, value: Any) -> None:
         raise _fail(attribute, "a fraction between 0 and 1")
 
 
+def finite(_: Any, attribute: attrs.Attribute, value: Any) -> None:
+    """A number that is neither NaN nor infinite (JSON parsers here accept both; None passes)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _fail(attribute, "a finite number")
+
+
 def not_blank(_: Any, attribute: attrs.Attribute, value: Any) -> None:
-    """A string with something besides whitespace, or a non-empty list (None passes)."""
-    if value is not None and ((isinstance(value, str) and not value.strip()) or (not isinstance(value, str) and not value)):
-        raise _fail(attribute, "must not be empty")
+    """A string with something besides whitespace, or a non-empty list of such strings
+    (None passes)."""
+    if value is None:
+        return
+    if isinstance(value, str):
+        if not value.strip():
+            raise _fail(attribute, "must not be empty")
+    elif not value or not all(isinstance(v, str) and v.strip() for v in value):
+        raise _fail(attribute, "a non-empty list of non-empty strings")
 
 
 def json_value(_: Any, attribute: attrs.Attribute, value: Any) -> None:
