@@ -154,8 +154,34 @@ def _mapping_hook(cls: Any) -> Callable[[Any, Any], Any]:
     return _guarded(dict, cls, mapping_structure_factory(cls, params_converter))
 
 
+PARAM_KEY = "benchlab_param_key"
+
+
+def param_key(key: str) -> dict[str, str]:
+    """Field metadata for a parameter whose key is no Python name:
+    ``not_: Predicate | None = attrs.field(default=None, metadata=param_key("not"))``."""
+    return {PARAM_KEY: key}
+
+
+def _key_of(cls: Any, name: str) -> str:
+    """The key a pack writes for attribute ``name`` of ``cls``."""
+    if attrs.has(cls):
+        for field in attrs.fields(cls):
+            if field.name == name:
+                return field.metadata.get(PARAM_KEY, name)
+    return name
+
+
 def _attrs_hook(cls: Any) -> Callable[[Any, Any], Any]:
-    return _guarded(dict, cls, params_converter.gen_structure_attrs_fromdict(cls))
+    from cattrs.gen import make_dict_structure_fn, override
+
+    renames = {f.name: override(rename=f.metadata[PARAM_KEY]) for f in attrs.fields(cls) if PARAM_KEY in f.metadata}
+    if not renames:
+        return _guarded(dict, cls, params_converter.gen_structure_attrs_fromdict(cls))
+    inner = make_dict_structure_fn(
+        cls, params_converter, _cattrs_forbid_extra_keys=True, _cattrs_detailed_validation=True, **renames
+    )
+    return _guarded(dict, cls, inner)
 
 
 def _literal_hook(cls: Any) -> Callable[[Any, Any], Any]:
@@ -241,7 +267,7 @@ def _problems(exc: BaseException, path: str, top: bool = False) -> list[tuple[st
         noted, bare = exc.group_exceptions()
         found: list[tuple[str, str]] = []
         for sub, note in noted:
-            step = note.name if hasattr(note, "name") else note.index
+            step = _key_of(getattr(exc, "cl", None), note.name) if hasattr(note, "name") else note.index
             found += _problems(sub, join_path(path, step))
         for sub in bare:  # the object's own problems: unknown keys, its validators
             found += _problems(sub, path, top=top)
@@ -249,7 +275,7 @@ def _problems(exc: BaseException, path: str, top: bool = False) -> list[tuple[st
     if isinstance(exc, ParamError):
         return [(join_path(path, field), message) for field, message in exc.problems]
     if isinstance(exc, ForbiddenExtraKeysError):
-        known = sorted(f.name for f in attrs.fields(exc.cl))
+        known = sorted(_key_of(exc.cl, f.name) for f in attrs.fields(exc.cl))
         what = "unknown parameter" if top else "unknown key"
         return [(join_path(path, key), _unknown(what, key, known)) for key in sorted(exc.extra_fields)]
     if isinstance(exc, KeyError):

@@ -32,7 +32,6 @@ column_count, header), ``missing_field`` (only missing columns or rows), ``wrong
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from benchlab.model import ChatResponse, Check, Verdict
 from benchlab.plugins.verifiers.structured.answer_extract import answer, extract
