@@ -235,6 +235,28 @@ params_converter.register_structure_hook_factory(_is_union, _union_hook)
 params_converter.register_structure_hook_factory(attrs.has, _attrs_hook)
 
 
+def register_tagged_union(base: type, key: str, variants: Mapping[str, type]) -> None:
+    """Parameters typed ``base`` are structured as the variant their ``key`` names, e.g.
+    ``{"rule": "word_count", "max": 50}`` as ``variants["word_count"]``. ``base`` itself is
+    never a variant (give plain kinds a subclass); each variant declares ``key`` as a field."""
+
+    def hook(value: Any, _: Any) -> Any:
+        if not isinstance(value, dict):
+            raise _wrong(base, value)
+        tag = value.get(key)
+        if tag is None:
+            raise ParamError(key, "required")
+        if not isinstance(tag, str):
+            raise ParamError(key, f"expected a string, got {value_kind(tag)}")
+        if tag not in variants:
+            close = difflib.get_close_matches(tag, list(variants), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ParamError(key, f"unknown {key} {tag!r} ({hint}known: {', '.join(sorted(variants))})")
+        return params_converter.structure(value, variants[tag])
+
+    params_converter.register_structure_hook_func(lambda cls: cls is base, hook)
+
+
 # --- structuring and reporting ----------------------------------------------------------------
 
 
