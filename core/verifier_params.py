@@ -288,11 +288,11 @@ def _problems(exc: BaseException, path: str, top: bool = False) -> list[tuple[st
     if isinstance(exc, (ClassValidationError, IterableValidationError)):
         noted, bare = exc.group_exceptions()
         found: list[tuple[str, str]] = []
+        for sub in bare:  # the object's own problems first: an unknown key is often the typo behind the rest
+            found += _problems(sub, path, top=top)
         for sub, note in noted:
             step = _key_of(getattr(exc, "cl", None), note.name) if hasattr(note, "name") else note.index
             found += _problems(sub, join_path(path, step))
-        for sub in bare:  # the object's own problems: unknown keys, its validators
-            found += _problems(sub, path, top=top)
         return found
     if isinstance(exc, ParamError):
         return [(join_path(path, field), message) for field, message in exc.problems]
