@@ -54,7 +54,7 @@ from typing import Any, Literal
 import attrs
 
 from benchlab.model import ChatResponse, Check, FailureMode, Verdict
-from benchlab.verifier_params import ParamError, not_blank
+from benchlab.verifier_params import ParamError, between, not_blank
 from benchlab.verifiers import Verifier, VerifyContext, answer_text
 
 # Kept here (not imported from code_harness) so registering the verifier imports no sandbox code.
@@ -70,16 +70,6 @@ MIN_MEMORY_MB, MAX_MEMORY_MB = 64, 8192
 ARTIFACT_CHARS = 4000  # per stream, kept in the record
 DETAIL_CHARS = 240
 _EMPHASIS = re.compile(r"^[\s*_`>#-]+|[\s*_`.!]+$")
-
-
-def _timeout(_: Any, attribute: attrs.Attribute, value: float) -> None:
-    if not 0 < value <= MAX_TIMEOUT_S:
-        raise ParamError(attribute.name, f"must be above 0 and at most {MAX_TIMEOUT_S:g} seconds")
-
-
-def _memory(_: Any, attribute: attrs.Attribute, value: int) -> None:
-    if not MIN_MEMORY_MB <= value <= MAX_MEMORY_MB:
-        raise ParamError(attribute.name, f"must be between {MIN_MEMORY_MB} and {MAX_MEMORY_MB}")
 
 
 def _identifier(_: Any, attribute: attrs.Attribute, value: str | None) -> None:
@@ -98,8 +88,13 @@ class CodeExecParams:
     tests: str = attrs.field(validator=not_blank)
     prelude: str = ""
     defines: str | None = attrs.field(default=None, validator=_identifier)
-    timeout_s: float = attrs.field(default=DEFAULT_TIMEOUT_S, validator=_timeout)
-    memory_mb: int = attrs.field(default=DEFAULT_MEMORY_MB, validator=_memory)
+    timeout_s: float = attrs.field(
+        default=DEFAULT_TIMEOUT_S,
+        validator=between(0, MAX_TIMEOUT_S, f"must be above 0 and at most {MAX_TIMEOUT_S:g} seconds", above_low=True),
+    )
+    memory_mb: int = attrs.field(
+        default=DEFAULT_MEMORY_MB, validator=between(MIN_MEMORY_MB, MAX_MEMORY_MB, f"must be between {MIN_MEMORY_MB} and {MAX_MEMORY_MB}")
+    )
     expect: Literal["pass", "no_bug"] = "pass"
     no_bug_line: str | None = attrs.field(default=None, validator=_no_bug_line)
 

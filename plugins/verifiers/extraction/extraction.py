@@ -104,7 +104,7 @@ from benchlab.plugins.verifiers.extraction.extraction_fields import (
 )
 from benchlab.plugins.verifiers.extraction.numeric_answer import AnyTolerance, PercentMode, tolerance_field
 from benchlab.plugins.verifiers.structured.value_matchers import json_type
-from benchlab.verifier_params import ParamError, not_blank
+from benchlab.verifier_params import ParamError, between, not_blank
 from benchlab.verifiers import Verifier, VerifyContext
 
 StringMode = Literal["text", "id", "casefold", "exact"]
@@ -153,11 +153,6 @@ class FieldOptions:
             raise ParamError("", f"an object of options ({', '.join(f.name for f in attrs.fields(FieldOptions))})")
 
 
-def _threshold(_: Any, attribute: attrs.Attribute, value: float) -> None:
-    if not 0 < value <= 1:
-        raise ParamError(attribute.name, "a fraction in (0, 1]")
-
-
 def _null_strings(_: Any, attribute: attrs.Attribute, values: list[str]) -> None:
     if not all(normalise_text(s, "text") for s in values):
         raise ParamError(attribute.name, "a list of strings holding a letter or digit")
@@ -171,7 +166,7 @@ class ExtractionParams:
     strings: StringMode = "text"
     ordered: bool = False
     date_formats: list[str] = attrs.field(factory=lambda: [ISO], validator=_formats)
-    threshold: float = attrs.field(default=1.0, validator=_threshold)
+    threshold: float = attrs.field(default=1.0, validator=between(0, 1, "a fraction in (0, 1]", above_low=True))
     absent_as_null: bool = True
     null_strings: list[str] = attrs.field(factory=list, validator=_null_strings)
     extra_fields: Literal["allow", "forbid"] = "allow"

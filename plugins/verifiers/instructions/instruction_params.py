@@ -10,14 +10,12 @@ import attrs
 
 from benchlab.plugins.verifiers.instructions import text_measures as tm
 from benchlab.plugins.verifiers.structured.matcher_validation import matcher_map_field
-from benchlab.verifier_params import ParamError, compiles, non_negative, not_blank
+from benchlab.verifier_params import ParamError, between, compiles, non_negative, not_blank
 
 FLAGS = "ims"
 
 
-def _at_least_one(_: Any, attribute: attrs.Attribute, value: int | None) -> None:
-    if value is not None and value < 1:
-        raise ParamError(attribute.name, "at least 1")
+_at_least_one = between(1, float("inf"), "at least 1")
 
 
 def _flags(_: Any, attribute: attrs.Attribute, value: str) -> None:

@@ -62,7 +62,7 @@ from benchlab.plugins.verifiers.instructions.rubric_predicates import (
     FLAGS, Predicate, RubricRule, parse_path, predicate_value, rule_list, value_at,
 )
 from benchlab.plugins.verifiers.structured.value_matchers import match, shown
-from benchlab.verifier_params import ParamError, given
+from benchlab.verifier_params import between, given
 from benchlab.verifiers import Verifier, VerifyContext, answer_text
 
 _NO_JSON = "no JSON: "
@@ -81,15 +81,10 @@ class _Answer:
         return self._json[strict]
 
 
-def _threshold(_: Any, attribute: attrs.Attribute, value: float | None) -> None:
-    if value is not None and not 0 < value <= 1:
-        raise ParamError(attribute.name, "a fraction in (0, 1]")
-
-
 @attrs.frozen
 class RubricParams:
     rules: list[RubricRule] = attrs.field(validator=rule_list)
-    threshold: float | None = attrs.field(default=None, validator=_threshold)
+    threshold: float | None = attrs.field(default=None, validator=between(0, 1, "a fraction in (0, 1]", above_low=True))
 
 
 class RubricVerifier(Verifier):

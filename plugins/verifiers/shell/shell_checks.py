@@ -33,7 +33,7 @@ import attrs
 from benchlab.model import Check
 from benchlab.plugins.verifiers.shell.shell_matchers import TEXT_KEYS, TextMatcher, match_text
 from benchlab.plugins.verifiers.shell.shell_workspace import check_path, glob_match, is_glob, octal_mode
-from benchlab.verifier_params import ParamError, non_negative, not_blank
+from benchlab.verifier_params import ParamError, non_negative
 
 GLOB_KEYS = ("exists", "count")
 CONTENT_KEYS = frozenset(TEXT_KEYS) | {"tar_members", "gunzip"}
@@ -44,6 +44,11 @@ LIST_SHOWN = 5
 def _inside(_: Any, attribute: attrs.Attribute, value: str | None) -> None:
     if value is not None:
         check_path(attribute.name, value)
+
+
+def _names(_: Any, attribute: attrs.Attribute, value: list[str] | None) -> None:
+    if value is not None and not all(value):
+        raise ParamError(attribute.name, "a list of non-empty strings")
 
 
 def _some_matcher(_: Any, attribute: attrs.Attribute, value: TextMatcher | None) -> None:
@@ -62,8 +67,8 @@ class FileExpect(TextMatcher):
     symlink_to: str | None = None
     resolves_to: str | None = attrs.field(default=None, validator=_inside)
     size: int | None = attrs.field(default=None, validator=non_negative)
-    entries: list[str] | None = attrs.field(default=None, validator=not_blank)
-    tar_members: list[str] | None = attrs.field(default=None, validator=not_blank)
+    entries: list[str] | None = attrs.field(default=None, validator=_names)
+    tar_members: list[str] | None = attrs.field(default=None, validator=_names)
     gunzip: TextMatcher | None = attrs.field(default=None, validator=_some_matcher)
     count: int | None = attrs.field(default=None, validator=non_negative)
 

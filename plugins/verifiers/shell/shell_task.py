@@ -53,7 +53,7 @@ from benchlab.model import ChatResponse, Check, FailureMode, Verdict
 from benchlab.plugins.verifiers.shell.shell_checks import FileExpect, check_files
 from benchlab.plugins.verifiers.shell.shell_matchers import TextMatcher
 from benchlab.plugins.verifiers.shell.shell_workspace import WorkspaceEntry, check_path, glob_match, parse_workspace
-from benchlab.verifier_params import ParamError
+from benchlab.verifier_params import ParamError, between
 from benchlab.verifiers import Verifier, VerifyContext, answer_text
 
 DEFAULT_TIMEOUT_S = 10.0
@@ -65,11 +65,6 @@ MAX_SCRIPT_BYTES = 64 * 1024
 ARTIFACT_CHARS = 4000
 CHANGES_KEPT = 30
 CONSOLE_TAGS = ("console", "terminal", "shell-session", "shellsession")
-
-
-def _timeout(_: Any, attribute: attrs.Attribute, value: float) -> None:
-    if not 0 < value <= MAX_TIMEOUT_S:
-        raise ParamError(attribute.name, f"above 0 and at most {MAX_TIMEOUT_S:g} seconds")
 
 
 def _exit_code(_: Any, attribute: attrs.Attribute, value: int | list[int] | None) -> None:
@@ -101,7 +96,9 @@ def _fixture(_: Any, attribute: attrs.Attribute, value: str | None) -> None:
 class ShellTaskParams:
     workspace: dict[str, str | WorkspaceEntry] = attrs.field(factory=dict)
     fixture: str | None = attrs.field(default=None, validator=_fixture)
-    timeout_s: float = attrs.field(default=DEFAULT_TIMEOUT_S, validator=_timeout)
+    timeout_s: float = attrs.field(
+        default=DEFAULT_TIMEOUT_S, validator=between(0, MAX_TIMEOUT_S, f"above 0 and at most {MAX_TIMEOUT_S:g} seconds", above_low=True)
+    )
     exit_code: int | list[int] | None = attrs.field(default=0, validator=_exit_code)  # None: any
     stdout: TextMatcher | None = attrs.field(default=None, validator=_some_matcher)
     stderr: TextMatcher | None = attrs.field(default=None, validator=_some_matcher)

@@ -28,7 +28,7 @@ from typing import Any
 
 import attrs
 
-from benchlab.verifier_params import ParamError
+from benchlab.verifier_params import ParamError, between
 
 MAX_WORKSPACE_BYTES = 8 * 1024 * 1024
 MAX_ENTRIES = 2000
@@ -74,16 +74,6 @@ def octal_mode(_: Any, attribute: attrs.Attribute, value: str | None) -> None:
         raise ParamError(attribute.name, "an octal mode as a string, such as \"644\" or \"0755\"")
 
 
-def _age(_: Any, attribute: attrs.Attribute, value: float | None) -> None:
-    if value is not None and not 0 <= value <= 36500:
-        raise ParamError(attribute.name, "a number of days between 0 and 36500")
-
-
-def _size(_: Any, attribute: attrs.Attribute, value: int | None) -> None:
-    if value is not None and not 0 <= value <= MAX_WORKSPACE_BYTES:
-        raise ParamError(attribute.name, f"an integer number of bytes up to {MAX_WORKSPACE_BYTES}")
-
-
 def _base64(_: Any, attribute: attrs.Attribute, value: str | None) -> None:
     if value is None:
         return
@@ -99,9 +89,11 @@ class WorkspaceEntry:
 
     content: str | None = None
     base64: str | None = attrs.field(default=None, validator=_base64)
-    size: int | None = attrs.field(default=None, validator=_size)
+    size: int | None = attrs.field(
+        default=None, validator=between(0, MAX_WORKSPACE_BYTES, f"an integer number of bytes up to {MAX_WORKSPACE_BYTES}")
+    )
     mode: str | None = attrs.field(default=None, validator=octal_mode)
-    age_days: float | None = attrs.field(default=None, validator=_age)
+    age_days: float | None = attrs.field(default=None, validator=between(0, 36500, "a number of days between 0 and 36500"))
     dir: bool | None = None
     symlink: str | None = None
 
