@@ -6,9 +6,10 @@ private module. Names are imported on first use (PEP 562), so importing this mod
 costs nothing and pulls in neither httpx nor a sandbox provider until asked.
 
 Verifiers: ``Verifier``, ``VerifyContext``, ``Verdict``, ``Check``, ``FailureMode``,
-``ParamError``, ``answer_text``; for typed params ``NOT_GIVEN``, ``given``, the
-validators ``non_negative``, ``positive``, ``fraction``, ``not_blank``, ``compiles``
-and ``structure_params`` (see ``benchlab.verifier_params``).
+``ParamError``, ``answer_text``; for typed params ``NOT_GIVEN``, ``given``, ``param_key``,
+``register_tagged_union``, ``structure_params`` and the validators ``non_negative``,
+``positive``, ``fraction``, ``between``, ``finite``, ``not_blank``, ``compiles``,
+``json_value`` (see ``benchlab.verifier_params``).
 
 Drivers and reporters: the ``Driver`` and ``Reporter`` protocols, ``Session`` and
 ``ScenarioAborted``.
@@ -25,7 +26,8 @@ Sandboxes: ``Sandbox``, ``ExecRequest``, ``ExecResult``, ``Limits``, ``Availabil
 
 The data model and hook arguments: ``Scenario``, ``Pack``, ``PackSource``, ``LoadOptions``,
 ``RunOption``, ``ChatRequest``, ``ChatResponse``, ``ToolCall``, ``Usage``, ``Turn``,
-``ScenarioResult``, ``RunRecord``, ``RunContext``, ``PackError``.
+``ScenarioResult``, ``RunRecord``, ``RunContext``, ``PackError``; ``unstructure`` turns a
+record into plain JSON-ready data.
 """
 
 from __future__ import annotations
@@ -36,8 +38,8 @@ from typing import TYPE_CHECKING, Any
 _HOMES: dict[str, tuple[str, ...]] = {
     "benchlab.verifiers": ("Verifier", "VerifyContext", "answer_text"),
     "benchlab.verifier_params": (
-        "ParamError", "NOT_GIVEN", "given", "non_negative", "positive", "fraction", "not_blank", "compiles",
-        "structure_params",
+        "ParamError", "NOT_GIVEN", "given", "param_key", "register_tagged_union", "structure_params", "non_negative",
+        "positive", "fraction", "between", "finite", "not_blank", "compiles", "json_value",
     ),
     "benchlab.model": (
         "Verdict", "Check", "FailureMode", "Scenario", "Pack", "PackSource", "LoadOptions", "RunOption",
@@ -57,6 +59,7 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "KilledReason", "SandboxSetupError",
     ),
     "benchlab.sandbox_programs": ("program_command",),
+    "benchlab.codec": ("unstructure",),
 }
 _MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
 
@@ -78,6 +81,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # what type checkers and IDEs see
     from benchlab.backends import Backend, BackendOptions, HttpBackend, setting
+    from benchlab.codec import unstructure
     from benchlab.errors import BenchlabError, PackError, TransportError
     from benchlab.http import (
         base_url, error_from_exception, error_from_status, json_or_none, make_client, parse_json_body, probe,
@@ -96,6 +100,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
     )
     from benchlab.sandbox_programs import program_command
     from benchlab.verifier_params import (
-        NOT_GIVEN, ParamError, compiles, fraction, given, non_negative, not_blank, positive, structure_params,
+        NOT_GIVEN, ParamError, between, compiles, finite, fraction, given, json_value, non_negative, not_blank, param_key,
+        positive, register_tagged_union, structure_params,
     )
     from benchlab.verifiers import Verifier, VerifyContext, answer_text
