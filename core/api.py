@@ -7,7 +7,7 @@ costs nothing and pulls in neither httpx nor a sandbox provider until asked.
 
 Verifiers: ``Verifier``, ``VerifyContext``, ``Verdict``, ``Check``, ``FailureMode``,
 ``ParamError``, ``answer_text``; for typed params ``NOT_GIVEN``, ``given``, ``param_key``,
-``register_tagged_union``, ``structure_params`` and the validators ``non_negative``,
+``register_tagged_union``, ``structure_params``, ``CountRange`` (``{"min", "max"}``) and the validators ``non_negative``,
 ``positive``, ``fraction``, ``between``, ``finite``, ``not_blank``, ``compiles``,
 ``json_value`` (see ``benchlab.verifier_params``).
 
@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 _HOMES: dict[str, tuple[str, ...]] = {
     "benchlab.verifiers": ("Verifier", "VerifyContext", "answer_text"),
     "benchlab.verifier_params": (
-        "ParamError", "NOT_GIVEN", "given", "param_key", "register_tagged_union", "structure_params", "non_negative",
+        "ParamError", "NOT_GIVEN", "CountRange", "given", "param_key", "register_tagged_union", "structure_params", "non_negative",
         "positive", "fraction", "between", "finite", "not_blank", "compiles", "json_value",
     ),
     "benchlab.model": (
@@ -100,7 +100,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
     )
     from benchlab.sandbox_programs import program_command
     from benchlab.verifier_params import (
-        NOT_GIVEN, ParamError, between, compiles, finite, fraction, given, json_value, non_negative, not_blank, param_key,
+        NOT_GIVEN, CountRange, ParamError, between, compiles, finite, fraction, given, json_value, non_negative, not_blank, param_key,
         positive, register_tagged_union, structure_params,
     )
     from benchlab.verifiers import Verifier, VerifyContext, answer_text

@@ -387,3 +387,20 @@ def compiles(_: Any, attribute: attrs.Attribute, value: Any) -> None:
         re.compile(value)
     except re.error as exc:
         raise _fail(attribute, f"not a valid regular expression: {exc}") from None
+
+
+# --- shapes many verifiers share -------------------------------------------------------------
+
+
+@attrs.frozen
+class CountRange:
+    """``{"min": A, "max": B}``: a range of counts, either bound left out (not both)."""
+
+    min: int | None = attrs.field(default=None, validator=non_negative)
+    max: int | None = attrs.field(default=None, validator=non_negative)
+
+    def __attrs_post_init__(self) -> None:
+        if self.min is None and self.max is None:
+            raise ParamError("", "{\"min\": A, \"max\": B} with counts >= 0 (either or both)")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ParamError("min", "greater than max")

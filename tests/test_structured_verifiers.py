@@ -490,7 +490,7 @@ def test_csv_order_and_expected_rows() -> None:
         ({"columns": ["a"], "delimiter": ";;"}, "delimiter"),
         ({"columns": ["a"], "delimiter": '"'}, "delimiter"),
         ({"columns": ["a"], "rows": -1}, "rows"),
-        ({"columns": ["a"], "rows": {"min": 3, "max": 1}}, "rows"),
+        ({"columns": ["a"], "rows": {"min": 3, "max": 1}}, "rows.min"),
         ({"columns": ["a"], "rows": {"least": 1}}, "rows.least"),
         ({"columns": ["a"], "cells": [{"row": 0, "where": {"a": 1}, "column": "a", "match": 1}]}, "cells[0]"),
         ({"columns": ["a"], "cells": [{"row": -1, "column": "a", "match": 1}]}, "cells[0].row"),

@@ -12,7 +12,7 @@ import attrs
 from benchlab.plugins.verifiers.extraction.numeric_answer import AnyTolerance, tolerance_field
 from benchlab.plugins.verifiers.structured.matcher_validation import matcher_field
 from benchlab.plugins.verifiers.structured.value_matchers import MISSING
-from benchlab.verifier_params import NOT_GIVEN, ParamError, compiles, given, non_negative, not_blank, param_key
+from benchlab.verifier_params import NOT_GIVEN, CountRange, ParamError, compiles, given, non_negative, not_blank, param_key
 
 FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL}
 _PATH_STEP = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]|\[\"([^\"]+)\"\]")
@@ -65,20 +65,6 @@ def _optional_matcher(instance: Any, attribute: attrs.Attribute, value: Any) -> 
         matcher_field(instance, attribute, value)
 
 
-@attrs.frozen
-class LineRange:
-    """``{"min": A, "max": B}`` (either or both) non-empty lines."""
-
-    min: int | None = attrs.field(default=None, validator=non_negative)
-    max: int | None = attrs.field(default=None, validator=non_negative)
-
-    def __attrs_post_init__(self) -> None:
-        if self.min is None and self.max is None:
-            raise ParamError("", "{\"min\": A, \"max\": B} (either or both)")
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise ParamError("min", "greater than max")
-
-
 @attrs.frozen(kw_only=True)
 class Predicate:
     """Exactly one predicate (documented above) and the modifiers it accepts."""
@@ -94,7 +80,7 @@ class Predicate:
     min_words: int | None = attrs.field(default=None, validator=non_negative)
     max_words: int | None = attrs.field(default=None, validator=non_negative)
     max_chars: int | None = attrs.field(default=None, validator=non_negative)
-    line_count: int | LineRange | None = attrs.field(default=None, validator=_line_count)
+    line_count: int | CountRange | None = attrs.field(default=None, validator=_line_count)
     json_path: str | None = attrs.field(default=None, validator=_json_path)
     final_number: float | None = None
     all_of: list[Predicate] | None = attrs.field(default=None, validator=_predicates)

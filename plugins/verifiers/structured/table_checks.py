@@ -42,7 +42,7 @@ import attrs
 from benchlab.model import Check
 from benchlab.plugins.verifiers.structured.matcher_validation import matcher_field, validate_matcher
 from benchlab.plugins.verifiers.structured.value_matchers import describe, match, max_matching, shown
-from benchlab.verifier_params import ParamError, non_negative
+from benchlab.verifier_params import CountRange, ParamError
 
 _NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 _GROUPED = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
@@ -68,20 +68,6 @@ def _row_count(_: Any, attribute: attrs.Attribute, value: Any) -> None:
 def _row_number(_: Any, attribute: attrs.Attribute, value: Any) -> None:
     if isinstance(value, int) and value < 0:
         raise ParamError(attribute.name, "a row number from 0, or \"all\"")
-
-
-@attrs.frozen
-class RowRange:
-    """``{"min": N, "max": M}``: a range of data-row counts (either bound may be left out)."""
-
-    min: int | None = attrs.field(default=None, validator=non_negative)
-    max: int | None = attrs.field(default=None, validator=non_negative)
-
-    def __attrs_post_init__(self) -> None:
-        if self.min is None and self.max is None:
-            raise ParamError("", "a count, or {\"min\": N, \"max\": M} with counts >= 0")
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise ParamError("", "min is larger than max")
 
 
 @attrs.frozen
@@ -123,7 +109,7 @@ class TableParams:
     ordered_columns: bool = True
     extra_columns: bool = False
     ignore_case: bool = False
-    rows: int | RowRange | None = attrs.field(default=None, validator=_row_count)
+    rows: int | CountRange | None = attrs.field(default=None, validator=_row_count)
     cells: list[CellSpec] = attrs.field(factory=list)
     expected_rows: list[dict[str, Any]] = attrs.field(factory=list, validator=_expected_rows)
     rows_ordered: bool = False
@@ -218,7 +204,7 @@ def _header_check(params: TableParams, header: list[str]) -> Check:
     return Check("header", True)
 
 
-def _row_count_check(rows: int | RowRange, count: int) -> Check:
+def _row_count_check(rows: int | CountRange, count: int) -> Check:
     if isinstance(rows, int):
         ok, wanted = count == rows, str(rows)
     else:
