@@ -9,7 +9,7 @@ Verifiers: ``Verifier``, ``VerifyContext``, ``Verdict``, ``Check``, ``FailureMod
 ``ParamError``, ``answer_text``; for typed params ``NOT_GIVEN``, ``given``, ``param_key``,
 ``register_tagged_union``, ``structure_params``, ``CountRange`` (``{"min", "max"}``) and the validators ``non_negative``,
 ``positive``, ``fraction``, ``between``, ``finite``, ``not_blank``, ``compiles``,
-``json_value`` (see ``benchlab.verifier_params``).
+``json_value`` (see ``benchlab.verifier_params`` and ``benchlab.param_checks``).
 
 Drivers and reporters: the ``Driver`` and ``Reporter`` protocols, ``Session`` and
 ``ScenarioAborted``.
@@ -38,8 +38,10 @@ from typing import TYPE_CHECKING, Any
 _HOMES: dict[str, tuple[str, ...]] = {
     "benchlab.verifiers": ("Verifier", "VerifyContext", "answer_text"),
     "benchlab.verifier_params": (
-        "ParamError", "NOT_GIVEN", "CountRange", "given", "param_key", "register_tagged_union", "structure_params", "non_negative",
-        "positive", "fraction", "between", "finite", "not_blank", "compiles", "json_value",
+        "ParamError", "NOT_GIVEN", "given", "param_key", "register_tagged_union", "structure_params",
+    ),
+    "benchlab.param_checks": (
+        "CountRange", "non_negative", "positive", "fraction", "between", "finite", "not_blank", "compiles", "json_value",
     ),
     "benchlab.model": (
         "Verdict", "Check", "FailureMode", "Scenario", "Pack", "PackSource", "LoadOptions", "RunOption",
@@ -99,8 +101,6 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
         SandboxSetupError,
     )
     from benchlab.sandbox_programs import program_command
-    from benchlab.verifier_params import (
-        NOT_GIVEN, CountRange, ParamError, between, compiles, finite, fraction, given, json_value, non_negative, not_blank, param_key,
-        positive, register_tagged_union, structure_params,
-    )
+    from benchlab.verifier_params import NOT_GIVEN, ParamError, given, param_key, register_tagged_union, structure_params
+    from benchlab.param_checks import CountRange, between, compiles, finite, fraction, json_value, non_negative, not_blank, positive
     from benchlab.verifiers import Verifier, VerifyContext, answer_text

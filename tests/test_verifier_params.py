@@ -16,9 +16,8 @@ from benchlab.codec import converter
 from benchlab.errors import PackError
 from benchlab.pack_loader import load_pack_folder
 from benchlab.plugin_manager import load_plugins
-from benchlab.verifier_params import (
-    NOT_GIVEN, ParamError, between, compiles, given, param_key, params_converter, register_tagged_union, structure_params,
-)
+from benchlab.verifier_params import NOT_GIVEN, ParamError, given, param_key, params_converter, register_tagged_union, structure_params
+from benchlab.param_checks import between, compiles
 
 from helpers import benchlab, exact_scenario, one_error_line, run_record, write_pack
 

@@ -54,7 +54,8 @@ from typing import Any, Literal
 import attrs
 
 from benchlab.model import ChatResponse, Check, FailureMode, Verdict
-from benchlab.verifier_params import ParamError, between, not_blank
+from benchlab.verifier_params import ParamError
+from benchlab.param_checks import between, not_blank
 from benchlab.verifiers import Verifier, VerifyContext, answer_text
 
 # Kept here (not imported from code_harness) so registering the verifier imports no sandbox code.

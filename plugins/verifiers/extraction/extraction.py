@@ -104,7 +104,8 @@ from benchlab.plugins.verifiers.extraction.extraction_fields import (
 )
 from benchlab.plugins.verifiers.extraction.numeric_answer import AnyTolerance, PercentMode, tolerance_field
 from benchlab.plugins.verifiers.structured.value_matchers import json_type
-from benchlab.verifier_params import ParamError, between, not_blank
+from benchlab.verifier_params import ParamError
+from benchlab.param_checks import between, not_blank
 from benchlab.verifiers import Verifier, VerifyContext
 
 StringMode = Literal["text", "id", "casefold", "exact"]

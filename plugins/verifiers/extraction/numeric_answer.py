@@ -69,7 +69,8 @@ from typing import Any, Literal
 import attrs
 
 from benchlab.model import ChatResponse, Check, FailureMode, Verdict
-from benchlab.verifier_params import ParamError, finite, non_negative, not_blank
+from benchlab.verifier_params import ParamError
+from benchlab.param_checks import finite, non_negative, not_blank
 from benchlab.verifiers import Verifier, VerifyContext, answer_text
 
 _ALNUM = re.compile(r"[^\W_]")

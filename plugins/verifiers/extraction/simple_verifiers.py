@@ -8,7 +8,8 @@ import re
 import attrs
 
 from benchlab.model import ChatResponse, Check, FailureMode, Verdict
-from benchlab.verifier_params import ParamError, compiles, non_negative
+from benchlab.verifier_params import ParamError
+from benchlab.param_checks import compiles, non_negative
 from benchlab.verifiers import Verifier, VerifyContext, answer_text
 
 

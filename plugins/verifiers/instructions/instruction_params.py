@@ -10,7 +10,8 @@ import attrs
 
 from benchlab.plugins.verifiers.instructions import text_measures as tm
 from benchlab.plugins.verifiers.structured.matcher_validation import matcher_map_field
-from benchlab.verifier_params import ParamError, between, compiles, non_negative, not_blank
+from benchlab.verifier_params import ParamError
+from benchlab.param_checks import between, compiles, non_negative, not_blank
 
 FLAGS = "ims"
 

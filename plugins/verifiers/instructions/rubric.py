@@ -62,7 +62,8 @@ from benchlab.plugins.verifiers.instructions.rubric_predicates import (
     FLAGS, Predicate, RubricRule, parse_path, predicate_value, rule_list, value_at,
 )
 from benchlab.plugins.verifiers.structured.value_matchers import match, shown
-from benchlab.verifier_params import between, given
+from benchlab.verifier_params import given
+from benchlab.param_checks import between
 from benchlab.verifiers import Verifier, VerifyContext, answer_text
 
 _NO_JSON = "no JSON: "

@@ -12,7 +12,8 @@ import attrs
 from benchlab.plugins.verifiers.extraction.numeric_answer import AnyTolerance, tolerance_field
 from benchlab.plugins.verifiers.structured.matcher_validation import matcher_field
 from benchlab.plugins.verifiers.structured.value_matchers import MISSING
-from benchlab.verifier_params import NOT_GIVEN, CountRange, ParamError, compiles, given, non_negative, not_blank, param_key
+from benchlab.verifier_params import NOT_GIVEN, ParamError, given, param_key
+from benchlab.param_checks import CountRange, compiles, non_negative, not_blank
 
 FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL}
 _PATH_STEP = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]|\[\"([^\"]+)\"\]")

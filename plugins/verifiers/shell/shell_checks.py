@@ -33,7 +33,8 @@ import attrs
 from benchlab.model import Check
 from benchlab.plugins.verifiers.shell.shell_matchers import TEXT_KEYS, TextMatcher, match_text
 from benchlab.plugins.verifiers.shell.shell_workspace import check_path, glob_match, is_glob, octal_mode
-from benchlab.verifier_params import ParamError, non_negative
+from benchlab.verifier_params import ParamError
+from benchlab.param_checks import non_negative
 
 GLOB_KEYS = ("exists", "count")
 CONTENT_KEYS = frozenset(TEXT_KEYS) | {"tar_members", "gunzip"}

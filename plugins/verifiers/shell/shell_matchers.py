@@ -30,7 +30,8 @@ from typing import Any
 
 import attrs
 
-from benchlab.verifier_params import NOT_GIVEN, ParamError, compiles, given, non_negative
+from benchlab.verifier_params import NOT_GIVEN, ParamError, given
+from benchlab.param_checks import compiles, non_negative
 
 SHOW = 160  # characters of a value shown in a check's detail
 

@@ -53,7 +53,8 @@ from benchlab.model import ChatResponse, Check, FailureMode, Verdict
 from benchlab.plugins.verifiers.shell.shell_checks import FileExpect, check_files
 from benchlab.plugins.verifiers.shell.shell_matchers import TextMatcher
 from benchlab.plugins.verifiers.shell.shell_workspace import WorkspaceEntry, check_path, glob_match, parse_workspace
-from benchlab.verifier_params import ParamError, between
+from benchlab.verifier_params import ParamError
+from benchlab.param_checks import between
 from benchlab.verifiers import Verifier, VerifyContext, answer_text
 
 DEFAULT_TIMEOUT_S = 10.0

@@ -28,7 +28,8 @@ from typing import Any
 
 import attrs
 
-from benchlab.verifier_params import ParamError, between
+from benchlab.verifier_params import ParamError
+from benchlab.param_checks import between
 
 MAX_WORKSPACE_BYTES = 8 * 1024 * 1024
 MAX_ENTRIES = 2000

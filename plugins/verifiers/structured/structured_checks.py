@@ -33,7 +33,8 @@ import attrs
 from benchlab.model import Check, FailureMode, Verdict
 from benchlab.plugins.verifiers.structured.matcher_validation import validate_matcher
 from benchlab.plugins.verifiers.structured.value_matchers import MISSING, describe, equal, json_type, match, shown
-from benchlab.verifier_params import NOT_GIVEN, ParamError, given, json_value
+from benchlab.verifier_params import NOT_GIVEN, ParamError, given
+from benchlab.param_checks import json_value
 from benchlab.verifiers import VerifyContext
 
 PARSE_CHECKS = frozenset({"extract", "parse"})

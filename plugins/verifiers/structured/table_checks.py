@@ -42,7 +42,8 @@ import attrs
 from benchlab.model import Check
 from benchlab.plugins.verifiers.structured.matcher_validation import matcher_field, validate_matcher
 from benchlab.plugins.verifiers.structured.value_matchers import describe, match, max_matching, shown
-from benchlab.verifier_params import CountRange, ParamError
+from benchlab.verifier_params import ParamError
+from benchlab.param_checks import CountRange
 
 _NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 _GROUPED = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")

@@ -12,7 +12,8 @@ import attrs
 from benchlab.plugins.verifiers.instructions.rubric_predicates import RubricRule, parse_path, rule_list
 from benchlab.plugins.verifiers.structured.matcher_validation import matcher_field, matcher_map_field
 from benchlab.plugins.verifiers.tool_calls.tool_call import ExtraArgs
-from benchlab.verifier_params import ParamError, non_negative, not_blank
+from benchlab.verifier_params import ParamError
+from benchlab.param_checks import non_negative, not_blank
 
 ANSWER = "answer"
 _ID = re.compile(r"^[A-Za-z0-9_.:-]+$")

@@ -53,7 +53,8 @@ import attrs
 from benchlab.model import ChatResponse, Check, FailureMode, ToolCall, Verdict
 from benchlab.plugins.verifiers.structured.matcher_validation import matcher_field, matcher_map_field
 from benchlab.plugins.verifiers.structured.value_matchers import MISSING, describe, is_optional, match, max_matching, shown
-from benchlab.verifier_params import NOT_GIVEN, ParamError, given, not_blank
+from benchlab.verifier_params import NOT_GIVEN, ParamError, given
+from benchlab.param_checks import not_blank
 from benchlab.verifiers import Verifier, VerifyContext, answer_text
 
 ExtraArgs = Literal["allow", "forbid", "schema"]
