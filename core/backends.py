@@ -8,7 +8,7 @@ reply back onto a ``ChatResponse``. Transport failures are raised as
 from __future__ import annotations
 
 import abc
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 import attrs
 
@@ -29,6 +29,24 @@ class BackendOptions:
     connect_timeout_s: float = 3.0
     concurrency: int | None = None
     settings: dict[str, Any] = attrs.field(factory=dict)
+    # What the installed backends can say about an offline page from their platform's URLs
+    # (``benchlab.http.error_from_status``'s ``explain``); see ``offline_explainer``.
+    explain_offline: Callable[[str, int], str | None] | None = attrs.field(default=None, repr=False, eq=False)
+
+
+def offline_explainer(plugins: Any) -> Callable[[str, int], str | None]:
+    """One explainer asking every registered backend class with an ``explain_offline_page(url, status)``
+    classmethod (e.g. a hosting platform that recognises its proxy URLs); classes load on first use."""
+
+    def explain(url: str, status: int) -> str | None:
+        for entry in plugins.backends:
+            method = getattr(entry.load(), "explain_offline_page", None)
+            text = method(url, status) if method is not None else None
+            if text:
+                return str(text)
+        return None
+
+    return explain
 
 
 def setting(options: Any, key: str, default: Any, kind: type | tuple[type, ...] | None = None) -> Any:

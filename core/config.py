@@ -66,9 +66,10 @@ class Sampling:
 
 @attrs.frozen
 class Thinking:
-    """Reasoning: forced on or off (None: each pack's default), its budget and checks."""
+    """Reasoning: forced on or off (None: each pack's default) or both arms, its budget and checks."""
 
     forced: bool | None = None
+    both: bool = False  # --thinking both: every scenario played in both arms, off and on
     max_tokens: int = 16384
     reasoning_effort: str | None = None
     strict: bool = False

@@ -2,8 +2,8 @@
 
 Backends with a ``detect`` classmethod are asked in ``detect_order`` (Ollama's
 /api/version, llama.cpp's /props, vLLM's /version); the first that recognises
-the server wins, and ``openai`` is the fallback. Optional routes that answer 404
-or 405 mean "not this kind", never an error.
+the server wins, and the backend registered with the role ``fallback`` serves
+the rest. Optional routes that answer 404 or 405 mean "not this kind", never an error.
 """
 
 from __future__ import annotations
@@ -12,9 +12,6 @@ import asyncio
 from typing import Any
 
 from benchlab.plugin_manager import Plugins
-
-FALLBACK = "openai"
-
 
 async def detect_backend(endpoint: str, plugins: Plugins, api_key: str | None = None) -> tuple[str, dict[str, Any]]:
     """``(backend name, facts)`` for ``endpoint``; fails fast when nothing answers."""
@@ -48,5 +45,6 @@ async def detect_backend(endpoint: str, plugins: Plugins, api_key: str | None = 
         for (_, name, _), facts in zip(ordered, answers):
             if facts is not None:
                 return name, {"detected": name, **facts}
-    return FALLBACK, {"detected": FALLBACK}
+    fallback = plugins.backends.require_role("fallback", "serves an endpoint no backend recognises")
+    return fallback, {"detected": fallback}
 

@@ -108,25 +108,15 @@ def looks_like_html(body: str, headers: httpx.Headers | dict[str, str] | None = 
     return head.startswith("<!doctype html") or head.startswith("<html") or "<body" in head
 
 
-def is_runpod_pod_proxy(url: str | None) -> bool:
-    """A RunPod pod proxy URL: ``https://<pod-id>-<port>.proxy.runpod.net``."""
-    if not url:
-        return False
-    host = (httpx.URL(url).host if "://" in url else url.split("/")[0]).lower()
-    return host.endswith(".proxy.runpod.net")
+# What a backend can say about an HTML 404/502 page from a URL of its platform (None: nothing).
+OfflineExplainer = Callable[[str, int], "str | None"]
 
 
-def _offline_error(status: int, body: str, url: str | None) -> TransportError:
+def _offline_error(status: int, body: str, url: str | None, explain: OfflineExplainer | None = None) -> TransportError:
     # A 404/502 *page* comes from a proxy or a web server in front of the API,
     # not from the model server: nothing is serving the API there right now.
-    if is_runpod_pod_proxy(url):
-        host = httpx.URL(url).host if url and "://" in url else str(url)
-        pod, _, port = host.split(".", 1)[0].rpartition("-")
-        detail = (
-            f"the RunPod pod {pod or host} is offline or not serving port {port or '?'} "
-            f"(its proxy answered HTTP {status} with an HTML page): start the pod, or check the port"
-        )
-    else:
+    detail = explain(url, status) if explain is not None and url else None
+    if detail is None:
         where = f" at {redact_url(url)}" if url else ""
         detail = (
             f"HTTP {status} with an HTML page instead of an API response: nothing serves the API{where} "
@@ -138,11 +128,13 @@ def _offline_error(status: int, body: str, url: str | None) -> TransportError:
 
 
 def error_from_status(
-    status: int, body: str, headers: httpx.Headers | dict[str, str], url: str | None = None
+    status: int, body: str, headers: httpx.Headers | dict[str, str], url: str | None = None,
+    explain: OfflineExplainer | None = None,
 ) -> TransportError:
-    """Classify a non-2xx response (``url``, when given, sharpens the message)."""
+    """Classify a non-2xx response (``url``, when given, sharpens the message; ``explain``
+    is the backends' word on an offline page from their platform, ``BackendOptions.explain_offline``)."""
     if status in (404, 502) and looks_like_html(body, headers):
-        return _offline_error(status, body, url)
+        return _offline_error(status, body, url, explain)
     snippet = _error_snippet(body)
     if status == 429:
         return TransportError(
@@ -212,26 +204,32 @@ def unreachable_message(exc: TransportError, endpoint: str) -> BenchlabError:
     )
 
 
-def offline_probe_error(status: int, body: str, headers: httpx.Headers | dict[str, str], url: str) -> BenchlabError | None:
+def offline_probe_error(
+    status: int, body: str, headers: httpx.Headers | dict[str, str], url: str, explain: OfflineExplainer | None = None
+) -> BenchlabError | None:
     """The probe's one line when a proxy says nothing is behind it (None otherwise)."""
     if status in (404, 502) and looks_like_html(body, headers):
-        return BenchlabError(f"cannot use {redact_url(url)}: {_offline_error(status, body, url).detail}")
+        return BenchlabError(f"cannot use {redact_url(url)}: {_offline_error(status, body, url, explain).detail}")
     return None
 
 
-async def probe(client: Any, method: str, url: str, *, endpoint: str, required: bool = True, **kwargs: Any) -> Any:
+async def probe(
+    client: Any, method: str, url: str, *, endpoint: str, required: bool = True, explain: OfflineExplainer | None = None,
+    **kwargs: Any,
+) -> Any:
     """One start-up request under the probe limits; unreachable is a BenchlabError at once.
 
     On a ``required`` route (the one route a backend cannot do without) an HTML
     404/502 means a proxy with nothing behind it: fatal. An optional route just
-    returns its reply, and callers take anything but a 200 as "absent".
+    returns its reply, and callers take anything but a 200 as "absent". ``explain``
+    is ``BackendOptions.explain_offline`` (what the installed backends know of such pages).
     """
     try:
         reply = await client.request(method, url, timeout=probe_timeout(), **kwargs)
     except httpx.HTTPError as exc:
         raise unreachable_message(error_from_exception(exc, url), endpoint) from None
     if required:
-        offline = offline_probe_error(reply.status_code, reply.text, reply.headers, url)
+        offline = offline_probe_error(reply.status_code, reply.text, reply.headers, url, explain)
         if offline is not None:
             raise offline
     return reply

@@ -50,6 +50,11 @@ class Journal:
         """Who answers from here on (``model``, ``version``, ...): a resume elsewhere is checked against it."""
         self._write(dumps({"type": "server", **facts}))
 
+    def note_packs(self, packs: list[dict[str, Any]]) -> None:
+        """The packs this run plays (id, title, version, floor, expected results): a run read back
+        from its journal alone (killed before run.json) still names and sizes its packs."""
+        self._write(dumps({"type": "packs", "packs": packs}))
+
     def note_resume(self, at: str, changes: dict[str, Any]) -> None:
         """The RunConfig fields a resume changed (dotted paths: ``budgets.retries``); read back into the config."""
         self._write(dumps({"type": "resume", "at": at, "changes": changes}))
@@ -91,6 +96,8 @@ class JournalContents:
         self.results = results
         # The last ``server`` line: who answered most recently (None in journals that predate it).
         self.server = server
+        # The last ``packs`` line (None in journals that predate it).
+        self.packs: list[dict[str, Any]] | None = None
 
 
 def read_journal(run_dir: Path) -> JournalContents:
@@ -117,19 +124,24 @@ def read_journal(run_dir: Path) -> JournalContents:
     results: dict[ResultKey, ScenarioResult] = {}
     config_data = upgrade_config(dict(header["config"]))
     server: dict[str, Any] | None = None
+    packs: list[dict[str, Any]] | None = None
     for lineno, line in enumerate(lines[1:], start=2):
         data = _parse(line, path, lineno)
         version = data.pop("schema_version")
         kind = data.pop("type", "result")
         if kind == "server":
             server = data
+        elif kind == "packs":
+            packs = data.get("packs")
         elif kind == "resume":
             config_data = apply_changes(config_data, data.get("changes") or {})
         else:
             result = structure(upgrade_result(data, version), ScenarioResult)
             results[result.key] = result  # a scenario journaled twice keeps its last result
     config = structure(config_data, RunConfig)
-    return JournalContents(header["run_id"], header.get("started_at", ""), config, list(results.values()), server)
+    contents = JournalContents(header["run_id"], header.get("started_at", ""), config, list(results.values()), server)
+    contents.packs = packs
+    return contents
 
 
 def _parse(line: str, path: Path, lineno: int) -> dict[str, Any]:

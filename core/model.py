@@ -437,6 +437,16 @@ class ReportSection:
 
 
 @attrs.frozen
+class Rescore:
+    """When a run's saved answers were judged again, and by which benchlab and pack versions."""
+
+    at: str
+    benchlab_version: str
+    pack_versions: dict[str, str] = attrs.field(factory=dict)
+    not_rescorable: int = 0  # results that kept their verdict
+
+
+@attrs.frozen
 class RunRecord:
     """The full record of a run, saved as ``run.json``."""
 
@@ -462,3 +472,4 @@ class RunRecord:
     notice: str | None = None
     elapsed_s: float | None = None
     sections: list[ReportSection] = attrs.field(factory=list)
+    rescored: list[Rescore] = attrs.field(factory=list)

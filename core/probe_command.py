@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from benchlab.backend_checks import check_probeable, check_settings
-from benchlab.backends import BackendOptions
+from benchlab.backends import BackendOptions, offline_explainer
 from benchlab.errors import BenchlabError
 from benchlab.plugin_manager import Plugins
 
@@ -27,7 +27,8 @@ async def gather_facts(
         raise BenchlabError(plugins.backends.unknown_message(backend_name))
     check_probeable(plugins, backend_name)
     check_settings(plugins, backend_name, settings)
-    backend = plugins.backends.get(backend_name)(BackendOptions(endpoint=endpoint, model=model, api_key=api_key, settings=settings))
+    options = BackendOptions(endpoint=endpoint, model=model, api_key=api_key, settings=settings, explain_offline=offline_explainer(plugins))
+    backend = plugins.backends.get(backend_name)(options)
     try:
         facts = {"backend": backend_name, **facts, **await backend.start()}
         facts["model"] = backend.model

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from benchlab.codec import check_version, structure
 from benchlab.errors import BenchlabError
@@ -31,3 +32,47 @@ def read_record(path: Path) -> RunRecord:
         return structure(upgrade_record(data), RunRecord)
     except Exception as exc:  # cattrs' structuring errors: the file is not a record this benchlab can read
         raise BenchlabError(f"{file}: not a run record benchlab can read ({type(exc).__name__}: {exc})") from None
+
+
+def load_run(run_dir: Path) -> RunRecord:
+    """A run as a record: its ``run.json`` when that is current, else rebuilt from its journal
+    (a run killed before it wrote run.json, or killed while resuming).
+
+    A record rebuilt from the journal is marked incomplete; its packs are named and sized
+    from the journal's ``packs`` line when it has one (journals before it give ids only).
+    """
+    from benchlab.journal import JOURNAL, read_journal
+
+    journal = run_dir / JOURNAL
+    record_file = run_dir / RUN_RECORD
+    if record_file.is_file() and (not journal.is_file() or record_file.stat().st_mtime >= journal.stat().st_mtime):
+        return read_record(run_dir)
+    return _from_journal(read_journal(run_dir))
+
+
+def _from_journal(contents: Any) -> RunRecord:
+
+    from benchlab import __version__
+    from benchlab.aggregate import summarize
+    from benchlab.model import Pack, PackManifest, ProbeFacts, ServerFingerprint
+
+    results = contents.results
+    described = contents.packs or [{"id": p, "title": p, "version": "?", "floor": None, "expected": None}
+                                   for p in dict.fromkeys(r.pack for r in results)]
+    summaries = []
+    for info in described:
+        manifest = PackManifest(id=info["id"], version=str(info.get("version") or "?"), title=str(info.get("title") or info["id"]),
+                                dimension="", default_thinking=False, default_max_seconds=1.0, floor=info.get("floor"))
+        mine = [r for r in results if r.pack == manifest.id]
+        summaries.append(summarize(Pack(manifest, [], None), mine, info.get("expected") or len(mine)))
+    server = contents.server or {}
+    config = contents.config
+    return RunRecord(
+        run_id=contents.run_id, benchlab_version=__version__, started_at=contents.started_at, finished_at="",
+        backend=config.target.backend, endpoint=server.get("endpoint") or config.target.endpoint,
+        model=server.get("model") or config.target.model, mode=config.selection.mode, config=config,
+        probe=ProbeFacts(server=ServerFingerprint(kind=server.get("server_kind"), version=server.get("version"), model=server.get("model"))),
+        packs=summaries, results=results, complete=False,
+        warnings=["read from journal.jsonl: the run did not finish (no current run.json); "
+                  f"{len(results)} result(s) so far"],
+    )

@@ -94,7 +94,7 @@ class Registry:
 
         Roles let core ask for what it needs without naming a plugin: the backend used
         when no endpoint is given (``no_endpoint``), the one detection falls back to
-        (``fallback``), the one ``--replay`` selects (``replay``); the driver of a scenario
+        (``fallback``), the one ``--replay`` selects (``recorded_answers``); the driver of a scenario
         that names none (``default``); the reporter printed on stdout by default (``stdout``).
         """
         return next((e.name for e in self._entries.values() if role in e.roles), None)

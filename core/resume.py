@@ -40,6 +40,10 @@ RESUMABLE: dict[str, str | None] = {
     "require_all": None,
     "plugin": None,
     "resume": None,
+    "baseline": None,
+    "baselines": None,
+    "fail_on_regression": None,
+    "allow_mismatch": None,
 }
 
 
@@ -52,7 +56,8 @@ def check_resume_flags(given: dict[str, str]) -> None:
     """``given`` maps the parameters set on the command line to their flag; refuse the fixed ones."""
     fixed = [flag for name, flag in given.items() if name not in RESUMABLE]
     if fixed:
-        allowed = "--concurrency, timeouts, --retries, --request-delay, --max-total-tokens, --no-progress, --format, --out, --endpoint (same model and server version), --api-key"
+        allowed = ("--concurrency, timeouts, --retries, --request-delay, --max-total-tokens, --no-progress, --format, --out, "
+                   "--endpoint (same model and server version), --api-key, --baseline, --baselines, --fail-on-regression, --allow-mismatch")
         raise BenchlabError(
             f"{', '.join(fixed)} cannot change on --resume: the run keeps what it recorded "
             f"(flags that may change: {allowed}); start a new run to change {'them' if len(fixed) > 1 else 'it'}"

@@ -155,7 +155,7 @@ def execute(
     the resume changed) are journaled, and ``check_server`` refuses a server whose model or
     version differ from the journal's.
     """
-    plan = plan or replan(config.selection, plugins, config.thinking.forced)
+    plan = plan or replan(config.selection, plugins, config.thinking)
     packs, items = plan.packs, plan.items
     # Only verdicts on the model are final: infrastructure failures and skips are played again.
     done: dict[ResultKey, ScenarioResult] = {r.key: r for r in resume.results if is_final(r)} if resume else {}
@@ -215,6 +215,12 @@ def execute(
             if resume_changes:
                 journal.note_resume(now_iso(), resume_changes)
             journal.note_server(server)
+            expected = Counter(i.pack.id for i in items)
+            journal.note_packs([
+                {"id": p.id, "title": p.manifest.title, "version": p.manifest.version, "floor": p.manifest.floor,
+                 "expected": expected[p.id] + (1 if p.unavailable else 0)}
+                for p in packs
+            ])
             monitor = Monitor(ctx, items, done, settings)
             ctx.warnings.extend(plugins.broadcast("on_run_start", run=ctx))
             if resume:
@@ -251,6 +257,14 @@ def execute(
     record = build_record(ctx, items, results, started_at, complete=not interrupted, stop_reason=stop_reason,
                           elapsed_s=round(time.perf_counter() - started, 3))
     record = with_sections(record, plugins)
+    write_run_files(record, run_dir, plugins)
+    for problem in plugins.broadcast("on_run_end", run=ctx, record=record):
+        print(f"benchlab: warning: {problem}", file=sys.stderr)
+    return Outcome(record, run_dir, interrupted, monitor.fatal if monitor else None)
+
+
+def write_run_files(record: RunRecord, run_dir: Path, plugins: Plugins) -> None:
+    """``run.json``, then every reporter's files (a reporter that fails is a warning, never a lost run)."""
     write_json(run_dir / RUN_RECORD, record)
     for entry in plugins.reporters:
         writer = getattr(entry.load(), "write", None)
@@ -259,9 +273,6 @@ def execute(
                 writer(record, run_dir)
             except Exception as exc:
                 print(f"benchlab: warning: reporter {entry.name!r} failed: {exc!r}", file=sys.stderr)
-    for problem in plugins.broadcast("on_run_end", run=ctx, record=record):
-        print(f"benchlab: warning: {problem}", file=sys.stderr)
-    return Outcome(record, run_dir, interrupted, monitor.fatal if monitor else None)
 
 
 async def _sandbox_for(

@@ -12,7 +12,7 @@ from typing import Any
 import attrs
 
 from benchlab.backend_checks import check_settings
-from benchlab.backends import BackendOptions
+from benchlab.backends import BackendOptions, offline_explainer
 from benchlab.config import Budgets, RunConfig, SandboxRequest, Sampling, Target, Thinking
 from benchlab.errors import BenchlabError
 from benchlab.plugin_manager import Plugins, load_plugins
@@ -33,6 +33,8 @@ class RunRequest:
     plugin_files: list[str] = attrs.field(factory=list)
     # Exit 3 when packs are skipped for want of a sandbox or dataset (an exit-code choice, not recorded).
     require_all: bool = False
+    # The regression gate's options (benchlab.cli.baseline.GATE): baseline, baselines, fail_on_regression, allow_mismatch.
+    gate: dict[str, Any] = attrs.field(factory=dict)
 
 
 def choose_backend(request: RunRequest, plugins: Plugins) -> tuple[str, dict[str, Any] | None]:
@@ -50,7 +52,7 @@ def choose_backend(request: RunRequest, plugins: Plugins) -> tuple[str, dict[str
             raise BenchlabError(plugins.backends.unknown_message(target.backend))
         return target.backend, None
     if target.replay:
-        return plugins.backends.require_role("replay", "answers from a --replay file"), None
+        return plugins.backends.require_role("recorded_answers", "answers from a --replay file"), None
     if target.endpoint:
         from benchlab.detect import detect_backend
 
@@ -77,12 +79,15 @@ def build_config(request: RunRequest, selection: Any, backend: str) -> RunConfig
     )
 
 
-def backend_options(config: RunConfig, endpoint: str | None, api_key: str | None) -> BackendOptions:
-    """What the backend is told: the config's target, the endpoint as given (it may hold credentials) and the key."""
+def backend_options(config: RunConfig, endpoint: str | None, api_key: str | None, plugins: Plugins) -> BackendOptions:
+    """What the backend is told: the config's target, the endpoint as given (it may hold credentials), the key,
+    and what the installed backends can say about an offline page."""
     t = config.target
     return BackendOptions(
         endpoint=endpoint, model=t.model, api_key=api_key, stream=t.stream, extra_body=t.extra_body, replay_file=t.replay,
-        concurrency=t.concurrency, settings={"thinking_flag": config.thinking.forced, **t.settings},
+        # thinking_flag: thinking turned off by the user (the off arm of --thinking both is too).
+        concurrency=t.concurrency, settings={"thinking_flag": False if config.thinking.both else config.thinking.forced, **t.settings},
+        explain_offline=offline_explainer(plugins),
     )
 
 
@@ -117,6 +122,11 @@ def run_command(request: RunRequest, *, resume: str | None, plugins: Plugins, gi
     from benchlab.selection import plan_run
 
     reporter = stdout_reporter(plugins, request.output.format)
+    if request.gate.get("baseline"):
+        from benchlab import baselines
+
+        # A baseline that does not exist is found out before the run, not after it.
+        baselines.load(baselines.baselines_dir(request.gate.get("baselines")), request.gate["baseline"])
     contents = None
     run_dir = None
     detected = None
@@ -133,12 +143,12 @@ def run_command(request: RunRequest, *, resume: str | None, plugins: Plugins, gi
     else:
         # Validate the packs, the scenario selection and --out before anything touches
         # the network (detection included) or starts a local server.
-        plan = plan_run(request.selection, plugins, request.thinking.forced)
+        plan = plan_run(request.selection, plugins, request.thinking)
         check_out_dir(out)
         backend, detected = choose_backend(request, plugins)
         check_settings(plugins, backend, request.target.settings)  # before the backend starts
         config = build_config(request, plan.selection, backend)
-    options = backend_options(config, request.target.endpoint or config.target.endpoint, request.target.api_key)
+    options = backend_options(config, request.target.endpoint or config.target.endpoint, request.target.api_key, plugins)
     for problem in plugins.warnings:
         print(f"benchlab: warning: {problem}", file=sys.stderr)
     # Start-up objects (modules, typer, pydantic, httpx) live as long as the process:
@@ -151,7 +161,15 @@ def run_command(request: RunRequest, *, resume: str | None, plugins: Plugins, gi
     sys.stdout.write(reporter.render(outcome.record))
     sys.stdout.flush()
     print(f"benchlab: run saved to {outcome.run_dir}/", file=sys.stderr)
-    return run_exit_code(outcome, require_all=request.require_all)
+    code = run_exit_code(outcome, require_all=request.require_all)
+    if request.gate.get("baseline") and not outcome.interrupted:
+        from benchlab import exit_codes
+        from benchlab.cli.baseline import gate_run
+
+        # The gate's text follows the report on stdout (on stderr when stdout carries JSON).
+        shown_as_markdown = request.output.format in (None, plugins.reporters.with_role("stdout"))
+        code = exit_codes.combine(code, gate_run(request.gate, outcome.record, to_stderr=not shown_as_markdown))
+    return code
 
 
 def run_exit_code(outcome: Any, *, require_all: bool) -> int:

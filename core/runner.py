@@ -303,18 +303,26 @@ class Runner:
         )
 
     async def judge(self, item: WorkItem, response: ChatResponse, session: Session) -> Verdict:
-        scenario = item.scenario
-        verifier = verifier_instance(self.plugins.verifiers, scenario.verifier.kind)
-        ctx = VerifyContext(scenario=scenario, pack=item.pack, turns=session.turns, sandbox=self.sandbox)
-        try:
-            verdict = verifier.verify(verifier_arguments(verifier, scenario.verifier), response, ctx)
-            if inspect.isawaitable(verdict):
-                verdict = await verdict
-        except Exception as exc:  # a verifier bug is reported, never fatal to the run
-            verdict = Verdict.fail(FailureMode.VERIFIER_FAIL, f"verifier {scenario.verifier.kind!r} crashed: {exc!r}")
-        if response.finish_reason == "length":
-            # A cut answer is never a pass: the verifier may be judging half of it.
-            cut = f"the answer was cut at the token limit (max_tokens={session.max_tokens})"
-            detail = f"{cut}; {verdict.detail}".rstrip("; ")
-            verdict = attrs.evolve(verdict, passed=False, score=0.0, failure_mode=FailureMode.TOKEN_LIMIT, detail=detail)
-        return verdict
+        return await judge(self.plugins, item, response, session.turns, self.sandbox, session.max_tokens)
+
+
+async def judge(
+    plugins: Plugins, item: WorkItem, response: ChatResponse, turns: list[Turn], sandbox: Any, max_tokens: int | None
+) -> Verdict:
+    """The verdict on ``response`` (the last of ``turns``): the scenario's verifier, then the
+    token-limit rule. A run judges each answer so, and ``rescore`` judges saved answers again."""
+    scenario = item.scenario
+    verifier = verifier_instance(plugins.verifiers, scenario.verifier.kind)
+    ctx = VerifyContext(scenario=scenario, pack=item.pack, turns=turns, sandbox=sandbox)
+    try:
+        verdict = verifier.verify(verifier_arguments(verifier, scenario.verifier), response, ctx)
+        if inspect.isawaitable(verdict):
+            verdict = await verdict
+    except Exception as exc:  # a verifier bug is reported, never fatal to the run
+        verdict = Verdict.fail(FailureMode.VERIFIER_FAIL, f"verifier {scenario.verifier.kind!r} crashed: {exc!r}")
+    if response.finish_reason == "length":
+        # A cut answer is never a pass: the verifier may be judging half of it.
+        cut = f"the answer was cut at the token limit (max_tokens={max_tokens})"
+        detail = f"{cut}; {verdict.detail}".rstrip("; ")
+        verdict = attrs.evolve(verdict, passed=False, score=0.0, failure_mode=FailureMode.TOKEN_LIMIT, detail=detail)
+    return verdict

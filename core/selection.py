@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from benchlab.config import Selection
+from benchlab.config import Selection, Thinking
 from benchlab.errors import BenchlabError
 from benchlab.model import LoadOptions, Pack
 from benchlab.pack_loader import looks_like_path, resolve_pack
@@ -57,9 +57,11 @@ def split_scenario_ref(ref: str) -> tuple[str, str]:
     return pack_id, scenario_id
 
 
-def work_items(packs: list[Pack], scenario_refs: list[str], repeat: int = 1, thinking: bool | None = None) -> list[WorkItem]:
-    """All scenarios of the packs, or only the named ones; each ``repeat`` times, with
-    thinking ``thinking`` (None: each pack's default)."""
+def work_items(
+    packs: list[Pack], scenario_refs: list[str], repeat: int = 1, thinking: bool | None = None, both: bool = False
+) -> list[WorkItem]:
+    """All scenarios of the packs, or only the named ones; each ``repeat`` times, with thinking
+    ``thinking`` (None: each pack's default), or in both arms (off, then on) with ``both``."""
     by_id = {p.id: p for p in packs}
     wanted: dict[str, set[str]] = {}
     for ref in scenario_refs:
@@ -80,8 +82,8 @@ def work_items(packs: list[Pack], scenario_refs: list[str], repeat: int = 1, thi
         for scenario in pack.scenarios:
             if pack.id in wanted and scenario.id not in wanted[pack.id]:
                 continue
-            thinks = pack.manifest.default_thinking if thinking is None else thinking
-            items.extend(WorkItem(pack, scenario, r, thinking=thinks) for r in range(repeat))
+            arms = (False, True) if both else (pack.manifest.default_thinking if thinking is None else thinking,)
+            items.extend(WorkItem(pack, scenario, r, thinking=arm) for arm in arms for r in range(repeat))
     return items
 
 
@@ -129,10 +131,10 @@ def _refs_and_label(flags: Any, plugins: Plugins) -> tuple[list[str], str]:
     return list(dict.fromkeys(refs)), " ".join(labels)
 
 
-def plan_run(flags: Any, plugins: Plugins, thinking: bool | None = None) -> Plan:
+def plan_run(flags: Any, plugins: Plugins, thinking: Thinking | None = None) -> Plan:
     """Resolve the selection flags (``benchlab.cli.options.SelectionFlags``): load and
-    validate the packs, apply the sandbox filter, expand the work items (``thinking``:
-    forced on or off, None for each pack's default)."""
+    validate the packs, apply the sandbox filter, expand the work items in the thinking
+    arms ``thinking`` asks for (default: each pack's own)."""
     refs, mode = _refs_and_label(flags, plugins)
     options = Selection(packs=refs, scenarios=list(flags.scenarios), full_dataset=flags.full_dataset,
                         pack_settings=dict(flags.pack_settings)).load_options()
@@ -145,10 +147,15 @@ def plan_run(flags: Any, plugins: Plugins, thinking: bool | None = None) -> Plan
             raise BenchlabError(f"no selected pack is left after {mode.split()[-1]}")
     selection = Selection(packs=refs, mode=mode, scenarios=list(flags.scenarios), repeat=flags.repeat,
                           full_dataset=flags.full_dataset, sandboxed=flags.sandboxed, pack_settings=dict(flags.pack_settings))
-    return Plan(selection, packs, work_items(packs, selection.scenarios, selection.repeat, thinking))
+    return Plan(selection, packs, _items(packs, selection, thinking))
 
 
-def replan(selection: Selection, plugins: Plugins, thinking: bool | None = None) -> Plan:
+def replan(selection: Selection, plugins: Plugins, thinking: Thinking | None = None) -> Plan:
     """The plan of a recorded selection (``--resume``): the packs loaded again, the items expanded."""
     packs = load_packs(selection.packs, plugins, selection.load_options())
-    return Plan(selection, packs, work_items(packs, selection.scenarios, selection.repeat, thinking))
+    return Plan(selection, packs, _items(packs, selection, thinking))
+
+
+def _items(packs: list[Pack], selection: Selection, thinking: Thinking | None) -> list[WorkItem]:
+    thinking = thinking or Thinking()
+    return work_items(packs, selection.scenarios, selection.repeat, thinking.forced, thinking.both)

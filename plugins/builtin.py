@@ -23,7 +23,7 @@ BACKENDS = (
     ("vllm", P + "backends.vllm_backend:VLLMBackend", "vLLM's OpenAI server: max_model_len, chat_template_kwargs thinking, guided/structured output"),
     ("runpod", P + "backends.runpod_backend:RunPodBackend", "RunPod serverless (worker-vLLM): /runsync, /run + /status, or its /openai/v1 route"),
     ("local", P + "backends.llama.local_backend:LocalBackend", "the embedded default: a private llama.cpp server with SmolLM2-135M (built on first use)", ("no_endpoint",)),
-    ("replay", P + "backends.replay_backend:ReplayBackend", "answers from recorded responses (--replay FILE)", ("replay",)),
+    ("replay", P + "backends.replay_backend:ReplayBackend", "answers from recorded responses (--replay FILE)", ("recorded_answers",)),
 )
 
 VERIFIERS = (

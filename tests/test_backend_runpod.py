@@ -12,12 +12,13 @@ import time
 
 import pytest
 
-from benchlab.backends import BackendOptions
+from benchlab.backends import BackendOptions, offline_explainer
 from benchlab.errors import BenchlabError, TransportError
-from benchlab.http import error_from_status, is_runpod_pod_proxy
+from benchlab.http import error_from_status
 from benchlab.model import ChatRequest
+from benchlab.plugin_manager import load_plugins
 from benchlab.plugins.backends.runpod_backend import RunPodBackend
-from benchlab.plugins.backends.runpod_wire import job_failure, split_endpoint
+from benchlab.plugins.backends.runpod_wire import is_pod_proxy, job_failure, split_endpoint
 from helpers import ask, play_backend
 from servers.base import Answer, Script, running
 from servers.ollama import OllamaServer
@@ -35,8 +36,8 @@ def test_endpoint_urls_are_normalised_and_pod_urls_recognised():
     assert split_endpoint("https://api.runpod.ai/v2/abc123/runsync") == ("https://api.runpod.ai/v2/abc123", False)
     assert split_endpoint("api.runpod.ai/v2/abc123/status/job-1") == ("https://api.runpod.ai/v2/abc123", False)
     assert split_endpoint("https://api.runpod.ai/v2/abc123/openai/v1/") == ("https://api.runpod.ai/v2/abc123", True)
-    assert is_runpod_pod_proxy("https://x7k2p9-11434.proxy.runpod.net/api/chat")
-    assert not is_runpod_pod_proxy("https://api.runpod.ai/v2/abc123")
+    assert is_pod_proxy("https://x7k2p9-11434.proxy.runpod.net/api/chat")
+    assert not is_pod_proxy("https://api.runpod.ai/v2/abc123")
     with pytest.raises(BenchlabError, match="pod URL, not a serverless endpoint.*--backend ollama, vllm or openai"):
         RunPodBackend(BackendOptions(endpoint="https://x7k2p9-11434.proxy.runpod.net"))
 
@@ -164,15 +165,15 @@ def test_an_offline_pod_is_endpoint_unreachable_not_a_model_failure(status):
         assert caught.value.failure_mode.value == "endpoint_unreachable"
         assert f"HTTP {status} with an HTML page" in caught.value.detail
     page = "<!DOCTYPE html><html><body>pod not running</body></html>"
-    error = error_from_status(status, page, {"content-type": "text/html"}, "https://x7k2p9-11434.proxy.runpod.net/api/chat")
+    # The RunPod backend explains its proxy's page through core's hook for every backend (offline_explainer).
+    explain = offline_explainer(load_plugins())
+    error = error_from_status(status, page, {"content-type": "text/html"}, "https://x7k2p9-11434.proxy.runpod.net/api/chat", explain)
     assert error.failure_mode.value == "endpoint_unreachable"
     assert "the RunPod pod x7k2p9 is offline or not serving port 11434" in error.detail
     assert error.retryable is (status == 502)
 
 
 async def _chat_only(name: str, url: str) -> None:
-    from benchlab.plugin_manager import load_plugins
-
     b = load_plugins([]).backends.get(name)(BackendOptions(endpoint=url, model="m"))
     try:
         await b.chat(ask("What is 3+4?"))
@@ -181,8 +182,6 @@ async def _chat_only(name: str, url: str) -> None:
 
 
 async def _start(name: str, url: str, chat: bool = False) -> dict:
-    from benchlab.plugin_manager import load_plugins
-
     b = load_plugins([]).backends.get(name)(BackendOptions(endpoint=url, model="m"))
     try:
         facts = await b.start()
@@ -209,7 +208,8 @@ def via(server_url: str):
 
 
 async def _through_pod(backend_cls, server_url: str, *, chat: bool, **settings) -> tuple[dict, object]:
-    b = backend_cls(BackendOptions(endpoint=POD_URL, settings=settings))
+    # As core builds them: with what every installed backend can say about an offline page.
+    b = backend_cls(BackendOptions(endpoint=POD_URL, settings=settings, explain_offline=offline_explainer(load_plugins())))
     b._client = via(server_url)
     try:
         facts = await b.start()

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from benchlab import regression_gate
+from benchlab import baselines, records, regression_gate
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "benchmarks" / "gate" / "run.py"
@@ -37,7 +37,9 @@ def test_run_py_prints_and_writes_every_rate(tmp_path: Path) -> None:
         assert line in proc.stdout and line in text
 
 
-def test_the_benchmark_calls_the_gate_that_baseline_check_calls() -> None:
+def test_the_benchmark_calls_the_gate_that_baseline_check_calls(tmp_path: Path, monkeypatch) -> None:
+    """The script gates through benchlab.baselines.gate on records read back from disk; a spy on
+    regression_gate.check proves the rule that ran is the shipped one."""
     spec = importlib.util.spec_from_file_location("gate_bench", SCRIPT)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
@@ -46,8 +48,14 @@ def test_the_benchmark_calls_the_gate_that_baseline_check_calls() -> None:
         spec.loader.exec_module(module)
     finally:
         del sys.modules[spec.name]
-    assert module.check is regression_gate.check
-    baseline = module.draw([[1.0] * 3], 3, random.Random(0))
-    broken = module.draw([[0.0] * 3], 3, random.Random(0))
-    assert module.gate_fires(baseline, broken) is True  # 3 stable scenarios 3/3 -> 0/3: p = (1/20)^3
-    assert module.gate_fires(baseline, baseline) is False
+    assert module.baselines is baselines and module.read_record is records.read_record
+    calls = []
+    real = regression_gate.check
+    monkeypatch.setattr(baselines, "check", lambda *a, **k: calls.append(a) or real(*a, **k))
+    base = [module.draw([[1.0] * 3], 1, random.Random(i), f"b{i}") for i in range(3)]
+    broken = module.draw([[0.0] * 3], 3, random.Random(0), "broken")
+    same = module.draw([[1.0] * 3], 3, random.Random(0), "same")
+    assert module.gate_fires(base, broken, tmp_path) is True  # 3 stable scenarios 3/3 -> 0/3: p = (1/20)^3
+    assert module.gate_fires(base, same, tmp_path) is False
+    assert len(calls) == 2
+    assert (tmp_path / "sim.json").is_file() and (tmp_path / "broken.json").is_file()  # saved, then read back

@@ -51,6 +51,39 @@ def test_no_core_module_imports_a_plugin_package():
     assert violations == []
 
 
+# Core strings that equal a plugin's name without naming the plugin, each with the reason.
+NOT_A_PLUGIN = {
+    ("config.py", "replay"): "the schema-1 configuration field of that name (Target.replay)",
+    ("jsonl.py", "json"): "the field an error line names for a line that is not JSON",
+    ("options.py", "replay"): "the parameter name of the --replay option",
+}
+
+
+def plugin_names_in(path: Path, names: set[str]) -> list[str]:
+    """String constants in a core module equal to a registered backend, driver, reporter or sandbox
+    name (a dict key or subscript is a field name, not a plugin choice)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    keys = {id(node) for parent in ast.walk(tree) for node in (
+        [parent.slice] if isinstance(parent, ast.Subscript) else list(parent.keys) if isinstance(parent, ast.Dict) else [])}
+    return [
+        f"{path.name}:{node.lineno}: {node.value!r}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in names
+        and id(node) not in keys and (path.name, node.value) not in NOT_A_PLUGIN
+    ]
+
+
+def test_no_core_module_names_a_backend_driver_reporter_or_sandbox():
+    """What core needs of one particular plugin, it asks the registry by role (README/CONTRIBUTING)."""
+    from benchlab.plugin_manager import load_plugins
+
+    plugins = load_plugins()
+    names = {e.name for registry in (plugins.backends, plugins.drivers, plugins.reporters, plugins.sandboxes) for e in registry}
+    assert {"openai", "local", "replay", "chat", "md", "json", "docker"} <= names
+    found = [hit for path in sorted((REPO / "core").rglob("*.py")) for hit in plugin_names_in(path, names)]
+    assert found == []
+
+
 def test_the_checker_sees_each_kind_of_violation(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text(
@@ -60,6 +93,9 @@ def test_the_checker_sees_each_kind_of_violation(tmp_path):
         "LOADER = 'benchlab.packs.humaneval.loader:load'\n"
         "fine = 'benchlab.sandbox:Limits'\n"
     )
+    named = tmp_path / "named.py"
+    named.write_text('def f(b):\n    return b or "local"\nFIELDS = {"local": 1}\nx = FIELDS["local"]\n')
+    assert [v.split(": ", 1)[1] for v in plugin_names_in(named, {"local"})] == ["'local'"]
     assert [v.split(": ", 1)[1] for v in core_violations(bad)] == [
         "import benchlab.plugins.verifiers.tool_calls.tool_call", "from benchlab import ...", "from benchlab.packs import ...",
         "names 'benchlab.packs.humaneval.loader:load'",

@@ -1,12 +1,14 @@
 """The regression gate's false-alarm and detection rates, measured by simulation.
 
 An endpoint whose scenarios pass with fixed probabilities: each trial draws a fresh baseline
-from 3 runs, then a fresh run with n = 1 and n = 3 repeats, and asks the gate. The gate is
-``benchlab.regression_gate.check``, the function ``baseline check`` calls on saved records;
-``gate_fires`` below is the one entry point, so this script measures the rule that ships and
-not a copy of it.
+from 3 runs, then a fresh run with n = 1 and n = 3 repeats, and asks the gate. Every trial
+goes the way ``baseline check`` goes: the runs are saved as ``run.json`` records and read back
+(``benchlab.records.read_record``), the baseline is captured from them, saved and loaded
+(``benchlab.baselines``), and the run is gated against it (``benchlab.baselines.gate``, which
+applies ``benchlab.regression_gate.check``). ``gate_fires`` below is the one entry point, so
+this script measures the rule that ships and not a copy of it.
 
-    python benchmarks/gate/run.py                        # 10000 trials per row (about 2 min), writes RESULTS.md
+    python benchmarks/gate/run.py                        # 1000 trials per row (about 5 min), writes RESULTS.md
     python benchmarks/gate/run.py --trials 50 --results /tmp/r.md   # a quick check
 """
 
@@ -17,14 +19,19 @@ import json
 import platform
 import random
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from benchlab.regression_gate import Counts, check
-from benchlab.repeat_stats import ScenarioCounts
+from benchlab import baselines
+from benchlab.codec import unstructure, with_version
+from benchlab.config import RunConfig, Selection
+from benchlab.config import Target as RunTarget
+from benchlab.model import FailureMode, PackSummary, ProbeFacts, RunRecord, ScenarioResult
+from benchlab.records import read_record
 from benchlab.stats import wilson_interval
 
 HERE = Path(__file__).resolve().parent
@@ -34,9 +41,16 @@ RUN_REPEATS = (1, 3)
 Endpoint = Sequence[Sequence[float]]  # per pack, each scenario's pass probability
 
 
-def gate_fires(baseline: Counts, run: Counts) -> bool:
-    """The code path under test: the same call ``baseline check`` makes."""
-    return check(baseline, run).fired
+def gate_fires(baseline_runs: list[RunRecord], run: RunRecord, folder: Path) -> bool:
+    """The code path under test: the runs saved and read back, the baseline captured, saved and
+    loaded, and the run gated, as ``benchlab baseline capture`` and ``baseline check`` do."""
+    saved = []
+    for record in [*baseline_runs, run]:
+        path = folder / f"{record.run_id}.json"
+        path.write_text(json.dumps(with_version(unstructure(record))))
+        saved.append(read_record(path))
+    baselines.save(folder, baselines.capture("sim", saved[:-1]))
+    return baselines.gate(baselines.load(folder, "sim"), saved[-1]).decision.fired
 
 
 def pack_of(mix: Sequence[tuple[int, float]]) -> list[float]:
@@ -109,24 +123,33 @@ CASES = (
 )
 
 
-def draw(endpoint: Endpoint, repeats: int, rng: random.Random) -> dict[str, dict[str, ScenarioCounts]]:
-    """Pass counts per pack and scenario, as a baseline or a run would record them."""
-    return {
-        f"pack-{i + 1}": {
-            f"S-{j + 1:02d}": ScenarioCounts(sum(rng.random() < p for _ in range(repeats)), repeats)
-            for j, p in enumerate(pack)
-        }
-        for i, pack in enumerate(endpoint)
-    }
+def draw(endpoint: Endpoint, repeats: int, rng: random.Random, run_id: str) -> RunRecord:
+    """A run's record: each scenario of each pack played ``repeats`` times, passing with its probability."""
+    packs = [f"pack-{i + 1}" for i in range(len(endpoint))]
+    results = [
+        ScenarioResult(pack=pack_id, scenario_id=f"S-{j + 1:02d}", passed=passed, score=float(passed),
+                       failure_mode=None if passed else FailureMode.WRONG_ANSWER, detail="", latency_s=0.1, repeat=r)
+        for pack_id, pack in zip(packs, endpoint)
+        for j, p in enumerate(pack)
+        for r in range(repeats)
+        for passed in [rng.random() < p]
+    ]
+    summaries = [PackSummary(pack=p, title=p, version="1.0.0", pass_count=0, total=0, score=None, p50_s=None, p95_s=None, status="")
+                 for p in packs]
+    config = RunConfig(target=RunTarget(backend="simulated"), selection=Selection(packs=packs, repeat=repeats))
+    return RunRecord(run_id=run_id, benchlab_version="sim", started_at="", finished_at="", backend="simulated", endpoint=None,
+                     model="sim", mode="", config=config, probe=ProbeFacts(), packs=summaries, results=results)
 
 
 def firing_rate(case: Case, repeats: int, trials: int, seed: int) -> int:
     rng = random.Random(seed)
     fired = 0
-    for _ in range(trials):
-        baseline = draw(case.before, BASELINE_RUNS, rng)
-        run = draw(case.after, repeats, rng)
-        fired += gate_fires(baseline, run)
+    with tempfile.TemporaryDirectory(prefix="benchlab-gate-", dir="/dev/shm" if Path("/dev/shm").is_dir() else None) as tmp:
+        folder = Path(tmp)
+        for trial in range(trials):
+            baseline = [draw(case.before, 1, rng, f"base-{trial}-{i}") for i in range(BASELINE_RUNS)]
+            run = draw(case.after, repeats, rng, f"run-{trial}")
+            fired += gate_fires(baseline, run, folder)
     return fired
 
 
@@ -178,8 +201,10 @@ def render_markdown(rows: list[dict[str, object]], args: argparse.Namespace, sec
 `python benchmarks/gate/run.py --trials {args.trials} --seed {args.seed}`: {passed} of {len(checked)} targets met.
 
 Each trial: an endpoint whose scenarios pass with fixed probabilities; a fresh baseline from
-{BASELINE_RUNS} runs; a fresh run with n repeats; the gate is `benchlab.regression_gate.check`
-(alpha 0.05), the function `baseline check` calls. "fired" counts trials where the gate fired;
+{BASELINE_RUNS} runs; a fresh run with n repeats. The runs are saved as `run.json` records and
+read back, the baseline captured, saved and loaded, and the run gated, through the functions
+`baseline capture` and `baseline check` call (`benchlab.baselines.capture` and `.gate`, whose
+rule is `benchlab.regression_gate.check`, alpha 0.05). "fired" counts trials where the gate fired;
 the 95% interval (Wilson) is the simulation's own uncertainty about the rate. The rule and why
 it is honest about noise: [docs/statistics.md](../../docs/statistics.md#the-regression-gate).
 
@@ -197,7 +222,7 @@ Taken {datetime.now(timezone.utc):%Y-%m-%d} on Python {platform.python_version()
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trials", type=int, default=10_000, help="trials per case and n (default 10000)")
+    parser.add_argument("--trials", type=int, default=1000, help="trials per case and n (default 1000)")
     parser.add_argument("--seed", type=int, default=1, help="base seed (each row derives its own)")
     parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md", help="where to write the markdown")
     parser.add_argument("--json", type=Path, help="also write every row as JSON here")

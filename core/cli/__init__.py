@@ -53,7 +53,7 @@ def warn(text: str) -> None:
 
 
 def build_app(files: list[str]) -> typer.Typer:
-    from benchlab.cli import packs, probe, run, show_plugins
+    from benchlab.cli import baseline, packs, probe, reading, run, show_plugins
 
     app = typer.Typer(
         name="benchlab",
@@ -80,7 +80,7 @@ def build_app(files: list[str]) -> typer.Typer:
             raise typer.Exit(0)
 
     loaded = get_plugins(tuple(files))
-    for module in (run, probe, show_plugins, packs):
+    for module in (run, probe, reading, baseline, show_plugins, packs):
         module.register(app, loaded, files)
     loaded.add_commands(app)
     return app

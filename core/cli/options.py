@@ -247,15 +247,27 @@ SAMPLING = OptionGroup("sampling", (
 ), _sampling)
 
 
+THINKING_ARMS = {"on": True, "off": False}
+
+
 def _thinking(v: dict[str, Any]) -> Thinking:
     from benchlab.thinking import checked_effort
 
-    return Thinking(forced=v["thinking"], max_tokens=v["thinking_max_tokens"],
+    arm, forced = v["thinking_arms"], v["thinking"]
+    if arm is not None and arm not in (*THINKING_ARMS, "both"):
+        raise BenchlabError(f"--thinking {arm!r}: use on, off or both")
+    if arm is not None and forced is not None and (arm == "both" or THINKING_ARMS[arm] != forced):
+        alias = "--enable-thinking" if forced else "--no-thinking"
+        raise BenchlabError(f"--thinking {arm} and {alias} disagree: give one of them")
+    if arm is not None:
+        forced = None if arm == "both" else THINKING_ARMS[arm]
+    return Thinking(forced=forced, both=arm == "both", max_tokens=v["thinking_max_tokens"],
                     reasoning_effort=checked_effort(v["reasoning_effort"]), strict=v["strict_thinking"])
 
 
 THINKING = OptionGroup("thinking", (
-    Opt("thinking", Optional[bool], typer.Option(None, "--enable-thinking/--no-thinking", help="Force thinking on or off for every pack (default: each pack's own default).")),
+    Opt("thinking_arms", Optional[str], typer.Option(None, "--thinking", help="on, off, or both (every scenario played in each arm, side by side); default: each pack's own.")),
+    Opt("thinking", Optional[bool], typer.Option(None, "--enable-thinking/--no-thinking", help="Aliases of --thinking on and --thinking off.")),
     Opt("thinking_max_tokens", int, typer.Option(16384, "--thinking-max-tokens", min=1, help="Extra tokens allowed for reasoning when thinking is on (capped by the server's context).")),
     Opt("reasoning_effort", Optional[str], typer.Option(None, "--reasoning-effort", help="low, medium or high, for servers that take it.")),
     Opt("strict_thinking", bool, typer.Option(False, "--strict-thinking", help="Fail the run when thinking was silent or contaminated.")),

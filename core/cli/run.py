@@ -7,6 +7,7 @@ from typing import Any, Optional
 import click
 import typer
 
+from benchlab.cli.baseline import GATE
 from benchlab.cli.options import BUDGETS, OUTPUT, PLUGIN, SAMPLING, SANDBOX, TARGET, THINKING, selection_options, with_options
 
 
@@ -23,7 +24,7 @@ def given_flags(ctx: click.Context) -> dict[str, str]:
 
 def register(app: typer.Typer, plugins: Any, plugin_files: list[str]) -> None:
     @app.command(context_settings={"max_content_width": 110})
-    @with_options(TARGET, selection_options(plugins), SAMPLING, THINKING, BUDGETS, SANDBOX, OUTPUT, PLUGIN)
+    @with_options(TARGET, selection_options(plugins), SAMPLING, THINKING, BUDGETS, SANDBOX, OUTPUT, GATE, PLUGIN)
     def run(
         ctx: typer.Context,
         target: Any,
@@ -33,6 +34,7 @@ def register(app: typer.Typer, plugins: Any, plugin_files: list[str]) -> None:
         budgets: Any,
         sandbox: Any,
         output: Any,
+        gate: Any,
         plugin: Any,
         resume: Optional[str] = typer.Option(None, "--resume", help="Finish run RUN_ID found under --out: play what has no verdict yet."),
         negative_control: bool = typer.Option(False, "--negative-control", help="Feed junk answers to every verifier (no model, no request); exit 1 if any junk passes."),
@@ -43,7 +45,7 @@ def register(app: typer.Typer, plugins: Any, plugin_files: list[str]) -> None:
 
         request = RunRequest(
             target=target, selection=selection, sampling=sampling, thinking=thinking, budgets=budgets, sandbox=sandbox,
-            output=output, plugin_files=plugin_files, require_all=require_all,
+            output=output, plugin_files=plugin_files, require_all=require_all, gate=gate,
         )
         if negative_control:
             from benchlab.negative_control_command import negative_control_command

@@ -71,7 +71,8 @@ class LlamaCppBackend(OpenAIBackend):
 
         endpoint = self.options.endpoint or self.base
         waited = await self._wait_healthy(endpoint)
-        props = json_or_none(await probe(self.client, "GET", f"{self.base}/props", endpoint=endpoint))
+        props = json_or_none(await probe(self.client, "GET", f"{self.base}/props", endpoint=endpoint,
+            explain=self.options.explain_offline))
         if not isinstance(props, dict):
             raise BenchlabError(f"{self.endpoint_label} has no llama.cpp /props route: is it llama-server? (try --backend openai)")
         settings = props.get("default_generation_settings") or {}
@@ -108,7 +109,8 @@ class LlamaCppBackend(OpenAIBackend):
 
         started = time.perf_counter()
         while True:
-            reply = await probe(self.client, "GET", f"{self.base}/health", endpoint=endpoint)
+            reply = await probe(self.client, "GET", f"{self.base}/health", endpoint=endpoint,
+                explain=self.options.explain_offline)
             if reply.status_code == 200:
                 return time.perf_counter() - started
             if reply.status_code in (401, 403):
@@ -125,7 +127,8 @@ class LlamaCppBackend(OpenAIBackend):
     async def _slots(self, endpoint: str) -> list[dict[str, Any]] | None:
         from benchlab.http import json_or_none, probe
 
-        data = json_or_none(await probe(self.client, "GET", f"{self.base}/slots", endpoint=endpoint, required=False))
+        data = json_or_none(await probe(self.client, "GET", f"{self.base}/slots", endpoint=endpoint, required=False,
+            explain=self.options.explain_offline))
         if not isinstance(data, list):
             return None  # started without --slots: not an error
         return [{"id": s.get("id"), "n_ctx": s.get("n_ctx"), "is_processing": s.get("is_processing")} for s in data if isinstance(s, dict)]

@@ -86,7 +86,8 @@ class OllamaBackend(HttpBackend):
         from benchlab.http import json_or_none, probe
 
         endpoint = self.options.endpoint or self.base
-        reply = await probe(self.client, "GET", f"{self.base}/api/version", endpoint=endpoint)
+        reply = await probe(self.client, "GET", f"{self.base}/api/version", endpoint=endpoint,
+            explain=self.options.explain_offline)
         if reply.status_code in (401, 403):
             raise BenchlabError(f"{self.endpoint_label} refused the request (HTTP {reply.status_code}): pass --api-key or set OLLAMA_API_KEY")
         data = json_or_none(reply)
@@ -96,7 +97,8 @@ class OllamaBackend(HttpBackend):
                 "try --backend openai"
             )
         self.version = str(data["version"])
-        tags_reply = await probe(self.client, "GET", f"{self.base}/api/tags", endpoint=endpoint)
+        tags_reply = await probe(self.client, "GET", f"{self.base}/api/tags", endpoint=endpoint,
+            explain=self.options.explain_offline)
         if tags_reply.status_code in (401, 403):
             raise BenchlabError(f"{self.endpoint_label} refused the request (HTTP {tags_reply.status_code}): pass --api-key or set OLLAMA_API_KEY")
         tags = json_or_none(tags_reply) or {}
@@ -139,7 +141,8 @@ class OllamaBackend(HttpBackend):
         from benchlab.plugins.backends.ollama_wire import show_facts
 
         reply = await probe(
-            self.client, "POST", f"{self.base}/api/show", endpoint=self.options.endpoint or self.base, required=False, json={"model": self.model}
+            self.client, "POST", f"{self.base}/api/show", endpoint=self.options.endpoint or self.base, required=False,
+            json={"model": self.model}, explain=self.options.explain_offline,
         )
         show = json_or_none(reply)
         if not isinstance(show, dict):
@@ -184,7 +187,7 @@ class OllamaBackend(HttpBackend):
         try:
             reply = await self.client.post(url, json=body, timeout=httpx.Timeout(self.load_timeout_s, connect=self.options.connect_timeout_s))
             if reply.status_code != 200:
-                raise error_from_status(reply.status_code, reply.text, reply.headers, url)
+                raise error_from_status(reply.status_code, reply.text, reply.headers, url, explain=self.options.explain_offline)
             final = parse_json_body(reply.text, reply.status_code)
         except httpx.HTTPError as exc:
             raise BenchlabError(f"warming up {self.model!r} on {self.endpoint_label} failed: {error_from_exception(exc, url).detail}") from None
@@ -226,7 +229,7 @@ class OllamaBackend(HttpBackend):
             async with self.client.stream("POST", url, json=body) as reply:
                 if reply.status_code != 200:
                     text = (await reply.aread()).decode("utf-8", errors="replace")
-                    raise error_from_status(reply.status_code, text, reply.headers, url)
+                    raise error_from_status(reply.status_code, text, reply.headers, url, explain=self.options.explain_offline)
                 if stream:
                     await read_lines(
                         reply.aiter_lines(), acc.feed_line, started=started, first_token_s=self.first_token_s,

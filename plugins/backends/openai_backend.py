@@ -49,7 +49,7 @@ class OpenAIBackend(HttpBackend):
 
         # The one route an OpenAI server needs at start: an HTML 404/502 here is fatal.
         url = f"{self.v1}/models"
-        reply = await probe(self.client, "GET", url, endpoint=self.options.endpoint or url)
+        reply = await probe(self.client, "GET", url, endpoint=self.options.endpoint or url, explain=self.options.explain_offline)
         if reply.status_code in (401, 403):
             raise BenchlabError(
                 f"{self.endpoint_label} refused the request (HTTP {reply.status_code}): "
@@ -124,7 +124,7 @@ class OpenAIBackend(HttpBackend):
         from benchlab.plugins.backends.openai_wire import parse_completion
 
         if status != 200:
-            raise error_from_status(status, text, headers, url=url)
+            raise error_from_status(status, text, headers, url=url, explain=self.options.explain_offline)
         return parse_completion(parse_json_body(text, status), status=status, total_s=time.perf_counter() - started)
 
     async def _post_streaming(self, url: str, body: dict[str, Any], started: float) -> ChatResponse:

@@ -60,15 +60,21 @@ class RunPodBackend(HttpBackend):
     detect_order: ClassVar[int] = 5
     setting_keys: ClassVar[tuple[str, ...] | None] = ("route", "mode", "poll_interval_s", "warmup", "warmup_timeout_s")
 
+    @classmethod
+    def explain_offline_page(cls, url: str, status: int) -> str | None:
+        """A pod's proxy answering with an HTML page means the pod is down (whatever backend asked)."""
+        from benchlab.plugins.backends.runpod_wire import pod_offline
+
+        return pod_offline(url, status)
+
     def __init__(self, options: BackendOptions) -> None:
         super().__init__(options)
-        from benchlab.http import is_runpod_pod_proxy
         from benchlab.backends import setting
-        from benchlab.plugins.backends.runpod_wire import split_endpoint
+        from benchlab.plugins.backends.runpod_wire import is_pod_proxy, split_endpoint
 
         if not options.endpoint:
             raise BenchlabError("backend runpod needs --endpoint https://api.runpod.ai/v2/<endpoint-id>")
-        if is_runpod_pod_proxy(options.endpoint):
+        if is_pod_proxy(options.endpoint):
             raise BenchlabError(
                 "that is a RunPod pod URL, not a serverless endpoint: use the backend of the server on the pod "
                 "(--backend ollama, vllm or openai), or omit --backend to detect it"
@@ -108,7 +114,7 @@ class RunPodBackend(HttpBackend):
 
         if not self.api_key:
             raise BenchlabError("backend runpod needs a key: set RUNPOD_API_KEY or pass --api-key")
-        reply = await probe(self.client, "GET", f"{self.root}/health", endpoint=self.root)
+        reply = await probe(self.client, "GET", f"{self.root}/health", endpoint=self.root, explain=self.options.explain_offline)
         if reply.status_code in (401, 403):
             raise BenchlabError(f"RunPod refused the key for {self.endpoint_label} (HTTP {reply.status_code}): check RUNPOD_API_KEY")
         health = json_or_none(reply)
@@ -221,7 +227,7 @@ class RunPodBackend(HttpBackend):
         from benchlab.http import error_from_status, parse_json_body
 
         if reply.status_code != 200:
-            raise error_from_status(reply.status_code, reply.text, reply.headers, url)
+            raise error_from_status(reply.status_code, reply.text, reply.headers, url, explain=self.options.explain_offline)
         try:
             job = json.loads(reply.text)
         except (ValueError, RecursionError):

@@ -26,6 +26,26 @@ _OPENAI = re.compile(r"/openai(/v1)?(/chat/completions|/models)?$")
 SAMPLING_PARAMS = {"temperature": "temperature", "top_p": "top_p", "top_k": "top_k", "min_p": "min_p", "seed": "seed", "repeat_penalty": "repetition_penalty"}
 
 
+def is_pod_proxy(url: str | None) -> bool:
+    """A RunPod pod proxy URL: ``https://<pod-id>-<port>.proxy.runpod.net``."""
+    if not url:
+        return False
+    host = (url.split("://", 1)[1] if "://" in url else url).split("/", 1)[0].split(":", 1)[0].lower()
+    return host.endswith(".proxy.runpod.net")
+
+
+def pod_offline(url: str, status: int) -> str | None:
+    """What an HTML 404/502 from a pod's proxy means (None for any other URL)."""
+    if not is_pod_proxy(url):
+        return None
+    host = (url.split("://", 1)[1] if "://" in url else url).split("/", 1)[0]
+    pod, _, port = host.split(".", 1)[0].rpartition("-")
+    return (
+        f"the RunPod pod {pod or host} is offline or not serving port {port or '?'} "
+        f"(its proxy answered HTTP {status} with an HTML page): start the pod, or check the port"
+    )
+
+
 def split_endpoint(endpoint: str) -> tuple[str, bool]:
     """``(root, openai_route)``: ``root`` is ``BASE/v2/<endpoint-id>`` without a pasted operation."""
     url = endpoint.strip().rstrip("/")

@@ -85,13 +85,15 @@ class VLLMBackend(OpenAIBackend):
         from benchlab.http import json_or_none, probe
 
         # /version is optional (a proxy may serve only /v1): absent is a warning, never fatal.
-        reply = await probe(self.client, "GET", f"{self.base}/version", endpoint=self.options.endpoint or self.base, required=False)
+        reply = await probe(self.client, "GET", f"{self.base}/version", endpoint=self.options.endpoint or self.base, required=False,
+            explain=self.options.explain_offline)
         data = json_or_none(reply)
         self.version = str(data["version"]) if isinstance(data, dict) and "version" in data else None
         if self.version is None:
             self.warnings.append(f"GET /version answered HTTP {reply.status_code}: is this really vLLM? (try --backend openai)")
         found: dict[str, Any] = {"server_kind": "vllm", "version": self.version, "thinking_support": "chat_template_kwargs"}
-        models_reply = await probe(self.client, "GET", f"{self.v1}/models", endpoint=self.options.endpoint or self.base)
+        models_reply = await probe(self.client, "GET", f"{self.v1}/models", endpoint=self.options.endpoint or self.base,
+            explain=self.options.explain_offline)
         if models_reply.status_code in (401, 403):
             raise BenchlabError(f"{self.endpoint_label} refused the request (HTTP {models_reply.status_code}): pass --api-key (vllm serve --api-key)")
         listing = json_or_none(models_reply) or {}

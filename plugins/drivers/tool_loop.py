@@ -93,7 +93,8 @@ class ToolLoopDriver:
         max_turns = int(scenario.extra.get("max_turns", DEFAULT_MAX_TURNS))
         messages = list(scenario.messages)
         for _ in range(max_turns):
-            response = await session.send(session.request(messages))
+            # A copy: the saved request must show what this turn sent, not the conversation after it.
+            response = await session.send(session.request(list(messages)))
             if not response.tool_calls or response.finish_reason == "length":
                 return response
             messages.append(assistant_message(response))

@@ -1,0 +1,71 @@
+"""RUN on the command line: a run id looked up under ``--out``, or the path of a run folder.
+
+Every command that reads a saved run (``run --resume``, ``history --add``, and the
+commands that inspect, diff or re-score runs) resolves its RUN argument here, so the
+same words mean the same run everywhere and a mistake reads the same way:
+
+- a run folder is a folder holding ``journal.jsonl`` (``run.json`` comes when the run ends);
+- ``RUN`` is tried first as a path: an existing folder must be a run folder;
+- otherwise it is an id, and ``OUT/RUN`` must be a run folder; an unknown id is one error
+  line that lists the most recent runs under ``OUT``, newest first.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchlab.errors import BenchlabError
+from benchlab.journal import JOURNAL
+
+# How many run ids an "unknown run" error lists.
+RECENT_SHOWN = 5
+
+
+def is_run_folder(path: Path) -> bool:
+    """Whether ``path`` is a run folder (it holds a journal)."""
+    return (path / JOURNAL).is_file()
+
+
+def run_folders(out: Path) -> list[Path]:
+    """The run folders directly under ``out``, oldest first (run ids begin with their UTC start time)."""
+    if not out.is_dir():
+        return []
+    return sorted((p for p in out.iterdir() if is_run_folder(p)), key=lambda p: p.name)
+
+
+def recent_runs(out: Path, count: int = RECENT_SHOWN) -> list[str]:
+    """The ids of the ``count`` most recent runs under ``out``, newest first."""
+    return [p.name for p in reversed(run_folders(out)[-count:])]
+
+
+def unknown_run(out: Path, run_id: str) -> BenchlabError:
+    """The error for an id that names no run under ``out``: it lists the recent ones."""
+    listing = ", ".join(recent_runs(out)) or "none"
+    return BenchlabError(
+        f"no run {run_id!r} under {out}/ (recent runs: {listing}); pass --out if it lives elsewhere, or the run folder's path"
+    )
+
+
+def find_run_by_id(out: Path, run_id: str) -> Path:
+    """The folder of run ``run_id`` under ``out`` (``--resume`` takes ids only)."""
+    run_dir = out / run_id
+    if run_id in ("", ".", "..") or "/" in run_id or not is_run_folder(run_dir):
+        raise unknown_run(out, run_id)
+    return run_dir
+
+
+def resolve_run(ref: str, out: Path) -> Path:
+    """The run folder ``ref`` names: a run id under ``out``, or a path to a run folder."""
+    looks_like_path = "/" in ref or ref in (".", "..") or ref.startswith("~")
+    if not looks_like_path and is_run_folder(out / ref):
+        return out / ref
+    path = Path(ref).expanduser()
+    if path.is_dir():
+        if not is_run_folder(path):
+            raise BenchlabError(f"{path}: not a benchlab run folder (no {JOURNAL} in it)")
+        return path
+    if path.exists():
+        raise BenchlabError(f"{path}: a file, not a run folder; give a run id or the folder holding {JOURNAL}")
+    if looks_like_path:
+        raise BenchlabError(f"{path}: no such run folder")
+    raise unknown_run(out, ref)

@@ -1,0 +1,142 @@
+"""``benchlab inspect`` and ``benchlab diff`` through the CLI, on runs made with the replay backend,
+a test server that fails some scenarios on purpose, and the real llama-server."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from helpers import benchlab, exact_scenario, one_error_line, write_pack, write_replay
+from servers.base import Answer, Script, running
+from servers.faults import FaultServer
+
+P_VALUE = re.compile(r"\bp [=<] ")
+
+
+def words_pack(tmp_path: Path, version: str = "1.0.0") -> Path:
+    return write_pack(tmp_path / f"pack-{version}" / "words-4", [
+        exact_scenario(f"S{i}", f"Say {w}", w) for i, w in enumerate(["one", "two", "three", "four"], start=1)
+    ], title="Words-4", version=version)
+
+
+def replay_run(tmp_path: Path, name: str, answers: dict[str, str], *extra: str, version: str = "1.0.0", reasoning: str = "") -> str:
+    replay = tmp_path / f"{name}.jsonl"
+    replay.write_text("".join(json.dumps({"scenario": f"words-4/{k}", "content": v, "reasoning": reasoning}) + "\n"
+                              for k, v in answers.items()))
+    out = tmp_path / "out"
+    before = {p.name for p in out.iterdir()} if out.is_dir() else set()
+    proc = benchlab("run", "--pack", str(words_pack(tmp_path, version)), "--replay", str(replay), "--out", str(out),
+                    "--no-progress", *extra)
+    assert proc.returncode in (0, 3), proc.stderr
+    [run_id] = [p.name for p in out.iterdir() if p.name not in before and (p / "journal.jsonl").is_file()]
+    return run_id
+
+
+def test_diff_lists_regressions_and_fixes_per_pack_with_the_test_and_what_changed(tmp_path):
+    a = replay_run(tmp_path, "a", {"S1": "one", "S2": "two", "S3": "x", "S4": "four"})
+    b = replay_run(tmp_path, "b", {"S1": "one", "S2": "nope", "S3": "three", "S4": "four"}, "--seed", "3", version="1.1.0")
+    out = str(tmp_path / "out")
+    md = benchlab("diff", a, b, "--out", out)
+    assert md.returncode == 0, md.stderr
+    text = md.stdout
+    assert "Results: 1 regression, 1 fix, 0 still failing, 2 still passing, 0 new, 0 dropped, 0 not comparable" in text
+    # 4 scenarios, b = 1, c = 1: McNemar p = 2 * P(X <= 1 | 2, 1/2) = 1.5 capped at 1.
+    assert "| words-4 | 4 | 75% | 75% | +0 pts" in text and "exact McNemar, p = 1.000" in text
+    assert "- words-4/S2: wrong_answer (exact: expected 'two', got 'nope')" in text
+    assert "- pack words-4 version: 1.0.0 -> 1.1.0" in text
+    assert "- sampling: {'overrides': {}, 'from_server': False} -> {'overrides': {'seed': 3}, 'from_server': False}" in text
+    for line in text.splitlines():  # every p-value reads "p = 0.004" or "p < 0.001"
+        for found in re.finditer(r"\bp\b[^|,;)]*", line):
+            if P_VALUE.match(found.group(0)):
+                assert re.fullmatch(r"p = \d\.\d{3}|p < 0\.001", found.group(0).strip()), found.group(0)
+    data = json.loads(benchlab("diff", a, b, "--out", out, "--format", "json").stdout)
+    assert set(data) == {"run_a", "run_b", "counts", "results", "packs", "changed"}
+    assert data["counts"]["regression"] == 1 and data["packs"][0]["test"] == "mcnemar" and data["packs"][0]["p_text"] == "p = 1.000"
+    assert {r["scenario_id"]: r["change"] for r in data["results"]} == {
+        "S1": "still_passing", "S2": "regression", "S3": "fix", "S4": "still_passing"}
+    # Runs may be named by their folder's path as well as by id.
+    by_path = benchlab("diff", str(tmp_path / "out" / a), str(tmp_path / "out" / b))
+    assert by_path.returncode == 0 and "1 regression" in by_path.stdout
+
+
+def test_diff_with_repeats_pools_each_scenario_and_keeps_infra_failures_out_of_the_pairs(tmp_path):
+    server = FaultServer(Script({"Say one": Answer("one"), "Say two": Answer("two"), "Say three": Answer("three")}))
+    pack = write_pack(tmp_path / "faulty-3", [exact_scenario("S1", "Say one", "one"), exact_scenario("S2", "Say two", "two"),
+                                              exact_scenario("S3", "fault: 500", "ok")])
+    out = tmp_path / "out"
+    with running(server):
+        for _ in range(2):
+            proc = benchlab("run", "--backend", "openai", "--endpoint", server.url, "--pack", str(pack), "--out", str(out),
+                            "--no-progress", "--retries", "0", "--measured-tps", "50", "--repeat", "2")
+            assert proc.returncode == 3, proc.stderr  # S3 always ends in an infrastructure failure
+    a, b = sorted(p.name for p in out.iterdir() if (p / "journal.jsonl").is_file())
+    data = json.loads(benchlab("diff", a, b, "--out", str(out), "--format", "json").stdout)
+    assert data["counts"]["not_comparable"] == 2 and data["counts"]["still_passing"] == 4
+    [pack_row] = data["packs"]
+    assert pack_row["scenarios"] == 2 and pack_row["test"] == "permutation" and pack_row["p"] == 1.0
+
+
+def test_inspect_summary_filters_and_one_scenario_in_full(tmp_path):
+    run = replay_run(tmp_path, "a", {"S1": "one", "S2": "two ```` fenced", "S3": "x", "S4": "four"}, reasoning="think ``` hard")
+    out = str(tmp_path / "out")
+    summary = benchlab("inspect", run, "--out", out)
+    assert summary.returncode == 0 and "| Words-4 (v1.0.0) | 2/4 | 50% | 0 | 0 |" in summary.stdout
+    failed = benchlab("inspect", run, "--out", out, "--failed").stdout
+    assert "Results shown (failed): 2" in failed and "words-4/S2" in failed and "words-4/S1" not in failed
+    assert "Results shown (mode wrong_answer): 2" in benchlab("inspect", run, "--out", out, "--mode", "wrong_answer").stdout
+    full = benchlab("inspect", run, "--out", out, "--scenario", "words-4/S2", "--full").stdout
+    # The model's text sits in a fence longer than any backtick run inside it.
+    assert "`````\ntwo ```` fenced\n`````" in full and "````\nthink ``` hard\n````" in full
+    assert "- FAILED exact: expected 'two', got 'two ```` fenced'" in full and "```\nSay two\n```" in full
+    data = json.loads(benchlab("inspect", run, "--out", out, "--scenario", "words-4/S2", "--full", "--format", "json").stdout)
+    assert set(data) == {"run", "packs", "results"}
+    assert data["results"][0]["response"]["content"] == "two ```` fenced" and data["results"][0]["response"]["reasoning"] == "think ``` hard"
+
+
+def test_inspect_reads_the_journal_of_a_run_that_never_wrote_run_json(tmp_path):
+    """A run killed before its end leaves its journal and no run.json: the state is made here by
+    removing run.json from a finished run folder (what SIGKILL leaves is exactly that)."""
+    run = replay_run(tmp_path, "a", {"S1": "one", "S2": "x", "S3": "three", "S4": "four"})
+    folder = tmp_path / "out" / run
+    (folder / "run.json").unlink()
+    proc = benchlab("inspect", str(folder), "--failed")
+    assert proc.returncode == 0, proc.stderr
+    assert "(INCOMPLETE)" in proc.stdout and "| Words-4 (v1.0.0) | 3/4 | 75% |" in proc.stdout and "words-4/S2" in proc.stdout
+    assert "read from journal.jsonl" in proc.stdout
+
+
+def test_bad_input_is_one_line(tmp_path):
+    run = replay_run(tmp_path, "a", {"S1": "one"})
+    out = str(tmp_path / "out")
+    assert "recent runs: " + run in one_error_line(benchlab("inspect", "nosuchrun", "--out", out))
+    assert "add --scenario PACK/ID" in one_error_line(benchlab("inspect", run, "--out", out, "--full"))
+    assert "--mode 'wrongish': not a failure mode" in one_error_line(benchlab("inspect", run, "--out", out, "--mode", "wrongish"))
+    other = write_pack(tmp_path / "other" / "other-1", [exact_scenario("X", "Say x", "x")])
+    replay = write_replay(tmp_path / "o.jsonl", {"other-1/X": "x"})
+    assert benchlab("run", "--pack", str(other), "--replay", str(replay), "--out", out, "--no-progress").returncode == 0
+    runs = sorted(p.name for p in Path(out).iterdir())
+    assert "have no scenario in common" in one_error_line(benchlab("diff", runs[0], runs[1], "--out", out))
+    newer = tmp_path / "newer"
+    shutil.copytree(Path(out) / run, newer)
+    record = json.loads((newer / "run.json").read_text())
+    record["schema_version"] = 99
+    (newer / "run.json").write_text(json.dumps(record))
+    assert "newer than this benchlab reads" in one_error_line(benchlab("inspect", str(newer)))
+
+
+@pytest.mark.llama
+def test_inspect_and_diff_on_runs_of_the_real_llama_server(llama_server: str, tmp_path: Path):
+    pack = words_pack(tmp_path)
+    out = tmp_path / "out"
+    for _ in range(2):
+        proc = benchlab("run", "--endpoint", llama_server, "--pack", str(pack), "--out", str(out), "--no-progress", "--max-tokens", "16")
+        assert proc.returncode == 0, proc.stderr
+    a, b = sorted(p.name for p in out.iterdir() if (p / "journal.jsonl").is_file())
+    diff = benchlab("diff", a, b, "--out", str(out))
+    assert diff.returncode == 0 and "| words-4 | 4 |" in diff.stdout
+    full = benchlab("inspect", b, "--out", str(out), "--scenario", "words-4/S1", "--full")
+    assert full.returncode == 0 and "#### Turn 1" in full.stdout and "Response (finish_reason" in full.stdout

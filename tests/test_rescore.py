@@ -1,0 +1,104 @@
+"""``benchlab rescore`` through the CLI: today's verifiers on saved answers, no endpoint contacted.
+
+Runs are made with the replay backend (and the real sandbox for a code pack); a verifier "fix"
+is made by editing the pack folder between the run and the rescore, as a pack author would.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from helpers import REPO, benchlab, exact_scenario, one_error_line, run_record, write_pack, write_replay
+
+
+def run_once(tmp_path: Path, pack: Path, answers: dict[str, str]) -> tuple[Path, dict]:
+    replay = write_replay(tmp_path / "r.jsonl", answers)
+    out = tmp_path / "out"
+    proc = benchlab("run", "--pack", str(pack), "--replay", str(replay), "--out", str(out), "--no-progress")
+    assert proc.returncode == 0, proc.stderr
+    record = run_record(out)
+    return out / record["run_id"], record
+
+
+def case_pack(tmp_path: Path, *, case_sensitive: bool, s2_question: str = "Say two") -> Path:
+    scenarios = [exact_scenario("S1", "Say one", "one"), exact_scenario("S2", s2_question, "two"), exact_scenario("S3", "Say three", "three")]
+    for s in scenarios:
+        s["verifier"]["case_sensitive"] = case_sensitive
+    return write_pack(tmp_path / "case-3", scenarios, title="Case-3")
+
+
+def test_a_verifier_fix_changes_verdicts_and_only_in_place_or_output_writes(tmp_path):
+    pack = case_pack(tmp_path, case_sensitive=True)
+    run_dir, first = run_once(tmp_path, pack, {"case-3/S1": "ONE", "case-3/S2": "two", "case-3/S3": "Three"})
+    assert [r["passed"] for r in first["results"]] == [False, True, False]
+    case_pack(tmp_path, case_sensitive=False)  # the "fix": case no longer matters
+    before = (run_dir / "run.json").read_bytes()
+    dry = benchlab("rescore", str(run_dir))
+    assert dry.returncode == 0, dry.stderr
+    assert "Results: 0 regression, 2 fix," in dry.stdout and "- case-3/S1: wrong_answer" in dry.stdout
+    assert "nothing written" in dry.stderr and (run_dir / "run.json").read_bytes() == before
+
+    new_home = tmp_path / "rescored"
+    written = benchlab("rescore", str(run_dir), "--output", str(new_home))
+    assert written.returncode == 0, written.stderr
+    copy = run_record(new_home)
+    assert [r["passed"] for r in copy["results"]] == [True, True, True] and copy["run_id"] != first["run_id"]
+    assert (run_dir / "run.json").read_bytes() == before  # --output leaves the original alone
+
+    in_place = benchlab("rescore", first["run_id"], "--out", str(tmp_path / "out"), "--in-place")
+    assert in_place.returncode == 0, in_place.stderr
+    record = json.loads((run_dir / "run.json").read_text())
+    assert [r["passed"] for r in record["results"]] == [True, True, True] and record["packs"][0]["pass_count"] == 3
+    [note] = record["rescored"]
+    assert note["pack_versions"] == {"case-3": "1.0.0"} and note["benchlab_version"] and note["not_rescorable"] == 0
+    [kept] = list(run_dir.glob("run.pre-rescore-*.json"))
+    assert kept.read_bytes() == before
+    journal = [json.loads(l) for l in (run_dir / "journal.jsonl").read_text().splitlines()]
+    s1 = [l["passed"] for l in journal if l.get("scenario_id") == "S1"]
+    assert s1 == [False, True]  # the new verdict is appended; the journal's latest line wins on resume
+    assert "report.md" in {p.name for p in run_dir.iterdir()} and "3/3" in (run_dir / "report.md").read_text()
+
+
+def test_a_scenario_asked_differently_today_keeps_its_verdict(tmp_path):
+    pack = case_pack(tmp_path, case_sensitive=True)
+    run_dir, _ = run_once(tmp_path, pack, {"case-3/S1": "ONE", "case-3/S2": "TWO", "case-3/S3": "three"})
+    case_pack(tmp_path, case_sensitive=False, s2_question="Say two, please")
+    proc = benchlab("rescore", str(run_dir), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    changes = {r["scenario_id"]: r["change"] for r in data["results"]}
+    assert changes == {"S1": "fix", "S2": "still_failing", "S3": "still_passing"}
+    [kept] = data["not_rescorable"]
+    assert kept["scenario_id"] == "S2" and "messages changed" in kept["why"]
+
+
+def test_an_interrupted_run_is_refused(tmp_path):
+    pack = case_pack(tmp_path, case_sensitive=True)
+    run_dir, _ = run_once(tmp_path, pack, {"case-3/S1": "one", "case-3/S2": "two", "case-3/S3": "three"})
+    (run_dir / "run.json").unlink()  # what a killed run leaves
+    assert "did not finish" in one_error_line(benchlab("rescore", str(run_dir), "--in-place"))
+    assert "exclude each other" in one_error_line(benchlab("rescore", str(run_dir), "--in-place", "--output", str(tmp_path)))
+
+
+def test_tool_loop_transcripts_and_code_are_judged_again(tmp_path):
+    """TC-06 (tool_loop) from its gold transcript; BF-01 (code) re-runs in the real sandbox."""
+    gold = {}
+    for pack_id, scenario in (("toolcall-15", "TC-06"), ("bugfind-15", "BF-01")):
+        for line in (REPO / "packs" / pack_id / "proofs.jsonl").read_text().splitlines():
+            proof = json.loads(line)
+            if proof["scenario"] == scenario and proof["kind"] == "gold":
+                gold[f"{pack_id}/{scenario}"] = proof.get("turns") or [{"content": proof["content"]}]
+                break
+    replay = tmp_path / "r.jsonl"
+    replay.write_text("".join(json.dumps({"scenario": ref, **turn}) + "\n" for ref, turns in gold.items() for turn in turns))
+    out = tmp_path / "out"
+    proc = benchlab("run", "--scenario", "toolcall-15/TC-06", "--scenario", "bugfind-15/BF-01", "--replay", str(replay),
+                    "--out", str(out), "--no-progress")
+    assert proc.returncode == 0, proc.stderr
+    record = run_record(out)
+    assert all(r["passed"] for r in record["results"]), record["results"]
+    again = benchlab("rescore", record["run_id"], "--out", str(out), "--format", "json")
+    assert again.returncode == 0, again.stderr
+    data = json.loads(again.stdout)
+    assert data["counts"]["still_passing"] == 2 and data["not_rescorable"] == []
