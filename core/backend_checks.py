@@ -38,3 +38,15 @@ def check_probeable(plugins: Plugins, backend: str) -> None:
     why = getattr(plugins.backends.get(backend), "not_probeable", "")
     if why:
         raise BenchlabError(f"benchlab probe cannot use backend {backend}: {why}")
+
+
+def check_endpoint(plugins: Plugins, backend: str, endpoint: str | None) -> None:
+    """An ``--endpoint`` the backend would not talk to is an error, not a URL silently ignored
+    (and recorded as if it had answered)."""
+    if endpoint is None:
+        return
+    if not endpoint.strip():
+        raise BenchlabError("--endpoint is empty: give the server's URL, or leave --endpoint out for the embedded default")
+    if not getattr(plugins.backends.get(backend), "takes_endpoint", True):
+        raise BenchlabError(f"backend {backend} talks to no --endpoint (it starts its own server or answers from a file): "
+                            "leave --endpoint out, or name the backend of the server at that URL with -b")

@@ -75,6 +75,8 @@ class Backend(abc.ABC):
     name: ClassVar[str] = "backend"
     # Whether a short generation can measure this endpoint's decode speed.
     measures_speed: ClassVar[bool] = True
+    # Whether it talks to the server at --endpoint (False: it starts its own, or answers from a file).
+    takes_endpoint: ClassVar[bool] = True
     # The --backend-option keys this backend reads, checked before it starts (a misspelt key
     # is an error, not silently ignored). None: undeclared, every key is passed through.
     setting_keys: ClassVar[tuple[str, ...] | None] = None

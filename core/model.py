@@ -473,3 +473,6 @@ class RunRecord:
     elapsed_s: float | None = None
     sections: list[ReportSection] = attrs.field(factory=list)
     rescored: list[Rescore] = attrs.field(factory=list)
+    # The command that plays what this run did not score (unplayed, infrastructure failures), exactly
+    # as it must be typed; None when every scenario has a verdict.
+    resume_hint: str | None = None

@@ -20,6 +20,20 @@ from benchlab.sandbox_choice import choose_for_run, sandbox_lines
 from benchlab.selection import plan_run
 
 
+# What a negative control uses: the selection, the sandbox, where and how to show it. Every other
+# flag of `run` is about a model or a run it would not make, and is refused rather than ignored.
+USED = {"negative_control", "quick", "medium", "full", "pack", "scenario", "scenarios_file", "no_sandboxed", "sandboxed_only",
+        "full_dataset", "sandbox", "unsafe_local", "out", "fmt", "no_progress", "plugin", "require_all"}
+
+
+def refuse_model_flags(given: dict[str, str]) -> None:
+    """``given``: the parameters set on the command line, each with its flag."""
+    unused = [flag for name, flag in given.items() if name not in USED and not name.startswith("run_option__")]
+    if unused:
+        raise BenchlabError(f"{', '.join(unused)}: --negative-control plays no model and makes no run to resume; "
+                            "it takes the selection, sandbox and output flags only")
+
+
 def negative_control_command(request: RunRequest, *, plugins: Plugins) -> int:
     from benchlab.negative_control import defect, run_negative_control
 
@@ -103,9 +117,11 @@ def negative_control_command(request: RunRequest, *, plugins: Plugins) -> int:
     if unchecked:
         print(f"benchlab: warning: {record.warnings[-1]}", file=sys.stderr)
     print(f"benchlab: negative control saved to {run_dir}/", file=sys.stderr)
-    # A defect is an error; packs left unchecked fail the run only under --require-all.
+    # A defect is an error; packs left unchecked count only under --require-all, or when nothing
+    # at all could be checked (a 0 would then vouch for verifiers no junk reached).
+    nothing_checked = len(unchecked) == len(packs)
     return exit_codes.combine(exit_codes.ERROR if defects or untested else exit_codes.OK,
-                              exit_codes.NOT_SCORED if unchecked and request.require_all else exit_codes.OK)
+                              exit_codes.NOT_SCORED if unchecked and (request.require_all or nothing_checked) else exit_codes.OK)
 
 
 def _not_checked(pack: Pack, scenarios: int, sandbox_facts: SandboxFacts | None) -> PackSummary:

@@ -94,12 +94,14 @@ def prepare_resume(request: Any, run_id: str, given: dict[str, str]) -> tuple[An
     return contents, run_dir, changes
 
 
-def resume_command(run_id: str, out: str | Path) -> str:
-    """The command that finishes a run, exactly as it must be typed (``--out`` when not the default)."""
+def resume_command(run_id: str, out: str | Path, extra: list[str] | tuple[str, ...] = ()) -> str:
+    """The command that finishes a run, exactly as it must be typed: ``--out`` (absolute, so it
+    works from any folder) when the run does not live under ``results/`` here, then ``extra``."""
     words = ["benchlab", "run", "--resume", run_id]
-    if Path(out) != Path(DEFAULT_OUT):
-        words += ["--out", str(out)]
-    return shlex.join(words)
+    folder = Path(out).expanduser().resolve()
+    if folder != Path(DEFAULT_OUT).resolve():
+        words += ["--out", str(folder)]
+    return shlex.join([*words, *extra])
 
 
 def same_server(recorded: dict[str, Any] | None, now: dict[str, Any]) -> str | None:

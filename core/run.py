@@ -49,6 +49,8 @@ class RunContext:
     backend: Backend
     warnings: list[str] = attrs.field(factory=list)
     probe: dict[str, Any] = attrs.field(factory=dict)
+    # Why the run must end in an error although it was recorded (a sandbox that cannot start).
+    fatal: str | None = None
 
 
 @attrs.define
@@ -130,9 +132,16 @@ class Monitor:
                 if self.ctx.config.thinking.strict:
                     self.fatal = f"--strict-thinking: {problem}"
                     raise StopRun(self.fatal)
+        reason = self.over_budget()
+        if reason:
+            raise StopRun(reason)
+
+    def over_budget(self) -> str | None:
+        """Why the spend guard stops the run (None: it may go on)."""
         limit = self.settings.budgets.max_total_tokens
         if limit and self.tokens >= limit:
-            raise StopRun(f"spend guard: {self.tokens} tokens used, --max-total-tokens is {limit}")
+            return f"spend guard: {self.tokens} tokens used, --max-total-tokens is {limit}"
+        return None
 
 
 def execute(
@@ -146,14 +155,14 @@ def execute(
     detected: dict[str, Any] | None = None,
     plan: Plan | None = None,
     resume_changes: dict[str, Any] | None = None,
-    check_server: bool = False,
+    endpoint_changed: bool = False,
 ) -> Outcome:
     """Run ``config``; with ``resume``, play what its journal holds no final verdict for.
 
     ``plan`` holds the packs and work items already selected and validated (``plan_run``);
     made from the recorded selection otherwise. On resume, ``resume_changes`` (the settings
-    the resume changed) are journaled, and ``check_server`` refuses a server whose model or
-    version differ from the journal's.
+    the resume changed) are journaled, and a server whose model or version differ from the
+    journal's last is refused (``endpoint_changed``: at another URL, given with --endpoint).
     """
     plan = plan or replan(config.selection, plugins, config.thinking)
     packs, items = plan.packs, plan.items
@@ -194,11 +203,14 @@ def execute(
             ctx.probe = {**(detected or {}), **await backend.start()}
             server = {"model": backend.model, "version": ctx.probe.get("version"),
                       "server_kind": ctx.probe.get("server_kind"), "endpoint": backend.endpoint_label}
-            if check_server:
-                problem = same_server(resume.server if resume else None, server)
+            # A resume must talk to the model and server version the run began with, at the same URL
+            # (a restarted server may serve another model) or at another one (--endpoint).
+            if resume is not None and (resume.server is not None or endpoint_changed):
+                problem = same_server(resume.server, server)
                 if problem:
+                    where = f"--endpoint {backend.endpoint_label}" if endpoint_changed else f"the server at {backend.endpoint_label}"
                     raise BenchlabError(
-                        f"--endpoint {backend.endpoint_label} is not the server this run was recorded against: {problem}; "
+                        f"{where} is not the server this run was recorded against: {problem}; "
                         "resume against the same model and server version, or start a new run"
                     )
             measured = config.budgets.measured_tps
@@ -230,6 +242,8 @@ def execute(
             blocked_keys = {r.key for r in blocked}
             playable = [i for i in todo if i.key not in blocked_keys]
             runner = Runner(plugins, backend, settings, on_result, sandbox=sandbox)
+            # A resume already over its spend guard plays nothing: the guard must be raised first.
+            runner.stop_reason = monitor.over_budget() if playable else None
             try:
                 await runner.run(playable)
             finally:
@@ -255,12 +269,12 @@ def execute(
     ctx.warnings.extend(backend.warnings)
     stop_reason = runner.stop_reason if runner else None
     record = build_record(ctx, items, results, started_at, complete=not interrupted, stop_reason=stop_reason,
-                          elapsed_s=round(time.perf_counter() - started, 3))
+                          elapsed_s=round(time.perf_counter() - started, 3), spent_tokens=monitor.tokens if monitor else 0)
     record = with_sections(record, plugins)
     write_run_files(record, run_dir, plugins)
     for problem in plugins.broadcast("on_run_end", run=ctx, record=record):
         print(f"benchlab: warning: {problem}", file=sys.stderr)
-    return Outcome(record, run_dir, interrupted, monitor.fatal if monitor else None)
+    return Outcome(record, run_dir, interrupted, (monitor.fatal if monitor else None) or ctx.fatal)
 
 
 def write_run_files(record: RunRecord, run_dir: Path, plugins: Plugins) -> None:
@@ -302,6 +316,7 @@ async def _sandbox_for(
             setup.provider.close()
             ctx.warnings.append(f"sandbox {setup.provider.name} could not be prepared: {exc}")
             mode, detail = FailureMode.SANDBOX_ERROR, f"sandbox {setup.provider.name} could not be prepared: {exc}"
+            ctx.fatal = f"{detail} (the packs that run code were recorded as sandbox_error)"
     blocked += [unavailable_result(i.key, mode, detail) for i in sandboxed]
     return None, blocked
 
@@ -323,6 +338,7 @@ def build_record(
     complete: bool,
     stop_reason: str | None = None,
     elapsed_s: float | None = None,
+    spent_tokens: int = 0,
 ) -> RunRecord:
     keys = [i.key for i in items]
     keys += [ResultKey(p.id, "*") for p in ctx.packs if p.unavailable]
@@ -337,8 +353,14 @@ def build_record(
     warnings = list(dict.fromkeys(ctx.warnings))
     if stop_reason:
         warnings.append(f"stopped early: {stop_reason}")
-    if missing:
-        warnings.append(f"{missing} scenario(s) not played yet: {resume_command(ctx.run_id, ctx.config.out)}")
+    unfinished = missing + sum(1 for r in ordered if r.failure_mode is not None and r.failure_mode.is_infrastructure)
+    hint = None
+    if unfinished:
+        limit = ctx.config.budgets.max_total_tokens
+        # Stopped by the spend guard: the command must raise it, or it would stop again at once.
+        extra = ["--max-total-tokens", str(spent_tokens + limit)] if limit and spent_tokens >= limit else []
+        hint = resume_command(ctx.run_id, ctx.config.out, extra)
+        warnings.append(f"{unfinished} scenario(s) not scored yet (unplayed or infrastructure failures): {hint}")
     config = ctx.config
     # Sampling set by a pack, a scenario or --extra-body: the run is not canonical, and says why.
     sources = [] if config.sampling.from_server else non_canonical_sources(ctx.packs, config.target.extra_body)
@@ -362,4 +384,5 @@ def build_record(
         stop_reason=stop_reason,
         notice=ctx.backend.notice,
         elapsed_s=elapsed_s,
+        resume_hint=hint,
     )

@@ -11,7 +11,7 @@ from typing import Any
 
 import attrs
 
-from benchlab.backend_checks import check_settings
+from benchlab.backend_checks import check_endpoint, check_settings
 from benchlab.backends import BackendOptions, offline_explainer
 from benchlab.config import Budgets, RunConfig, SandboxRequest, Sampling, Target, Thinking
 from benchlab.errors import BenchlabError
@@ -138,6 +138,7 @@ def run_command(request: RunRequest, *, resume: str | None, plugins: Plugins, gi
 
         contents, run_dir, changes = prepare_resume(request, resume, given or {})
         config = contents.config
+        check_endpoint(plugins, config.target.backend, request.target.endpoint)
         if config.plugins:
             plugins = load_plugins(config.plugins)
     else:
@@ -146,6 +147,7 @@ def run_command(request: RunRequest, *, resume: str | None, plugins: Plugins, gi
         plan = plan_run(request.selection, plugins, request.thinking)
         check_out_dir(out)
         backend, detected = choose_backend(request, plugins)
+        check_endpoint(plugins, backend, request.target.endpoint)
         check_settings(plugins, backend, request.target.settings)  # before the backend starts
         config = build_config(request, plan.selection, backend)
     options = backend_options(config, request.target.endpoint or config.target.endpoint, request.target.api_key, plugins)
@@ -156,7 +158,7 @@ def run_command(request: RunRequest, *, resume: str | None, plugins: Plugins, gi
     gc.freeze()
     outcome = execute(
         config, options, plugins, show_progress=request.output.progress, resume=contents, run_dir=run_dir,
-        detected=detected, plan=plan, resume_changes=changes, check_server=bool(contents and "target.endpoint" in changes),
+        detected=detected, plan=plan, resume_changes=changes, endpoint_changed="target.endpoint" in changes,
     )
     sys.stdout.write(reporter.render(outcome.record))
     sys.stdout.flush()
@@ -180,7 +182,8 @@ def run_exit_code(outcome: Any, *, require_all: bool) -> int:
     record = outcome.record
     codes = []
     if outcome.interrupted:
-        print(f"benchlab: interrupted; finish it with: {resume_command(record.run_id, record.config.out)}", file=sys.stderr)
+        print(f"benchlab: interrupted; finish it with: {record.resume_hint or resume_command(record.run_id, record.config.out)}",
+              file=sys.stderr)
         codes.append(exit_codes.INTERRUPTED)
     if outcome.fatal:
         print(f"benchlab: error: {outcome.fatal}", file=sys.stderr)
@@ -191,6 +194,7 @@ def run_exit_code(outcome: Any, *, require_all: bool) -> int:
     if infra or unplayed or skipped:
         reasons = [f"{n} {what}" for n, what in ((infra, "infrastructure failure(s)"), (unplayed, "unplayed"),
                                                  (skipped, "skipped for want of a sandbox or dataset (--require-all)")) if n]
-        print(f"benchlab: not every scenario was scored: {', '.join(reasons)} (exit 3)", file=sys.stderr)
+        hint = f"; play them with: {record.resume_hint}" if record.resume_hint and (infra or unplayed) else ""
+        print(f"benchlab: not every scenario was scored: {', '.join(reasons)} (exit 3){hint}", file=sys.stderr)
         codes.append(exit_codes.NOT_SCORED)
     return exit_codes.combine(*codes)

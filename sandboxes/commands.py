@@ -92,11 +92,15 @@ def build(registry: Any, force: bool = False, only: str | None = None) -> int:
                 continue
             provider.prepare(_progress)
             _progress(f"{name}: ready")
-            built += 1
+            # An unconfined stand-in is no sandbox: it does not count as one built.
+            built += not provider.explicit_only
     except SandboxSetupError as exc:
         raise BenchlabError(f"sandbox build failed: {exc}") from None
     if only and not built:
         raise BenchlabError(f"sandbox {only!r} cannot run here, so nothing was built for it")
+    if not built:
+        raise BenchlabError("no sandbox provider can run here, so no image was built (the root filesystem archive is ready); "
+                            "`benchlab sandbox doctor` says why each cannot run")
     return 0
 
 

@@ -178,3 +178,18 @@ def test_local_serve_stopped_by_sigterm_or_ctrl_c_exits_0_and_setup_errors_exit_
         _, err = proc.communicate(timeout=30)
         assert proc.returncode == 0, (sig, err)
     one_error_line(benchlab("local", "setup", "--server-binary", str(tmp_path / "missing")))
+
+
+def test_sandbox_build_with_no_provider_that_can_run_exits_1(tmp_path):
+    proc = benchlab("sandbox", "build", env=no_sandbox_env(tmp_path))
+    assert proc.returncode == 1 and "no sandbox provider can run here" in proc.stderr.splitlines()[-1]
+
+
+def test_negative_control_refuses_flags_about_a_model_and_exits_3_when_it_checked_nothing(tmp_path):
+    line = one_error_line(benchlab("run", "--negative-control", "--quick", "--resume", "x", "-e", "http://127.0.0.1:1", "--concurrency", "2"))
+    assert "--resume, --endpoint, --concurrency: --negative-control plays no model" in line
+    nothing = benchlab("run", "--negative-control", "--pack", "bugfind-15", "--out", str(tmp_path / "out"), env=no_sandbox_env(tmp_path))
+    assert nothing.returncode == 3, nothing.stderr  # every selected pack needs a sandbox: nothing was checked
+    some = benchlab("run", "--negative-control", "--pack", "bugfind-15", "--pack", "reasonmath-15", "--out", str(tmp_path / "out2"),
+                    env=no_sandbox_env(tmp_path))
+    assert some.returncode == 0, some.stderr  # what could be checked held; the code pack is reported, not counted

@@ -147,8 +147,10 @@ def test_no_request_no_server(tmp_path: Path, listener: tuple[int, list[bytes]])
     dead = "http://127.0.0.1:9"
     env = {"BENCHLAB_CACHE_DIR": str(tmp_path / "empty-cache"), "HTTP_PROXY": dead, "HTTPS_PROXY": dead,
            "http_proxy": dead, "https_proxy": dead, "NO_PROXY": "", "no_proxy": ""}
-    done = benchlab("run", "--negative-control", "--endpoint", f"http://127.0.0.1:{port}", "--pack", str(WEAK),
-                    "--scenario", "nc-weak/C", "--out", str(tmp_path / "nc"), env=env)
+    refused = benchlab("run", "--negative-control", "--endpoint", f"http://127.0.0.1:{port}", "--pack", str(WEAK),
+                       "--scenario", "nc-weak/C", "--out", str(tmp_path / "nc"), env=env)
+    assert refused.returncode == 1 and "--negative-control plays no model" in refused.stderr  # a flag it would ignore
+    done = benchlab("run", "--negative-control", "--pack", str(WEAK), "--scenario", "nc-weak/C", "--out", str(tmp_path / "nc"), env=env)
     assert done.returncode == 0, done.stdout + done.stderr
     assert len(_record(tmp_path / "nc")["results"]) == 6
     assert seen == []

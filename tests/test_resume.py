@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from helpers import benchlab, exact_scenario, one_error_line, run_record, write_pack
+from helpers import benchlab, exact_scenario, one_error_line, run_record, write_pack, write_replay
 from servers.base import Answer, Script, running
 from servers.faults import FaultServer
 from servers.openai_compat import OpenAIChat
@@ -79,26 +79,35 @@ def test_the_spend_guard_leaves_unplayed_scenarios_exit_3_and_a_printed_command_
         assert "Quality: Flaky-3 1/1 (100%) ⚠️ 2 unplayed (benchlab" in proc.stdout
         # The printed command names the non-default --out, quoted, and works exactly as printed.
         command = next(line for line in proc.stdout.splitlines() if line.startswith("Incomplete run: ")).split(": ", 1)[1]
-        assert command == f"benchlab run --resume {record['run_id']} --out {shlex.quote(str(out))}"
+        assert command.startswith(f"benchlab run --resume {record['run_id']} --out {shlex.quote(str(out))} --max-total-tokens ")
         assert any(w.endswith(command) for w in record["warnings"])
-        # A raised spend guard may change on resume; it is applied and recorded.
+        # The printed command raises the guard (the old limit would stop it at once) and works as printed.
         argv = shlex.split(command)
-        done = subprocess.run([sys.executable, "-m", "benchlab", *argv[1:], "--max-total-tokens", "100000", "--no-progress"],
-                              capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    record = run_record(out)
-    assert record["complete"] is True and len(record["results"]) == 3
-    assert record["config"]["budgets"]["max_total_tokens"] == 100000
-    changes = [line for line in journal_lines(out / record["run_id"]) if line.get("type") == "resume"]
-    assert [c["changes"] for c in changes] == [{"budgets.max_total_tokens": 100000}]
+        assert argv[-2] == "--max-total-tokens" and int(argv[-1]) > 1
+        raised = int(argv[-1])
+        done = subprocess.run([sys.executable, "-m", "benchlab", *argv[1:], "--no-progress", "--concurrency", "1"],
+                              capture_output=True, text=True, timeout=120, cwd=tmp_path.parent)  # from another folder
+        assert done.returncode in (0, 3), done.stderr
+        record = run_record(out)
+        assert record["config"]["budgets"]["max_total_tokens"] == raised and len(record["results"]) >= 2  # it made progress
+        changes = [line for line in journal_lines(out / record["run_id"]) if line.get("type") == "resume"]
+        assert changes[0]["changes"] == {"budgets.max_total_tokens": raised}
+        # A resume already over its guard plays nothing, and says how to raise it.
+        played = sum(server.attempts.values())
+        again = benchlab("run", "--resume", record["run_id"], "--out", str(out), "--max-total-tokens", "1", "--no-progress")
+        if run_record(out)["complete"] is False:
+            assert again.returncode == 3 and "--max-total-tokens" in again.stderr
+        assert sum(server.attempts.values()) == played
 
 
-def test_interrupted_message_names_a_non_default_out(tmp_path):
+def test_the_resume_command_names_a_non_default_out_absolutely(tmp_path, monkeypatch):
     from benchlab.resume import resume_command
 
+    monkeypatch.chdir(tmp_path)
     assert resume_command("20261207-000000-abcdef", "results") == "benchlab run --resume 20261207-000000-abcdef"
     assert resume_command("r", "./results") == "benchlab run --resume r"
-    assert resume_command("r", "a b/out") == "benchlab run --resume r --out 'a b/out'"
+    assert resume_command("r", "a b/out") == f"benchlab run --resume r --out '{tmp_path}/a b/out'"
+    assert resume_command("r", "x", ["--max-total-tokens", "9"]) == f"benchlab run --resume r --out {tmp_path}/x --max-total-tokens 9"
 
 
 def test_resume_applies_and_records_concurrency_and_timeouts(tmp_path):
@@ -209,3 +218,90 @@ def test_a_plugin_given_before_the_command_is_recorded_and_reloaded_on_resume(tm
     again = benchlab("run", "--resume", record["run_id"], "--out", str(out), "--no-progress")
     assert again.returncode == 3 and "unknown verifier" not in again.stderr, again.stderr
     assert "resuming" in again.stderr and "1 done, 1 to play" in again.stderr
+
+
+def test_a_restarted_server_serving_another_model_at_the_same_url_is_refused_on_resume(tmp_path):
+    server = TestServer()
+    chat = OpenAIChat(Script({"Say one": Answer("one")}, default=Answer("ok")), model="model-a")
+    chat.install(server)
+    pack = write_pack(tmp_path / "two-2", [exact_scenario("S1", "Say one", "one"), exact_scenario("S2", "Say two", "two")])
+    out = tmp_path / "out"
+    with running(server):
+        first = benchlab("run", "--backend", "openai", "--endpoint", server.url, "--pack", str(pack), "--out", str(out),
+                         "--no-progress", "--measured-tps", "50", "--concurrency", "1", "--max-total-tokens", "1")
+        assert first.returncode == 3, first.stderr
+        run_id = run_record(out)["run_id"]
+        chat.model = "model-b"  # the same URL now serves another model
+        asked = len(server.bodies("/v1/chat/completions"))
+        line = one_error_line(benchlab("run", "--resume", run_id, "--out", str(out), "--max-total-tokens", "100000"))
+        assert len(server.bodies("/v1/chat/completions")) == asked
+    assert f"the server at {server.url}" in line and "model 'model-b' (recorded: 'model-a')" in line
+
+
+def test_infrastructure_failures_alone_print_the_command_that_plays_them_again(tmp_path):
+    server = FaultServer(Script({}))
+    with running(server):
+        pack = write_pack(tmp_path / "down-1", [exact_scenario("S1", "fault: 500", "ok")])
+        proc = benchlab("run", "--backend", "openai", "--endpoint", server.url, "--pack", str(pack), "--out", str(tmp_path / "out"),
+                        "--no-progress", "--retries", "0", "--measured-tps", "50")
+    assert proc.returncode == 3
+    record = run_record(tmp_path / "out")
+    assert record["complete"] is True and record["resume_hint"].startswith(f"benchlab run --resume {record['run_id']} --out ")
+    assert "Not every scenario was scored: benchlab run --resume" in proc.stdout
+    assert f"play them with: {record['resume_hint']}" in proc.stderr
+
+
+def test_a_backend_that_talks_to_no_endpoint_refuses_one(tmp_path):
+    replay = write_replay(tmp_path / "r.jsonl", {"two-2/S1": "one"})
+    pack = write_pack(tmp_path / "two-2", [exact_scenario("S1", "Say one", "one")])
+    line = one_error_line(benchlab("run", "-b", "replay", "--replay", str(replay), "-e", "http://127.0.0.1:1", "--pack", str(pack),
+                                   "--out", str(tmp_path / "out")))
+    assert "backend replay talks to no --endpoint" in line
+    assert "--endpoint is empty" in one_error_line(benchlab("run", "-e", "", "--pack", str(pack), "--out", str(tmp_path / "out")))
+    done = benchlab("run", "--replay", str(replay), "--pack", str(pack), "--out", str(tmp_path / "out"), "--no-progress")
+    assert done.returncode == 0
+    run_id = run_record(tmp_path / "out")["run_id"]
+    refused = one_error_line(benchlab("run", "--resume", run_id, "--out", str(tmp_path / "out"), "-e", "http://127.0.0.1:1"))
+    assert "talks to no --endpoint" in refused
+
+
+def test_a_skip_for_a_dataset_that_is_now_installed_is_played_on_resume(tmp_path):
+    """A plugin pack whose dataset appears between the runs (its loader looks for a file)."""
+    data = tmp_path / "dataset.txt"
+    plugin = tmp_path / "appears.py"
+    plugin.write_text(APPEARING_DATASET.replace("DATA", repr(str(data))))
+    replay = write_replay(tmp_path / "r.jsonl", {"appears-1/A": "a"})
+    out = tmp_path / "out"
+    first = benchlab("run", "--plugin", str(plugin), "--pack", "appears-1", "--replay", str(replay), "--out", str(out), "--no-progress")
+    assert first.returncode == 0, first.stderr
+    record = run_record(out)
+    assert record["results"][0]["failure_mode"] == "dataset_unavailable"
+    data.write_text("a\n")
+    done = benchlab("run", "--resume", record["run_id"], "--out", str(out), "--no-progress")
+    assert done.returncode == 0, done.stderr
+    record = run_record(out)
+    assert [(r["scenario_id"], r["passed"]) for r in record["results"]] == [("A", True)]
+
+
+APPEARING_DATASET = '''
+from pathlib import Path
+
+from benchlab import hookimpl
+from benchlab.model import Pack, PackManifest, PackSource, Scenario, VerifierSpec
+
+
+def load(source, verifiers, drivers, options):
+    manifest = PackManifest(id="appears-1", version="1.0.0", title="Appears-1", dimension="test",
+                            default_thinking=False, default_max_seconds=10, dataset="appears-data")
+    if not Path(DATA).is_file():
+        return Pack(manifest, [], None, unavailable="its data file is not there yet")
+    words = Path(DATA).read_text().split()
+    scenarios = [Scenario(id=w.upper(), messages=[{"role": "user", "content": f"Say {w}"}],
+                          verifier=VerifierSpec("exact", {"expected": w})) for w in words]
+    return Pack(manifest, scenarios, None)
+
+
+@hookimpl
+def register_packs(register):
+    register(PackSource(id="appears-1", loader="benchlab_plugin_file_appears:load"))
+'''

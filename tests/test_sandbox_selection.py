@@ -259,6 +259,7 @@ def test_a_sandbox_whose_image_cannot_be_built_gives_sandbox_error_and_no_reques
         asked = server.bodies("/v1/chat/completions")
     assert "Traceback" not in proc.stderr, proc.stderr
     assert asked == []
+    assert proc.returncode == 1 and "benchlab: error: sandbox broken-build could not be prepared" in proc.stderr  # a sandbox that cannot start
     (result,) = run_record(tmp_path / "out")["results"]
     assert result["failure_mode"] == "sandbox_error"
     assert "sandbox broken-build could not be prepared: debootstrap failed: stand-in" in result["detail"]

@@ -16,7 +16,7 @@ def given_flags(ctx: click.Context) -> dict[str, str]:
     from click.core import ParameterSource
 
     return {
-        param.name: param.opts[0]
+        param.name: "/".join([*param.opts[:1], *param.secondary_opts[:1]])  # --x, or --x/--no-x for a switch
         for param in ctx.command.params
         if param.name and ctx.get_parameter_source(param.name) == ParameterSource.COMMANDLINE
     }
@@ -47,8 +47,10 @@ def register(app: typer.Typer, plugins: Any, plugin_files: list[str]) -> None:
             target=target, selection=selection, sampling=sampling, thinking=thinking, budgets=budgets, sandbox=sandbox,
             output=output, plugin_files=plugin_files, require_all=require_all, gate=gate,
         )
+        given = given_flags(ctx)
         if negative_control:
-            from benchlab.negative_control_command import negative_control_command
+            from benchlab.negative_control_command import negative_control_command, refuse_model_flags
 
+            refuse_model_flags(given)
             raise typer.Exit(negative_control_command(request, plugins=plugins))
-        raise typer.Exit(run_command(request, resume=resume, plugins=plugins, given=given_flags(ctx)))
+        raise typer.Exit(run_command(request, resume=resume, plugins=plugins, given=given))

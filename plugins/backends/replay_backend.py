@@ -23,7 +23,7 @@ _FIELDS = {*FIELDS, "schema_version"}
 
 def read_replay_file(path: Path) -> dict[str, list[dict[str, Any]]]:
     if not path.is_file():
-        raise BenchlabError(f"--replay {path}: no such file")
+        raise BenchlabError(f"--replay {path}: {'a folder, not a file of recorded responses' if path.is_dir() else 'no such file'}")
     recorded: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for lineno, data in read_jsonl(path, "--replay"):
         if not isinstance(data, dict) or not isinstance(data.get("scenario"), str) or "/" not in data["scenario"]:
@@ -45,6 +45,7 @@ class ReplayBackend(Backend):
     """Plays back recorded responses; sends nothing anywhere."""
 
     name = "replay"
+    takes_endpoint = False  # it answers from a file
     measures_speed = False
     setting_keys: ClassVar[tuple[str, ...] | None] = ()
     not_probeable: ClassVar[str] = ("it answers from a file of recorded responses, not from a server; "

@@ -11,7 +11,6 @@ from pathlib import Path
 from benchlab.aggregate import unscored_marks
 from benchlab.codec import unstructure, with_version
 from benchlab.model import PackSummary, RunRecord
-from benchlab.resume import resume_command
 from benchlab.sandbox_choice import sandbox_lines
 
 
@@ -86,8 +85,8 @@ def render_markdown(record: RunRecord) -> str:
         lines += [""] + [f"**{line}**" if line.startswith("UNCONFINED") else line for line in sandbox]
     if record.warnings:
         lines += ["", "Warnings:"] + [f"- {w}" for w in record.warnings]
-    if not record.complete:
-        lines += ["", f"Incomplete run: {resume_command(record.run_id, record.config.out)}"]
+    if record.resume_hint:
+        lines += ["", f"{'Incomplete run' if not record.complete else 'Not every scenario was scored'}: {record.resume_hint}"]
     lines += ["", quality_line(record)]
     return "\n".join(lines) + "\n"
 

@@ -27,6 +27,11 @@ HOST = "127.0.0.1"
 DEFAULT_SLOTS = 4
 # SmolLM2's trained context; -c is shared by the slots, so each gets c / np.
 DEFAULT_CTX_PER_SLOT = 8192
+# How the embedded default runs it (`benchlab run`, `benchlab local serve`): 8 slots sharing one
+# KV cache of this many tokens (each still gets at most DEFAULT_CTX_PER_SLOT): the memory of 4 full
+# slots, about 870 MB, rather than 8 (benchmarks/setup/RESULTS.md has the measurements).
+EMBEDDED_SLOTS = 8
+EMBEDDED_SHARED_CTX = 32768
 READY_TIMEOUT_S = 120.0
 STOP_GRACE_S = 5.0
 LOGS_KEPT = 20

@@ -13,17 +13,16 @@ from typing import Any, ClassVar
 
 from benchlab.backends import BackendOptions
 from benchlab.errors import BenchlabError
+from benchlab.plugins.backends.llama.llama_server import EMBEDDED_SHARED_CTX, EMBEDDED_SLOTS
 from benchlab.plugins.backends.openai_backend import OpenAIBackend
 
 # A 135M model cannot use a scenario's 1,024 tokens: it loops until the limit. These
 # settings fit what it can do, so that `benchlab run --quick` stays a quick smoke test
 # (benchmarks/setup/RESULTS.md has the measurements behind them).
 LOCAL_MAX_TOKENS = 256
-LOCAL_SLOTS = 8
+LOCAL_SLOTS = EMBEDDED_SLOTS
 LOCAL_SPEED_PROBE_TOKENS = 32
-# The slots share one KV cache of this many tokens (each still gets at most ctx_per_slot):
-# the memory of 4 full slots, about 870 MB, rather than 8 (1.6 GB, and slower to start).
-LOCAL_SHARED_CTX = 32768
+LOCAL_SHARED_CTX = EMBEDDED_SHARED_CTX
 # The paragraph a local run's report opens with: what a newcomer is looking at.
 SMOKE_TEST_NOTICE = (
     "This is benchlab's embedded smoke test: a llama.cpp server that benchlab runs on this machine "
@@ -51,6 +50,7 @@ class LocalBackend(OpenAIBackend):
     """
 
     name = "local"
+    takes_endpoint = False  # it starts its own
     setting_keys: ClassVar[tuple[str, ...] | None] = ("slots", "ctx_per_slot", "shared_ctx", "server_binary", "model_file")
     # Two CPU cores gain little from batching a 135M model: 8 answers at once each decode
     # at about an eighth of the probe's speed, and their time budgets must allow for it.

@@ -11,6 +11,8 @@ from typing import Optional
 
 import typer
 
+from benchlab.plugins.backends.llama.llama_server import EMBEDDED_SHARED_CTX, EMBEDDED_SLOTS
+
 _BINARY_HELP = "An existing llama-server to use (default: $BENCHLAB_LLAMA_SERVER, else the cached build)."
 _MODEL_HELP = "A GGUF model to use (default: $BENCHLAB_LLAMA_MODEL, else the cached SmolLM2-135M-Instruct)."
 
@@ -54,8 +56,9 @@ def local_app() -> typer.Typer:
     @app.command("serve")
     def serve(
         port: Optional[int] = typer.Option(None, "--port", min=1, max=65535, help="Port on 127.0.0.1 (default: a free one)."),
-        slots: int = typer.Option(4, "--slots", min=1, help="Requests served in parallel (llama-server -np)."),
-        ctx_per_slot: int = typer.Option(8192, "--ctx-per-slot", min=256, help="Context tokens per slot."),
+        slots: int = typer.Option(EMBEDDED_SLOTS, "--slots", min=1, help="Requests served in parallel (llama-server -np), as `benchlab run` uses them."),
+        ctx_per_slot: int = typer.Option(8192, "--ctx-per-slot", min=256, help="Context tokens per slot, at most."),
+        shared_ctx: int = typer.Option(EMBEDDED_SHARED_CTX, "--shared-ctx", min=256, help="Context tokens the slots share (a unified KV cache), as `benchlab run` does."),
         server_binary: Optional[Path] = typer.Option(None, "--server-binary", help=_BINARY_HELP),
         model_file: Optional[Path] = typer.Option(None, "--model-file", help=_MODEL_HELP),
     ) -> None:
@@ -66,7 +69,7 @@ def local_app() -> typer.Typer:
 
         binary, model = _paths(server_binary, model_file)
         server = LlamaServer(binary, model, alias=MODEL_ALIAS, log_dir=cache_dir() / "logs", port=port,
-                             slots=slots, ctx_per_slot=ctx_per_slot)
+                             slots=slots, ctx_per_slot=ctx_per_slot, shared_ctx=shared_ctx)
         # A plain `kill` should stop the server too, not only Ctrl-C.
         signal.signal(signal.SIGTERM, _stop_on_sigterm)
         try:
