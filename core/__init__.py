@@ -1,8 +1,8 @@
 """benchlab: does this LLM endpoint actually behave well?
 
-Public API for plugin authors: ``hookimpl`` marks hook implementations; the
-data model lives in ``benchlab.model``, the verifier base class in
-``benchlab.verifiers`` and the backend base class in ``benchlab.backends``.
+Public API for plugin authors: ``hookimpl`` marks hook implementations; everything
+else a plugin uses (verifier, backend and sandbox base classes, the driver and reporter
+protocols, the data model, the HTTP helpers) is in ``benchlab.api``.
 """
 
 from __future__ import annotations

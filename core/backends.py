@@ -12,6 +12,7 @@ from typing import Any, Callable, ClassVar
 
 import attrs
 
+from benchlab.errors import BenchlabError
 from benchlab.model import ChatRequest, ChatResponse
 
 
@@ -46,6 +47,26 @@ def offline_explainer(plugins: Any) -> Callable[[str, int], str | None]:
         return None
 
     return explain
+
+
+def setting(options: Any, key: str, default: Any, kind: type | tuple[type, ...] | None = None) -> Any:
+    """A backend setting (``BackendOptions.settings``), type-checked; a wrong type is the user's error."""
+    value = (options.settings or {}).get(key, default)
+    if value is default or kind is None:
+        return value
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str) and kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    if kind is bool and isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
+        return value.lower() in ("true", "1", "yes")
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise BenchlabError(f"backend setting {key}={value!r}: expected {names}")
+    return value
 
 
 class Backend(abc.ABC):

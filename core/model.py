@@ -82,10 +82,16 @@ _CATEGORY = {
 
 @attrs.frozen
 class VerifierSpec:
-    """A scenario's ``verifier`` object: its kind and the rest of its keys."""
+    """A scenario's ``verifier`` object: its kind and the rest of its keys.
+
+    ``parsed`` is what the verifier's ``verify`` receives (its typed params, or the dict
+    for a verifier of the older style), set by the pack loader; None in a spec built in
+    code, whose params are then parsed when first judged.
+    """
 
     kind: str
     params: dict[str, Any] = attrs.field(factory=dict)
+    parsed: Any = attrs.field(default=None, eq=False, repr=False)
 
 
 @attrs.frozen

@@ -25,6 +25,7 @@ from benchlab.plugin_manager import Plugins
 from benchlab.proofs import PROOFS, read_proofs
 from benchlab.recorded_play import play_recorded
 from benchlab.runner import WorkItem
+from benchlab.verifiers import verifier_arguments
 
 REFUSAL = "I'm sorry, but I can't help with that request."
 PLAUSIBLE_JSON = '{"status": "ok", "result": "done", "answer": 0, "items": [], "data": {"value": null}}'
@@ -140,7 +141,7 @@ def junk_for(
         others = [sid for sid in after if sid in others][:1]
     junk.extend((f"other_gold:{sid}", golds[sid], False) for sid in others)
     if verifier is not None:
-        junk.extend((kind, [answer], False) for kind, answer in verifier.extra_junk(scenario.verifier.params))
+        junk.extend((kind, [answer], False) for kind, answer in verifier.extra_junk(verifier_arguments(verifier, scenario.verifier)))
     return junk
 
 
@@ -194,7 +195,7 @@ async def negative_control(
             golds[pack.id] = _golds(pack)
         driver = plugins.driver_for(scenario)
         verifier = verifier_instance(plugins.verifiers, scenario.verifier.kind)
-        correct = tuple(verifier.junk_that_is_correct(scenario.verifier.params)) if hasattr(verifier, "junk_that_is_correct") else ()
+        correct = tuple(verifier.junk_that_is_correct(verifier_arguments(verifier, scenario.verifier))) if hasattr(verifier, "junk_that_is_correct") else ()
         extra = verifier if hasattr(verifier, "extra_junk") else None
         for kind, turns, repeat_last in junk_for(pack, scenario, golds[pack.id], extra, multi_turn=getattr(driver, "multi_turn", False)):
             if is_correct_junk(kind, correct):

@@ -188,10 +188,24 @@ def _verifier_spec(file: Path, lineno: int, raw: Any, verifiers: Registry) -> Ve
     params = {k: v for k, v in raw.items() if k != "kind"}
     verifier = verifier_instance(verifiers, kind)
     try:
-        verifier.validate(params)
+        parsed = _parse_params(verifier, params)
     except ParamError as exc:
-        raise PackError(file, lineno, f"verifier.{exc.field}", exc.message) from None
-    return VerifierSpec(kind, params)
+        (field, message), *more = getattr(exc, "problems", None) or [(exc.field, exc.message)]
+        rest = "".join(f"; {_verifier_field(f)}: {m}" for f, m in more)
+        raise PackError(file, lineno, _verifier_field(field), message + rest) from None
+    return VerifierSpec(kind, params, parsed)
+
+
+def _parse_params(verifier: Any, params: dict[str, Any]) -> Any:
+    parse = getattr(verifier, "parse_params", None)
+    if parse is not None:
+        return parse(params)
+    verifier.validate(params)  # a verifier not derived from Verifier, of the older style
+    return params
+
+
+def _verifier_field(field: str) -> str:
+    return f"verifier.{field}" if field else "verifier"
 
 
 _INSTANCES: dict[tuple[int, str], Any] = {}

@@ -38,7 +38,7 @@ from benchlab.plugin_manager import Plugins
 from benchlab.sampling import request_sampling
 from benchlab.speed import NO_CHAT_ROUTE, wrong_url_message
 from benchlab.timeouts import TimeoutPolicy
-from benchlab.verifiers import VerifyContext
+from benchlab.verifiers import VerifyContext, verifier_arguments
 
 BACKOFF_BASE_S = 0.5
 BACKOFF_MAX_S = 30.0
@@ -315,7 +315,7 @@ async def judge(
     verifier = verifier_instance(plugins.verifiers, scenario.verifier.kind)
     ctx = VerifyContext(scenario=scenario, pack=item.pack, turns=turns, sandbox=sandbox)
     try:
-        verdict = verifier.verify(scenario.verifier.params, response, ctx)
+        verdict = verifier.verify(verifier_arguments(verifier, scenario.verifier), response, ctx)
         if inspect.isawaitable(verdict):
             verdict = await verdict
     except Exception as exc:  # a verifier bug is reported, never fatal to the run

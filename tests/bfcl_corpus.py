@@ -46,5 +46,5 @@ def judge_all(entries: list[dict[str, Any]], lines: list[dict[str, Any]]) -> lis
             scenarios[key] = parse_scenario(CORPUS / "entries.jsonl.gz", 1, data, plugins.verifiers, plugins.drivers)
         scenario = scenarios[key]
         response = response_from_record(line["answer"])
-        verdicts.append(verifier.verify(scenario.verifier.params, response, VerifyContext(scenario)).passed)
+        verdicts.append(verifier.verify(scenario.verifier.parsed, response, VerifyContext(scenario)).passed)
     return verdicts

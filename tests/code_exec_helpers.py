@@ -75,7 +75,7 @@ def verify(params: dict[str, Any], content: str, sandbox: Any) -> Verdict:
     verifier = CodeExecVerifier()
     verifier.validate(params)
     ctx = VerifyContext(scenario=scenario_for(params), sandbox=sandbox)
-    return asyncio.run(verifier.verify(params, ChatResponse(content=content, finish_reason="stop"), ctx))
+    return asyncio.run(verifier.verify(verifier.parse_params(params), ChatResponse(content=content, finish_reason="stop"), ctx))
 
 
 async def verify_many(cases: list[tuple[dict[str, Any], str]], sandbox: Any) -> list[Verdict]:
@@ -86,6 +86,6 @@ async def verify_many(cases: list[tuple[dict[str, Any], str]], sandbox: Any) -> 
 
     async def one(params: dict[str, Any], content: str) -> Verdict:
         ctx = VerifyContext(scenario=scenario_for(params), sandbox=sandbox)
-        return await verifier.verify(params, ChatResponse(content=content, finish_reason="stop"), ctx)
+        return await verifier.verify(verifier.parse_params(params), ChatResponse(content=content, finish_reason="stop"), ctx)
 
     return list(await asyncio.gather(*(one(p, c) for p, c in cases)))

@@ -87,7 +87,7 @@ def answer(text: str) -> ChatResponse:
 
 def judge(params: dict[str, Any], turns: list[ChatResponse], pack_dir: Path | None = None, **kw: Any) -> Verdict:
     VERIFIER.validate(params)
-    return VERIFIER.verify(params, turns[-1], make_ctx(pack_dir, turns, **kw))
+    return VERIFIER.verify(VERIFIER.parse_params(params), turns[-1], make_ctx(pack_dir, turns, **kw))
 
 
 def failed(verdict: Verdict) -> set[str]:
@@ -268,7 +268,7 @@ def test_without_turns_the_final_response_is_the_whole_transcript() -> None:
     response = answer("Item item-5 is ok.")
     ctx = make_ctx(None, [])
     assert transcript(response, ctx) == [response]
-    verdict = VERIFIER.verify(CHAIN_PARAMS, response, ctx)
+    verdict = VERIFIER.verify(VERIFIER.parse_params(CHAIN_PARAMS), response, ctx)
     assert {"calls.lookup", "calls.fetch"} <= failed(verdict)
 
 
@@ -314,7 +314,7 @@ BAD_PARAMS = [
     ({"state": [{"name": "s", "path": "a"}, {"name": "s", "path": "b"}]}, "state[1].name"),
     ({"state": [{"path": "a"}]}, "state[0].name"),
     ({"state": [{"name": "s", "path": "a", "where": 1}]}, "state[0].where"),
-    ({"answer": []}, "calls"),
+    ({"answer": []}, "answer"),
     ({"answer": [{"name": "a"}]}, "answer[0]"),
     ({"answer": [{"name": "a", "contains": "x"}, {"name": "a", "contains": "y"}]}, "answer[1].name"),
     ({"answer": [{"name": "a", "regex": "(", "flags": "i"}]}, "answer[0].regex"),
@@ -369,7 +369,7 @@ EVERYTHING = {
 @given(turns=st.lists(RESPONSES, min_size=1, max_size=5), state=st.dictionaries(st.sampled_from(["kv", "other"]), JSON_VALUES, max_size=2))
 def test_no_transcript_makes_it_raise(pack_dir: Path, turns: list[ChatResponse], state: dict[str, Any]) -> None:
     VERIFIER.validate(EVERYTHING)
-    verdict = VERIFIER.verify(EVERYTHING, turns[-1], make_ctx(pack_dir, turns, state=state))
+    verdict = VERIFIER.verify(VERIFIER.parse_params(EVERYTHING), turns[-1], make_ctx(pack_dir, turns, state=state))
     assert isinstance(verdict, Verdict) and 0.0 <= verdict.score <= 1.0
     assert verdict.passed == all(c.ok for c in verdict.checks)
     assert verdict.failure_mode in (None, FailureMode.WRONG_ANSWER, FailureMode.VERIFIER_FAIL)

@@ -146,7 +146,7 @@ def test_no_junk_passes_anywhere_in_the_dataset_but_two_right_by_chance(plugins)
             pack = load(plugins, category, full_dataset=True, settings={"bfcl_mode": mode})
             plays = [(s.id, kind, play_recorded(pack, s, turns, plugins, None, repeat_last=repeat))
                      for s in pack.scenarios for kind, turns, repeat in junk_for(pack, s, {}, verifier)
-                     if not is_correct_junk(kind, verifier.junk_that_is_correct(s.verifier.params))]
+                     if not is_correct_junk(kind, verifier.junk_that_is_correct(s.verifier.parsed))]
 
             async def play_all(plays=plays):
                 return await asyncio.gather(*(p for _, _, p in plays))

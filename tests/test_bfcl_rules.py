@@ -43,9 +43,9 @@ def judge(category: str, mode: str, answer: dict[str, Any], functions: list[dict
     data = scenario_data(entry(functions), category, mode, truth if truth is not None else (AREA_TRUTH if "irrelevance" not in category and "relevance" not in category else None))
     verifier = BfclVerifier()
     params = {k: v for k, v in data["verifier"].items() if k != "kind"}
-    verifier.validate(params)
-    scenario = Scenario(id="case_0", messages=data["messages"], verifier=VerifierSpec("bfcl", params), tools=data.get("tools"))
-    return verifier.verify(params, response_from_record(answer), VerifyContext(scenario))
+    parsed = verifier.parse_params(params)
+    scenario = Scenario(id="case_0", messages=data["messages"], verifier=VerifierSpec("bfcl", params, parsed), tools=data.get("tools"))
+    return verifier.verify(parsed, response_from_record(answer), VerifyContext(scenario))
 
 
 def fc(name: str, arguments: Any) -> dict[str, Any]:

@@ -112,7 +112,7 @@ def test_doing_nothing_passes_no_scenario(pack, plugins, sandbox) -> None:
 
     async def nothing():
         answer = ChatResponse(content="```bash\ntrue\n```", finish_reason="stop")
-        return await asyncio.gather(*(verifier.verify(s.verifier.params, answer, VerifyContext(scenario=s, pack=pack, sandbox=sandbox))
+        return await asyncio.gather(*(verifier.verify(s.verifier.parsed, answer, VerifyContext(scenario=s, pack=pack, sandbox=sandbox))
                                       for s in pack.scenarios))
 
     verdicts = asyncio.run(nothing())

@@ -217,7 +217,7 @@ def test_memory_bomb_is_a_wrong_answer(sandbox, language: str) -> None:
 
 def test_no_sandbox_is_sandbox_unavailable() -> None:
     p = params("python")
-    verdict = asyncio.run(CodeExecVerifier().verify(p, ChatResponse(content=answer("python", LANGS["python"][1]["good"])),
+    verdict = asyncio.run(CodeExecVerifier().verify(CodeExecVerifier().parse_params(p), ChatResponse(content=answer("python", LANGS["python"][1]["good"])),
                                                     VerifyContext(scenario=scenario_for(p), sandbox=None)))
     assert verdict.failure_mode == FailureMode.SANDBOX_UNAVAILABLE
     assert not verdict.passed and not verdict.failure_mode.is_scored
@@ -245,7 +245,7 @@ def test_a_sandbox_failure_is_never_the_models_fault() -> None:
                 SandboxFailure.UNAVAILABLE: FailureMode.SANDBOX_UNAVAILABLE}
     for failure, mode in expected.items():
         box = Broken(failure)
-        verdict = asyncio.run(CodeExecVerifier().verify(p, ChatResponse(content=content), VerifyContext(scenario=scenario_for(p), sandbox=box)))
+        verdict = asyncio.run(CodeExecVerifier().verify(CodeExecVerifier().parse_params(p), ChatResponse(content=content), VerifyContext(scenario=scenario_for(p), sandbox=box)))
         assert verdict.failure_mode == mode and "engine went away" in verdict.detail
         assert verdict.artifacts["sandbox_failure"] == failure.value
         assert len(box.requests) == 1 and box.requests[0].toolchains == frozenset({"python"})
@@ -302,7 +302,7 @@ def test_each_verification_uses_a_fresh_sentinel(sandbox) -> None:
     p = params("python")
     content = answer("python", LANGS["python"][1]["good"])
     for _ in range(2):
-        verdict = asyncio.run(CodeExecVerifier().verify(p, ChatResponse(content=content), VerifyContext(scenario=scenario_for(p), sandbox=Recording())))
+        verdict = asyncio.run(CodeExecVerifier().verify(CodeExecVerifier().parse_params(p), ChatResponse(content=content), VerifyContext(scenario=scenario_for(p), sandbox=Recording())))
         assert verdict.passed
     assert len(seen) == 2 and seen[0] != seen[1] and all(s.startswith("benchlab-done-") for s in seen)
 
@@ -430,7 +430,7 @@ def test_claiming_no_bug_where_there_is_one_fails(sandbox) -> None:
 
 def test_no_bug_answer_needs_no_sandbox() -> None:
     p = params("python", **NO_BUG)
-    verdict = asyncio.run(CodeExecVerifier().verify(p, ChatResponse(content="VERDICT: NO BUG"), VerifyContext(scenario=scenario_for(p))))
+    verdict = asyncio.run(CodeExecVerifier().verify(CodeExecVerifier().parse_params(p), ChatResponse(content="VERDICT: NO BUG"), VerifyContext(scenario=scenario_for(p))))
     assert verdict.passed
 
 

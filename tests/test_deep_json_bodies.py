@@ -9,7 +9,7 @@ import pytest
 
 from benchlab.http import TransportError, parse_json_body
 from benchlab.model import FailureMode
-from benchlab.plugins.backends.native_http import json_or_none
+from benchlab.http import json_or_none
 from benchlab.plugins.backends.ollama_wire import ChatAccumulator, parse_parameters
 from benchlab.plugins.backends.openai_wire import StreamAccumulator
 

@@ -22,9 +22,9 @@ CTX = VerifyContext(scenario=Scenario(id="E", messages=[{"role": "user", "conten
 
 
 def judge(params: dict[str, Any], answer: Any) -> Verdict:
-    VERIFIER.validate(params)
+    parsed = VERIFIER.parse_params(params)
     content = answer if isinstance(answer, str) else json.dumps(answer, ensure_ascii=False)
-    return VERIFIER.verify(params, ChatResponse(content=content), CTX)
+    return VERIFIER.verify(parsed, ChatResponse(content=content), CTX)
 
 
 def failed(verdict: Verdict) -> set[str]:
@@ -387,13 +387,13 @@ json_values = st.recursive(
 @settings(max_examples=300, deadline=None)
 @given(answer=json_values)
 def test_any_json_answer_gets_a_verdict_never_an_exception(answer: Any) -> None:
-    _assert_sane(VERIFIER.verify(PARAMS, ChatResponse(content=json.dumps(answer)), CTX))
+    _assert_sane(VERIFIER.verify(VERIFIER.parse_params(PARAMS), ChatResponse(content=json.dumps(answer)), CTX))
 
 
 @settings(max_examples=300, deadline=None)
 @given(text=st.text(max_size=300) | st.text(alphabet=st.sampled_from(list('{}[]":,0123456789.-abcnultre \n`')), max_size=300))
 def test_any_text_gets_a_verdict_never_an_exception(text: str) -> None:
-    _assert_sane(VERIFIER.verify(PARAMS, ChatResponse(content=text), CTX))
+    _assert_sane(VERIFIER.verify(VERIFIER.parse_params(PARAMS), ChatResponse(content=text), CTX))
 
 
 def _assert_sane(verdict: Verdict) -> None:
@@ -413,7 +413,7 @@ def test_the_gold_answer_of_the_sane_params_passes() -> None:
 def test_pathological_answers_are_judged_quickly(token: str) -> None:
     text = token * (100_000 // len(token) if not token.startswith("```") else 4_000)
     started = time.perf_counter()
-    verdict = VERIFIER.verify(PARAMS, ChatResponse(content=text), CTX)
+    verdict = VERIFIER.verify(VERIFIER.parse_params(PARAMS), ChatResponse(content=text), CTX)
     assert isinstance(verdict, Verdict) and not verdict.passed
     assert time.perf_counter() - started < 5.0
 
@@ -431,4 +431,4 @@ def test_a_long_answer_list_is_judged_quickly() -> None:
 def test_deeply_nested_json_is_judged_not_raised(depth: int) -> None:
     deep = "{\"o\": " + "[" * depth + "]" * depth + "}"
     for text in (f"x {deep} y {{\"z\": 1}}", deep, "{\"o\": " + "[{\"k\": " * depth + "1" + "}]" * depth + "}"):
-        _assert_sane(VERIFIER.verify(PARAMS, ChatResponse(content=text), CTX))
+        _assert_sane(VERIFIER.verify(VERIFIER.parse_params(PARAMS), ChatResponse(content=text), CTX))

@@ -12,7 +12,7 @@ import pytest
 from benchlab.model import ChatResponse
 from benchlab.pack_loader import resolve_pack
 from benchlab.plugin_manager import load_plugins
-from benchlab.plugins.verifiers.instructions.instruction_rules import run_rule, validate_rule
+from benchlab.plugins.verifiers.instructions.instruction_rules import run_rule
 from benchlab.plugins.verifiers.instructions.instructions import InstructionsVerifier
 from benchlab.verifiers import ParamError, VerifyContext
 
@@ -20,9 +20,13 @@ from benchlab.verifiers import ParamError, VerifyContext
 VERIFIER = InstructionsVerifier()
 
 
+def parse(rule: dict[str, Any]) -> Any:
+    """One rule as the verifier's typed params hold it."""
+    return VERIFIER.parse_params({"rules": [rule]}).rules[0]
+
+
 def ok(rule: dict[str, Any], text: str) -> bool:
-    validate_rule(rule, "rule")
-    return run_rule(rule, text).ok
+    return run_rule(parse(rule), text).ok
 
 
 # --- topic ---------------------------------------------------------------------------------
@@ -36,8 +40,8 @@ def test_topic_counts_distinct_terms_found_and_a_star_lets_a_word_run_on() -> No
     assert not ok(rule, "recursion, recursive, recurse")
     # terms start on a word boundary: "precursor" is not "recurs*", "stackable" is not "stack"
     assert not ok(rule, "A precursor of stackable chairs.")
-    assert run_rule(rule, "nothing here").detail.startswith("0 topic term(s), expected at least 2 of 'recurs*'")
-    assert run_rule(rule, "recursion on the stack").detail == "2 topic term(s): 'recurs*', 'stack'"
+    assert run_rule(parse(rule), "nothing here").detail.startswith("0 topic term(s), expected at least 2 of 'recurs*'")
+    assert run_rule(parse(rule), "recursion on the stack").detail == "2 topic term(s): 'recurs*', 'stack'"
 
 
 def test_topic_defaults_to_one_term_and_takes_max_and_exact() -> None:
@@ -53,29 +57,29 @@ def test_topic_defaults_to_one_term_and_takes_max_and_exact() -> None:
 @pytest.mark.parametrize(
     ("rule", "field"),
     [
-        ({"rule": "topic", "terms": []}, "rule.terms"),
-        ({"rule": "topic", "terms": ["ok", " "]}, "rule.terms"),
-        ({"rule": "topic", "terms": ["*"]}, "rule.terms"),
-        ({"rule": "topic", "terms": ["re*curs"]}, "rule.terms"),
-        ({"rule": "topic", "terms": ["a", "b"], "min": 3}, "rule.min"),
-        ({"rule": "topic", "terms": "vpn"}, "rule.terms"),
-        ({"rule": "topic", "terms": ["a"], "required": []}, "rule.required"),
-        ({"rule": "topic", "terms": ["a"], "required": "vpn"}, "rule.required"),
-        ({"rule": "topic", "terms": ["a"], "required": ["v*pn"]}, "rule.required"),
-        ({"rule": "sections", "names": ["A"], "min_words": 0}, "rule.min_words"),
-        ({"rule": "bullet_count", "min": 1, "min_words": 0}, "rule.min_words"),
-        ({"rule": "bullet_count", "min": 1, "min_words": 5, "max_words": 4}, "rule.min_words"),
+        ({"rule": "topic", "terms": []}, "rules[0].terms"),
+        ({"rule": "topic", "terms": ["ok", " "]}, "rules[0].terms"),
+        ({"rule": "topic", "terms": ["*"]}, "rules[0].terms"),
+        ({"rule": "topic", "terms": ["re*curs"]}, "rules[0].terms"),
+        ({"rule": "topic", "terms": ["a", "b"], "min": 3}, "rules[0].min"),
+        ({"rule": "topic", "terms": "vpn"}, "rules[0].terms"),
+        ({"rule": "topic", "terms": ["a"], "required": []}, "rules[0].required"),
+        ({"rule": "topic", "terms": ["a"], "required": "vpn"}, "rules[0].required"),
+        ({"rule": "topic", "terms": ["a"], "required": ["v*pn"]}, "rules[0].required"),
+        ({"rule": "sections", "names": ["A"], "min_words": 0}, "rules[0].min_words"),
+        ({"rule": "bullet_count", "min": 1, "min_words": 0}, "rules[0].min_words"),
+        ({"rule": "bullet_count", "min": 1, "min_words": 5, "max_words": 4}, "rules[0].min_words"),
     ],
 )
 def test_bad_content_rule_params_name_the_field(rule: dict[str, Any], field: str) -> None:
     with pytest.raises(ParamError) as caught:
-        validate_rule(rule, "rule")
+        parse(rule)
     assert caught.value.field == field
 
 
 def test_topic_required_needs_one_core_term_besides_the_loose_count() -> None:
     rule = {"rule": "topic", "terms": ["team*", "work*", "morning*"], "required": ["remote*", "time zone*"], "min": 1}
-    check = run_rule(rule, "Good Morning Everyone")
+    check = run_rule(parse(rule), "Good Morning Everyone")
     assert not check.ok and check.detail == "none of the core term(s) 'remote*', 'time zone*'"
     assert ok(rule, "Leading a Team Across Time Zones")
     assert ok(rule, "Remote Work That Works")
@@ -93,16 +97,16 @@ def test_sections_min_words_counts_each_named_sections_own_body() -> None:
     # a "Label:" line's own text is the start of its section
     assert ok(rule, "Summary: six templates built\nRisks: the vendor is late\nNext steps: chase the vendor")
     empty = "## Summary\n\n## Risks\n\n## Next Steps\n\nSix templates built, vendor late, chase the vendor."
-    check = run_rule(rule, empty)
+    check = run_rule(parse(rule), empty)
     assert not check.ok and check.detail == "section(s) 'Summary', 'Risks' hold fewer than 3 words"
     # order is still judged first
-    assert run_rule(rule, "## Risks\nVendor is late.\n## Summary\nAll built now.\n## Next Steps\nChase them now.").detail.startswith("sections out of order")
+    assert run_rule(parse(rule), "## Risks\nVendor is late.\n## Summary\nAll built now.\n## Next Steps\nChase them now.").detail.startswith("sections out of order")
 
 
 def test_bullet_min_words_rejects_items_that_say_nothing() -> None:
     rule = {"rule": "bullet_count", "exact": 2, "min_words": 3, "max_words": 12}
     assert ok(rule, "- Added dark mode\n- Fixed the login loop")
-    check = run_rule(rule, "- Added dark mode\n- Fixed it")
+    check = run_rule(parse(rule), "- Added dark mode\n- Fixed it")
     assert not check.ok and check.detail == "1 item(s) under 3 words: 'Fixed it'"
 
 
@@ -151,7 +155,7 @@ def pack():
 @pytest.mark.parametrize("scenario_id", sorted(CONTENTLESS))
 def test_contentless_answers_now_fail_their_scenario(pack, scenario_id: str) -> None:
     scenario = pack.scenario(scenario_id)
-    verdict = VERIFIER.verify(scenario.verifier.params, ChatResponse(content=CONTENTLESS[scenario_id]), VerifyContext(scenario=scenario))
+    verdict = VERIFIER.verify(scenario.verifier.parsed, ChatResponse(content=CONTENTLESS[scenario_id]), VerifyContext(scenario=scenario))
     assert not verdict.passed
     assert {c.name for c in verdict.checks if not c.ok} & {"topic", "sections", "bullet_count"}
 
@@ -161,7 +165,7 @@ def test_differently_worded_answers_find_their_topic(pack, scenario_id: str) -> 
     rules = pack.scenario(scenario_id).verifier.params["rules"]
     topic = [r for r in rules if r["rule"] == "topic"]
     assert len(topic) == 1
-    check = run_rule(topic[0], OTHER_WORDINGS[scenario_id])
+    check = run_rule(parse(topic[0]), OTHER_WORDINGS[scenario_id])
     assert check.ok, check.detail
 
 
@@ -190,7 +194,7 @@ OFF_TOPIC = {
 def test_generic_or_reversed_answers_fail_only_on_content(pack, scenario_id: str) -> None:
     scenario = pack.scenario(scenario_id)
     text, check_name = OFF_TOPIC[scenario_id]
-    verdict = VERIFIER.verify(scenario.verifier.params, ChatResponse(content=text), VerifyContext(scenario=scenario))
+    verdict = VERIFIER.verify(scenario.verifier.parsed, ChatResponse(content=text), VerifyContext(scenario=scenario))
     failed = {c.name for c in verdict.checks if not c.ok}
     assert check_name in failed
     assert failed <= {"topic", "profit_fell", "profit_not_rising"}, failed  # the form itself is fine
@@ -210,5 +214,5 @@ def test_generic_or_reversed_answers_fail_only_on_content(pack, scenario_id: str
 )
 def test_if10_summary_must_say_net_profit_fell(pack, summary: str, passes: bool) -> None:
     scenario = pack.scenario("IF-10")
-    verdict = VERIFIER.verify(scenario.verifier.params, ChatResponse(content=summary), VerifyContext(scenario=scenario))
+    verdict = VERIFIER.verify(scenario.verifier.parsed, ChatResponse(content=summary), VerifyContext(scenario=scenario))
     assert verdict.passed is passes, [c for c in verdict.checks if not c.ok]

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from benchlab.model import ChatResponse, FailureMode, Scenario, VerifierSpec, Verdict
 from benchlab.plugins.verifiers.instructions import text_measures as tm
-from benchlab.plugins.verifiers.instructions.instruction_rules import RULES
+from benchlab.plugins.verifiers.instructions.instruction_params import RULE_PARAMS
 from benchlab.plugins.verifiers.instructions.instructions import InstructionsVerifier
 from benchlab.verifiers import ParamError, VerifyContext
 
@@ -23,7 +23,7 @@ CTX = VerifyContext(scenario=Scenario(id="T", messages=[{"role": "user", "conten
 def judge(rules: list[dict[str, Any]], text: str) -> Verdict:
     params = {"rules": rules}
     VERIFIER.validate(params)
-    return VERIFIER.verify(params, ChatResponse(content=text), CTX)
+    return VERIFIER.verify(VERIFIER.parse_params(params), ChatResponse(content=text), CTX)
 
 
 def passes(rule: dict[str, Any], text: str) -> bool:
@@ -80,7 +80,7 @@ def test_each_rule_passes_the_right_answer_and_fails_the_wrong_one(rule: dict[st
 
 
 def test_every_rule_kind_is_covered_by_a_case() -> None:
-    assert {c[0]["rule"] for c in CASES} == set(RULES)
+    assert {c[0]["rule"] for c in CASES} == set(RULE_PARAMS)
 
 
 # --- definitions --------------------------------------------------------------------------------
@@ -238,7 +238,7 @@ markdownish = st.text(alphabet=st.sampled_from(list("abcXYZ 019.,!?:;-*_#>[]()`\
 @settings(max_examples=300, deadline=None)
 @given(text=st.text(max_size=300) | markdownish)
 def test_any_text_gets_a_verdict_never_an_exception(text: str) -> None:
-    verdict = VERIFIER.verify({"rules": EVERY_RULE}, ChatResponse(content=text), CTX)
+    verdict = VERIFIER.verify(VERIFIER.parse_params({"rules": EVERY_RULE}), ChatResponse(content=text), CTX)
     assert isinstance(verdict, Verdict)
     assert len(verdict.checks) == len(EVERY_RULE)
     assert 0.0 <= verdict.score <= 1.0
@@ -252,6 +252,6 @@ def test_pathological_markdown_is_judged_in_linear_time(token: str) -> None:
 
     text = token * (100_000 // len(token))
     started = time.perf_counter()
-    verdict = VERIFIER.verify({"rules": EVERY_RULE}, ChatResponse(content=text), CTX)
+    verdict = VERIFIER.verify(VERIFIER.parse_params({"rules": EVERY_RULE}), ChatResponse(content=text), CTX)
     assert isinstance(verdict, Verdict)
     assert time.perf_counter() - started < 5.0

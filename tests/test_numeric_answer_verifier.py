@@ -20,8 +20,7 @@ CTX = VerifyContext(scenario=Scenario(id="N", messages=[{"role": "user", "conten
 
 
 def judge(params: dict[str, Any], content: str, reasoning: str | None = None) -> Verdict:
-    VERIFIER.validate(params)
-    return VERIFIER.verify(params, ChatResponse(content=content, reasoning=reasoning), CTX)
+    return VERIFIER.verify(VERIFIER.parse_params(params), ChatResponse(content=content, reasoning=reasoning), CTX)
 
 
 def failed(verdict: Verdict) -> set[str]:
@@ -290,7 +289,7 @@ numberish = st.text(alphabet=st.sampled_from(list("0123456789 .,-+−/%$€\\{}(
 @given(text=st.text(max_size=300) | numberish)
 def test_any_text_gets_a_verdict_never_an_exception(text: str) -> None:
     for params in ({"expected": 42}, {"expected": -1.5, "tolerance": {"rel": 0.1}, "units": ["km", "m"], "require_unit": True}):
-        verdict = VERIFIER.verify(params, ChatResponse(content=text), CTX)
+        verdict = VERIFIER.verify(VERIFIER.parse_params(params), ChatResponse(content=text), CTX)
         assert isinstance(verdict, Verdict) and 0.0 <= verdict.score <= 1.0
         if not verdict.passed:
             assert verdict.failure_mode is not None and verdict.failure_mode.category == "content"
@@ -300,6 +299,6 @@ def test_any_text_gets_a_verdict_never_an_exception(text: str) -> None:
 def test_pathological_lines_are_judged_quickly(token: str) -> None:
     text = token * (100_000 // len(token))
     started = time.perf_counter()
-    verdict = VERIFIER.verify({"expected": 1, "units": ["m"]}, ChatResponse(content=text), CTX)
+    verdict = VERIFIER.verify(VERIFIER.parse_params({"expected": 1, "units": ["m"]}), ChatResponse(content=text), CTX)
     assert isinstance(verdict, Verdict)
     assert time.perf_counter() - started < 5.0

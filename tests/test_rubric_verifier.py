@@ -22,7 +22,7 @@ def one(predicate: dict[str, Any], text: str) -> tuple[bool, str]:
     """The verdict of a single rule named ``r``."""
     params = {"rules": [{"name": "r", **predicate}]}
     VERIFIER.validate(params)
-    verdict = VERIFIER.verify(params, ChatResponse(content=text), CTX)
+    verdict = VERIFIER.verify(VERIFIER.parse_params(params), ChatResponse(content=text), CTX)
     assert [c.name for c in verdict.checks] == ["r"]
     return verdict.checks[0].ok, verdict.checks[0].detail
 
@@ -102,7 +102,7 @@ def test_json_path_reads_the_answer_json() -> None:
 def test_json_path_without_json_is_invalid_json() -> None:
     params = {"rules": [{"name": "id", "json_path": "order.id"}, {"name": "short", "max_words": 50}]}
     VERIFIER.validate(params)
-    verdict = VERIFIER.verify(params, ChatResponse(content="The order id is 4471."), CTX)
+    verdict = VERIFIER.verify(VERIFIER.parse_params(params), ChatResponse(content="The order id is 4471."), CTX)
     assert verdict.failure_mode is FailureMode.INVALID_JSON and verdict.score == 0.5
 
 
@@ -120,13 +120,13 @@ def test_score_is_rules_met_over_rules_and_threshold_decides() -> None:
     rules = [{"name": "a", "contains": "refund"}, {"name": "b", "contains": "voucher"},
              {"name": "c", "max_words": 100}, {"name": "d", "not_contains": "sorry"}]
     VERIFIER.validate({"rules": rules})
-    verdict = VERIFIER.verify({"rules": rules}, ChatResponse(content=REPLY), CTX)
+    verdict = VERIFIER.verify(VERIFIER.parse_params({"rules": rules}), ChatResponse(content=REPLY), CTX)
     assert verdict.score == 0.75 and not verdict.passed and verdict.failure_mode is FailureMode.WRONG_ANSWER
     assert [(c.name, c.ok) for c in verdict.checks] == [("a", True), ("b", False), ("c", True), ("d", True)]
     assert "b: missing 'voucher'" in verdict.detail
-    verdict = VERIFIER.verify({"rules": rules, "threshold": 0.75}, ChatResponse(content=REPLY), CTX)
+    verdict = VERIFIER.verify(VERIFIER.parse_params({"rules": rules, "threshold": 0.75}), ChatResponse(content=REPLY), CTX)
     assert verdict.passed and verdict.failure_mode is None
-    assert not VERIFIER.verify({"rules": rules, "threshold": 0.8}, ChatResponse(content=REPLY), CTX).passed
+    assert not VERIFIER.verify(VERIFIER.parse_params({"rules": rules, "threshold": 0.8}), ChatResponse(content=REPLY), CTX).passed
 
 
 def test_reasoning_is_not_judged() -> None:
@@ -153,7 +153,7 @@ def test_paths(path: str, steps: list[Any] | None) -> None:
         ({"rules": [{"name": "a", "contains": "x"}, {"name": "a", "contains": "y"}]}, "rules[1].name"),
         ({"rules": [{"name": "a"}]}, "rules[0]"),
         ({"rules": [{"name": "a", "contains": "x", "regex": "y"}]}, "rules[0]"),
-        ({"rules": [{"name": "a", "eval": "len(text) > 3"}]}, "rules[0]"),
+        ({"rules": [{"name": "a", "eval": "len(text) > 3"}]}, "rules[0].eval"),
         ({"rules": [{"name": "a", "contains": "x", "flags": "i"}]}, "rules[0].flags"),
         ({"rules": [{"name": "a", "contains": ""}]}, "rules[0].contains"),
         ({"rules": [{"name": "a", "contains": []}]}, "rules[0].contains"),
@@ -164,13 +164,13 @@ def test_paths(path: str, steps: list[Any] | None) -> None:
         ({"rules": [{"name": "a", "max_words": -1}]}, "rules[0].max_words"),
         ({"rules": [{"name": "a", "max_words": True}]}, "rules[0].max_words"),
         ({"rules": [{"name": "a", "line_count": {"min": 3, "max": 2}}]}, "rules[0].line_count.min"),
-        ({"rules": [{"name": "a", "line_count": {"least": 3}}]}, "rules[0].line_count"),
+        ({"rules": [{"name": "a", "line_count": {"least": 3}}]}, "rules[0].line_count.least"),
         ({"rules": [{"name": "a", "json_path": "a..b"}]}, "rules[0].json_path"),
         ({"rules": [{"name": "a", "json_path": "a", "matcher": {"bogus": 1}}]}, "rules[0].matcher"),
         ({"rules": [{"name": "a", "final_number": "42"}]}, "rules[0].final_number"),
         ({"rules": [{"name": "a", "final_number": 42, "tolerance": -1}]}, "rules[0].tolerance"),
         ({"rules": [{"name": "a", "any_of": []}]}, "rules[0].any_of"),
-        ({"rules": [{"name": "a", "any_of": [{"contains": "x"}, {"nope": 1}]}]}, "rules[0].any_of[1]"),
+        ({"rules": [{"name": "a", "any_of": [{"contains": "x"}, {"nope": 1}]}]}, "rules[0].any_of[1].nope"),
         ({"rules": [{"name": "a", "not": {"regex": "["}}]}, "rules[0].not.regex"),
         ({"rules": [{"name": "a", "contains": "x"}], "threshold": 0}, "threshold"),
         ({"rules": [{"name": "a", "contains": "x"}], "weights": [1]}, "weights"),
@@ -198,7 +198,7 @@ textish = st.text(alphabet=st.sampled_from(list('abcxyz 0123 {}[]":,.\n`*_-=Answ
 @settings(max_examples=300, deadline=None)
 @given(text=st.text(max_size=300) | textish)
 def test_any_text_gets_a_verdict_never_an_exception(text: str) -> None:
-    verdict = VERIFIER.verify(EVERY, ChatResponse(content=text), CTX)
+    verdict = VERIFIER.verify(VERIFIER.parse_params(EVERY), ChatResponse(content=text), CTX)
     assert isinstance(verdict, Verdict) and len(verdict.checks) == len(EVERY["rules"])
     assert verdict.score == sum(c.ok for c in verdict.checks) / len(verdict.checks)
     if not verdict.passed:
@@ -209,7 +209,7 @@ def test_any_text_gets_a_verdict_never_an_exception(text: str) -> None:
 def test_pathological_answers_are_judged_quickly(token: str) -> None:
     text = token * (100_000 // len(token))
     started = time.perf_counter()
-    assert isinstance(VERIFIER.verify(EVERY, ChatResponse(content=text), CTX), Verdict)
+    assert isinstance(VERIFIER.verify(VERIFIER.parse_params(EVERY), ChatResponse(content=text), CTX), Verdict)
     assert time.perf_counter() - started < 5.0
 
 
@@ -218,5 +218,5 @@ def test_deeply_nested_json_in_prose_is_judged_not_raised(depth: int) -> None:
     """Two objects in prose are compared for ambiguity; one too deep to serialise must not crash it."""
     deep = "{\"a\": " + "[" * depth + "]" * depth + "}"
     for text in (f"x {deep} y {{\"z\": 1}}", deep, f"Answer: {deep}"):
-        verdict = VERIFIER.verify(EVERY, ChatResponse(content=text), CTX)
+        verdict = VERIFIER.verify(VERIFIER.parse_params(EVERY), ChatResponse(content=text), CTX)
         assert isinstance(verdict, Verdict) and not verdict.passed

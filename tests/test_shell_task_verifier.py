@@ -49,7 +49,7 @@ def _ctx(params: dict[str, Any], sandbox: Any, pack: Pack | None = None) -> Veri
 def judge(params: dict[str, Any], answer: str, sandbox: Any, pack: Pack | None = None):
     verifier = ShellTaskVerifier()
     verifier.validate(params)
-    return asyncio.run(verifier.verify(params, ChatResponse(content=answer, finish_reason="stop"), _ctx(params, sandbox, pack)))
+    return asyncio.run(verifier.verify(verifier.parse_params(params), ChatResponse(content=answer, finish_reason="stop"), _ctx(params, sandbox, pack)))
 
 
 def bash(command: str) -> str:

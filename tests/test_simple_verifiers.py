@@ -23,9 +23,9 @@ PLUGINS = load_plugins()
 def judge(kind: str, params: dict[str, Any], text: str) -> Verdict:
     target = PLUGINS.verifiers.get(kind)
     verifier = target() if isinstance(target, type) else target
-    verifier.validate(params)
-    scenario = Scenario(id="T", messages=[{"role": "user", "content": "x"}], verifier=VerifierSpec(kind, params))
-    return verifier.verify(params, ChatResponse(content=text), VerifyContext(scenario=scenario))
+    parsed = verifier.parse_params(params)
+    scenario = Scenario(id="T", messages=[{"role": "user", "content": "x"}], verifier=VerifierSpec(kind, params, parsed))
+    return verifier.verify(parsed, ChatResponse(content=text), VerifyContext(scenario=scenario))
 
 
 def refused(kind: str, params: dict[str, Any]) -> ParamError:

@@ -35,8 +35,7 @@ def ctx(kind: str, response_format: dict[str, Any] | None = None) -> VerifyConte
 
 def judge(kind: str, params: dict[str, Any], text: str, response_format: dict[str, Any] | None = None) -> Verdict:
     v = verifier(kind)
-    v.validate(params)
-    return v.verify(params, ChatResponse(content=text), ctx(kind, response_format))
+    return v.verify(v.parse_params(params), ChatResponse(content=text), ctx(kind, response_format))
 
 
 def failed(verdict: Verdict) -> set[str]:
@@ -491,8 +490,8 @@ def test_csv_order_and_expected_rows() -> None:
         ({"columns": ["a"], "delimiter": ";;"}, "delimiter"),
         ({"columns": ["a"], "delimiter": '"'}, "delimiter"),
         ({"columns": ["a"], "rows": -1}, "rows"),
-        ({"columns": ["a"], "rows": {"min": 3, "max": 1}}, "rows"),
-        ({"columns": ["a"], "rows": {"least": 1}}, "rows"),
+        ({"columns": ["a"], "rows": {"min": 3, "max": 1}}, "rows.min"),
+        ({"columns": ["a"], "rows": {"least": 1}}, "rows.least"),
         ({"columns": ["a"], "cells": [{"row": 0, "where": {"a": 1}, "column": "a", "match": 1}]}, "cells[0]"),
         ({"columns": ["a"], "cells": [{"row": -1, "column": "a", "match": 1}]}, "cells[0].row"),
         ({"columns": ["a"], "cells": [{"row": 0, "column": "b", "match": 1}]}, "cells[0].column"),
@@ -638,8 +637,7 @@ ANYTEXT = st.text(max_size=200)
 def _assert_content_verdict(kind: str, text: str) -> None:
     for params in PARAMS[kind]:
         v = verifier(kind)
-        v.validate(params)
-        verdict = v.verify(params, ChatResponse(content=text), ctx(kind))
+        verdict = v.verify(v.parse_params(params), ChatResponse(content=text), ctx(kind))
         assert isinstance(verdict, Verdict)
         assert 0.0 <= verdict.score <= 1.0
         if verdict.passed:

@@ -44,8 +44,7 @@ def tc(name: str, arguments: Any, index: int = 0) -> ToolCall:
 
 
 def judge(params: dict[str, Any], calls: list[ToolCall] | None = None, content: str = "", tools: Any = TOOLS) -> Verdict:
-    VERIFIER.validate(params)
-    return VERIFIER.verify(params, ChatResponse(content=content, tool_calls=calls or []), ctx(tools))
+    return VERIFIER.verify(VERIFIER.parse_params(params), ChatResponse(content=content, tool_calls=calls or []), ctx(tools))
 
 
 def failed(verdict: Verdict) -> set[str]:
@@ -379,7 +378,7 @@ PARAM_SETS = [
 @settings(max_examples=300, deadline=None)
 @given(params=st.sampled_from(PARAM_SETS), calls=st.lists(tool_calls, max_size=6), content=st.text(max_size=200))
 def test_any_output_gets_a_verdict_never_an_exception(params: dict[str, Any], calls: list[ToolCall], content: str) -> None:
-    verdict = VERIFIER.verify(params, ChatResponse(content=content, tool_calls=calls), ctx())
+    verdict = VERIFIER.verify(VERIFIER.parse_params(params), ChatResponse(content=content, tool_calls=calls), ctx())
     assert isinstance(verdict, Verdict)
     assert 0.0 <= verdict.score <= 1.0
     assert verdict.passed == (verdict.failure_mode is None)

@@ -99,8 +99,9 @@ async def _benchlab_once(provider: Any, cases: list[tuple[dict[str, Any], str]])
     verifier = CodeExecVerifier()
 
     async def one(params: dict[str, Any], content: str) -> bool:
-        scenario = Scenario(id="he", messages=[{"role": "user", "content": "-"}], verifier=VerifierSpec("code_exec", params))
-        verdict = await verifier.verify(params, ChatResponse(content=content), VerifyContext(scenario=scenario, sandbox=provider))
+        parsed = verifier.parse_params(params)
+        scenario = Scenario(id="he", messages=[{"role": "user", "content": "-"}], verifier=VerifierSpec("code_exec", params, parsed))
+        verdict = await verifier.verify(parsed, ChatResponse(content=content), VerifyContext(scenario=scenario, sandbox=provider))
         return verdict.passed
 
     started = time.perf_counter()

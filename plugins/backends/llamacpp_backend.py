@@ -44,7 +44,7 @@ class LlamaCppBackend(OpenAIBackend):
 
     def __init__(self, options: Any) -> None:
         super().__init__(options)
-        from benchlab.plugins.backends.native_http import setting
+        from benchlab.backends import setting
 
         self.load_timeout_s = setting(options, "load_timeout_s", 600.0, float)
         self.slots: int | None = None
@@ -67,7 +67,7 @@ class LlamaCppBackend(OpenAIBackend):
         return self.options.concurrency or self.slots or 1
 
     async def start(self) -> dict[str, Any]:
-        from benchlab.plugins.backends.native_http import json_or_none, probe
+        from benchlab.http import json_or_none, probe
 
         endpoint = self.options.endpoint or self.base
         waited = await self._wait_healthy(endpoint)
@@ -105,7 +105,7 @@ class LlamaCppBackend(OpenAIBackend):
 
     async def _wait_healthy(self, endpoint: str) -> float:
         """Wait while /health says the model is loading (503); return the seconds waited."""
-        from benchlab.plugins.backends.native_http import probe
+        from benchlab.http import probe
 
         started = time.perf_counter()
         while True:
@@ -125,7 +125,7 @@ class LlamaCppBackend(OpenAIBackend):
             await asyncio.sleep(HEALTH_POLL_S)
 
     async def _slots(self, endpoint: str) -> list[dict[str, Any]] | None:
-        from benchlab.plugins.backends.native_http import json_or_none, probe
+        from benchlab.http import json_or_none, probe
 
         data = json_or_none(await probe(self.client, "GET", f"{self.base}/slots", endpoint=endpoint, required=False,
             explain=self.options.explain_offline))

@@ -49,7 +49,7 @@ class OllamaBackend(HttpBackend):
         if not options.endpoint:
             raise BenchlabError("backend ollama needs --endpoint URL (e.g. http://localhost:11434)")
         from benchlab.http import base_url
-        from benchlab.plugins.backends.native_http import setting
+        from benchlab.backends import setting
 
         self.base = base_url(options.endpoint)
         if self.base.endswith("/api"):
@@ -83,7 +83,7 @@ class OllamaBackend(HttpBackend):
         return self.options.concurrency or 1
 
     async def start(self) -> dict[str, Any]:
-        from benchlab.plugins.backends.native_http import json_or_none, probe
+        from benchlab.http import json_or_none, probe
 
         endpoint = self.options.endpoint or self.base
         reply = await probe(self.client, "GET", f"{self.base}/api/version", endpoint=endpoint,
@@ -137,7 +137,7 @@ class OllamaBackend(HttpBackend):
         )
 
     async def _show(self) -> dict[str, Any]:
-        from benchlab.plugins.backends.native_http import json_or_none, probe
+        from benchlab.http import json_or_none, probe
         from benchlab.plugins.backends.ollama_wire import show_facts
 
         reply = await probe(
@@ -217,7 +217,7 @@ class OllamaBackend(HttpBackend):
         import httpx
 
         from benchlab.http import error_from_exception, error_from_status, parse_json_body
-        from benchlab.plugins.backends.native_http import read_lines
+        from benchlab.http import read_lines
         from benchlab.plugins.backends.ollama_wire import ChatAccumulator
 
         stream = self._stream_for(request)

@@ -45,7 +45,7 @@ class OpenAIBackend(HttpBackend):
 
     async def list_models(self) -> list[str] | None:
         """The ids under /v1/models; None when the server does not list them."""
-        from benchlab.plugins.backends.native_http import probe
+        from benchlab.http import probe
 
         # The one route an OpenAI server needs at start: an HTML 404/502 here is fatal.
         url = f"{self.v1}/models"

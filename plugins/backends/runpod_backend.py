@@ -69,7 +69,7 @@ class RunPodBackend(HttpBackend):
 
     def __init__(self, options: BackendOptions) -> None:
         super().__init__(options)
-        from benchlab.plugins.backends.native_http import setting
+        from benchlab.backends import setting
         from benchlab.plugins.backends.runpod_wire import is_pod_proxy, split_endpoint
 
         if not options.endpoint:
@@ -110,7 +110,7 @@ class RunPodBackend(HttpBackend):
         return self.options.concurrency or 4
 
     async def start(self) -> dict[str, Any]:
-        from benchlab.plugins.backends.native_http import json_or_none, probe
+        from benchlab.http import json_or_none, probe
 
         if not self.api_key:
             raise BenchlabError("backend runpod needs a key: set RUNPOD_API_KEY or pass --api-key")
@@ -136,7 +136,7 @@ class RunPodBackend(HttpBackend):
     async def _served_model(self) -> str | None:
         """The native route names no model; worker-vLLM's OpenAI route lists it (best effort)."""
         from benchlab.http import probe_timeout
-        from benchlab.plugins.backends.native_http import json_or_none
+        from benchlab.http import json_or_none
 
         try:
             listing = json_or_none(await self.client.get(f"{self.root}/openai/v1/models", timeout=probe_timeout()))

@@ -53,7 +53,7 @@ class VLLMBackend(OpenAIBackend):
 
     def __init__(self, options: Any) -> None:
         super().__init__(options)
-        from benchlab.plugins.backends.native_http import setting
+        from benchlab.backends import setting
 
         self.structured = setting(options, "structured_output", "auto", str)
         if self.structured not in STRUCTURED_MODES:
@@ -82,7 +82,7 @@ class VLLMBackend(OpenAIBackend):
         return {"server_kind": "vllm", "version": data["version"]}
 
     async def start(self) -> dict[str, Any]:
-        from benchlab.plugins.backends.native_http import json_or_none, probe
+        from benchlab.http import json_or_none, probe
 
         # /version is optional (a proxy may serve only /v1): absent is a warning, never fatal.
         reply = await probe(self.client, "GET", f"{self.base}/version", endpoint=self.options.endpoint or self.base, required=False,

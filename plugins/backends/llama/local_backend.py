@@ -61,7 +61,7 @@ class LocalBackend(OpenAIBackend):
         super(OpenAIBackend, self).__init__(options)
         from benchlab.plugins.backends.llama.llama_build import MODEL_ALIAS, ensure_model, ensure_server
         from benchlab.plugins.backends.llama.llama_server import DEFAULT_CTX_PER_SLOT
-        from benchlab.plugins.backends.native_http import setting
+        from benchlab.backends import setting
 
         # Type-checked: -o slots=four is one error line, not a traceback from int().
         self.slots = _positive(setting(options, "slots", LOCAL_SLOTS, int), "slots")

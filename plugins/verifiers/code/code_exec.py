@@ -49,15 +49,18 @@ from __future__ import annotations
 
 import re
 import secrets
-from typing import Any
+from typing import Any, Literal
+
+import attrs
 
 from benchlab.model import ChatResponse, Check, FailureMode, Verdict
-from benchlab.verifiers import ParamError, Verifier, VerifyContext, answer_text
+from benchlab.verifier_params import ParamError
+from benchlab.param_checks import between, not_blank
+from benchlab.verifiers import Verifier, VerifyContext, answer_text
 
 # Kept here (not imported from code_harness) so registering the verifier imports no sandbox code.
-LANGUAGES = ("python", "javascript", "c", "cpp", "java", "rust", "go", "shell")
+Language = Literal["python", "javascript", "c", "cpp", "java", "rust", "go", "shell"]
 COMPILED = frozenset({"c", "cpp", "java", "rust", "go"})
-EXPECTATIONS = ("pass", "no_bug")
 DEFAULT_TIMEOUT_S = 10.0
 MAX_TIMEOUT_S = 300.0
 # Compiling shares the sandbox's wall clock with running: compiled languages get this on top of
@@ -70,64 +73,65 @@ DETAIL_CHARS = 240
 _EMPHASIS = re.compile(r"^[\s*_`>#-]+|[\s*_`.!]+$")
 
 
+def _identifier(_: Any, attribute: attrs.Attribute, value: str | None) -> None:
+    if value is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+        raise ParamError(attribute.name, "an identifier")
+
+
+def _no_bug_line(_: Any, attribute: attrs.Attribute, value: str | None) -> None:
+    if value is not None and not _normal(value):
+        raise ParamError(attribute.name, "must hold some text")
+
+
+@attrs.frozen
+class CodeExecParams:
+    language: Language
+    tests: str = attrs.field(validator=not_blank)
+    prelude: str = ""
+    defines: str | None = attrs.field(default=None, validator=_identifier)
+    timeout_s: float = attrs.field(
+        default=DEFAULT_TIMEOUT_S,
+        validator=between(0, MAX_TIMEOUT_S, f"must be above 0 and at most {MAX_TIMEOUT_S:g} seconds", above_low=True),
+    )
+    memory_mb: int = attrs.field(
+        default=DEFAULT_MEMORY_MB, validator=between(MIN_MEMORY_MB, MAX_MEMORY_MB, f"must be between {MIN_MEMORY_MB} and {MAX_MEMORY_MB}")
+    )
+    expect: Literal["pass", "no_bug"] = "pass"
+    no_bug_line: str | None = attrs.field(default=None, validator=_no_bug_line)
+
+    def __attrs_post_init__(self) -> None:
+        if self.expect == "no_bug" and self.no_bug_line is None:
+            raise ParamError("no_bug_line", "required when expect is no_bug: the line the prompt asks for")
+
+
 class CodeExecVerifier(Verifier):
     """Runs the answer's program with hidden tests in ``ctx.sandbox``; see the module docstring."""
 
     needs_sandbox = True
-    required = {"language": str, "tests": str}
-    optional = {
-        "prelude": str,
-        "defines": str,
-        "timeout_s": (int, float),
-        "memory_mb": int,
-        "expect": str,
-        "no_bug_line": str,
-    }
+    params = CodeExecParams
 
-    def validate(self, params: dict[str, Any]) -> None:
-        super().validate(params)
-        if params["language"] not in LANGUAGES:
-            raise ParamError("language", f"unknown language {params['language']!r} (known: {', '.join(LANGUAGES)})")
-        if not params["tests"].strip():
-            raise ParamError("tests", "must not be empty")
-        timeout = params.get("timeout_s", DEFAULT_TIMEOUT_S)
-        if not 0 < timeout <= MAX_TIMEOUT_S:
-            raise ParamError("timeout_s", f"must be above 0 and at most {MAX_TIMEOUT_S:g} seconds")
-        memory = params.get("memory_mb", DEFAULT_MEMORY_MB)
-        if not MIN_MEMORY_MB <= memory <= MAX_MEMORY_MB:
-            raise ParamError("memory_mb", f"must be between {MIN_MEMORY_MB} and {MAX_MEMORY_MB}")
-        expect = params.get("expect", "pass")
-        if expect not in EXPECTATIONS:
-            raise ParamError("expect", f"one of {', '.join(EXPECTATIONS)}")
-        if expect == "no_bug" and not params.get("no_bug_line", "").strip():
-            raise ParamError("no_bug_line", "required when expect is no_bug: the line the prompt asks for")
-        if "no_bug_line" in params and not _normal(params["no_bug_line"]):
-            raise ParamError("no_bug_line", "must hold some text")
-        if "defines" in params and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", params["defines"]):
-            raise ParamError("defines", "an identifier")
-
-    async def verify(self, params: dict[str, Any], response: ChatResponse, ctx: VerifyContext) -> Verdict:
+    async def verify(self, params: CodeExecParams, response: ChatResponse, ctx: VerifyContext) -> Verdict:
         from benchlab.plugins.verifiers.code.code_extract import defines, extract_code
         from benchlab.plugins.verifiers.code.code_harness import refusal
 
-        language = params["language"]
+        language = params.language
         checks: list[Check] = []
-        expect_no_bug = params.get("expect", "pass") == "no_bug"
-        if "no_bug_line" in params:
-            claims = claims_no_bug(answer_text(response), params["no_bug_line"])
+        expect_no_bug = params.expect == "no_bug"
+        if params.no_bug_line is not None:
+            claims = claims_no_bug(answer_text(response), params.no_bug_line)
             if expect_no_bug and not claims:
-                return _fail(checks, Check("verdict", False, f"the code has no bug, but the answer does not end with {params['no_bug_line']!r}"))
+                return _fail(checks, Check("verdict", False, f"the code has no bug, but the answer does not end with {params.no_bug_line!r}"))
             if not expect_no_bug and claims:
-                return _fail(checks, Check("verdict", False, f"the answer claims there is no bug ({params['no_bug_line']!r}), but there is one"))
+                return _fail(checks, Check("verdict", False, f"the answer claims there is no bug ({params.no_bug_line!r}), but there is one"))
             checks.append(Check("verdict", True, "claims no bug" if claims else "does not claim no bug"))
-        found = extract_code(response, language, params.get("defines"))
-        if expect_no_bug and (found.code is None or ("defines" in params and not defines(found.code, language, params["defines"]))):
+        found = extract_code(response, language, params.defines)
+        if expect_no_bug and (found.code is None or (params.defines is not None and not defines(found.code, language, params.defines))):
             # The verdict is all a no-bug answer needs. Code beside it counts only as a rewrite of the function.
             return Verdict(True, 1.0, None, "", checks)
         if found.code is None:
             return _fail(checks, Check("extract", False, found.how))
         checks.append(Check("extract", True, found.how))
-        refused = refusal(language, prelude=params.get("prelude", ""), code=found.code, tests=params["tests"])
+        refused = refusal(language, prelude=params.prelude, code=found.code, tests=params.tests)
         if refused:
             return _fail(checks, Check("tests", False, f"not run: {refused}"))
         if ctx.sandbox is None:
@@ -135,17 +139,16 @@ class CodeExecVerifier(Verifier):
         return await _run(params, language, found.code, checks, ctx.sandbox)
 
 
-async def _run(params: dict[str, Any], language: str, code: str, checks: list[Check], sandbox: Any) -> Verdict:
+async def _run(params: CodeExecParams, language: str, code: str, checks: list[Check], sandbox: Any) -> Verdict:
     from benchlab.plugins.verifiers.code.code_harness import build_program
     from benchlab.sandbox import ExecRequest, Limits, MiB
 
-    timeout = float(params.get("timeout_s", DEFAULT_TIMEOUT_S))
-    limits = Limits(wall_seconds=timeout + COMPILE_ALLOWANCE_S.get(language, 0.0),
-                    memory_bytes=int(params.get("memory_mb", DEFAULT_MEMORY_MB)) * MiB)
+    limits = Limits(wall_seconds=params.timeout_s + COMPILE_ALLOWANCE_S.get(language, 0.0),
+                    memory_bytes=params.memory_mb * MiB)
     sentinel = "benchlab-done-" + secrets.token_hex(16)
     loaded = "benchlab-loaded-" + secrets.token_hex(8)
-    program = build_program(language, prelude=params.get("prelude", ""), code=code, tests=params["tests"],
-                            sentinel=sentinel, loaded=loaded, limits=limits, defines=params.get("defines"))
+    program = build_program(language, prelude=params.prelude, code=code, tests=params.tests,
+                            sentinel=sentinel, loaded=loaded, limits=limits, defines=params.defines)
     request = ExecRequest(program.command, files=program.files, toolchains={program.toolchain},
                           limits=limits, env=program.env, collect=False)
     result = await sandbox.run(request)

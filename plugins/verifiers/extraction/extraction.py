@@ -92,74 +92,121 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import Any, Literal
+
+import attrs
 
 from benchlab.model import ChatResponse, Check, FailureMode, Verdict
 from benchlab.plugins.verifiers.structured.answer_extract import answer
 from benchlab.plugins.verifiers.structured.answer_json import answer_json
 from benchlab.plugins.verifiers.extraction.extraction_fields import (
-    ISO, STRING_MODES, TYPES, Options, Settings, compare, normalise_text, parse_date, pattern_of, walk,
+    ISO, Options, Settings, compare, normalise_text, parse_date, pattern_of, walk,
 )
-from benchlab.plugins.verifiers.extraction.numeric_answer import PERCENT_MODES, validate_tolerance
+from benchlab.plugins.verifiers.extraction.numeric_answer import AnyTolerance, PercentMode, tolerance_field
 from benchlab.plugins.verifiers.structured.value_matchers import json_type
-from benchlab.verifiers import ParamError, Verifier, VerifyContext
+from benchlab.verifier_params import ParamError
+from benchlab.param_checks import between, not_blank
+from benchlab.verifiers import Verifier, VerifyContext
 
-_FIELD_KEYS = ("type", "tolerance", "strings", "formats", "ordered", "accept", "units", "percent", "currency")
-_EXTRA_FIELDS = ("allow", "forbid")
+StringMode = Literal["text", "id", "casefold", "exact"]
+FieldType = Literal["auto", "number", "string", "date", "datetime", "boolean"]
+
+
+def _formats(_: Any, attribute: attrs.Attribute, formats: list[str] | None) -> None:
+    if formats is None:
+        return
+    if not formats or not all(f.strip() for f in formats):
+        raise ParamError(attribute.name, "a non-empty list of \"iso\" or strptime patterns")
+    for fmt in formats:
+        if fmt != ISO and "%" not in fmt:
+            raise ParamError(attribute.name, f"{fmt!r} is neither \"iso\" nor a strptime pattern")
+
+
+def _currency(_: Any, attribute: attrs.Attribute, code: str | None) -> None:
+    if code is not None and not re.fullmatch(r"[A-Za-z]{3}", code):
+        raise ParamError(attribute.name, "a 3-letter ISO 4217 code such as \"EUR\"")
+
+
+def _accept(_: Any, attribute: attrs.Attribute, values: list[Any] | None) -> None:
+    if values is not None and not values:
+        raise ParamError(attribute.name, "a non-empty list of alternative values (strings, numbers, booleans)")
+
+
+@attrs.frozen
+class FieldOptions:
+    """Options for the fields under one path pattern; None: the top-level setting holds."""
+
+    type: FieldType | None = None
+    tolerance: AnyTolerance | None = attrs.field(default=None, validator=tolerance_field)
+    strings: StringMode | None = None
+    formats: list[str] | None = attrs.field(default=None, validator=_formats)
+    ordered: bool | None = None
+    accept: list[str | int | float | bool] | None = attrs.field(default=None, validator=_accept)
+    units: list[str] | None = attrs.field(default=None, validator=not_blank)
+    percent: PercentMode | None = None
+    currency: str | None = attrs.field(default=None, validator=_currency)
+
+    def given(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in attrs.fields(FieldOptions) if getattr(self, f.name) is not None}
+
+    def __attrs_post_init__(self) -> None:
+        if not self.given():
+            raise ParamError("", f"an object of options ({', '.join(f.name for f in attrs.fields(FieldOptions))})")
+
+
+def _null_strings(_: Any, attribute: attrs.Attribute, values: list[str]) -> None:
+    if not all(normalise_text(s, "text") for s in values):
+        raise ParamError(attribute.name, "a list of strings holding a letter or digit")
+
+
+@attrs.frozen
+class ExtractionParams:
+    expected: dict[str, Any]
+    fields: dict[str, FieldOptions] = attrs.field(factory=dict)
+    tolerance: AnyTolerance = attrs.field(default=0.0, validator=tolerance_field)
+    strings: StringMode = "text"
+    ordered: bool = False
+    date_formats: list[str] = attrs.field(factory=lambda: [ISO], validator=_formats)
+    threshold: float = attrs.field(default=1.0, validator=between(0, 1, "a fraction in (0, 1]", above_low=True))
+    absent_as_null: bool = True
+    null_strings: list[str] = attrs.field(factory=list, validator=_null_strings)
+    extra_fields: Literal["allow", "forbid"] = "allow"
+    strict: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        # What types cannot say: addressable keys, finite numbers, options that fit the field.
+        if not self.expected:
+            raise ParamError("expected", "at least one field")
+        _check_keys(self.expected, "expected")
+        patterns: dict[str, list[Any]] = {}
+        for path, value in walk(self.expected):
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ParamError(f"expected.{path}", "a finite number")
+            patterns.setdefault(pattern_of(path), []).append(value)
+        for pattern, options in self.fields.items():
+            _check_field(pattern, options, patterns)
 
 
 class ExtractionVerifier(Verifier):
     """Score a JSON answer against ``expected`` one atomic field at a time."""
 
-    required = {"expected": dict}
-    optional = {
-        "fields": dict, "tolerance": (int, float, dict), "strings": str, "ordered": bool, "date_formats": list,
-        "threshold": (int, float), "absent_as_null": bool, "null_strings": list, "extra_fields": str, "strict": bool,
-    }
+    params = ExtractionParams
 
-    def validate(self, params: dict[str, Any]) -> None:
-        super().validate(params)
-        expected = params["expected"]
-        if not expected:
-            raise ParamError("expected", "at least one field")
-        patterns: dict[str, list[Any]] = {}
-        _check_keys(expected, "expected")
-        for path, value in walk(expected):
-            if isinstance(value, float) and not math.isfinite(value):
-                raise ParamError(f"expected.{path}", "a finite number")
-            patterns.setdefault(pattern_of(path), []).append(value)
-        if "tolerance" in params:
-            validate_tolerance(params["tolerance"], "tolerance")
-        if params.get("strings", "text") not in STRING_MODES:
-            raise ParamError("strings", f"one of {', '.join(STRING_MODES)}")
-        if "date_formats" in params:
-            _check_formats(params["date_formats"], "date_formats")
-        threshold = params.get("threshold", 1.0)
-        if not 0 < threshold <= 1:
-            raise ParamError("threshold", "a fraction in (0, 1]")
-        if params.get("extra_fields", "allow") not in _EXTRA_FIELDS:
-            raise ParamError("extra_fields", "one of allow, forbid")
-        nulls = params.get("null_strings", [])
-        if not all(isinstance(s, str) and normalise_text(s, "text") for s in nulls):
-            raise ParamError("null_strings", "a list of strings holding a letter or digit")
-        for pattern, options in params.get("fields", {}).items():
-            _check_field(pattern, options, patterns)
-
-    def verify(self, params: dict[str, Any], response: ChatResponse, ctx: VerifyContext) -> Verdict:
-        parsed = answer_json(answer(response), strict=params.get("strict", False))
+    def verify(self, params: ExtractionParams, response: ChatResponse, ctx: VerifyContext) -> Verdict:
+        parsed = answer_json(answer(response), strict=params.strict)
         if not parsed.ok:
             mode = FailureMode.SCHEMA_VIOLATION if parsed.wrong_shape else FailureMode.INVALID_JSON
             failed = next(c for c in parsed.checks if not c.ok)
             return Verdict(False, 0.0, mode, f"{failed.name}: {failed.detail}", parsed.checks)
         settings = _settings(params)
         extras: list[str] = []
-        results = compare(params["expected"], parsed.value, "", settings, extras)
+        results = compare(params.expected, parsed.value, "", settings, extras)
         scored = [r.check for r in results]
         if settings.extra_fields == "forbid":
             scored.append(Check("extra_fields", not extras, f"unexpected: {', '.join(extras)}" if extras else "none"))
         correct = sum(c.ok for c in scored)
         score = correct / len(scored)
-        passed = score >= params.get("threshold", 1.0) - 1e-9
+        passed = score >= params.threshold - 1e-9
         wrong = [c for c in scored if not c.ok]
         missing = {r.check.name for r in results if r.missing}
         mode = FailureMode.MISSING_FIELD if wrong and all(c.name in missing for c in wrong) else FailureMode.WRONG_ANSWER
@@ -181,83 +228,42 @@ def _check_keys(value: Any, where: str) -> None:
             _check_keys(sub, f"{where}[{index}]")
 
 
-def _check_formats(formats: Any, where: str) -> None:
-    if not isinstance(formats, list) or not formats or not all(isinstance(f, str) and f.strip() for f in formats):
-        raise ParamError(where, "a non-empty list of \"iso\" or strptime patterns")
-    for fmt in formats:
-        if fmt != ISO and "%" not in fmt:
-            raise ParamError(where, f"{fmt!r} is neither \"iso\" nor a strptime pattern")
-
-
-def _check_field(pattern: str, options: Any, patterns: dict[str, list[Any]]) -> None:
+def _check_field(pattern: str, options: FieldOptions, patterns: dict[str, list[Any]]) -> None:
     where = f"fields.{pattern}"
     if pattern not in patterns:
         known = ", ".join(sorted(patterns)[:12])
         raise ParamError(where, f"no such field in expected (paths: {known}{' ...' if len(patterns) > 12 else ''})")
-    if not isinstance(options, dict) or not options:
-        raise ParamError(where, f"an object of options ({', '.join(_FIELD_KEYS)})")
-    for key in options:
-        if key not in _FIELD_KEYS:
-            raise ParamError(f"{where}.{key}", f"unknown option (known: {', '.join(_FIELD_KEYS)})")
     values = [v for v in patterns[pattern] if v is not None]
     kinds = {json_type(v) for v in values}
-    kind = options.get("type", "auto")
-    if kind not in TYPES:
-        raise ParamError(f"{where}.type", f"one of {', '.join(TYPES)}")
+    kind = options.type or "auto"
     if kind in ("date", "datetime"):
         for value in values:
             if not isinstance(value, str) or parse_date(value, (ISO,), kind == "datetime") is None:
                 raise ParamError(f"{where}.type", f"expected value {value!r} is not an ISO 8601 {kind}")
     elif kind != "auto" and kinds - {kind}:
         raise ParamError(f"{where}.type", f"the expected value is a {'/'.join(sorted(kinds))}, not a {kind}")
-    if "formats" in options:
-        if kind not in ("date", "datetime"):
-            raise ParamError(f"{where}.formats", "only with type date or datetime")
-        _check_formats(options["formats"], f"{where}.formats")
-    if "tolerance" in options:
-        if kinds != {"number"}:
-            raise ParamError(f"{where}.tolerance", "only on a number field")
-        validate_tolerance(options["tolerance"], f"{where}.tolerance")
-    if "units" in options:
-        units = options["units"]
-        if kinds != {"number"}:
-            raise ParamError(f"{where}.units", "only on a number field")
-        if not isinstance(units, list) or not units or not all(isinstance(u, str) and u.strip() for u in units):
-            raise ParamError(f"{where}.units", "a non-empty list of unit strings")
-    if "percent" in options:
-        if kinds != {"number"}:
-            raise ParamError(f"{where}.percent", "only on a number field")
-        if options["percent"] not in PERCENT_MODES:
-            raise ParamError(f"{where}.percent", f"one of {', '.join(PERCENT_MODES)}")
-    if "currency" in options:
-        if kinds != {"number"}:
-            raise ParamError(f"{where}.currency", "only on a number field")
-        if not isinstance(options["currency"], str) or not re.fullmatch(r"[A-Za-z]{3}", options["currency"]):
-            raise ParamError(f"{where}.currency", "a 3-letter ISO 4217 code such as \"EUR\"")
-    if "strings" in options:
-        if options["strings"] not in STRING_MODES:
-            raise ParamError(f"{where}.strings", f"one of {', '.join(STRING_MODES)}")
-        if kinds != {"string"} or kind != "auto" and kind != "string":
-            raise ParamError(f"{where}.strings", "only on a string field")
-    if "ordered" in options and (not isinstance(options["ordered"], bool) or kinds != {"array"}):
+    if options.formats is not None and kind not in ("date", "datetime"):
+        raise ParamError(f"{where}.formats", "only with type date or datetime")
+    for option in ("tolerance", "units", "percent", "currency"):
+        if getattr(options, option) is not None and kinds != {"number"}:
+            raise ParamError(f"{where}.{option}", "only on a number field")
+    if options.strings is not None and (kinds != {"string"} or kind != "auto" and kind != "string"):
+        raise ParamError(f"{where}.strings", "only on a string field")
+    if options.ordered is not None and kinds != {"array"}:
         raise ParamError(f"{where}.ordered", "a boolean, on a list field")
-    if "accept" in options:
-        accept = options["accept"]
-        if not isinstance(accept, list) or not accept or any(isinstance(a, (dict, list)) or a is None for a in accept):
-            raise ParamError(f"{where}.accept", "a non-empty list of alternative values (strings, numbers, booleans)")
 
 
-def _settings(params: dict[str, Any]) -> Settings:
+def _settings(params: ExtractionParams) -> Settings:
     defaults = Options(
-        tolerance=params.get("tolerance", 0),
-        strings=params.get("strings", "text"),
-        formats=tuple(params.get("date_formats", [ISO])),
-        ordered=params.get("ordered", False),
+        tolerance=params.tolerance,
+        strings=params.strings,
+        formats=tuple(params.date_formats),
+        ordered=params.ordered,
     )
     return Settings(
         defaults=defaults,
-        fields=params.get("fields", {}),
-        absent_as_null=params.get("absent_as_null", True),
-        null_strings=frozenset(normalise_text(s, "text") for s in params.get("null_strings", [])),
-        extra_fields=params.get("extra_fields", "allow"),
+        fields={pattern: options.given() for pattern, options in params.fields.items()},
+        absent_as_null=params.absent_as_null,
+        null_strings=frozenset(normalise_text(s, "text") for s in params.null_strings),
+        extra_fields=params.extra_fields,
     )

@@ -64,12 +64,14 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
 from benchlab.model import ChatResponse, Check, FailureMode, Verdict
-from benchlab.verifiers import ParamError, Verifier, VerifyContext, answer_text
+from benchlab.verifier_params import ParamError
+from benchlab.param_checks import finite, non_negative, not_blank
+from benchlab.verifiers import Verifier, VerifyContext, answer_text
 
 _ALNUM = re.compile(r"[^\W_]")
 _GROUP_SPACE = re.compile(r"(?<=\d)[\u00a0\u2009\u202f](?=\d{3}(?!\d))")
@@ -92,7 +94,6 @@ _NUMBER = re.compile(
     re.VERBOSE | re.IGNORECASE,
 )
 _UNIT_WORD = re.compile(r"\s*([^\W\d_][\w°/²³.-]*|°[CFK]?)", re.UNICODE)
-TOLERANCE_KEYS = ("abs", "rel")
 
 
 @attrs.frozen
@@ -274,52 +275,59 @@ def _braced(line: str, start: int) -> str:
 # --- tolerance: shared with the extraction verifier ------------------------------------------
 
 
-def validate_tolerance(value: Any, field: str) -> None:
-    """A tolerance is a number >= 0 (absolute) or ``{"abs": A, "rel": R}`` (either or both)."""
-    if isinstance(value, dict):
-        if not value:
-            raise ParamError(field, "give abs and/or rel")
-        for key, amount in value.items():
-            if key not in TOLERANCE_KEYS:
-                raise ParamError(f"{field}.{key}", "unknown key (known: abs, rel)")
-            _non_negative(amount, f"{field}.{key}")
-        return
-    _non_negative(value, field)
+@attrs.frozen
+class Tolerance:
+    """``{"abs": A, "rel": R}`` (either or both): the larger of the two slacks counts."""
+
+    abs: float | None = attrs.field(default=None, validator=[finite, non_negative])
+    rel: float | None = attrs.field(default=None, validator=[finite, non_negative])
+
+    def __attrs_post_init__(self) -> None:
+        if self.abs is None and self.rel is None:
+            raise ParamError("", "give abs and/or rel")
 
 
-def _non_negative(value: Any, field: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-        raise ParamError(field, "a finite number >= 0")
+AnyTolerance = float | Tolerance
+"""A tolerance parameter: a number >= 0 (absolute) or a Tolerance; validate it with ``tolerance_field``."""
 
 
-def within(expected: float, got: float, tolerance: Any) -> bool:
-    """Whether ``got`` is within ``tolerance`` (validated) of ``expected``."""
+def tolerance_field(instance: Any, attribute: attrs.Attribute, value: AnyTolerance | None) -> None:
+    """An attrs validator: a plain tolerance is a finite number >= 0 (a Tolerance checks itself)."""
+    if not isinstance(value, Tolerance):
+        finite(instance, attribute, value)
+        non_negative(instance, attribute, value)
+
+
+def within(expected: float, got: float, tolerance: AnyTolerance | None) -> bool:
+    """Whether ``got`` is within ``tolerance`` of ``expected``."""
     if not math.isfinite(got):
         return False
-    spec = tolerance if isinstance(tolerance, dict) else {"abs": tolerance or 0}
-    slack = max(spec.get("abs", 0), spec.get("rel", 0) * abs(expected))
+    if isinstance(tolerance, Tolerance):
+        slack = max(tolerance.abs or 0, (tolerance.rel or 0) * abs(expected))
+    else:
+        slack = tolerance or 0
     # float rounding: 0.1 + 0.2 must equal 0.3 even with no tolerance
     return abs(got - expected) <= slack + 1e-9 * max(1.0, abs(expected))
 
 
-def describe_tolerance(tolerance: Any) -> str:
+def describe_tolerance(tolerance: AnyTolerance | None) -> str:
     """`` (±0.005)`` for a tolerance, empty for none."""
     if not tolerance:
         return ""
-    if not isinstance(tolerance, dict):
+    if not isinstance(tolerance, Tolerance):
         return f" (±{tolerance:g})"
     parts = []
-    if "abs" in tolerance:
-        parts.append(f"±{tolerance['abs']:g}")
-    if "rel" in tolerance:
-        parts.append(f"±{tolerance['rel']:.4g} relative")
+    if tolerance.abs is not None:
+        parts.append(f"±{tolerance.abs:g}")
+    if tolerance.rel is not None:
+        parts.append(f"±{tolerance.rel:.4g} relative")
     return " (" + " or ".join(parts) + ")"
 
 
-PERCENT_MODES = ("points", "fraction")
+PercentMode = Literal["points", "fraction"]
 
 
-def number_matches(expected: float, token: NumberToken, tolerance: Any, percent: str | None = None) -> bool:
+def number_matches(expected: float, token: NumberToken, tolerance: AnyTolerance | None, percent: str | None = None) -> bool:
     """A plain number answers its value. A percent token ``p%`` answers ``p`` when the
     expected value is in percentage ``points``, ``p / 100`` when it is a ``fraction``, and
     nothing when the expected value is no percentage at all."""
@@ -341,35 +349,33 @@ def shown_line(line: str, limit: int = 80) -> str:
     return repr(line if len(line) <= limit else "..." + line[-(limit - 3):])
 
 
+@attrs.frozen
+class NumericAnswerParams:
+    expected: float = attrs.field(validator=finite)
+    tolerance: AnyTolerance = attrs.field(default=0.0, validator=tolerance_field)
+    units: list[str] | None = attrs.field(default=None, validator=not_blank)
+    require_unit: bool = False
+    percent: PercentMode | None = None  # None: the expected value is no percentage
+
+    def __attrs_post_init__(self) -> None:
+        if self.require_unit and self.units is None:
+            raise ParamError("require_unit", "needs units")
+
+
 class NumericAnswerVerifier(Verifier):
     """The number read from the answer's final line equals ``expected`` within tolerance."""
 
-    required = {"expected": (int, float)}
-    optional = {"tolerance": (int, float, dict), "units": list, "require_unit": bool, "percent": str}
+    params = NumericAnswerParams
 
-    def validate(self, params: dict[str, Any]) -> None:
-        super().validate(params)
-        if not math.isfinite(params["expected"]):
-            raise ParamError("expected", "a finite number")
-        if "tolerance" in params:
-            validate_tolerance(params["tolerance"], "tolerance")
-        units = params.get("units")
-        if units is not None and (not units or not all(isinstance(u, str) and u.strip() for u in units)):
-            raise ParamError("units", "a non-empty list of non-empty strings")
-        if params.get("require_unit") and units is None:
-            raise ParamError("require_unit", "needs units")
-        if params.get("percent", "points") not in PERCENT_MODES:
-            raise ParamError("percent", f"one of {', '.join(PERCENT_MODES)}")
-
-    def verify(self, params: dict[str, Any], response: ChatResponse, ctx: VerifyContext) -> Verdict:
+    def verify(self, params: NumericAnswerParams, response: ChatResponse, ctx: VerifyContext) -> Verdict:
         text = answer_text(response)
         found = read_final_answer(text)
         checks = [_final_line_check(text, found)]
         if found.number is None:
-            checks.append(Check("value", False, f"no number to compare with {params['expected']:g}"))
+            checks.append(Check("value", False, f"no number to compare with {params.expected:g}"))
         else:
             checks.append(_value_check(params, found.number))
-        if "units" in params:
+        if params.units is not None:
             checks.append(_unit_check(params, found))
         return Verdict.from_checks(checks, FailureMode.WRONG_ANSWER)
 
@@ -386,17 +392,17 @@ def _final_line_check(text: str, found: FinalAnswer) -> Check:
     return Check("final_line", True, f"read {found.number.text!r} from {shown_line(found.line)}")
 
 
-def _value_check(params: dict[str, Any], token: NumberToken) -> Check:
-    expected, tolerance = float(params["expected"]), params.get("tolerance", 0)
-    wanted = f"{params['expected']:g}{describe_tolerance(tolerance)}"
-    percent = params.get("percent")
+def _value_check(params: NumericAnswerParams, token: NumberToken) -> Check:
+    expected, tolerance = params.expected, params.tolerance
+    wanted = f"{expected:g}{describe_tolerance(tolerance)}"
+    percent = params.percent
     if number_matches(expected, token, tolerance, percent):
         return Check("value", True, f"{token.text} matches {wanted}")
     return Check("value", False, f"expected {wanted}, got {token.text}{percent_problem(token, percent)}")
 
 
-def _unit_check(params: dict[str, Any], found: FinalAnswer) -> Check:
-    units = params["units"]
+def _unit_check(params: NumericAnswerParams, found: FinalAnswer) -> Check:
+    units = params.units or []
     if found.number is None:
         return Check("unit", False, "no number, so no unit")
     after = found.after
@@ -408,6 +414,6 @@ def _unit_check(params: dict[str, Any], found: FinalAnswer) -> Check:
     word = _UNIT_WORD.match(after)
     if word:
         return Check("unit", False, f"{word.group(1)!r} is not one of {', '.join(units)}")
-    if params.get("require_unit"):
+    if params.require_unit:
         return Check("unit", False, f"no unit after {found.number.text}; expected one of {', '.join(units)}")
     return Check("unit", True, "no unit written")

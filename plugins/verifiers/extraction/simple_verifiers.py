@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+
+import attrs
 
 from benchlab.model import ChatResponse, Check, FailureMode, Verdict
-from benchlab.verifiers import ParamError, Verifier, VerifyContext, answer_text
+from benchlab.verifier_params import ParamError
+from benchlab.param_checks import compiles, non_negative
+from benchlab.verifiers import Verifier, VerifyContext, answer_text
 
 
 def _shown(text: str, limit: int = 80) -> str:
     return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+@attrs.frozen
+class ExactParams:
+    expected: str
+    case_sensitive: bool = True
 
 
 class ExactVerifier(Verifier):
@@ -20,16 +29,31 @@ class ExactVerifier(Verifier):
     ``case_sensitive`` (default true) may be turned off.
     """
 
-    required = {"expected": str}
-    optional = {"case_sensitive": bool}
+    params = ExactParams
 
-    def verify(self, params: dict[str, Any], response: ChatResponse, ctx: VerifyContext) -> Verdict:
-        answer, expected = answer_text(response), params["expected"].strip()
-        if not params.get("case_sensitive", True):
+    def verify(self, params: ExactParams, response: ChatResponse, ctx: VerifyContext) -> Verdict:
+        answer, expected = answer_text(response), params.expected.strip()
+        if not params.case_sensitive:
             answer, expected = answer.casefold(), expected.casefold()
         ok = answer == expected
-        detail = "" if ok else f"expected {_shown(params['expected'].strip())}, got {_shown(answer_text(response))}"
+        detail = "" if ok else f"expected {_shown(params.expected.strip())}, got {_shown(answer_text(response))}"
         return Verdict.from_checks([Check("exact", ok, detail)], FailureMode.WRONG_ANSWER)
+
+
+_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL}
+
+
+def _known_flags(_: object, attribute: attrs.Attribute, value: str) -> None:
+    for flag in value:
+        if flag not in _FLAGS:
+            raise ParamError(attribute.name, f"unknown flag {flag!r} (use i, m, s)")
+
+
+@attrs.frozen
+class RegexParams:
+    pattern: str = attrs.field(validator=compiles)
+    flags: str = attrs.field(default="", validator=_known_flags)
+    fullmatch: bool = False
 
 
 class RegexVerifier(Verifier):
@@ -39,28 +63,16 @@ class RegexVerifier(Verifier):
     matches newline); ``fullmatch: true`` requires the whole answer to match.
     """
 
-    required = {"pattern": str}
-    optional = {"flags": str, "fullmatch": bool}
-    _FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL}
+    params = RegexParams
 
-    def validate(self, params: dict[str, Any]) -> None:
-        super().validate(params)
-        for flag in params.get("flags", ""):
-            if flag not in self._FLAGS:
-                raise ParamError("flags", f"unknown flag {flag!r} (use i, m, s)")
-        try:
-            re.compile(params["pattern"])
-        except re.error as exc:
-            raise ParamError("pattern", f"not a valid regular expression: {exc}") from None
-
-    def verify(self, params: dict[str, Any], response: ChatResponse, ctx: VerifyContext) -> Verdict:
+    def verify(self, params: RegexParams, response: ChatResponse, ctx: VerifyContext) -> Verdict:
         flags = 0
-        for flag in params.get("flags", ""):
-            flags |= self._FLAGS[flag]
-        pattern = re.compile(params["pattern"], flags)
+        for flag in params.flags:
+            flags |= _FLAGS[flag]
+        pattern = re.compile(params.pattern, flags)
         answer = answer_text(response)
-        match = pattern.fullmatch(answer) if params.get("fullmatch") else pattern.search(answer)
-        detail = "" if match else f"/{params['pattern']}/ does not match {_shown(answer)}"
+        match = pattern.fullmatch(answer) if params.fullmatch else pattern.search(answer)
+        detail = "" if match else f"/{params.pattern}/ does not match {_shown(answer)}"
         return Verdict.from_checks([Check("regex", bool(match), detail)], FailureMode.WRONG_ANSWER)
 
 
@@ -79,23 +91,23 @@ def last_number(text: str) -> float | None:
         return None
 
 
+@attrs.frozen
+class NumericParams:
+    expected: float
+    tolerance: float = attrs.field(default=0.0, validator=non_negative)
+
+
 class NumericVerifier(Verifier):
     """``{"kind": "numeric", "expected": 42, "tolerance": 0}``: the last number of the
     answer (reasoning removed) is within ``tolerance`` of ``expected``."""
 
-    required = {"expected": (int, float)}
-    optional = {"tolerance": (int, float)}
+    params = NumericParams
 
-    def validate(self, params: dict[str, Any]) -> None:
-        super().validate(params)
-        if params.get("tolerance", 0) < 0:
-            raise ParamError("tolerance", "must not be negative")
-
-    def verify(self, params: dict[str, Any], response: ChatResponse, ctx: VerifyContext) -> Verdict:
-        expected, tolerance = float(params["expected"]), float(params.get("tolerance", 0))
+    def verify(self, params: NumericParams, response: ChatResponse, ctx: VerifyContext) -> Verdict:
+        expected, tolerance = params.expected, params.tolerance
         got = last_number(answer_text(response))
         if got is None:
             return Verdict.from_checks([Check("numeric", False, "the answer holds no number")], FailureMode.WRONG_ANSWER)
         ok = math.isfinite(got) and abs(got - expected) <= tolerance + 1e-9 * max(1.0, abs(expected))
-        detail = "" if ok else f"expected {params['expected']:g}{f' ±{tolerance:g}' if tolerance else ''}, got {got:g}"
+        detail = "" if ok else f"expected {expected:g}{f' ±{tolerance:g}' if tolerance else ''}, got {got:g}"
         return Verdict.from_checks([Check("numeric", ok, detail)], FailureMode.WRONG_ANSWER)

@@ -81,44 +81,51 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
+
 from benchlab.model import ChatResponse, Check, FailureMode, Verdict
-from benchlab.plugins.verifiers.instructions.instruction_rules import run_rule, validate_rule
-from benchlab.verifiers import ParamError, Verifier, VerifyContext, answer_text
+from benchlab.plugins.verifiers.instructions.instruction_params import InstructionRule
+from benchlab.plugins.verifiers.instructions.instruction_rules import run_rule
+from benchlab.verifier_params import ParamError
+from benchlab.verifiers import Verifier, VerifyContext, answer_text
 
 
-def check_names(rules: list[dict[str, Any]]) -> list[str]:
+def check_names(rules: list[InstructionRule]) -> list[str]:
     """Each rule's check name: its ``name``, or its kind numbered when the kind repeats."""
     names: list[str] = []
     seen: dict[str, int] = {}
     for rule in rules:
-        base = rule.get("name") or rule["rule"]
+        base = rule.name or rule.rule
         seen[base] = seen.get(base, 0) + 1
         names.append(base if seen[base] == 1 else f"{base}#{seen[base]}")
     return names
 
 
+def _rules(_: Any, attribute: attrs.Attribute, rules: list[InstructionRule]) -> None:
+    if not rules:
+        raise ParamError(attribute.name, "at least one rule")
+    names = [r.name for r in rules if r.name is not None]
+    duplicate = next((n for n in names if names.count(n) > 1), None)
+    if duplicate:
+        raise ParamError(attribute.name, f"two rules are named {duplicate!r}")
+
+
+@attrs.frozen
+class InstructionsParams:
+    rules: list[InstructionRule] = attrs.field(validator=_rules)
+
+
 class InstructionsVerifier(Verifier):
     """Judge the answer text against a list of hard constraints, one Check per rule."""
 
-    required = {"rules": list}
+    params = InstructionsParams
 
-    def validate(self, params: dict[str, Any]) -> None:
-        super().validate(params)
-        if not params["rules"]:
-            raise ParamError("rules", "at least one rule")
-        for index, rule in enumerate(params["rules"]):
-            validate_rule(rule, f"rules[{index}]")
-        names = [r["name"] for r in params["rules"] if "name" in r]
-        duplicate = next((n for n in names if names.count(n) > 1), None)
-        if duplicate:
-            raise ParamError("rules", f"two rules are named {duplicate!r}")
-
-    def verify(self, params: dict[str, Any], response: ChatResponse, ctx: VerifyContext) -> Verdict:
+    def verify(self, params: InstructionsParams, response: ChatResponse, ctx: VerifyContext) -> Verdict:
         text = answer_text(response)
         checks: list[Check] = []
         unparsed_json = False
-        for rule, name in zip(params["rules"], check_names(params["rules"])):
+        for rule, name in zip(params.rules, check_names(params.rules)):
             check = run_rule(rule, text)
             checks.append(Check(name, check.ok, check.detail))
-            unparsed_json = unparsed_json or (rule["rule"] == "json" and check.detail.startswith("not valid JSON"))
+            unparsed_json = unparsed_json or (rule.rule == "json" and check.detail.startswith("not valid JSON"))
         return Verdict.from_checks(checks, FailureMode.INVALID_JSON if unparsed_json else FailureMode.WRONG_ANSWER)

@@ -52,40 +52,22 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
+import attrs
+
 from benchlab.model import ChatResponse, Check, FailureMode, Verdict
 from benchlab.plugins.verifiers.instructions import text_measures as tm
 from benchlab.plugins.verifiers.structured.answer_json import answer_json
-from benchlab.plugins.verifiers.extraction.numeric_answer import describe_tolerance, number_matches, read_final_answer, validate_tolerance
-from benchlab.plugins.verifiers.structured.matcher_validation import validate_matcher
-from benchlab.plugins.verifiers.structured.value_matchers import MISSING, match, shown
-from benchlab.verifiers import ParamError, Verifier, VerifyContext, answer_text
+from benchlab.plugins.verifiers.extraction.numeric_answer import describe_tolerance, number_matches, read_final_answer
+from benchlab.plugins.verifiers.instructions.rubric_predicates import (
+    FLAGS, Predicate, RubricRule, parse_path, predicate_value, rule_list, value_at,
+)
+from benchlab.plugins.verifiers.structured.value_matchers import match, shown
+from benchlab.verifier_params import given
+from benchlab.param_checks import between
+from benchlab.verifiers import Verifier, VerifyContext, answer_text
 
-_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL}
-_PATH_STEP = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]|\[\"([^\"]+)\"\]")
 _NO_JSON = "no JSON: "
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
-
-# predicate -> (type of its argument, modifiers it accepts)
-_PREDICATES: dict[str, tuple[tuple[type, ...], tuple[str, ...]]] = {
-    "contains": ((str, list), ("ignore_case",)),
-    "contains_any": ((list,), ("ignore_case",)),
-    "not_contains": ((str, list), ("ignore_case",)),
-    "equals": ((str,), ("ignore_case",)),
-    "starts_with": ((str,), ("ignore_case",)),
-    "ends_with": ((str,), ("ignore_case",)),
-    "regex": ((str,), ("flags",)),
-    "not_regex": ((str,), ("flags",)),
-    "min_words": ((int,), ()),
-    "max_words": ((int,), ()),
-    "max_chars": ((int,), ()),
-    "line_count": ((int, dict), ()),
-    "json_path": ((str,), ("matcher", "strict")),
-    "final_number": ((int, float), ("tolerance",)),
-    "all_of": ((list,), ()),
-    "any_of": ((list,), ()),
-    "not": ((dict,), ()),
-}
-
 
 class _Answer:
     """The answer text and what rules derive from it, computed once per verdict."""
@@ -100,143 +82,33 @@ class _Answer:
         return self._json[strict]
 
 
+@attrs.frozen
+class RubricParams:
+    rules: list[RubricRule] = attrs.field(validator=rule_list)
+    threshold: float | None = attrs.field(default=None, validator=between(0, 1, "a fraction in (0, 1]", above_low=True))
+
+
 class RubricVerifier(Verifier):
     """Named declarative rules; score = rules met / rules."""
 
-    required = {"rules": list}
-    optional = {"threshold": (int, float)}
+    params = RubricParams
 
-    def validate(self, params: dict[str, Any]) -> None:
-        super().validate(params)
-        rules = params["rules"]
-        if not rules:
-            raise ParamError("rules", "at least one rule")
-        seen: set[str] = set()
-        for index, rule in enumerate(rules):
-            where = f"rules[{index}]"
-            if not isinstance(rule, dict):
-                raise ParamError(where, "a rule object such as {\"name\": \"polite\", \"contains\": \"please\"}")
-            name = rule.get("name")
-            if not isinstance(name, str) or not name.strip():
-                raise ParamError(f"{where}.name", "every rule needs a name (a non-empty string)")
-            if name in seen:
-                raise ParamError(f"{where}.name", f"two rules are named {name!r}")
-            seen.add(name)
-            validate_predicate({k: v for k, v in rule.items() if k != "name"}, where)
-        if "threshold" in params and not 0 < params["threshold"] <= 1:
-            raise ParamError("threshold", "a fraction in (0, 1]")
-
-    def verify(self, params: dict[str, Any], response: ChatResponse, ctx: VerifyContext) -> Verdict:
+    def verify(self, params: RubricParams, response: ChatResponse, ctx: VerifyContext) -> Verdict:
         state = _Answer(answer_text(response))
         checks = []
-        for rule in params["rules"]:
+        for rule in params.rules:
             ok, detail = evaluate(rule, state)
-            checks.append(Check(rule["name"], ok, detail))
+            checks.append(Check(rule.name, ok, detail))
         met = sum(c.ok for c in checks)
         score = met / len(checks)
-        passed = score >= params["threshold"] - 1e-9 if "threshold" in params else met == len(checks)
+        passed = score >= params.threshold - 1e-9 if params.threshold is not None else met == len(checks)
         failed = [c for c in checks if not c.ok]
         detail = f"{met}/{len(checks)} rules met"
         if failed:
             detail += ": " + "; ".join(f"{c.name}: {c.detail}" for c in failed)
-        unparsed = any("json_path" in rule and not c.ok and c.detail.startswith(_NO_JSON) for rule, c in zip(params["rules"], checks))
+        unparsed = any(rule.json_path is not None and not c.ok and c.detail.startswith(_NO_JSON) for rule, c in zip(params.rules, checks))
         mode = FailureMode.INVALID_JSON if unparsed else FailureMode.WRONG_ANSWER
         return Verdict(passed, score, None if passed else mode, detail, checks)
-
-
-def validate_predicate(predicate: dict[str, Any], where: str) -> None:
-    """Raise ParamError unless ``predicate`` holds exactly one known predicate and its modifiers."""
-    found = [key for key in predicate if key in _PREDICATES]
-    if len(found) != 1:
-        raise ParamError(where, f"needs exactly one predicate of {', '.join(_PREDICATES)} (found {', '.join(found) or 'none'})")
-    op = found[0]
-    types, modifiers = _PREDICATES[op]
-    for key in predicate:
-        if key != op and key not in modifiers:
-            raise ParamError(f"{where}.{key}", f"not allowed with {op!r} (allowed: {', '.join(modifiers) or 'nothing'})")
-    arg, at = predicate[op], f"{where}.{op}"
-    if isinstance(arg, bool) or not isinstance(arg, types):
-        raise ParamError(at, f"expected {' or '.join(t.__name__ for t in types)}")
-    for flag in ("ignore_case", "strict"):
-        if flag in predicate and not isinstance(predicate[flag], bool):
-            raise ParamError(f"{where}.{flag}", "expected a boolean")
-    if op in ("contains", "contains_any", "not_contains", "equals", "starts_with", "ends_with"):
-        values = arg if isinstance(arg, list) else [arg]
-        if not values or not all(isinstance(v, str) and v.strip() for v in values):
-            raise ParamError(at, "non-empty strings")
-    elif op in ("regex", "not_regex"):
-        flags = predicate.get("flags", "")
-        if not isinstance(flags, str) or any(f not in _FLAGS for f in flags):
-            raise ParamError(f"{where}.flags", "a string of i, m, s")
-        try:
-            re.compile(arg)
-        except re.error as exc:
-            raise ParamError(at, f"not a valid regular expression: {exc}") from None
-    elif op in ("min_words", "max_words", "max_chars") and arg < 0:
-        raise ParamError(at, "a whole number >= 0")
-    elif op == "line_count":
-        _validate_range(arg, at)
-    elif op == "json_path":
-        if parse_path(arg) is None:
-            raise ParamError(at, "a path such as order.items[0].sku (keys, [index], [\"odd key\"])")
-        validate_matcher(predicate.get("matcher", {"present": True}), f"{where}.matcher")
-    elif op == "final_number":
-        validate_tolerance(predicate.get("tolerance", 0), f"{where}.tolerance")
-    elif op in ("all_of", "any_of"):
-        if not arg:
-            raise ParamError(at, "a non-empty list of predicates")
-        for index, sub in enumerate(arg):
-            if not isinstance(sub, dict):
-                raise ParamError(f"{at}[{index}]", "a predicate object")
-            validate_predicate(sub, f"{at}[{index}]")
-    elif op == "not":
-        validate_predicate(arg, at)
-
-
-def _validate_range(arg: Any, at: str) -> None:
-    if isinstance(arg, int):
-        if arg < 0:
-            raise ParamError(at, "a whole number >= 0")
-        return
-    if not arg or set(arg) - {"min", "max"}:
-        raise ParamError(at, "{\"min\": A, \"max\": B} (either or both)")
-    for key, value in arg.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ParamError(f"{at}.{key}", "a whole number >= 0")
-    if arg.get("min", 0) > arg.get("max", arg.get("min", 0)):
-        raise ParamError(f"{at}.min", "greater than max")
-
-
-def parse_path(path: str) -> list[str | int] | None:
-    """``order.items[0].sku`` -> ``["order", "items", 0, "sku"]``; None when malformed."""
-    text = path.strip()
-    if text.startswith("$"):
-        text = text[1:]
-    if not text:
-        return None
-    if not text.startswith((".", "[")):
-        text = "." + text
-    steps: list[str | int] = []
-    position = 0
-    while position < len(text):
-        m = _PATH_STEP.match(text, position)
-        if not m:
-            return None
-        steps.append(m.group(1) if m.group(1) is not None else int(m.group(2)) if m.group(2) is not None else m.group(3))
-        position = m.end()
-    return steps
-
-
-def value_at(value: Any, steps: list[str | int]) -> Any:
-    """The value at ``steps`` (from ``parse_path``), or MISSING."""
-    for step in steps:
-        if isinstance(step, int) and isinstance(value, list) and -len(value) <= step < len(value):
-            value = value[step]
-        elif isinstance(step, str) and isinstance(value, dict) and step in value:
-            value = value[step]
-        else:
-            return MISSING
-    return value
 
 
 def _normal(text: str, ignore_case: bool) -> str:
@@ -244,123 +116,133 @@ def _normal(text: str, ignore_case: bool) -> str:
     return text.casefold() if ignore_case else text
 
 
-def evaluate(predicate: dict[str, Any], state: _Answer) -> tuple[bool, str]:
-    """(ok, detail) of a validated predicate on the answer."""
-    op = next(key for key in predicate if key in _PREDICATES)
-    return _EVALUATORS[op](predicate, state)
+def evaluate(predicate: Predicate, state: _Answer) -> tuple[bool, str]:
+    """(ok, detail) of a predicate on the answer."""
+    return _EVALUATORS[predicate.op](predicate, state)
 
 
-def _contains(p: dict[str, Any], s: _Answer) -> tuple[bool, str]:
-    case = p.get("ignore_case", True)
+def _strings(value: str | list[str]) -> list[str]:
+    return value if isinstance(value, list) else [value]
+
+
+def _contains(p: Predicate, s: _Answer) -> tuple[bool, str]:
+    case = p.ignore_case is not False
     text = _normal(s.text, case)
-    values = p["contains"] if isinstance(p["contains"], list) else [p["contains"]]
+    values = _strings(p.contains or [])
     lost = [v for v in values if _normal(v, case) not in text]
     return not lost, f"missing {', '.join(shown(v) for v in lost)}" if lost else f"contains {', '.join(shown(v) for v in values)}"
 
 
-def _contains_any(p: dict[str, Any], s: _Answer) -> tuple[bool, str]:
-    case = p.get("ignore_case", True)
+def _contains_any(p: Predicate, s: _Answer) -> tuple[bool, str]:
+    case = p.ignore_case is not False
     text = _normal(s.text, case)
-    hit = next((v for v in p["contains_any"] if _normal(v, case) in text), None)
-    return hit is not None, f"contains {shown(hit)}" if hit is not None else f"none of {', '.join(shown(v) for v in p['contains_any'])}"
+    values = p.contains_any or []
+    hit = next((v for v in values if _normal(v, case) in text), None)
+    return hit is not None, f"contains {shown(hit)}" if hit is not None else f"none of {', '.join(shown(v) for v in values)}"
 
 
-def _not_contains(p: dict[str, Any], s: _Answer) -> tuple[bool, str]:
-    case = p.get("ignore_case", True)
+def _not_contains(p: Predicate, s: _Answer) -> tuple[bool, str]:
+    case = p.ignore_case is not False
     text = _normal(s.text, case)
-    values = p["not_contains"] if isinstance(p["not_contains"], list) else [p["not_contains"]]
-    found = [v for v in values if _normal(v, case) in text]
+    found = [v for v in _strings(p.not_contains or []) if _normal(v, case) in text]
     return not found, f"contains {', '.join(shown(v) for v in found)}" if found else "none present"
 
 
-def _equals(p: dict[str, Any], s: _Answer) -> tuple[bool, str]:
-    case = p.get("ignore_case", True)
-    ok = _normal(s.text, case) == _normal(p["equals"], case)
-    return ok, "equal" if ok else f"expected {shown(p['equals'])}, got {shown(s.text)}"
+def _equals(p: Predicate, s: _Answer) -> tuple[bool, str]:
+    case = p.ignore_case is not False
+    expected = p.equals or ""
+    ok = _normal(s.text, case) == _normal(expected, case)
+    return ok, "equal" if ok else f"expected {shown(expected)}, got {shown(s.text)}"
 
 
-def _affix(p: dict[str, Any], s: _Answer, key: str, test: Callable[[str, str], bool]) -> tuple[bool, str]:
-    case = p.get("ignore_case", True)
-    affix = _normal(p[key], case)
+def _affix(p: Predicate, s: _Answer, key: str, test: Callable[[str, str], bool]) -> tuple[bool, str]:
+    case = p.ignore_case is not False
+    wanted = predicate_value(p, key)
+    affix = _normal(wanted, case)
     candidates = [_normal(s.text, case), _normal(re.sub(r"[*_`]", "", s.text), case)]
     if any(test(c, affix) for c in candidates):
         return True, ""
     edge = s.text[:40] if key == "starts_with" else s.text[-40:]
-    return False, f"expected {shown(p[key])}, got {shown(edge)}"
+    return False, f"expected {shown(wanted)}, got {shown(edge)}"
 
 
-def _regex(p: dict[str, Any], s: _Answer, negate: bool = False) -> tuple[bool, str]:
-    key = "not_regex" if negate else "regex"
+def _regex(p: Predicate, s: _Answer, negate: bool = False) -> tuple[bool, str]:
+    pattern = (p.not_regex if negate else p.regex) or ""
     flags = 0
-    for flag in p.get("flags", ""):
-        flags |= _FLAGS[flag]
-    found = re.search(p[key], s.text, flags)
+    for flag in p.flags or "":
+        flags |= FLAGS[flag]
+    found = re.search(pattern, s.text, flags)
     if negate:
-        return found is None, f"/{p[key]}/ found {shown(found.group(0))}" if found else f"/{p[key]}/ not found"
-    return found is not None, f"/{p[key]}/ found {shown(found.group(0))}" if found else f"/{p[key]}/ not found"
+        return found is None, f"/{pattern}/ found {shown(found.group(0))}" if found else f"/{pattern}/ not found"
+    return found is not None, f"/{pattern}/ found {shown(found.group(0))}" if found else f"/{pattern}/ not found"
 
 
-def _words(p: dict[str, Any], s: _Answer, key: str) -> tuple[bool, str]:
+def _words(p: Predicate, s: _Answer, key: str) -> tuple[bool, str]:
     count = len(tm.words(s.text))
-    ok = count >= p[key] if key == "min_words" else count <= p[key]
-    bound = "at least" if key == "min_words" else "at most"
-    return ok, f"{count} words" + ("" if ok else f", expected {bound} {p[key]}")
+    bound = predicate_value(p, key)
+    ok = count >= bound if key == "min_words" else count <= bound
+    word = "at least" if key == "min_words" else "at most"
+    return ok, f"{count} words" + ("" if ok else f", expected {word} {bound}")
 
 
-def _max_chars(p: dict[str, Any], s: _Answer) -> tuple[bool, str]:
-    ok = len(s.text) <= p["max_chars"]
-    return ok, f"{len(s.text)} characters" + ("" if ok else f", expected at most {p['max_chars']}")
+def _max_chars(p: Predicate, s: _Answer) -> tuple[bool, str]:
+    limit = p.max_chars or 0
+    ok = len(s.text) <= limit
+    return ok, f"{len(s.text)} characters" + ("" if ok else f", expected at most {limit}")
 
 
-def _line_count(p: dict[str, Any], s: _Answer) -> tuple[bool, str]:
+def _line_count_ok(p: Predicate, s: _Answer) -> tuple[bool, str]:
     count = sum(1 for line in s.text.splitlines() if line.strip())
-    spec = p["line_count"]
-    low, high = (spec, spec) if isinstance(spec, int) else (spec.get("min", 0), spec.get("max"))
+    spec = p.line_count
+    low, high = (spec, spec) if isinstance(spec, int) else ((spec.min or 0), spec.max) if spec is not None else (0, None)
     ok = count >= low and (high is None or count <= high)
     wanted = f"exactly {low}" if low == high else f"{low} to {high}" if high is not None else f"at least {low}"
     return ok, f"{count} non-empty lines" + ("" if ok else f", expected {wanted}")
 
 
-def _json_path(p: dict[str, Any], s: _Answer) -> tuple[bool, str]:
-    parsed = s.json(p.get("strict", False))
+def _json_path_ok(p: Predicate, s: _Answer) -> tuple[bool, str]:
+    parsed = s.json(bool(p.strict))
     if parsed.value is None and not parsed.ok:
         failed = next(c for c in parsed.checks if not c.ok)
         return False, f"{_NO_JSON}{failed.detail}"
-    value = value_at(parsed.value, parse_path(p["json_path"]) or [])
-    result = match(p.get("matcher", {"present": True}), value)
-    return result.ok, f"{p['json_path']} = {shown(value)}" if result.ok else f"{p['json_path']}: {result.detail}"
+    path = p.json_path or ""
+    value = value_at(parsed.value, parse_path(path) or [])
+    result = match(p.matcher if given(p.matcher) else {"present": True}, value)
+    return result.ok, f"{path} = {shown(value)}" if result.ok else f"{path}: {result.detail}"
 
 
-def _final_number(p: dict[str, Any], s: _Answer) -> tuple[bool, str]:
+def _final_number(p: Predicate, s: _Answer) -> tuple[bool, str]:
     found = read_final_answer(s.text)
-    tolerance = p.get("tolerance", 0)
-    wanted = f"{p['final_number']:g}{describe_tolerance(tolerance)}"
+    tolerance = p.tolerance or 0
+    expected = p.final_number or 0.0
+    wanted = f"{expected:g}{describe_tolerance(tolerance)}"
     if found.number is None:
         return False, f"no number on the final line (expected {wanted})"
     if found.ambiguity:
         return False, f"ambiguous final answer: {found.ambiguity} (expected {wanted})"
-    ok = number_matches(float(p["final_number"]), found.number, tolerance)
+    ok = number_matches(float(expected), found.number, tolerance)
     return ok, f"{found.number.text}" + ("" if ok else f", expected {wanted}")
 
 
-def _all_of(p: dict[str, Any], s: _Answer) -> tuple[bool, str]:
-    results = [evaluate(sub, s) for sub in p["all_of"]]
+def _all_of(p: Predicate, s: _Answer) -> tuple[bool, str]:
+    results = [evaluate(sub, s) for sub in p.all_of or []]
     failed = [detail for ok, detail in results if not ok]
     return not failed, "; ".join(failed) if failed else "all met"
 
 
-def _any_of(p: dict[str, Any], s: _Answer) -> tuple[bool, str]:
-    results = [evaluate(sub, s) for sub in p["any_of"]]
+def _any_of(p: Predicate, s: _Answer) -> tuple[bool, str]:
+    results = [evaluate(sub, s) for sub in p.any_of or []]
     hit = next((detail for ok, detail in results if ok), None)
     return hit is not None, hit if hit is not None else "none met: " + " / ".join(d for _, d in results)
 
 
-def _not(p: dict[str, Any], s: _Answer) -> tuple[bool, str]:
-    ok, detail = evaluate(p["not"], s)
+def _not(p: Predicate, s: _Answer) -> tuple[bool, str]:
+    assert p.not_ is not None
+    ok, detail = evaluate(p.not_, s)
     return not ok, f"not expected: {detail}" if ok else f"as required, not: {detail}"
 
 
-_EVALUATORS: dict[str, Callable[[dict[str, Any], _Answer], tuple[bool, str]]] = {
+_EVALUATORS: dict[str, Callable[[Predicate, _Answer], tuple[bool, str]]] = {
     "contains": _contains,
     "contains_any": _contains_any,
     "not_contains": _not_contains,
@@ -372,8 +254,8 @@ _EVALUATORS: dict[str, Callable[[dict[str, Any], _Answer], tuple[bool, str]]] = 
     "min_words": lambda p, s: _words(p, s, "min_words"),
     "max_words": lambda p, s: _words(p, s, "max_words"),
     "max_chars": _max_chars,
-    "line_count": _line_count,
-    "json_path": _json_path,
+    "line_count": _line_count_ok,
+    "json_path": _json_path_ok,
     "final_number": _final_number,
     "all_of": _all_of,
     "any_of": _any_of,

@@ -26,87 +26,93 @@ import io
 import posixpath
 import tarfile
 import zlib
-from typing import Any
+from typing import Any, Literal
+
+import attrs
 
 from benchlab.model import Check
-from benchlab.plugins.verifiers.shell.shell_matchers import TEXT_KEYS, match_text, validate_text_matcher
-from benchlab.plugins.verifiers.shell.shell_workspace import check_path, glob_match, is_glob
-from benchlab.verifiers import ParamError
+from benchlab.plugins.verifiers.shell.shell_matchers import TEXT_KEYS, TextMatcher, match_text
+from benchlab.plugins.verifiers.shell.shell_workspace import check_path, glob_match, is_glob, octal_mode
+from benchlab.verifier_params import ParamError
+from benchlab.param_checks import non_negative
 
-FILE_KEYS: dict[str, Any] = {
-    "exists": bool,
-    "type": str,
-    "mode": str,
-    "executable": bool,
-    "symlink_to": str,
-    "resolves_to": str,
-    "size": int,
-    "entries": list,
-    "tar_members": list,
-    "gunzip": dict,
-}
 GLOB_KEYS = ("exists", "count")
-TYPES = ("file", "dir", "symlink")
 CONTENT_KEYS = frozenset(TEXT_KEYS) | {"tar_members", "gunzip"}
 UNPACK_CAP = 16 * 1024 * 1024  # decompressed bytes looked at, whatever the archive claims
 LIST_SHOWN = 5
 
 
-def validate_files(raw: Any) -> None:
-    if not isinstance(raw, dict) or not raw:
+def _inside(_: Any, attribute: attrs.Attribute, value: str | None) -> None:
+    if value is not None:
+        check_path(attribute.name, value)
+
+
+def _names(_: Any, attribute: attrs.Attribute, value: list[str] | None) -> None:
+    if value is not None and not all(value):
+        raise ParamError(attribute.name, "a list of non-empty strings")
+
+
+def _some_matcher(_: Any, attribute: attrs.Attribute, value: TextMatcher | None) -> None:
+    if value is not None and not value.text_matchers():
+        raise ParamError(attribute.name, "at least one text matcher")
+
+
+@attrs.frozen(kw_only=True)
+class FileExpect(TextMatcher):
+    """What must hold at one ``files`` path (the table above); None where not given."""
+
+    exists: bool | None = None
+    type: Literal["file", "dir", "symlink"] | None = None
+    mode: str | None = attrs.field(default=None, validator=octal_mode)
+    executable: bool | None = None
+    symlink_to: str | None = None
+    resolves_to: str | None = attrs.field(default=None, validator=_inside)
+    size: int | None = attrs.field(default=None, validator=non_negative)
+    entries: list[str] | None = attrs.field(default=None, validator=_names)
+    tar_members: list[str] | None = attrs.field(default=None, validator=_names)
+    gunzip: TextMatcher | None = attrs.field(default=None, validator=_some_matcher)
+    count: int | None = attrs.field(default=None, validator=non_negative)
+
+    def expectations(self) -> dict[str, Any]:
+        """Every expectation given, by key (text matchers last, in their table's order)."""
+        own = {f.name: getattr(self, f.name) for f in attrs.fields(FileExpect)
+               if f.name not in TEXT_KEYS and getattr(self, f.name) is not None}
+        return {**own, **self.text_matchers()}
+
+    def __attrs_post_init__(self) -> None:
+        if self.exists is False and len(self.expectations()) > 1:
+            raise ParamError("", "exists: false takes no other expectation")
+
+
+def check_files(files: dict[str, FileExpect]) -> None:
+    """ParamError unless every key is a path inside the work dir and a glob key takes only
+    exists and count (an exact path anything but count)."""
+    if not files:
         raise ParamError("files", "an object mapping paths (or globs) to expectations")
-    for key, spec in raw.items():
+    for key, spec in files.items():
         field = f"files.{key}"
         path = check_path(field, key, glob=True)
-        if not isinstance(spec, dict):
-            raise ParamError(field, "an object of expectations")
+        given = spec.expectations()
         if is_glob(path):
-            unknown = sorted(set(spec) - set(GLOB_KEYS))
-            if unknown or not spec:
+            if not given or set(given) - set(GLOB_KEYS):
                 raise ParamError(field, "a glob takes only exists (true/false) and count")
-            if "exists" in spec and not isinstance(spec["exists"], bool):
-                raise ParamError(f"{field}.exists", "true or false")
-            if "count" in spec and (isinstance(spec["count"], bool) or not isinstance(spec["count"], int) or spec["count"] < 0):
-                raise ParamError(f"{field}.count", "an integer, 0 or more")
-            continue
-        if "count" in spec:
+        elif "count" in given:
             raise ParamError(f"{field}.count", "only for glob keys")
-        text = {k: v for k, v in spec.items() if k not in FILE_KEYS}
-        validate_text_matcher(field, text)
-        for name, types in FILE_KEYS.items():
-            if name in spec and (isinstance(spec[name], bool) != (types is bool) or not isinstance(spec[name], types)):
-                raise ParamError(f"{field}.{name}", f"expected {types.__name__}")
-        if spec.get("exists", True) is False and len(spec) > 1:
-            raise ParamError(field, "exists: false takes no other expectation")
-        if "type" in spec and spec["type"] not in TYPES:
-            raise ParamError(f"{field}.type", f"one of {', '.join(TYPES)}")
-        if "mode" in spec and (not spec["mode"] or len(spec["mode"]) > 4 or any(c not in "01234567" for c in spec["mode"])):
-            raise ParamError(f"{field}.mode", "an octal mode as a string, such as \"644\"")
-        if "resolves_to" in spec:
-            check_path(f"{field}.resolves_to", spec["resolves_to"])
-        if "size" in spec and spec["size"] < 0:
-            raise ParamError(f"{field}.size", "0 or more")
-        for name in ("entries", "tar_members"):
-            if name in spec and not all(isinstance(x, str) and x for x in spec[name]):
-                raise ParamError(f"{field}.{name}", "a list of non-empty strings")
-        if "gunzip" in spec:
-            if not spec["gunzip"]:
-                raise ParamError(f"{field}.gunzip", "at least one text matcher")
-            validate_text_matcher(f"{field}.gunzip", spec["gunzip"])
 
 
-def capture_paths(files: dict[str, Any]) -> list[str]:
+def capture_paths(files: dict[str, FileExpect]) -> list[str]:
     """The exact paths whose content the checks read."""
-    return sorted(key.rstrip("/") for key, spec in files.items() if not is_glob(key) and CONTENT_KEYS & set(spec))
+    return sorted(key.rstrip("/") for key, spec in files.items() if not is_glob(key) and CONTENT_KEYS & set(spec.expectations()))
 
 
 # --- judging -------------------------------------------------------------------------------------------
 
 
-def file_checks(files: dict[str, Any], after: dict[str, Any], captured: dict[str, Any]) -> list[Check]:
+def file_checks(files: dict[str, FileExpect], after: dict[str, Any], captured: dict[str, Any]) -> list[Check]:
     checks = []
-    for key, spec in files.items():
+    for key, expect in files.items():
         path = key.rstrip("/")
+        spec = expect.expectations()
         problem = _glob_problem(path, spec, after) if is_glob(path) else _file_problem(path, spec, after, captured)
         checks.append(Check(f"file:{path}", problem is None, problem or _describe(path, after)))
     return checks
@@ -180,7 +186,7 @@ def _file_problem(path: str, spec: dict[str, Any], after: dict[str, Any], captur
         unpacked, problem = gunzip(data)
         if problem:
             return f"gunzip: {problem}"
-        problem = match_text(spec["gunzip"], unpacked)
+        problem = match_text(spec["gunzip"].text_matchers(), unpacked)
         if problem:
             return f"gunzip: {problem}"
     return match_text({k: v for k, v in spec.items() if k in TEXT_KEYS}, data)

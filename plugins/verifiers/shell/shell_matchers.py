@@ -28,22 +28,55 @@ import json
 import re
 from typing import Any
 
-from benchlab.verifiers import ParamError
+import attrs
 
-TEXT_KEYS: dict[str, Any] = {
-    "equals": str,
-    "normalized": str,
-    "regex": str,
-    "contains": (str, list),
-    "not_contains": (str, list),
-    "contains_lines": list,
-    "excludes_lines": list,
-    "unordered_lines": list,
-    "line_count": int,
-    "empty": bool,
-    "json": object,
-}
+from benchlab.verifier_params import NOT_GIVEN, ParamError, given
+from benchlab.param_checks import compiles, non_negative
+
 SHOW = 160  # characters of a value shown in a check's detail
+
+
+def _strings_given(_: Any, attribute: attrs.Attribute, value: str | list[str] | None) -> None:
+    if isinstance(value, list) and not value:
+        raise ParamError(attribute.name, "must not be empty")
+
+
+def _lines(_: Any, attribute: attrs.Attribute, value: list[str] | None) -> None:
+    if value is None:
+        return
+    if attribute.name != "unordered_lines" and not value:
+        raise ParamError(attribute.name, "must not be empty")
+    if any("\n" in normalise(item) or not normalise(item) for item in value):
+        raise ParamError(attribute.name, "each item is one non-blank line")
+
+
+@attrs.frozen(kw_only=True)
+class TextMatcher:
+    """The text matchers of the table above; None (``json``: NOT_GIVEN) where not given."""
+
+    equals: str | None = None
+    normalized: str | None = None
+    regex: str | None = attrs.field(default=None, validator=compiles)
+    contains: str | list[str] | None = attrs.field(default=None, validator=_strings_given)
+    not_contains: str | list[str] | None = attrs.field(default=None, validator=_strings_given)
+    contains_lines: list[str] | None = attrs.field(default=None, validator=_lines)
+    excludes_lines: list[str] | None = attrs.field(default=None, validator=_lines)
+    unordered_lines: list[str] | None = attrs.field(default=None, validator=_lines)
+    line_count: int | None = attrs.field(default=None, validator=non_negative)
+    empty: bool | None = None
+    json: Any = NOT_GIVEN  # null is a value to expect
+
+    def text_matchers(self) -> dict[str, Any]:
+        """The matchers given, by key, in the order of the table (the first that fails is reported)."""
+        return {key: value for key in TEXT_KEYS if _given(value := getattr(self, key))}
+
+
+TEXT_KEYS = ("equals", "normalized", "regex", "contains", "not_contains", "contains_lines", "excludes_lines",
+             "unordered_lines", "line_count", "empty", "json")
+
+
+def _given(value: Any) -> bool:
+    return value is not None and given(value)
 
 
 def normalise(text: str) -> str:
@@ -63,40 +96,6 @@ def show(value: Any) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     text = text.replace("\n", "\\n")
     return repr(text) if len(text) <= SHOW else repr(text[: SHOW - 3] + "...")
-
-
-def validate_text_matcher(field: str, spec: dict[str, Any], allowed_extra: tuple[str, ...] = ()) -> None:
-    """Raise ParamError for an unknown key, a wrong type, a bad regex or an empty matcher."""
-    for key, value in spec.items():
-        if key in allowed_extra:
-            continue
-        if key not in TEXT_KEYS:
-            known = ", ".join(sorted({*TEXT_KEYS, *allowed_extra}))
-            raise ParamError(f"{field}.{key}", f"unknown matcher (known: {known})")
-        types = TEXT_KEYS[key]
-        if types is not object and (isinstance(value, bool) != (types is bool) or not isinstance(value, types)):
-            raise ParamError(f"{field}.{key}", f"expected {_type_name(types)}")
-        if key in ("contains_lines", "excludes_lines", "unordered_lines") or (key in ("contains", "not_contains") and isinstance(value, list)):
-            if not all(isinstance(item, str) for item in value):
-                raise ParamError(f"{field}.{key}", "a list of strings")
-            if key != "unordered_lines" and not value:
-                raise ParamError(f"{field}.{key}", "must not be empty")
-        if key in ("contains_lines", "excludes_lines", "unordered_lines") and any("\n" in normalise(item) or not normalise(item) for item in value):
-            raise ParamError(f"{field}.{key}", "each item is one non-blank line")
-        if key == "line_count" and value < 0:
-            raise ParamError(f"{field}.{key}", "must be 0 or more")
-        if key == "regex":
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ParamError(f"{field}.regex", f"not a valid regular expression: {exc}") from None
-
-
-def _type_name(types: Any) -> str:
-    names = {str: "a string", list: "a list", int: "an integer", bool: "a boolean"}
-    if isinstance(types, tuple):
-        return " or ".join(names[t] for t in types)
-    return names[types]
 
 
 def _strings(value: str | list[str]) -> list[str]:

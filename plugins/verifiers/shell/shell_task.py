@@ -50,7 +50,12 @@ from typing import Any
 import attrs
 
 from benchlab.model import ChatResponse, Check, FailureMode, Verdict
-from benchlab.verifiers import ParamError, Verifier, VerifyContext, answer_text
+from benchlab.plugins.verifiers.shell.shell_checks import FileExpect, check_files
+from benchlab.plugins.verifiers.shell.shell_matchers import TextMatcher
+from benchlab.plugins.verifiers.shell.shell_workspace import WorkspaceEntry, check_path, glob_match, parse_workspace
+from benchlab.verifier_params import ParamError
+from benchlab.param_checks import between
+from benchlab.verifiers import Verifier, VerifyContext, answer_text
 
 DEFAULT_TIMEOUT_S = 10.0
 MAX_TIMEOUT_S = 120.0
@@ -63,76 +68,80 @@ CHANGES_KEPT = 30
 CONSOLE_TAGS = ("console", "terminal", "shell-session", "shellsession")
 
 
+def _exit_code(_: Any, attribute: attrs.Attribute, value: int | list[int] | None) -> None:
+    codes = value if isinstance(value, list) else [] if value is None else [value]
+    if (isinstance(value, list) and not value) or not all(0 <= c <= 255 for c in codes):
+        raise ParamError(attribute.name, "an exit status 0-255, a non-empty list of them, or null for any")
+
+
+def _some_matcher(_: Any, attribute: attrs.Attribute, value: TextMatcher | None) -> None:
+    if value is not None and not value.text_matchers():
+        raise ParamError(attribute.name, "at least one matcher")
+
+
+def _globs(_: Any, attribute: attrs.Attribute, patterns: list[str] | None) -> None:
+    if patterns is None:
+        return
+    if not patterns:
+        raise ParamError(attribute.name, "a non-empty list of paths or globs")
+    for index, pattern in enumerate(patterns):
+        check_path(f"{attribute.name}[{index}]", pattern, glob=True)
+
+
+def _fixture(_: Any, attribute: attrs.Attribute, value: str | None) -> None:
+    if value is not None:
+        check_path(attribute.name, value)
+
+
+@attrs.frozen
+class ShellTaskParams:
+    workspace: dict[str, str | WorkspaceEntry] = attrs.field(factory=dict)
+    fixture: str | None = attrs.field(default=None, validator=_fixture)
+    timeout_s: float = attrs.field(
+        default=DEFAULT_TIMEOUT_S, validator=between(0, MAX_TIMEOUT_S, f"above 0 and at most {MAX_TIMEOUT_S:g} seconds", above_low=True)
+    )
+    exit_code: int | list[int] | None = attrs.field(default=0, validator=_exit_code)  # None: any
+    stdout: TextMatcher | None = attrs.field(default=None, validator=_some_matcher)
+    stderr: TextMatcher | None = attrs.field(default=None, validator=_some_matcher)
+    files: dict[str, FileExpect] | None = None
+    unchanged: list[str] | None = attrs.field(default=None, validator=_globs)
+    allowed_changes: list[str] | None = attrs.field(default=None, validator=_globs)
+
+    def __attrs_post_init__(self) -> None:
+        if self.stdout is None and self.stderr is None and self.files is None:
+            raise ParamError("stdout", "a shell task checks at least one of stdout, stderr and files")
+        entries = parse_workspace(self.workspace)
+        if self.files is not None:
+            check_files(self.files)
+        declared = {e["path"] for e in entries}
+        declared |= {"/".join(p.split("/")[:i]) for p in declared for i in range(1, p.count("/") + 1)}
+        for index, pattern in enumerate(self.unchanged or []):
+            if self.fixture is None and not any(glob_match(pattern, p) for p in declared):
+                raise ParamError(f"unchanged[{index}]", f"{pattern!r} matches nothing in the workspace")
+
+
 class ShellTaskVerifier(Verifier):
     """Runs the answer's command in a prepared workspace in ``ctx.sandbox``; see the module docstring."""
 
     needs_sandbox = True
-    optional = {
-        "workspace": dict,
-        "fixture": str,
-        "timeout_s": (int, float),
-        "exit_code": (int, list, type(None)),
-        "stdout": dict,
-        "stderr": dict,
-        "files": dict,
-        "unchanged": list,
-        "allowed_changes": list,
-    }
+    params = ShellTaskParams
 
-    def validate(self, params: dict[str, Any]) -> None:
-        from benchlab.plugins.verifiers.shell.shell_checks import validate_files
-        from benchlab.plugins.verifiers.shell.shell_matchers import validate_text_matcher
-        from benchlab.plugins.verifiers.shell.shell_workspace import check_path, glob_match, parse_workspace
-
-        super().validate(params)
-        if not any(k in params for k in ("stdout", "stderr", "files")):
-            raise ParamError("stdout", "a shell task checks at least one of stdout, stderr and files")
-        entries = parse_workspace(params.get("workspace", {}))
-        if "fixture" in params:
-            check_path("fixture", params["fixture"])
-        timeout = params.get("timeout_s", DEFAULT_TIMEOUT_S)
-        if not 0 < timeout <= MAX_TIMEOUT_S:
-            raise ParamError("timeout_s", f"above 0 and at most {MAX_TIMEOUT_S:g} seconds")
-        code = params.get("exit_code", 0)
-        codes = code if isinstance(code, list) else [] if code is None else [code]
-        if (isinstance(code, list) and not code) or not all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 255 for c in codes):
-            raise ParamError("exit_code", "an exit status 0-255, a non-empty list of them, or null for any")
-        for stream in ("stdout", "stderr"):
-            if stream in params:
-                if not params[stream]:
-                    raise ParamError(stream, "at least one matcher")
-                validate_text_matcher(stream, params[stream])
-        if "files" in params:
-            validate_files(params["files"])
-        declared = {e["path"] for e in entries}
-        declared |= {"/".join(p.split("/")[:i]) for p in declared for i in range(1, p.count("/") + 1)}
-        for name in ("unchanged", "allowed_changes"):
-            if name not in params:
-                continue
-            patterns = params[name]
-            if not patterns or not all(isinstance(p, str) for p in patterns):
-                raise ParamError(name, "a non-empty list of paths or globs")
-            for index, pattern in enumerate(patterns):
-                check_path(f"{name}[{index}]", pattern, glob=True)
-                if name == "unchanged" and "fixture" not in params and not any(glob_match(pattern, p) for p in declared):
-                    raise ParamError(f"{name}[{index}]", f"{pattern!r} matches nothing in the workspace")
-
-    async def verify(self, params: dict[str, Any], response: ChatResponse, ctx: VerifyContext) -> Verdict:
+    async def verify(self, params: ShellTaskParams, response: ChatResponse, ctx: VerifyContext) -> Verdict:
         found, how = extract_command(response)
         if found is None:
             return Verdict.fail(FailureMode.WRONG_ANSWER, f"extract: {how}", [Check("extract", False, how)])
         checks = [Check("extract", True, how)]
         if ctx.sandbox is None:
             return Verdict.fail(FailureMode.SANDBOX_UNAVAILABLE, "no sandbox to run the command in (this run has none)", checks)
-        from benchlab.plugins.verifiers.shell.shell_workspace import fixture_entries, merge, parse_workspace
+        from benchlab.plugins.verifiers.shell.shell_workspace import fixture_entries, merge
 
-        entries = parse_workspace(params.get("workspace", {}))
-        if "fixture" in params:
+        entries = parse_workspace(params.workspace)
+        if params.fixture is not None:
             pack_dir = ctx.pack.path if ctx.pack is not None else None
             try:
                 if pack_dir is None:
                     raise ValueError("the scenario has no pack folder to take it from")
-                entries = merge(fixture_entries(Path(pack_dir), params["fixture"]), entries)
+                entries = merge(fixture_entries(Path(pack_dir), params.fixture), entries)
             except (ValueError, OSError) as exc:
                 return Verdict.fail(FailureMode.DATASET_UNAVAILABLE, f"the workspace cannot be laid out: {exc}", checks)
         return await _run(params, found, entries, checks, ctx.sandbox)
@@ -192,13 +201,13 @@ def _prompted_lines(body: str) -> str:
     return "\n".join(commands) + "\n" if commands else ""
 
 
-async def _run(params: dict[str, Any], script: str, entries: list[dict[str, Any]], checks: list[Check], sandbox: Any) -> Verdict:
+async def _run(params: ShellTaskParams, script: str, entries: list[dict[str, Any]], checks: list[Check], sandbox: Any) -> Verdict:
     from benchlab.plugins.verifiers.shell.shell_checks import capture_paths
     from benchlab.sandbox import ExecRequest, Limits, MiB
 
-    timeout = float(params.get("timeout_s", DEFAULT_TIMEOUT_S))
+    timeout = params.timeout_s
     marker = "benchlab-shell-report-" + secrets.token_hex(12) + ":"
-    files = params.get("files", {})
+    files = params.files or {}
     spec = {"marker": marker, "entries": entries, "script": script, "timeout_s": timeout,
             "capture": capture_paths(files), "output_cap": OUTPUT_CAP}
     limits = Limits(wall_seconds=timeout + OVERHEAD_S, output_bytes=32 * MiB)
@@ -223,36 +232,37 @@ async def _run(params: dict[str, Any], script: str, entries: list[dict[str, Any]
     return attrs.evolve(verdict, artifacts=artifacts)
 
 
-def judge_report(params: dict[str, Any], report: dict[str, Any]) -> list[Check]:
+def judge_report(params: ShellTaskParams, report: dict[str, Any]) -> list[Check]:
     """Every expectation of ``params`` as a named check on the runner's report."""
     from benchlab.plugins.verifiers.shell.shell_checks import allowed_changes_check, file_checks, unchanged_check
     from benchlab.plugins.verifiers.shell.shell_matchers import match_text
 
     checks = []
     code = report["exit_code"]
-    expected = params.get("exit_code", 0)
+    expected = params.exit_code
     if expected is not None:
         accepted = expected if isinstance(expected, list) else [expected]
         want = " or ".join(str(c) for c in accepted)
         checks.append(Check("exit_code", code in accepted, f"exited {code}" + ("" if code in accepted else f", expected {want}")))
     for stream in ("stdout", "stderr"):
-        if stream not in params:
+        matcher: TextMatcher | None = getattr(params, stream)
+        if matcher is None:
             continue
         data, total = base64.b64decode(report[stream]), report[f"{stream}_bytes"]
         if total > OUTPUT_CAP:
             checks.append(Check(stream, False, f"printed {total} bytes, more than the {OUTPUT_CAP} checked"))
             continue
-        problem = match_text(params[stream], data)
+        problem = match_text(matcher.text_matchers(), data)
         checks.append(Check(stream, problem is None, problem or "as expected"))
     before, after = report["before"], report["after"]
     if report.get("truncated"):
         checks.append(Check("workspace", False, "the command left more entries in the work dir than are compared"))
-    if "files" in params:
-        checks.extend(file_checks(params["files"], after, report.get("captured", {})))
-    if "unchanged" in params:
-        checks.append(unchanged_check(params["unchanged"], before, after))
-    if "allowed_changes" in params:
-        checks.append(allowed_changes_check(params["allowed_changes"], before, after))
+    if params.files is not None:
+        checks.extend(file_checks(params.files, after, report.get("captured", {})))
+    if params.unchanged is not None:
+        checks.append(unchanged_check(params.unchanged, before, after))
+    if params.allowed_changes is not None:
+        checks.append(allowed_changes_check(params.allowed_changes, before, after))
     return checks
 
 

@@ -26,9 +26,11 @@ import fnmatch
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from benchlab.verifiers import ParamError
+import attrs
 
-ENTRY_KEYS = ("content", "base64", "size", "mode", "age_days", "dir", "symlink")
+from benchlab.verifier_params import ParamError
+from benchlab.param_checks import between
+
 MAX_WORKSPACE_BYTES = 8 * 1024 * 1024
 MAX_ENTRIES = 2000
 GLOB_CHARS = frozenset("*?[")
@@ -67,16 +69,56 @@ def _match(pattern: list[str], parts: list[str]) -> bool:
     return bool(parts) and fnmatch.fnmatchcase(parts[0], pattern[0]) and _match(pattern[1:], parts[1:])
 
 
-def _mode(field: str, value: Any) -> str:
-    if not isinstance(value, str) or not value or len(value) > 4 or any(c not in "01234567" for c in value):
-        raise ParamError(field, "an octal mode as a string, such as \"644\" or \"0755\"")
-    return value
+def octal_mode(_: Any, attribute: attrs.Attribute, value: str | None) -> None:
+    """An attrs validator: a permission mode written in octal ("644", "0755")."""
+    if value is not None and (not value or len(value) > 4 or any(c not in "01234567" for c in value)):
+        raise ParamError(attribute.name, "an octal mode as a string, such as \"644\" or \"0755\"")
 
 
-def parse_workspace(raw: Any, field: str = "workspace") -> list[dict[str, Any]]:
+def _base64(_: Any, attribute: attrs.Attribute, value: str | None) -> None:
+    if value is None:
+        return
+    try:
+        base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise ParamError(attribute.name, "not valid base64") from None
+
+
+@attrs.frozen(kw_only=True)
+class WorkspaceEntry:
+    """A workspace entry written as an object (a plain string is a file's text)."""
+
+    content: str | None = None
+    base64: str | None = attrs.field(default=None, validator=_base64)
+    size: int | None = attrs.field(
+        default=None, validator=between(0, MAX_WORKSPACE_BYTES, f"an integer number of bytes up to {MAX_WORKSPACE_BYTES}")
+    )
+    mode: str | None = attrs.field(default=None, validator=octal_mode)
+    age_days: float | None = attrs.field(default=None, validator=between(0, 36500, "a number of days between 0 and 36500"))
+    dir: bool | None = None
+    symlink: str | None = None
+
+    @property
+    def kinds(self) -> list[str]:
+        return [k for k in ("content", "base64", "dir", "symlink") if getattr(self, k) is not None]
+
+    def __attrs_post_init__(self) -> None:
+        kinds = self.kinds
+        if len(kinds) > 1:
+            raise ParamError("", f"only one of content, base64, dir, symlink (got {', '.join(kinds)})")
+        if self.dir is not None and (self.dir is not True or self.size is not None):
+            raise ParamError("", "a directory takes only dir: true, mode and age_days")
+        if self.symlink is not None:
+            if not self.symlink or "\0" in self.symlink:
+                raise ParamError("symlink", "the link's target, a non-empty string")
+            if self.mode is not None or self.size is not None:
+                raise ParamError("", "a symlink takes no mode or size")
+        if self.size and not (self.content or self.base64):
+            raise ParamError("size", "needs content to repeat")
+
+
+def parse_workspace(raw: dict[str, str | WorkspaceEntry], field: str = "workspace") -> list[dict[str, Any]]:
     """The runner's entries for a ``workspace`` object; ParamError for anything malformed."""
-    if not isinstance(raw, dict):
-        raise ParamError(field, "an object mapping relative paths to files, directories or links")
     if len(raw) > MAX_ENTRIES:
         raise ParamError(field, f"at most {MAX_ENTRIES} entries")
     entries: dict[str, dict[str, Any]] = {}
@@ -101,68 +143,37 @@ def parse_workspace(raw: Any, field: str = "workspace") -> list[dict[str, Any]]:
     return list(entries.values())
 
 
-def _entry(where: str, path: str, value: Any, *, dir_hint: bool) -> dict[str, Any]:
+def _entry(where: str, path: str, value: str | WorkspaceEntry, *, dir_hint: bool) -> dict[str, Any]:
     if isinstance(value, str):
         if dir_hint:
             raise ParamError(where, "a path ending in '/' is a directory: give it {} or {\"mode\": ...}")
         return {"path": path, "type": "file", "data": base64.b64encode(value.encode()).decode("ascii")}
-    if not isinstance(value, dict):
-        raise ParamError(where, "a string (the file's text) or an object")
-    unknown = sorted(set(value) - set(ENTRY_KEYS))
-    if unknown:
-        raise ParamError(f"{where}.{unknown[0]}", f"unknown key (known: {', '.join(ENTRY_KEYS)})")
-    kinds = [k for k in ("content", "base64", "dir", "symlink") if k in value]
-    if len(kinds) > 1:
-        raise ParamError(where, f"only one of content, base64, dir, symlink (got {', '.join(kinds)})")
+    kinds = value.kinds
     kind = kinds[0] if kinds else ("dir" if dir_hint else "content")
     entry: dict[str, Any] = {"path": path}
-    if "mode" in value:
-        entry["mode"] = _mode(f"{where}.mode", value["mode"])
-    if "age_days" in value:
-        age = value["age_days"]
-        if isinstance(age, bool) or not isinstance(age, (int, float)) or not 0 <= age <= 36500:
-            raise ParamError(f"{where}.age_days", "a number of days between 0 and 36500")
-        entry["age_days"] = float(age)
+    if value.mode is not None:
+        entry["mode"] = value.mode
+    if value.age_days is not None:
+        entry["age_days"] = value.age_days
     if kind == "dir":
-        if value.get("dir", True) is not True or "size" in value:
+        if value.size is not None:
             raise ParamError(where, "a directory takes only dir: true, mode and age_days")
         entry["type"] = "dir"
         return entry
     if kind == "symlink":
-        target = value["symlink"]
-        if not isinstance(target, str) or not target or "\0" in target:
-            raise ParamError(f"{where}.symlink", "the link's target, a non-empty string")
-        if "mode" in value or "size" in value:
-            raise ParamError(where, "a symlink takes no mode or size")
-        entry.update(type="symlink", target=target)
+        entry.update(type="symlink", target=value.symlink)
         return entry
     if dir_hint:
         raise ParamError(where, "a path ending in '/' is a directory")
-    data = _file_data(where, value, kind)
+    data = _file_data(value)
     entry.update(type="file", data=base64.b64encode(data).decode("ascii"))
     return entry
 
 
-def _file_data(where: str, value: dict[str, Any], kind: str) -> bytes:
-    if kind == "base64":
-        if not isinstance(value["base64"], str):
-            raise ParamError(f"{where}.base64", "a base64 string")
-        try:
-            data = base64.b64decode(value["base64"], validate=True)
-        except (binascii.Error, ValueError):
-            raise ParamError(f"{where}.base64", "not valid base64") from None
-    else:
-        content = value.get("content", "")
-        if not isinstance(content, str):
-            raise ParamError(f"{where}.content", "a string")
-        data = content.encode()
-    if "size" in value:
-        size = value["size"]
-        if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= MAX_WORKSPACE_BYTES:
-            raise ParamError(f"{where}.size", f"an integer number of bytes up to {MAX_WORKSPACE_BYTES}")
-        if size and not data:
-            raise ParamError(f"{where}.size", "needs content to repeat")
-        data = (data * (size // len(data) + 1))[:size] if size else b""
+def _file_data(value: WorkspaceEntry) -> bytes:
+    data = base64.b64decode(value.base64) if value.base64 is not None else (value.content or "").encode()
+    if value.size is not None:
+        data = (data * (value.size // len(data) + 1))[:value.size] if value.size else b""
     return data
 
 

@@ -34,11 +34,14 @@ import csv
 import io
 from typing import Any
 
+import attrs
+
 from benchlab.model import ChatResponse, Check, Verdict
 from benchlab.plugins.verifiers.structured.answer_extract import answer, extract
 from benchlab.plugins.verifiers.structured.structured_checks import verdict
-from benchlab.plugins.verifiers.structured.table_checks import TABLE_PARAMS, Table, table_checks, validate_table_params
-from benchlab.verifiers import ParamError, Verifier, VerifyContext
+from benchlab.plugins.verifiers.structured.table_checks import Table, TableParams, table_checks
+from benchlab.verifier_params import ParamError
+from benchlab.verifiers import Verifier, VerifyContext
 
 STRUCTURE = frozenset({"delimiter", "column_count", "header"})
 _OTHER_DELIMITERS = (";", "\t", "|", ",")
@@ -58,12 +61,23 @@ def _split_line(line: str, delimiter: str) -> list[str]:
     return rows[0] if rows else []
 
 
-def _locator(params: dict[str, Any]) -> Any:
-    if not params.get("header", True):
+def _one_delimiter(_: Any, attribute: attrs.Attribute, value: str) -> None:
+    if len(value) != 1 or value in "\"\r\n" or value.isalnum():
+        raise ParamError(attribute.name, "one character, not a letter, digit, quote or newline")
+
+
+@attrs.frozen
+class CsvParams(TableParams):
+    header: bool = True
+    delimiter: str = attrs.field(default=",", validator=_one_delimiter)
+
+
+def _locator(params: CsvParams) -> Any:
+    if not params.header:
         return None
-    fold = (lambda s: s.casefold()) if params.get("ignore_case") else (lambda s: s)
-    wanted = {fold(" ".join(c.split())) for c in params["columns"]}
-    delimiter = params.get("delimiter", ",")
+    fold = (lambda s: s.casefold()) if params.ignore_case else (lambda s: s)
+    wanted = {fold(" ".join(c.split())) for c in params.columns}
+    delimiter = params.delimiter
 
     def locate(text: str) -> tuple[int, int] | None:
         lines = io.StringIO(text, newline="").readlines()  # the csv module's own line ends
@@ -71,7 +85,7 @@ def _locator(params: dict[str, Any]) -> Any:
         for number, line in enumerate(lines):
             cells = {fold(" ".join(c.split())) for c in _split_line(line, delimiter)}
             if wanted <= cells:
-                return offset, offset + len("".join(_rows_from(lines[number:], delimiter, len(params["columns"]))))
+                return offset, offset + len("".join(_rows_from(lines[number:], delimiter, len(params.columns))))
             offset += len(line)
         return None
 
@@ -102,25 +116,17 @@ def _rows_from(lines: list[str], delimiter: str, width: int) -> list[str]:
 class CsvVerifier(Verifier):
     """Judge a CSV answer: extraction, parsing, delimiter, row widths, header, rows, cells."""
 
-    required = {"columns": list}
-    optional = {"header": bool, "delimiter": str, "strict": bool, "fence": bool, **TABLE_PARAMS}
+    params = CsvParams
 
-    def validate(self, params: dict[str, Any]) -> None:
-        super().validate(params)
-        delimiter = params.get("delimiter", ",")
-        if len(delimiter) != 1 or delimiter in "\"\r\n" or delimiter.isalnum():
-            raise ParamError("delimiter", "one character, not a letter, digit, quote or newline")
-        validate_table_params(params)
-
-    def verify(self, params: dict[str, Any], response: ChatResponse, ctx: VerifyContext) -> Verdict:
+    def verify(self, params: CsvParams, response: ChatResponse, ctx: VerifyContext) -> Verdict:
         got = extract(
             answer(response), what="CSV", langs=("csv", "text", "txt", "plaintext"),
-            strict=params.get("strict", True), fence=params.get("fence", True), locate=_locator(params),
+            strict=params.strict, fence=params.fence, locate=_locator(params),
         )
         checks = [got.check]
         if got.payload is None:
             return verdict(checks, structure=STRUCTURE)
-        delimiter = params.get("delimiter", ",")
+        delimiter = params.delimiter
         try:
             rows = read_rows(got.payload, delimiter)
         except csv.Error as exc:
@@ -130,8 +136,8 @@ class CsvVerifier(Verifier):
             checks.append(Check("parse", False, "no CSV rows"))
             return verdict(checks, structure=STRUCTURE)
         checks.append(Check("parse", True, f"{len(rows)} row(s)"))
-        has_header = params.get("header", True)
-        width = len(rows[0]) if has_header else len(params["columns"])
+        has_header = params.header
+        width = len(rows[0]) if has_header else len(params.columns)
         checks.append(_delimiter_check(got.payload, rows[0], params, delimiter))
         checks.append(_width_check(rows, width, has_header))
         table = Table(rows[0], rows[1:]) if has_header else Table(None, rows)
@@ -139,8 +145,8 @@ class CsvVerifier(Verifier):
         return verdict(checks + more, structure=STRUCTURE, missing=missing)
 
 
-def _delimiter_check(payload: str, first: list[str], params: dict[str, Any], delimiter: str) -> Check:
-    expected = len(params["columns"])
+def _delimiter_check(payload: str, first: list[str], params: CsvParams, delimiter: str) -> Check:
+    expected = len(params.columns)
     if len(first) != 1 or expected < 2:
         return Check("delimiter", True)
     line = next((l for l in payload.splitlines() if l.strip()), "")

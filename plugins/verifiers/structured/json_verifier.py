@@ -41,7 +41,7 @@ from typing import Any
 
 from benchlab.model import ChatResponse, Check, Verdict
 from benchlab.plugins.verifiers.structured.answer_extract import answer, extract
-from benchlab.plugins.verifiers.structured.structured_checks import VALUE_PARAMS, validate_value_params, value_checks, verdict
+from benchlab.plugins.verifiers.structured.structured_checks import ValueParams, value_checks, verdict
 from benchlab.verifiers import Verifier, VerifyContext
 
 STRUCTURE = frozenset({"root_type", "schema"})
@@ -136,16 +136,12 @@ def _closing(text: str, start: int) -> int | None:
 class JsonVerifier(Verifier):
     """Judge a JSON answer: extraction, parsing, schema, exact value, per-path matchers."""
 
-    optional = {"strict": bool, "fence": bool, **VALUE_PARAMS}
+    params = ValueParams
 
-    def validate(self, params: dict[str, Any]) -> None:
-        super().validate(params)
-        validate_value_params(params)
-
-    def verify(self, params: dict[str, Any], response: ChatResponse, ctx: VerifyContext) -> Verdict:
+    def verify(self, params: ValueParams, response: ChatResponse, ctx: VerifyContext) -> Verdict:
         got = extract(
             answer(response), what="JSON", langs=("json",),
-            strict=params.get("strict", True), fence=params.get("fence", True), locate=locate_json,
+            strict=params.strict, fence=params.fence, locate=locate_json,
         )
         checks = [got.check]
         if got.payload is None:

@@ -32,12 +32,11 @@ column_count, header), ``missing_field`` (only missing columns or rows), ``wrong
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from benchlab.model import ChatResponse, Check, Verdict
 from benchlab.plugins.verifiers.structured.answer_extract import answer, extract
 from benchlab.plugins.verifiers.structured.structured_checks import verdict
-from benchlab.plugins.verifiers.structured.table_checks import TABLE_PARAMS, Table, table_checks, validate_table_params
+from benchlab.plugins.verifiers.structured.table_checks import Table, TableParams, table_checks
 from benchlab.verifiers import Verifier, VerifyContext
 
 STRUCTURE = frozenset({"separator", "column_count", "header"})
@@ -110,18 +109,13 @@ def locate_table(text: str) -> tuple[int, int] | None:
 class MarkdownTableVerifier(Verifier):
     """Judge a markdown table: separator row, row widths, header, rows, cells, order."""
 
-    required = {"columns": list}
-    optional = {"strict": bool, "fence": bool, **TABLE_PARAMS}
+    params = TableParams
 
-    def validate(self, params: dict[str, Any]) -> None:
-        super().validate(params)
-        validate_table_params(params)
-
-    def verify(self, params: dict[str, Any], response: ChatResponse, ctx: VerifyContext) -> Verdict:
+    def verify(self, params: TableParams, response: ChatResponse, ctx: VerifyContext) -> Verdict:
         text = answer(response)
         got = extract(
             text, what="table", langs=("markdown", "md"),
-            strict=params.get("strict", True), fence=params.get("fence", True), locate=locate_table,
+            strict=params.strict, fence=params.fence, locate=locate_table,
         )
         checks = [got.check]
         if got.payload is None:

@@ -7,8 +7,21 @@ import math
 import re
 from typing import Any
 
+import attrs
+
 from benchlab.plugins.verifiers.structured.value_matchers import FLAGS, OPERATORS, TYPES, is_number, shown
-from benchlab.verifiers import ParamError
+from benchlab.verifier_params import ParamError
+
+
+def matcher_field(_: Any, attribute: attrs.Attribute, value: Any) -> None:
+    """An attrs validator: the field holds a well-formed matcher."""
+    validate_matcher(value, attribute.name)
+
+
+def matcher_map_field(_: Any, attribute: attrs.Attribute, value: dict[str, Any] | None) -> None:
+    """An attrs validator: every value of the field (key -> matcher) is a well-formed matcher."""
+    for key, matcher in (value or {}).items():
+        validate_matcher(matcher, f"{attribute.name}.{key}")
 
 
 def validate_matcher(matcher: Any, field: str) -> None:

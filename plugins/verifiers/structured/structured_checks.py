@@ -26,20 +26,17 @@ failures are paths that are absent; ``wrong_answer`` otherwise.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
+
+import attrs
 
 from benchlab.model import Check, FailureMode, Verdict
 from benchlab.plugins.verifiers.structured.matcher_validation import validate_matcher
 from benchlab.plugins.verifiers.structured.value_matchers import MISSING, describe, equal, json_type, match, shown
-from benchlab.verifiers import ParamError, VerifyContext
+from benchlab.verifier_params import NOT_GIVEN, ParamError, given
+from benchlab.param_checks import json_value
+from benchlab.verifiers import VerifyContext
 
-ROOTS = ("object", "array", "any")
-VALUE_PARAMS: dict[str, Any] = {
-    "schema": dict,
-    "exact": (dict, list, str, int, float, bool, type(None)),
-    "paths": dict,
-    "root": str,
-}
 PARSE_CHECKS = frozenset({"extract", "parse"})
 _DOTTED = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 _MAX_ERRORS = 3
@@ -96,23 +93,35 @@ def pointer(parts: list[Any]) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
 
 
-# --- validation ---------------------------------------------------------------------------
+# --- parameters ---------------------------------------------------------------------------
 
 
-def validate_value_params(params: dict[str, Any]) -> None:
-    """ParamError for a bad ``root``, ``schema`` or ``paths``."""
-    if "root" in params and params["root"] not in ROOTS:
-        raise ParamError("root", f"one of {', '.join(ROOTS)}")
-    if "schema" in params:
-        problem = schema_problem(params["schema"])
-        if problem:
-            raise ParamError("schema", problem)
-    for key, matcher in params.get("paths", {}).items():
+def _valid_schema(_: Any, attribute: attrs.Attribute, schema: dict[str, Any] | None) -> None:
+    problem = schema_problem(schema) if schema is not None else ""
+    if problem:
+        raise ParamError(attribute.name, problem)
+
+
+def _valid_paths(_: Any, attribute: attrs.Attribute, paths: dict[str, Any]) -> None:
+    for key, matcher in paths.items():
         try:
             parse_path(key)
         except ValueError as exc:
-            raise ParamError(f"paths.{key}", str(exc)) from None
-        validate_matcher(matcher, f"paths.{key}")
+            raise ParamError(f"{attribute.name}.{key}", str(exc)) from None
+        validate_matcher(matcher, f"{attribute.name}.{key}")
+
+
+@attrs.frozen
+class ValueParams:
+    """The parameters the ``json`` and ``yaml`` verifiers share: extraction (``strict``,
+    ``fence``) and the value checks (``root``, ``schema``, ``exact``, ``paths``)."""
+
+    strict: bool = True
+    fence: bool = True
+    root: Literal["object", "array", "any"] | None = None  # None: the verifier's own default
+    schema: dict[str, Any] | None = attrs.field(default=None, validator=_valid_schema)
+    exact: Any = attrs.field(default=NOT_GIVEN, validator=json_value)  # null is a value to expect
+    paths: dict[str, Any] = attrs.field(factory=dict, validator=_valid_paths)
 
 
 def schema_problem(schema: Any) -> str:
@@ -141,23 +150,23 @@ def scenario_schema(ctx: VerifyContext | None) -> dict[str, Any] | None:
     return schema if isinstance(schema, dict) else None
 
 
-def value_checks(params: dict[str, Any], value: Any, ctx: VerifyContext | None, default_root: str = "any") -> tuple[list[Check], set[str]]:
+def value_checks(params: ValueParams, value: Any, ctx: VerifyContext | None, default_root: str = "any") -> tuple[list[Check], set[str]]:
     """Every check the params ask for on ``value``, and the names that failed for absence."""
     checks: list[Check] = []
     missing: set[str] = set()
-    root = params.get("root", default_root)
+    root = params.root or default_root
     if root != "any":
         ok = json_type(value) == root
         checks.append(Check("root_type", ok, "" if ok else f"expected an {root} at the top, got {json_type(value)} {shown(value, 40)}"))
-    schema, origin = params.get("schema"), ""
+    schema, origin = params.schema, ""
     if schema is None:
         schema, origin = scenario_schema(ctx), " (the response_format schema)"
     if schema is not None:
         checks.append(schema_check(schema, value, origin))
-    if "exact" in params:
-        difference = first_difference(params["exact"], value, [])
+    if given(params.exact):
+        difference = first_difference(params.exact, value, [])
         checks.append(Check("exact", difference is None, difference or ""))
-    for key, matcher in params.get("paths", {}).items():
+    for key, matcher in params.paths.items():
         name = f"path:{key or '(root)'}"
         found, why = resolve(value, parse_path(key))
         result = match(matcher, found)

@@ -35,25 +35,16 @@ not there, is ``missing_field``; the rest ``wrong_answer``.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
 from benchlab.model import Check
-from benchlab.plugins.verifiers.structured.matcher_validation import validate_matcher
+from benchlab.plugins.verifiers.structured.matcher_validation import matcher_field, validate_matcher
 from benchlab.plugins.verifiers.structured.value_matchers import describe, match, max_matching, shown
-from benchlab.verifiers import ParamError
+from benchlab.verifier_params import ParamError
+from benchlab.param_checks import CountRange
 
-TABLE_PARAMS: dict[str, Any] = {
-    "ordered_columns": bool,
-    "extra_columns": bool,
-    "ignore_case": bool,
-    "rows": (int, dict),
-    "cells": list,
-    "expected_rows": list,
-    "rows_ordered": bool,
-    "order_by": dict,
-}
 _NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 _GROUPED = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _NUMERIC_TYPES = ("number", "integer")
@@ -67,82 +58,93 @@ class Table:
     rows: list[list[str]]
 
 
-# --- validation ---------------------------------------------------------------------------
+# --- parameters ---------------------------------------------------------------------------
 
 
-def validate_table_params(params: dict[str, Any]) -> None:
-    columns = params["columns"]
-    if not columns or not all(isinstance(c, str) and c.strip() for c in columns):
-        raise ParamError("columns", "a non-empty list of column names")
-    if len({_fold(c, params) for c in columns}) != len(columns):
-        raise ParamError("columns", "a column is listed twice")
-    rows = params.get("rows")
-    if isinstance(rows, int) and rows < 0:
-        raise ParamError("rows", "must not be negative")
-    if isinstance(rows, dict):
-        if not rows or set(rows) - {"min", "max"} or not all(type(v) is int and v >= 0 for v in rows.values()):
-            raise ParamError("rows", "a count, or {\"min\": N, \"max\": M} with counts >= 0")
-        if rows.get("min", 0) > rows.get("max", rows.get("min", 0)):
-            raise ParamError("rows", "min is larger than max")
-    for index, cell in enumerate(params.get("cells", [])):
-        _validate_cell(cell, f"cells[{index}]", params)
-    for index, row in enumerate(params.get("expected_rows", [])):
-        where = f"expected_rows[{index}]"
-        if not isinstance(row, dict) or not row:
-            raise ParamError(where, "an object of column -> matcher")
+def _row_count(_: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if isinstance(value, int) and value < 0:
+        raise ParamError(attribute.name, "must not be negative")
+
+
+def _row_number(_: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if isinstance(value, int) and value < 0:
+        raise ParamError(attribute.name, "a row number from 0, or \"all\"")
+
+
+@attrs.frozen
+class CellSpec:
+    """One cell check: a row (a number or ``all``) or a ``where`` lookup, a column, a matcher."""
+
+    column: str
+    match: Any = attrs.field(validator=matcher_field)
+    row: int | Literal["all"] | None = attrs.field(default=None, validator=_row_number)
+    where: dict[str, str | int | float] | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if (self.row is None) == (self.where is None):
+            raise ParamError("", "give exactly one of row (a number or \"all\") and where")
+        if self.where is not None and not self.where:
+            raise ParamError("where", "an object of column -> value")
+
+
+@attrs.frozen
+class OrderBy:
+    column: str
+    descending: bool = False
+    numeric: bool = False
+
+
+def _expected_rows(_: Any, attribute: attrs.Attribute, value: list[dict[str, Any]]) -> None:
+    for index, row in enumerate(value):
+        if not row:
+            raise ParamError(f"{attribute.name}[{index}]", "an object of column -> matcher")
         for column, matcher in row.items():
-            _known_column(column, f"{where}.{column}", params)
-            validate_matcher(matcher, f"{where}.{column}")
-    if "order_by" in params:
-        order = params["order_by"]
-        unknown = sorted(set(order) - {"column", "descending", "numeric"})
-        if unknown:
-            raise ParamError(f"order_by.{unknown[0]}", "unknown key (known: column, descending, numeric)")
-        if not isinstance(order.get("column"), str):
-            raise ParamError("order_by.column", "the column name, a string")
-        _known_column(order["column"], "order_by.column", params)
-        for flag in ("descending", "numeric"):
-            if flag in order and not isinstance(order[flag], bool):
-                raise ParamError(f"order_by.{flag}", "expected a boolean")
+            validate_matcher(matcher, f"{attribute.name}[{index}].{column}")
 
 
-def _validate_cell(cell: Any, where: str, params: dict[str, Any]) -> None:
-    if not isinstance(cell, dict):
-        raise ParamError(where, "an object with row (or where), column and match")
-    unknown = sorted(set(cell) - {"row", "where", "column", "match"})
-    if unknown:
-        raise ParamError(f"{where}.{unknown[0]}", "unknown key (known: row, where, column, match)")
-    if ("row" in cell) == ("where" in cell):
-        raise ParamError(where, "give exactly one of row (a number or \"all\") and where")
-    row = cell.get("row")
-    if "row" in cell and not (row == "all" or (type(row) is int and row >= 0)):
-        raise ParamError(f"{where}.row", "a row number from 0, or \"all\"")
-    if "where" in cell:
-        if not isinstance(cell["where"], dict) or not cell["where"]:
-            raise ParamError(f"{where}.where", "an object of column -> value")
-        for column, value in cell["where"].items():
-            _known_column(column, f"{where}.where.{column}", params)
-            if not isinstance(value, (str, int, float)) or isinstance(value, bool):
-                raise ParamError(f"{where}.where.{column}", "a string or a number")
-    if not isinstance(cell.get("column"), str):
-        raise ParamError(f"{where}.column", "the column name, a string")
-    _known_column(cell["column"], f"{where}.column", params)
-    if "match" not in cell:
-        raise ParamError(f"{where}.match", "required")
-    validate_matcher(cell["match"], f"{where}.match")
+@attrs.frozen
+class TableParams:
+    """The parameters the ``csv`` and ``markdown_table`` verifiers share (documented above)."""
 
+    columns: list[str]
+    ordered_columns: bool = True
+    extra_columns: bool = False
+    ignore_case: bool = False
+    rows: int | CountRange | None = attrs.field(default=None, validator=_row_count)
+    cells: list[CellSpec] = attrs.field(factory=list)
+    expected_rows: list[dict[str, Any]] = attrs.field(factory=list, validator=_expected_rows)
+    rows_ordered: bool = False
+    order_by: OrderBy | None = None
+    strict: bool = True
+    fence: bool = True
 
-def _known_column(column: str, where: str, params: dict[str, Any]) -> None:
-    if _fold(column, params) not in {_fold(c, params) for c in params["columns"]}:
-        raise ParamError(where, f"{column!r} is not one of the columns ({', '.join(params['columns'])})")
+    def __attrs_post_init__(self) -> None:
+        # Column references are checked against the header the scenario declares.
+        if not self.columns or not all(c.strip() for c in self.columns):
+            raise ParamError("columns", "a non-empty list of column names")
+        if len({_fold(c, self) for c in self.columns}) != len(self.columns):
+            raise ParamError("columns", "a column is listed twice")
+        for index, cell in enumerate(self.cells):
+            for column in cell.where or {}:
+                self._known_column(column, f"cells[{index}].where.{column}")
+            self._known_column(cell.column, f"cells[{index}].column")
+        for index, row in enumerate(self.expected_rows):
+            for column in row:
+                self._known_column(column, f"expected_rows[{index}].{column}")
+        if self.order_by is not None:
+            self._known_column(self.order_by.column, "order_by.column")
+
+    def _known_column(self, column: str, where: str) -> None:
+        if _fold(column, self) not in {_fold(c, self) for c in self.columns}:
+            raise ParamError(where, f"{column!r} is not one of the columns ({', '.join(self.columns)})")
 
 
 # --- evaluation ---------------------------------------------------------------------------
 
 
-def _fold(text: str, params: dict[str, Any]) -> str:
+def _fold(text: str, params: TableParams) -> str:
     text = " ".join(text.split())
-    return text.casefold() if params.get("ignore_case") else text
+    return text.casefold() if params.ignore_case else text
 
 
 def parse_number(text: str) -> int | float | None:
@@ -158,7 +160,7 @@ def parse_number(text: str) -> int | float | None:
         return None
 
 
-def table_checks(params: dict[str, Any], table: Table) -> tuple[list[Check], set[str]]:
+def table_checks(params: TableParams, table: Table) -> tuple[list[Check], set[str]]:
     """Every check the params ask for, and the names of those that failed for absence."""
     checks: list[Check] = []
     missing: set[str] = set()
@@ -166,25 +168,25 @@ def table_checks(params: dict[str, Any], table: Table) -> tuple[list[Check], set
         checks.append(_header_check(params, table.header))
         names = [_fold(h, params) for h in table.header]
     else:
-        names = [_fold(c, params) for c in params["columns"]]
+        names = [_fold(c, params) for c in params.columns]
     index = {name: position for position, name in reversed(list(enumerate(names)))}
-    if "rows" in params:
-        checks.append(_row_count_check(params["rows"], len(table.rows)))
-    for cell in params.get("cells", []):
+    if params.rows is not None:
+        checks.append(_row_count_check(params.rows, len(table.rows)))
+    for cell in params.cells:
         check, absent = _cell_check(params, cell, table.rows, index)
         checks.append(check)
         if absent:
             missing.add(check.name)
-    if params.get("expected_rows"):
+    if params.expected_rows:
         checks.append(_expected_rows_check(params, table.rows, index))
-    if "order_by" in params:
+    if params.order_by is not None:
         checks.append(_order_check(params, table.rows, index))
     return checks, missing
 
 
-def _header_check(params: dict[str, Any], header: list[str]) -> Check:
+def _header_check(params: TableParams, header: list[str]) -> Check:
     actual = [_fold(h, params) for h in header]
-    expected = [_fold(c, params) for c in params["columns"]]
+    expected = [_fold(c, params) for c in params.columns]
     problems = []
     repeated = sorted({h for h in actual if actual.count(h) > 1})
     if repeated:
@@ -193,9 +195,9 @@ def _header_check(params: dict[str, Any], header: list[str]) -> Check:
     if lacking:
         problems.append("missing: " + ", ".join(map(repr, lacking)))
     extra = [h for h in actual if h not in expected]
-    if extra and not params.get("extra_columns", False):
+    if extra and not params.extra_columns:
         problems.append("unexpected: " + ", ".join(map(repr, extra)))
-    if not problems and params.get("ordered_columns", True):
+    if not problems and params.ordered_columns:
         if [h for h in actual if h in expected] != expected:
             problems.append(f"order: expected {expected}, got {actual}")
     if problems:
@@ -203,11 +205,11 @@ def _header_check(params: dict[str, Any], header: list[str]) -> Check:
     return Check("header", True)
 
 
-def _row_count_check(rows: int | dict[str, int], count: int) -> Check:
+def _row_count_check(rows: int | CountRange, count: int) -> Check:
     if isinstance(rows, int):
         ok, wanted = count == rows, str(rows)
     else:
-        low, high = rows.get("min", 0), rows.get("max")
+        low, high = rows.min or 0, rows.max
         ok = count >= low and (high is None or count <= high)
         wanted = f"{low} to {high}" if high is not None else f"at least {low}"
     return Check("row_count", ok, "" if ok else f"expected {wanted} data row(s), got {count}")
@@ -248,13 +250,13 @@ def _casefree(matcher: Any) -> Any:
     return matcher
 
 
-def cell_matches(params: dict[str, Any], matcher: Any, text: str) -> tuple[bool, str]:
+def cell_matches(params: TableParams, matcher: Any, text: str) -> tuple[bool, str]:
     """Whether a cell's text satisfies ``matcher`` (numbers read when it wants one)."""
     value: Any = text
     if _wants_number(matcher):
         number = parse_number(text)
         value = number if number is not None else text
-    if params.get("ignore_case"):
+    if params.ignore_case:
         matcher = _casefree(matcher)
     result = match(matcher, value)
     return result.ok, result.detail
@@ -266,42 +268,43 @@ def _cell(row: list[str], position: int | None) -> str | None:
     return row[position]
 
 
-def _cell_check(params: dict[str, Any], cell: dict[str, Any], rows: list[list[str]], index: dict[str, int]) -> tuple[Check, bool]:
-    column = cell["column"]
+def _cell_check(params: TableParams, cell: CellSpec, rows: list[list[str]], index: dict[str, int]) -> tuple[Check, bool]:
+    column = cell.column
     position = index.get(_fold(column, params))
-    if "where" in cell:
-        label = ",".join(f"{k}={v}" for k, v in cell["where"].items())
+    if cell.where is not None:
+        label = ",".join(f"{k}={v}" for k, v in cell.where.items())
     else:
-        label = str(cell["row"])
+        label = str(cell.row)
     name = f"cell[{label}].{column}"
     if position is None:
         return Check(name, False, f"the table has no column {column!r}"), True
-    if "where" in cell:
-        found = [i for i, row in enumerate(rows) if _row_matches(params, cell["where"], row, index)]
+    if cell.where is not None:
+        found = [i for i, row in enumerate(rows) if _row_matches(params, cell.where, row, index)]
         if not found:
             return Check(name, False, f"no row where {label}"), True
         if len(found) > 1:
             return Check(name, False, f"{len(found)} rows where {label} (rows {', '.join(map(str, found))}); expected one"), False
         targets = found
-    elif cell["row"] == "all":
+    elif cell.row == "all":
         targets = list(range(len(rows)))
         if not targets:
             return Check(name, False, "the table has no data rows"), True
     else:
-        if cell["row"] >= len(rows):
-            return Check(name, False, f"the table has {len(rows)} data row(s), no row {cell['row']}"), True
-        targets = [cell["row"]]
+        assert isinstance(cell.row, int)
+        if cell.row >= len(rows):
+            return Check(name, False, f"the table has {len(rows)} data row(s), no row {cell.row}"), True
+        targets = [cell.row]
     for target in targets:
         text = _cell(rows[target], position)
         if text is None:
             return Check(name, False, f"row {target} has no {column!r} cell (only {len(rows[target])} cells)"), True
-        ok, detail = cell_matches(params, cell["match"], text)
+        ok, detail = cell_matches(params, cell.match, text)
         if not ok:
             return Check(name, False, f"row {target}: {detail}"), False
     return Check(name, True), False
 
 
-def _row_matches(params: dict[str, Any], spec: dict[str, Any], row: list[str], index: dict[str, int]) -> bool:
+def _row_matches(params: TableParams, spec: dict[str, Any], row: list[str], index: dict[str, int]) -> bool:
     for column, matcher in spec.items():
         text = _cell(row, index.get(_fold(column, params)))
         if text is None or not cell_matches(params, matcher, text)[0]:
@@ -309,14 +312,14 @@ def _row_matches(params: dict[str, Any], spec: dict[str, Any], row: list[str], i
     return True
 
 
-def _expected_rows_check(params: dict[str, Any], rows: list[list[str]], index: dict[str, int]) -> Check:
-    specs = params["expected_rows"]
+def _expected_rows_check(params: TableParams, rows: list[list[str]], index: dict[str, int]) -> Check:
+    specs = params.expected_rows
     table = [[_row_matches(params, spec, row, index) for row in rows] for spec in specs]
-    paired = in_order(table) if params.get("rows_ordered", False) else max_matching(table)
+    paired = in_order(table) if params.rows_ordered else max_matching(table)
     lost = [i for i in range(len(specs)) if i not in paired]
     if not lost:
         return Check("expected_rows", True)
-    how = " in order" if params.get("rows_ordered") else ""
+    how = " in order" if params.rows_ordered else ""
     listed = "; ".join(f"[{i}] {_describe_row(specs[i])}" for i in lost[:3])
     return Check("expected_rows", False, f"no row{how} matches {listed}" + (f" (+{len(lost) - 3} more)" if len(lost) > 3 else ""))
 
@@ -345,9 +348,10 @@ def _describe_row(spec: dict[str, Any]) -> str:
     return ", ".join(f"{column}={describe(matcher)}" for column, matcher in spec.items())
 
 
-def _order_check(params: dict[str, Any], rows: list[list[str]], index: dict[str, int]) -> Check:
-    order = params["order_by"]
-    column = order["column"]
+def _order_check(params: TableParams, rows: list[list[str]], index: dict[str, int]) -> Check:
+    order = params.order_by
+    assert order is not None
+    column = order.column
     position = index.get(_fold(column, params))
     if position is None:
         return Check("order", False, f"the table has no column {column!r}")
@@ -356,14 +360,14 @@ def _order_check(params: dict[str, Any], rows: list[list[str]], index: dict[str,
         text = _cell(row, position)
         if text is None:
             return Check("order", False, f"row {number} has no {column!r} cell")
-        if order.get("numeric"):
+        if order.numeric:
             value = parse_number(text)
             if value is None:
                 return Check("order", False, f"row {number}: {shown(text)} is not a number")
             keys.append(value)
         else:
             keys.append(_fold(text, params))
-    descending = order.get("descending", False)
+    descending = order.descending
     for number in range(1, len(keys)):
         before, after = keys[number - 1], keys[number]
         if (after > before) if descending else (after < before):

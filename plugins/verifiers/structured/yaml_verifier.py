@@ -44,31 +44,38 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
+
 from benchlab.model import ChatResponse, Check, Verdict
 from benchlab.plugins.verifiers.structured.answer_extract import answer, extract
-from benchlab.plugins.verifiers.structured.structured_checks import VALUE_PARAMS, validate_value_params, value_checks, verdict
-from benchlab.verifiers import ParamError, Verifier, VerifyContext
+from benchlab.plugins.verifiers.structured.structured_checks import ValueParams, value_checks, verdict
+from benchlab.verifier_params import ParamError, given
+from benchlab.verifiers import Verifier, VerifyContext
 
 STRUCTURE = frozenset({"documents", "root_type", "portable_scalars", "schema"})
+
+
+@attrs.frozen
+class YamlParams(ValueParams):
+    multi_document: bool = False
+    portable: bool = True
+
+    def __attrs_post_init__(self) -> None:
+        if self.root == "any" and self.schema is None and not given(self.exact) and not self.paths:
+            raise ParamError("root", "with root 'any' give schema, exact or paths: almost any text is a YAML scalar")
 
 
 class YamlVerifier(Verifier):
     """Judge a YAML answer: extraction, safe parsing, document count, portability, values."""
 
-    optional = {"strict": bool, "fence": bool, "multi_document": bool, "portable": bool, **VALUE_PARAMS}
+    params = YamlParams
 
-    def validate(self, params: dict[str, Any]) -> None:
-        super().validate(params)
-        validate_value_params(params)
-        if params.get("root") == "any" and not {"schema", "exact", "paths"} & set(params):
-            raise ParamError("root", "with root 'any' give schema, exact or paths: almost any text is a YAML scalar")
-
-    def verify(self, params: dict[str, Any], response: ChatResponse, ctx: VerifyContext) -> Verdict:
+    def verify(self, params: YamlParams, response: ChatResponse, ctx: VerifyContext) -> Verdict:
         from benchlab.plugins.verifiers.structured.yaml_load import YamlProblem, load
 
         got = extract(
             answer(response), what="YAML", langs=("yaml", "yml"),
-            strict=params.get("strict", True), fence=params.get("fence", True),
+            strict=params.strict, fence=params.fence,
         )
         checks = [got.check]
         if got.payload is None:
@@ -78,8 +85,8 @@ class YamlVerifier(Verifier):
         except YamlProblem as exc:
             checks.append(Check("parse", False, f"not valid YAML: {exc}"))
             return verdict(checks, structure=STRUCTURE)
-        multi = params.get("multi_document", False)
-        root = params.get("root", "array" if multi else "object")
+        multi = params.multi_document
+        root = params.root or ("array" if multi else "object")
         count = len(loaded.documents)
         value: Any = loaded.documents if multi else loaded.documents[0] if count else None
         if not count or all(d is None for d in loaded.documents):
@@ -95,7 +102,7 @@ class YamlVerifier(Verifier):
             checks.append(Check("documents", True, f"{count} document(s)"))
         else:
             checks.append(Check("documents", count == 1, "" if count == 1 else f"{count} documents; expected one"))
-        if params.get("portable", True):
+        if params.portable:
             problems = loaded.unportable
             more = f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""
             detail = "; ".join(problems[:3]) + more + ("; quote text, write booleans as true/false" if problems else "")

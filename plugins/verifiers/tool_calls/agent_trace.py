@@ -56,23 +56,17 @@ the calls (a pack defect, not the model's). Never raises on model output.
 from __future__ import annotations
 
 import copy
-import re
 from typing import Any
 
 import attrs
 
 from benchlab.model import ChatResponse, Check, FailureMode, ToolCall, Verdict
-from benchlab.plugins.verifiers.structured.matcher_validation import validate_matcher
-from benchlab.plugins.verifiers.instructions.rubric import RubricVerifier, parse_path, value_at
+from benchlab.plugins.verifiers.instructions.rubric import RubricParams, RubricVerifier
+from benchlab.plugins.verifiers.instructions.rubric_predicates import parse_path, value_at
 from benchlab.plugins.verifiers.structured.value_matchers import MISSING, describe, match, max_matching, shown
-from benchlab.verifiers import ParamError, Verifier, VerifyContext, answer_text
+from benchlab.plugins.verifiers.tool_calls.agent_trace_params import ANSWER, AgentTraceParams, ForbiddenCall, StateRule, TraceCall
+from benchlab.verifiers import Verifier, VerifyContext, answer_text
 
-EXTRA_ARGS = ("allow", "forbid", "schema")
-ANSWER = "answer"
-_ID = re.compile(r"^[A-Za-z0-9_.:-]+$")
-_CALL_KEYS = {"id", "name", "args", "extra_args"}
-_FORBIDDEN_KEYS = {"id", "name", "args"}
-_STATE_KEYS = {"name", "path", "matcher"}
 _RUBRIC = RubricVerifier()
 
 
@@ -88,77 +82,36 @@ class _Made:
 class AgentTraceVerifier(Verifier):
     """Declarative expectations over every tool call of a transcript, its final state and answer."""
 
-    optional = {
-        "calls": list,
-        "order": list,
-        "forbidden": list,
-        "max_calls": int,
-        "max_calls_per_tool": dict,
-        "state": list,
-        "answer": list,
-        "extra_args": str,
-    }
+    params = AgentTraceParams
 
-    def validate(self, params: dict[str, Any]) -> None:
-        super().validate(params)
-        if not any(params.get(k) or params.get(k) == 0 for k in ("calls", "forbidden", "max_calls", "max_calls_per_tool", "state", "answer")):
-            raise ParamError("calls", "an agent_trace verifier needs at least one expectation "
-                             "(calls, forbidden, max_calls, max_calls_per_tool, state or answer)")
-        _check_extra_args(params.get("extra_args", "schema"), "extra_args")
-        ids = _validate_calls(params.get("calls", []), "calls", _CALL_KEYS)
-        _validate_calls(params.get("forbidden", []), "forbidden", _FORBIDDEN_KEYS)
-        for index, pair in enumerate(params.get("order", [])):
-            where = f"order[{index}]"
-            if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, str) for x in pair)):
-                raise ParamError(where, "a pair [A, B] of call ids: A happens before B")
-            if pair[0] not in ids:
-                raise ParamError(f"{where}[0]", f"{pair[0]!r} is not the id of an expected call (ids: {', '.join(ids) or 'none'})")
-            if pair[1] not in ids and pair[1] != ANSWER:
-                raise ParamError(f"{where}[1]", f"{pair[1]!r} is neither an expected call's id nor {ANSWER!r}")
-            if pair[0] == pair[1]:
-                raise ParamError(where, "a call cannot come before itself")
-        if params.get("max_calls", 0) < 0:
-            raise ParamError("max_calls", "a whole number >= 0")
-        if params.get("max_calls", len(ids)) < len(ids):
-            raise ParamError("max_calls", f"{params['max_calls']} is fewer than the {len(ids)} required calls")
-        for name, cap in params.get("max_calls_per_tool", {}).items():
-            if isinstance(cap, bool) or not isinstance(cap, int) or cap < 0:
-                raise ParamError(f"max_calls_per_tool.{name}", "a whole number >= 0")
-        _validate_state(params.get("state", []))
-        if "answer" in params:
-            try:
-                _RUBRIC.validate({"rules": params["answer"]})
-            except ParamError as exc:
-                raise ParamError(f"answer{exc.field.removeprefix('rules')}", exc.message) from None
-
-    def verify(self, params: dict[str, Any], response: ChatResponse, ctx: VerifyContext) -> Verdict:
+    def verify(self, params: AgentTraceParams, response: ChatResponse, ctx: VerifyContext) -> Verdict:
         turns = transcript(response, ctx)
         made = [_Made(call, t, 0) for t, r in enumerate(turns) for call in r.tool_calls if isinstance(call, ToolCall)]
         made = [attrs.evolve(m, position=n) for n, m in enumerate(made)]
         checks = [_final_check(response)]
         schemas = _tool_properties(ctx)
-        expected = params.get("calls", [])
+        expected = params.calls
         table = [[_pair(params, spec, m.call, schemas) for m in made] for spec in expected]
         assignment = _assign(table)
-        first_full = {_id(spec): next((j for j, p in enumerate(row) if p is not None and p[1]), None) for spec, row in zip(expected, table)}
+        first_full = {spec.key: next((j for j, p in enumerate(row) if p is not None and p[1]), None) for spec, row in zip(expected, table)}
         for index, spec in enumerate(expected):
             checks += _expected_checks(spec, made, assignment.get(index), table[index])
-        for first, then in params.get("order", []):
+        for first, then in params.order:
             checks.append(_order_check(first, then, first_full, made, len(turns) - 1))
-        for spec in params.get("forbidden", []):
+        for spec in params.forbidden:
             checks.append(_forbidden_check(spec, made))
-        if "max_calls" in params:
-            checks.append(_count_check("max_calls", len(made), params["max_calls"], "tool calls in all"))
-        for name, cap in params.get("max_calls_per_tool", {}).items():
+        if params.max_calls is not None:
+            checks.append(_count_check("max_calls", len(made), params.max_calls, "tool calls in all"))
+        for name, cap in params.max_calls_per_tool.items():
             count = sum(_name(m.call) == name for m in made)
             checks.append(_count_check(f"max_calls.{name}", count, cap, f"calls to {name}"))
         replay_failed = False
-        if params.get("state"):
+        if params.state:
             state, problem = _replay(ctx, [m.call for m in made if m.turn < len(turns) - 1])
             replay_failed = problem is not None
-            checks += [_state_check(rule, state, problem) for rule in params["state"]]
-        if params.get("answer"):
-            rubric = _RUBRIC.verify({"rules": params["answer"]}, response, ctx)
+            checks += [_state_check(rule, state, problem) for rule in params.state]
+        if params.answer:
+            rubric = _RUBRIC.verify(RubricParams(rules=params.answer), response, ctx)
             checks += [attrs.evolve(c, name=f"answer.{c.name}") for c in rubric.checks]
         return Verdict.from_checks(checks, FailureMode.VERIFIER_FAIL if replay_failed else FailureMode.WRONG_ANSWER)
 
@@ -169,67 +122,6 @@ def transcript(response: ChatResponse, ctx: VerifyContext) -> list[ChatResponse]
     if not turns or turns[-1] is not response:
         turns.append(response)
     return turns
-
-
-# --- validation ------------------------------------------------------------------------------
-
-
-def _check_extra_args(value: Any, field: str) -> None:
-    if value not in EXTRA_ARGS:
-        raise ParamError(field, f"one of {', '.join(EXTRA_ARGS)}")
-
-
-def _id(spec: dict[str, Any]) -> str:
-    return str(spec.get("id", spec["name"]))
-
-
-def _validate_calls(specs: list[Any], field: str, keys: set[str]) -> list[str]:
-    ids: list[str] = []
-    for index, spec in enumerate(specs):
-        where = f"{field}[{index}]"
-        if not isinstance(spec, dict):
-            raise ParamError(where, "an object with 'name' and optional 'args'")
-        unknown = sorted(set(spec) - keys)
-        if unknown:
-            raise ParamError(f"{where}.{unknown[0]}", f"unknown key (known: {', '.join(sorted(keys))})")
-        if not isinstance(spec.get("name"), str) or not spec["name"].strip():
-            raise ParamError(f"{where}.name", "the function name, a non-empty string")
-        if "id" in spec and (not isinstance(spec["id"], str) or not _ID.match(spec["id"])):
-            raise ParamError(f"{where}.id", "letters, digits, '_', '.', ':' and '-'")
-        call_id = _id(spec)
-        if call_id == ANSWER:
-            raise ParamError(f"{where}.id", f"{ANSWER!r} is reserved for the final answer in 'order'")
-        if call_id in ids:
-            raise ParamError(f"{where}.id", f"two entries are named {call_id!r}: give them distinct 'id's")
-        ids.append(call_id)
-        args = spec.get("args", {})
-        if not isinstance(args, dict):
-            raise ParamError(f"{where}.args", "an object of argument name -> matcher")
-        for key, matcher in args.items():
-            validate_matcher(matcher, f"{where}.args.{key}")
-        if "extra_args" in spec:
-            _check_extra_args(spec["extra_args"], f"{where}.extra_args")
-    return ids
-
-
-def _validate_state(rules: list[Any]) -> None:
-    names: set[str] = set()
-    for index, rule in enumerate(rules):
-        where = f"state[{index}]"
-        if not isinstance(rule, dict):
-            raise ParamError(where, "an object with 'name', 'path' and 'matcher'")
-        unknown = sorted(set(rule) - _STATE_KEYS)
-        if unknown:
-            raise ParamError(f"{where}.{unknown[0]}", f"unknown key (known: {', '.join(sorted(_STATE_KEYS))})")
-        name = rule.get("name")
-        if not isinstance(name, str) or not name.strip():
-            raise ParamError(f"{where}.name", "a non-empty string")
-        if name in names:
-            raise ParamError(f"{where}.name", f"two state rules are named {name!r}")
-        names.add(name)
-        if not isinstance(rule.get("path"), str) or parse_path(rule["path"]) is None:
-            raise ParamError(f"{where}.path", "a path such as cron.jobs[0].schedule or files[\"a.md\"]")
-        validate_matcher(rule.get("matcher", {"present": True}), f"{where}.matcher")
 
 
 # --- judging calls ----------------------------------------------------------------------------
@@ -268,26 +160,26 @@ def _tool_properties(ctx: VerifyContext) -> dict[str, set[str]] | None:
     return found
 
 
-def _pair(params: dict[str, Any], spec: dict[str, Any], call: ToolCall, schemas: dict[str, set[str]] | None) -> tuple[list[Check], bool] | None:
+def _pair(params: AgentTraceParams, spec: TraceCall, call: ToolCall, schemas: dict[str, set[str]] | None) -> tuple[list[Check], bool] | None:
     """The argument checks of ``call`` against ``spec`` and whether all hold; None for another function."""
-    if _name(call) != spec["name"]:
+    if _name(call) != spec.name:
         return None
     if not isinstance(call.arguments, dict):
         problem = "not valid JSON" if isinstance(call.arguments, str) else f"a JSON {type(call.arguments).__name__}, not an object"
         return [Check("arguments", False, f"the arguments are {problem}")], False
     checks = []
-    for key, matcher in spec.get("args", {}).items():
+    for key, matcher in spec.args.items():
         result = match(matcher, call.arguments.get(key, MISSING))
         checks.append(Check(f"arguments.{key}", result.ok, "" if result.ok else result.detail))
     checks.append(_extra_args_check(params, spec, call.arguments, schemas))
     return checks, all(c.ok for c in checks)
 
 
-def _extra_args_check(params: dict[str, Any], spec: dict[str, Any], arguments: dict[str, Any], schemas: dict[str, set[str]] | None) -> Check:
-    policy = spec.get("extra_args", params.get("extra_args", "schema"))
-    extra = [key for key in arguments if key not in spec.get("args", {})]
+def _extra_args_check(params: AgentTraceParams, spec: TraceCall, arguments: dict[str, Any], schemas: dict[str, set[str]] | None) -> Check:
+    policy = spec.extra_args or params.extra_args
+    extra = [key for key in arguments if key not in spec.args]
     if policy == "schema":
-        declared = schemas.get(spec["name"]) if schemas is not None else None
+        declared = schemas.get(spec.name) if schemas is not None else None
         extra = [key for key in extra if declared is not None and key not in declared]
     if policy == "allow" or not extra:
         return Check("extra_arguments", True)
@@ -310,26 +202,26 @@ def _assign(table: list[list[tuple[list[Check], bool] | None]]) -> dict[int, int
     return assignment
 
 
-def _expected_checks(spec: dict[str, Any], made: list[_Made], chosen: int | None, row: list[tuple[list[Check], bool] | None]) -> list[Check]:
-    label = f"calls.{_id(spec)}"
+def _expected_checks(spec: TraceCall, made: list[_Made], chosen: int | None, row: list[tuple[list[Check], bool] | None]) -> list[Check]:
+    label = f"calls.{spec.key}"
     if chosen is None:
         same = sum(p is not None for p in row)
         if same:
-            why = f"the {same} call(s) to {spec['name']} already meet other expectations"
+            why = f"the {same} call(s) to {spec.name} already meet other expectations"
         else:
             why = "calls made: " + (", ".join(dict.fromkeys(_name(m.call) or "<no name>" for m in made)) or "none")
         return [Check(label, False, f"expected a call to {_spec_label(spec)}; {why}")]
     pairing = row[chosen]
     assert pairing is not None
     same = sum(p is not None for p in row)
-    checks = [Check(label, True, f"{spec['name']}: call {chosen + 1} of {len(made)} (turn {made[chosen].turn + 1}); {same} call(s) to it")]
+    checks = [Check(label, True, f"{spec.name}: call {chosen + 1} of {len(made)} (turn {made[chosen].turn + 1}); {same} call(s) to it")]
     checks += [attrs.evolve(c, name=f"{label}.{c.name}") for c in pairing[0]]
     return checks
 
 
-def _spec_label(spec: dict[str, Any]) -> str:
-    args = ", ".join(f"{key}={describe(m)}" for key, m in spec.get("args", {}).items())
-    text = f"{spec['name']}({args})"
+def _spec_label(spec: TraceCall) -> str:
+    args = ", ".join(f"{key}={describe(m)}" for key, m in spec.args.items())
+    text = f"{spec.name}({args})"
     return text if len(text) <= 120 else text[:117] + "..."
 
 
@@ -350,12 +242,12 @@ def _order_check(first: str, then: str, first_full: dict[str, int | None], made:
     return Check(name, False, f"{then!r} (call {b + 1}) came before {first!r} (call {a + 1})")
 
 
-def _forbidden_check(spec: dict[str, Any], made: list[_Made]) -> Check:
-    hits = [m for m in made if _name(m.call) == spec["name"] and _args_match(spec.get("args", {}), m.call.arguments)]
+def _forbidden_check(spec: ForbiddenCall, made: list[_Made]) -> Check:
+    hits = [m for m in made if _name(m.call) == spec.name and _args_match(spec.args, m.call.arguments)]
     if not hits:
-        return Check(f"forbidden.{_id(spec)}", True)
+        return Check(f"forbidden.{spec.key}", True)
     shown_hits = ", ".join(f"{_label(m.call)} (call {m.position + 1})" for m in hits[:3])
-    return Check(f"forbidden.{_id(spec)}", False, f"{len(hits)} forbidden call(s): {shown_hits}")
+    return Check(f"forbidden.{spec.key}", False, f"{len(hits)} forbidden call(s): {shown_hits}")
 
 
 def _args_match(args: dict[str, Any], arguments: Any) -> bool:
@@ -392,10 +284,10 @@ def _replay(ctx: VerifyContext, calls: list[ToolCall]) -> tuple[Any, str | None]
     return state, None
 
 
-def _state_check(rule: dict[str, Any], state: Any, problem: str | None) -> Check:
-    name = f"state.{rule['name']}"
+def _state_check(rule: StateRule, state: Any, problem: str | None) -> Check:
+    name = f"state.{rule.name}"
     if problem is not None:
         return Check(name, False, problem)
-    value = value_at(state, parse_path(rule["path"]) or [])
-    result = match(rule.get("matcher", {"present": True}), value)
-    return Check(name, result.ok, f"{rule['path']} = {shown(value)}" if result.ok else f"{rule['path']}: {result.detail}")
+    value = value_at(state, parse_path(rule.path) or [])
+    result = match(rule.matcher, value)
+    return Check(name, result.ok, f"{rule.path} = {shown(value)}" if result.ok else f"{rule.path}: {result.detail}")

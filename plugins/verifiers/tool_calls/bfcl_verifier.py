@@ -26,50 +26,61 @@ the function or arguments, as in BFCL).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
+
+import attrs
 
 from benchlab.model import ChatResponse, Check, FailureMode, Verdict
 from benchlab.packs.bfcl import data as bfcl_data
 from benchlab.plugins.verifiers.tool_calls.bfcl_answers import as_python, unlikely_call
 from benchlab.plugins.verifiers.tool_calls.bfcl_checker import check_calls
 from benchlab.plugins.verifiers.tool_calls.bfcl_decode import Decoded, answer_content, decode_fc, decode_prompt
-from benchlab.verifiers import ParamError, Verifier, VerifyContext
+from benchlab.verifier_params import ParamError
+from benchlab.verifiers import Verifier, VerifyContext
 
-MODES = ("fc", "prompt")
 # Junk the negative control feeds that the task itself calls right: declining to call
 # (any text) where no function fits, and any call at all where BFCL asks only for one.
 _TEXT_JUNK = ("empty", "echo", "refusal", "plausible_json", "other_gold")
 _CALL_JUNK = ("wrong_tool_call", "other_gold")
 
 
+def _known_category(_: Any, attribute: attrs.Attribute, category: str) -> None:
+    if category not in bfcl_data.CATEGORIES:
+        raise ParamError(attribute.name, f"one of {', '.join(bfcl_data.CATEGORIES)}")
+
+
+def _function_docs(_: Any, attribute: attrs.Attribute, docs: list[dict[str, Any]]) -> None:
+    for index, doc in enumerate(docs):
+        if not isinstance(doc.get("name"), str) or not isinstance(doc.get("parameters"), dict):
+            raise ParamError(f"{attribute.name}[{index}]", "a BFCL function doc: an object with 'name' and 'parameters'")
+
+
+@attrs.frozen
+class BfclParams:
+    category: str = attrs.field(validator=_known_category)
+    mode: Literal["fc", "prompt"]
+    functions: list[dict[str, Any]] = attrs.field(validator=_function_docs)
+    ground_truth: list[dict[str, Any]] | None = None
+    names: dict[str, str] | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if bfcl_data.has_possible_answers(self.category):
+            if not self.ground_truth or not all(len(t) == 1 for t in self.ground_truth):
+                raise ParamError("ground_truth", "a non-empty list of {function: {param: [possible values]}} objects")
+        elif self.ground_truth is not None:
+            raise ParamError("ground_truth", f"the {self.category} category has no possible answers")
+        if self.names is not None and self.mode != "fc":
+            raise ParamError("names", "only fc mode renames functions")
+
+
 class BfclVerifier(Verifier):
     """Decode the answer the way its mode asks, then apply BFCL's rule for the category."""
 
-    required = {"category": str, "mode": str, "functions": list}
-    optional = {"ground_truth": list, "names": dict}
+    params = BfclParams
 
-    def validate(self, params: dict[str, Any]) -> None:
-        super().validate(params)
-        category = params["category"]
-        if category not in bfcl_data.CATEGORIES:
-            raise ParamError("category", f"one of {', '.join(bfcl_data.CATEGORIES)}")
-        if params["mode"] not in MODES:
-            raise ParamError("mode", f"one of {', '.join(MODES)}")
-        for index, doc in enumerate(params["functions"]):
-            if not isinstance(doc, dict) or not isinstance(doc.get("name"), str) or not isinstance(doc.get("parameters"), dict):
-                raise ParamError(f"functions[{index}]", "a BFCL function doc: an object with 'name' and 'parameters'")
-        if bfcl_data.has_possible_answers(category):
-            truth = params.get("ground_truth")
-            if not truth or not all(isinstance(t, dict) and len(t) == 1 for t in truth):
-                raise ParamError("ground_truth", "a non-empty list of {function: {param: [possible values]}} objects")
-        elif "ground_truth" in params:
-            raise ParamError("ground_truth", f"the {category} category has no possible answers")
-        if "names" in params and params["mode"] != "fc":
-            raise ParamError("names", "only fc mode renames functions")
-
-    def verify(self, params: dict[str, Any], response: ChatResponse, ctx: VerifyContext) -> Verdict:
+    def verify(self, params: BfclParams, response: ChatResponse, ctx: VerifyContext) -> Verdict:
         decoded = decode(params, response)
-        category = params["category"]
+        category = params.category
         if bfcl_data.is_irrelevance(category):
             calls = ", ".join(repr(name) for name, _ in decoded.calls or [])
             check = Check("no_call", not decoded.has_calls, "" if not decoded.has_calls else f"called {calls}; no function fits here")
@@ -80,7 +91,7 @@ class BfclVerifier(Verifier):
         if not decoded.well_formed:
             mode = FailureMode.INVALID_JSON if decoded.bad_json else FailureMode.WRONG_ANSWER
             return Verdict.from_checks([Check("decoded", False, _why_no_calls(decoded))], mode)
-        problems = check_calls(category, params["functions"], decoded.calls or [], params["ground_truth"])
+        problems = check_calls(category, params.functions, decoded.calls or [], params.ground_truth or [])
         checks = [Check("decoded", True)]
         if any(p.check == "call_count" for p in problems):
             return Verdict.from_checks(checks + [Check("call_count", False, problems[0].detail)], FailureMode.WRONG_ANSWER)
@@ -94,34 +105,34 @@ class BfclVerifier(Verifier):
         only_missing = bool(problems) and all(p.missing for p in problems)
         return Verdict.from_checks(checks, FailureMode.MISSING_FIELD if only_missing else FailureMode.WRONG_ANSWER)
 
-    def junk_that_is_correct(self, params: dict[str, Any]) -> tuple[str, ...]:
+    def junk_that_is_correct(self, params: BfclParams) -> tuple[str, ...]:
         """The negative control's junk kinds that BFCL's rule for the category calls right:
         any text where no function fits, any call where BFCL asks only for one, and any call
         of the first function when that is the expected call and it takes no parameters
         (a function without parameters has only one call)."""
-        if bfcl_data.is_irrelevance(params["category"]):
+        if bfcl_data.is_irrelevance(params.category):
             return _TEXT_JUNK
-        if bfcl_data.is_relevance(params["category"]):
+        if bfcl_data.is_relevance(params.category):
             return _CALL_JUNK
-        functions, truth = params["functions"], params.get("ground_truth") or []
+        functions, truth = params.functions, params.ground_truth or []
         if functions and len(truth) == 1 and next(iter(truth[0])) == functions[0]["name"]:
             if not (functions[0].get("parameters") or {}).get("properties"):
                 return ("wrong_tool_call", "wrong_call_text")
         return ()
 
-    def extra_junk(self, params: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    def extra_junk(self, params: BfclParams) -> list[tuple[str, dict[str, Any]]]:
         """Junk only this verifier knows to write: a plausible call in Python syntax in prompt
         mode (the generic ``wrong_tool_call`` exists only for tools), and a call where no
         function fits (an irrelevance entry may offer no tools at all). None for relevance,
         where any call is right."""
-        category, functions = params["category"], params["functions"]
+        category, functions = params.category, params.functions
         if bfcl_data.is_relevance(category):
             return []
         junk = []
-        if params["mode"] == "prompt" and functions:
+        if params.mode == "prompt" and functions:
             junk.append(("wrong_call_text", {"content": as_python([unlikely_call(functions[0])])}))
         if bfcl_data.is_irrelevance(category):
-            if params["mode"] == "fc":
+            if params.mode == "fc":
                 call = {"id": "junk", "type": "function", "function": {"name": "lookup", "arguments": '{"query": "anything"}'}}
                 junk.append(("invented_call", {"content": "", "tool_calls": [call]}))
             else:
@@ -129,12 +140,12 @@ class BfclVerifier(Verifier):
         return junk
 
 
-def decode(params: dict[str, Any], response: ChatResponse) -> Decoded:
+def decode(params: BfclParams, response: ChatResponse) -> Decoded:
     """The answer's calls, with tool names as sent mapped back to BFCL's names (fc)."""
-    if params["mode"] == "prompt":
+    if params.mode == "prompt":
         return decode_prompt(answer_content(response))
     decoded = decode_fc(response)
-    names = params.get("names") or {}
+    names = params.names or {}
     if decoded.calls is None or not names:
         return decoded
     return Decoded([(names.get(name, name), arguments) for name, arguments in decoded.calls])

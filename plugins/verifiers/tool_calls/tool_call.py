@@ -46,17 +46,46 @@ the closest remaining call of the same name, so its argument checks say what dif
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
 from benchlab.model import ChatResponse, Check, FailureMode, ToolCall, Verdict
-from benchlab.plugins.verifiers.structured.matcher_validation import validate_matcher
+from benchlab.plugins.verifiers.structured.matcher_validation import matcher_field, matcher_map_field
 from benchlab.plugins.verifiers.structured.value_matchers import MISSING, describe, is_optional, match, max_matching, shown
-from benchlab.verifiers import ParamError, Verifier, VerifyContext, answer_text
+from benchlab.verifier_params import NOT_GIVEN, ParamError, given
+from benchlab.param_checks import not_blank
+from benchlab.verifiers import Verifier, VerifyContext, answer_text
 
-EXTRA_ARGS = ("allow", "forbid", "schema")
-_CALL_KEYS = {"name", "args", "extra_args"}
+ExtraArgs = Literal["allow", "forbid", "schema"]
+
+
+@attrs.frozen
+class ExpectedCall:
+    """One expected call: the function, its argument matchers, its own extra-arguments policy."""
+
+    name: str = attrs.field(validator=not_blank)
+    args: dict[str, Any] = attrs.field(factory=dict, validator=matcher_map_field)
+    extra_args: ExtraArgs | None = None  # None: the scenario's
+
+
+def _text_matcher(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if given(value):
+        matcher_field(instance, attribute, value)
+
+
+@attrs.frozen
+class ToolCallParams:
+    calls: list[ExpectedCall]
+    ordered: bool = False
+    extra_calls: bool = False
+    duplicates: bool = False
+    extra_args: ExtraArgs = "schema"
+    text: Any = attrs.field(default=NOT_GIVEN, validator=_text_matcher)
+
+    def __attrs_post_init__(self) -> None:
+        if self.ordered and len(self.calls) < 2:
+            raise ParamError("ordered", "order only means something with two or more expected calls")
 
 
 @attrs.frozen
@@ -72,67 +101,37 @@ class _Pairing:
 class ToolCallVerifier(Verifier):
     """Judge ``response.tool_calls`` against expected calls and argument matchers."""
 
-    required = {"calls": list}
-    optional = {"ordered": bool, "extra_calls": bool, "duplicates": bool, "extra_args": str, "text": (str, int, float, list, dict)}
+    params = ToolCallParams
 
-    def validate(self, params: dict[str, Any]) -> None:
-        super().validate(params)
-        _check_extra_args(params.get("extra_args", "schema"), "extra_args")
-        for index, call in enumerate(params["calls"]):
-            where = f"calls[{index}]"
-            if not isinstance(call, dict):
-                raise ParamError(where, "expected an object with 'name' and 'args'")
-            unknown = sorted(set(call) - _CALL_KEYS)
-            if unknown:
-                raise ParamError(f"{where}.{unknown[0]}", f"unknown key (known: {', '.join(sorted(_CALL_KEYS))})")
-            if not isinstance(call.get("name"), str) or not call["name"].strip():
-                raise ParamError(f"{where}.name", "the function name, a non-empty string")
-            args = call.get("args", {})
-            if not isinstance(args, dict):
-                raise ParamError(f"{where}.args", "an object of argument name -> matcher")
-            for key, matcher in args.items():
-                validate_matcher(matcher, f"{where}.args.{key}")
-            if "extra_args" in call:
-                _check_extra_args(call["extra_args"], f"{where}.extra_args")
-        if "text" in params:
-            validate_matcher(params["text"], "text")
-        if params.get("ordered") and len(params["calls"]) < 2:
-            raise ParamError("ordered", "order only means something with two or more expected calls")
-
-    def verify(self, params: dict[str, Any], response: ChatResponse, ctx: VerifyContext) -> Verdict:
+    def verify(self, params: ToolCallParams, response: ChatResponse, ctx: VerifyContext) -> Verdict:
         calls = [c for c in response.tool_calls if isinstance(c, ToolCall)]
-        if not params["calls"]:
+        if not params.calls:
             return _restraint(params, response, calls)
         checks = [_json_check(calls)]
-        expected = params["calls"]
+        expected = params.calls
         schemas = _tool_properties(ctx)
         table = [[_pair(params, spec, call, schemas) for call in calls] for spec in expected]
-        assignment = _assign(table, bool(params.get("ordered")))
+        assignment = _assign(table, params.ordered)
         missing: set[str] = set()
         for index, spec in enumerate(expected):
             checks += _expected_checks(index, spec, calls, assignment.get(index), table[index])
             pairing = table[index][assignment[index]] if index in assignment else None
             missing |= {f"calls[{index}].{name}" for name in (pairing.missing if pairing else ())}
-        if params.get("ordered"):
+        if params.ordered:
             checks.append(_order_check(assignment, expected))
         checks.append(_extra_check(params, calls, assignment, table))
-        if "text" in params:
-            checks.append(_text_check(params["text"], response))
+        if given(params.text):
+            checks.append(_text_check(params.text, response))
         return Verdict.from_checks(checks, _failure_mode(checks, missing))
 
 
-def _check_extra_args(value: Any, field: str) -> None:
-    if value not in EXTRA_ARGS:
-        raise ParamError(field, f"one of {', '.join(EXTRA_ARGS)}")
-
-
-def _restraint(params: dict[str, Any], response: ChatResponse, calls: list[ToolCall]) -> Verdict:
+def _restraint(params: ToolCallParams, response: ChatResponse, calls: list[ToolCall]) -> Verdict:
     if calls:
         listed = ", ".join(_call_label(c) for c in calls[:3]) + (" ..." if len(calls) > 3 else "")
         checks = [Check("no_tool_call", False, f"no call expected, got {len(calls)}: {listed}")]
     else:
         checks = [Check("no_tool_call", True)]
-    checks.append(_text_check(params.get("text", {"regex": r"\S"}), response))
+    checks.append(_text_check(params.text if given(params.text) else {"regex": r"\S"}, response))
     return Verdict.from_checks(checks, FailureMode.WRONG_ANSWER)
 
 
@@ -179,11 +178,11 @@ def _tool_properties(ctx: VerifyContext) -> dict[str, set[str]] | None:
     return found
 
 
-def _pair(params: dict[str, Any], spec: dict[str, Any], call: ToolCall, schemas: dict[str, set[str]] | None) -> _Pairing | None:
+def _pair(params: ToolCallParams, spec: ExpectedCall, call: ToolCall, schemas: dict[str, set[str]] | None) -> _Pairing | None:
     """The argument checks of ``call`` against ``spec``; None when the names differ."""
-    if (call.name or "").strip() != spec["name"]:
+    if (call.name or "").strip() != spec.name:
         return None
-    args = spec.get("args", {})
+    args = spec.args
     problem = _json_problem(call)
     if problem:
         # Nothing inside unparsable arguments can be judged; one check says so.
@@ -200,12 +199,12 @@ def _pair(params: dict[str, Any], spec: dict[str, Any], call: ToolCall, schemas:
     return _Pairing(checks, ok == len(checks), ok, frozenset(missing))
 
 
-def _extra_args_check(params: dict[str, Any], spec: dict[str, Any], arguments: dict[str, Any], schemas: dict[str, set[str]] | None) -> Check:
-    policy = spec.get("extra_args", params.get("extra_args", "schema"))
-    listed = set(spec.get("args", {}))
+def _extra_args_check(params: ToolCallParams, spec: ExpectedCall, arguments: dict[str, Any], schemas: dict[str, set[str]] | None) -> Check:
+    policy = spec.extra_args or params.extra_args
+    listed = set(spec.args)
     extra = [key for key in arguments if key not in listed]
     if policy == "schema":
-        declared = schemas.get(spec["name"]) if schemas is not None else None
+        declared = schemas.get(spec.name) if schemas is not None else None
         extra = [key for key in extra if declared is not None and key not in declared]
         why = "not a parameter of the tool"
     else:
@@ -256,7 +255,7 @@ def _in_order(full: list[list[bool]]) -> dict[int, int]:
     return pairs
 
 
-def _expected_checks(index: int, spec: dict[str, Any], calls: list[ToolCall], chosen: int | None, row: list[_Pairing | None]) -> list[Check]:
+def _expected_checks(index: int, spec: ExpectedCall, calls: list[ToolCall], chosen: int | None, row: list[_Pairing | None]) -> list[Check]:
     label = f"calls[{index}]"
     if chosen is None:
         wanted = _spec_label(spec)
@@ -264,33 +263,33 @@ def _expected_checks(index: int, spec: dict[str, Any], calls: list[ToolCall], ch
             return [Check(f"{label}.name", False, f"expected {wanted}, got no tool call")]
         same_name = sum(p is not None for p in row)
         if same_name:
-            why = f"the {same_name} call(s) to {spec['name']} match other expected calls"
+            why = f"the {same_name} call(s) to {spec.name} match other expected calls"
         else:
             why = "got calls to " + ", ".join(dict.fromkeys(c.name or "<no name>" for c in calls))
         return [Check(f"{label}.name", False, f"expected {wanted}; {why}")]
     pairing = row[chosen]
     assert pairing is not None
-    checks = [Check(f"{label}.name", True, f"{spec['name']} (call {chosen + 1} of {len(calls)})")]
+    checks = [Check(f"{label}.name", True, f"{spec.name} (call {chosen + 1} of {len(calls)})")]
     checks += [attrs.evolve(c, name=f"{label}.{c.name}") for c in pairing.checks]
     return checks
 
 
-def _spec_label(spec: dict[str, Any]) -> str:
-    args = ", ".join(f"{key}={describe(m)}" for key, m in spec.get("args", {}).items() if not is_optional(m))
-    text = f"{spec['name']}({args})"
+def _spec_label(spec: ExpectedCall) -> str:
+    args = ", ".join(f"{key}={describe(m)}" for key, m in spec.args.items() if not is_optional(m))
+    text = f"{spec.name}({args})"
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-def _order_check(assignment: dict[int, int], expected: list[dict[str, Any]]) -> Check:
+def _order_check(assignment: dict[int, int], expected: list[ExpectedCall]) -> Check:
     positions = [assignment[i] for i in sorted(assignment)]
     if positions == sorted(positions):
         return Check("order", True)
-    made = " then ".join(expected[i]["name"] for i in sorted(assignment, key=assignment.__getitem__))
-    wanted = " then ".join(expected[i]["name"] for i in sorted(assignment))
+    made = " then ".join(expected[i].name for i in sorted(assignment, key=assignment.__getitem__))
+    wanted = " then ".join(expected[i].name for i in sorted(assignment))
     return Check("order", False, f"expected {wanted}, got {made}")
 
 
-def _extra_check(params: dict[str, Any], calls: list[ToolCall], assignment: dict[int, int], table: list[list[_Pairing | None]]) -> Check:
+def _extra_check(params: ToolCallParams, calls: list[ToolCall], assignment: dict[int, int], table: list[list[_Pairing | None]]) -> Check:
     paired = set(assignment.values())
     problems = []
     for j, call in enumerate(calls):
@@ -299,9 +298,9 @@ def _extra_check(params: dict[str, Any], calls: list[ToolCall], assignment: dict
         duplicate = any(row[j] is not None and row[j].full for row in table) or any(
             calls[k].name == call.name and calls[k].arguments == call.arguments for k in paired
         )
-        if duplicate and params.get("duplicates", False):
+        if duplicate and params.duplicates:
             continue
-        if not duplicate and params.get("extra_calls", False):
+        if not duplicate and params.extra_calls:
             continue
         problems.append(f"{_call_label(call)} {'repeats an expected call' if duplicate else 'was not asked for'}")
     if problems:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from benchlab import hookimpl
-from benchlab.model import PackSource
+from benchlab.api import PackSource
 
 PACK_DIR = Path(__file__).parent / "packs" / "acrostic-3"
 
