@@ -30,9 +30,10 @@ from benchlab.sandboxes.cache import sandbox_cache_dir, traversable_by_others
 SUITE = "bookworm"
 VARIANT = "minbase"
 # What model-written code may need. golang-go adds about 470 MB and 20 s to a build: worth it.
+# python3-aiohttp is for async Python tasks checked against a server inside the sandbox.
 PACKAGES = (
-    "python3", "nodejs", "g++", "make", "default-jdk-headless", "rustc", "cargo", "golang-go",
-    "coreutils", "bash", "procps",
+    "python3", "python3-aiohttp", "nodejs", "g++", "make", "default-jdk-headless", "rustc", "cargo",
+    "golang-go", "coreutils", "bash", "procps",
 )
 # Bump when the steps after debootstrap change what ends up in the tarball.
 POST_STEPS_VERSION = 1
