@@ -110,7 +110,9 @@ def same_server(recorded: dict[str, Any] | None, now: dict[str, Any]) -> str | N
         return "the run holds no server facts to compare with (it was recorded by an older benchlab)"
     mismatches = [
         f"{what} {now.get(key)!r} (recorded: {recorded.get(key)!r})"
-        for key, what in (("model", "model"), ("version", "server version"))
-        if recorded.get(key) != now.get(key)
+        for key, what in (("model", "model"), ("version", "server version"), ("model_digest", "model digest"))
+        # A digest is compared only when the run recorded one (older runs and most servers have none):
+        # the same tag pulled again may name other weights.
+        if recorded.get(key) != now.get(key) and (key != "model_digest" or recorded.get(key) is not None)
     ]
     return "; ".join(mismatches) or None
