@@ -237,6 +237,34 @@ def test_replay_run_judges_recorded_tool_calls(tmp_path: Path) -> None:
     assert [t["function"]["name"] for t in request["tools"]] == ["math_factorial"]
 
 
+def test_the_summary_is_not_comparable_when_a_category_got_no_verdict_or_a_part_was_repeated(tmp_path: Path) -> None:
+    """live_parallel (16 entries) answered in full, live_relevance not at all (every scenario an
+    infrastructure failure): the report must not call the numbers the leaderboard's. Then 10 of
+    live_parallel's entries played twice (20 verdicts): still a part of the category."""
+    require_package()
+    folder = bfcl_data.data_dir()
+    entries = bfcl_data.read_entries(folder, "live_parallel")
+    answers = bfcl_data.read_possible_answers(folder, "live_parallel")
+    from benchlab.plugins.verifiers.tool_calls.bfcl_answers import as_tool_calls, gold_calls
+
+    replay = tmp_path / "replay.jsonl"
+    lines = [{"scenario": f"bfcl-live_parallel/{entry['id']}", "content": "",
+              "tool_calls": as_tool_calls(gold_calls(entry["function"], answers[entry["id"]]))} for entry in entries]
+    replay.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    done = benchlab("run", "--pack", "bfcl-live_parallel", "--pack", "bfcl-live_relevance", "--full-dataset",
+                    "--replay", str(replay), "--out", str(tmp_path / "out"), "--no-progress")
+    assert done.returncode == 3, done.stderr
+    assert "| live_parallel | 100.00% | 16/16 | 16 |" in done.stdout.splitlines()
+    assert "Comparable with the leaderboard." not in done.stdout
+    assert ("BFCL numbers not comparable with the leaderboard: live_relevance not scored "
+            "(infrastructure failures or never played).") in done.stdout
+    part = [arg for entry in entries[:10] for arg in ("--scenario", f"bfcl-live_parallel/{entry['id']}")]
+    again = benchlab("run", *part, "--repeat", "2", "--replay", str(replay), "--out", str(tmp_path / "again"), "--no-progress")
+    assert again.returncode == 0, again.stderr
+    assert "| live_parallel | 100.00% | 20/20 | 16 |" in again.stdout.splitlines()
+    assert "BFCL numbers not comparable with the leaderboard: live_parallel played in part" in again.stdout
+
+
 def test_prompt_mode_and_an_entry_past_the_default_subset_through_the_cli(tmp_path: Path) -> None:
     """--bfcl-mode prompt reaches the loader, is recorded, and a resume plays in the same mode;
     --scenario names an entry beyond the first 50."""
