@@ -57,7 +57,8 @@ def check_resume_flags(given: dict[str, str]) -> None:
     fixed = [flag for name, flag in given.items() if name not in RESUMABLE]
     if fixed:
         allowed = ("--concurrency, timeouts, --retries, --request-delay, --max-total-tokens, --no-progress, --format, --out, "
-                   "--endpoint (same model and server version), --api-key, --baseline, --baselines, --fail-on-regression, --allow-mismatch")
+                   "--endpoint (same model and server version), --api-key, --require-all, --plugin (the files the run recorded), "
+                   "--baseline, --baselines, --fail-on-regression, --allow-mismatch")
         raise BenchlabError(
             f"{', '.join(fixed)} cannot change on --resume: the run keeps what it recorded "
             f"(flags that may change: {allowed}); start a new run to change {'them' if len(fixed) > 1 else 'it'}"

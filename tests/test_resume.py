@@ -140,6 +140,25 @@ def test_a_flag_that_cannot_change_on_resume_is_one_error_line_and_changes_nothi
     assert sum(server.attempts.values()) == 3  # nothing was sent by the refused resumes
 
 
+def test_the_refusal_names_every_flag_that_may_change() -> None:
+    """The error line's list of resumable flags is the README's: every entry of RESUMABLE is in it
+    (the four time budgets as "timeouts")."""
+    import pytest
+
+    from benchlab.errors import BenchlabError
+    from benchlab.resume import RESUMABLE, check_resume_flags
+
+    with pytest.raises(BenchlabError) as refused:
+        check_resume_flags({"model": "--model"})
+    allowed = str(refused.value).split("flags that may change: ", 1)[1]
+    shown = {"timeout_per_case": "timeouts", "measured_tps": "timeouts", "reference_tps": "timeouts",
+             "timeout_ceiling_s": "timeouts", "no_progress": "--no-progress", "fmt": "--format", "request_delay": "--request-delay",
+             "max_total_tokens": "--max-total-tokens", "retry_on_timeout": "--retries", "api_key": "--api-key",
+             "require_all": "--require-all", "fail_on_regression": "--fail-on-regression", "allow_mismatch": "--allow-mismatch"}
+    missing = [name for name in RESUMABLE if name != "resume" and shown.get(name, f"--{name}") not in allowed]
+    assert missing == []
+
+
 def other_server(model: str) -> TestServer:
     server = TestServer()
     OpenAIChat(Script({"fault: 500 once": Answer("ok")}), model=model).install(server)
