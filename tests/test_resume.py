@@ -324,3 +324,26 @@ def load(source, verifiers, drivers, options):
 def register_packs(register):
     register(PackSource(id="appears-1", loader="benchlab_plugin_file_appears:load"))
 '''
+
+
+def test_a_run_whose_url_held_credentials_resumes_only_with_the_url_given_again(tmp_path):
+    """Credentials in --endpoint are never saved, so the recorded URL no longer reaches the server:
+    a resume without --endpoint is one line saying so (no request); with it, the run finishes."""
+    server = TestServer()
+    OpenAIChat(Script({"Say one": Answer("one"), "Say two": Answer("two")}), model="m").install(server)
+    pack = write_pack(tmp_path / "two-2", [exact_scenario("S1", "Say one", "one"), exact_scenario("S2", "Say two", "two")])
+    out = tmp_path / "out"
+    with running(server):
+        url = server.url.replace("http://", "http://user:hunter2-secret@") + "/v1"
+        first = benchlab("run", "--backend", "openai", "--endpoint", url, "--pack", str(pack), "--out", str(out),
+                         "--no-progress", "--measured-tps", "50", "--concurrency", "1", "--max-total-tokens", "1")
+        assert first.returncode == 3, first.stderr
+        record = run_record(out)
+        asked = len(server.bodies("/v1/chat/completions"))
+        line = one_error_line(benchlab("run", "--resume", record["run_id"], "--out", str(out), "--max-total-tokens", "100000"))
+        assert "credentials benchlab never saves: resume with --endpoint URL" in line
+        assert len(server.bodies("/v1/chat/completions")) == asked
+        done = benchlab("run", "--resume", record["run_id"], "--out", str(out), "--max-total-tokens", "100000", "--endpoint", url)
+        assert done.returncode == 0, done.stderr
+    assert [r["passed"] for r in run_record(out)["results"]] == [True, True]
+    assert "hunter2" not in "".join(p.read_text() for p in (out / record["run_id"]).iterdir() if p.is_file())
