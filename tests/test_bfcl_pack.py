@@ -194,6 +194,18 @@ def test_another_release_is_noted() -> None:
     assert note and "2027.1.1" in note and bfcl_data.INSTALL_COMMAND in note
 
 
+def test_another_installed_release_reaches_the_pack_and_the_run_warnings(plugins, monkeypatch) -> None:
+    """The pinned release is recorded in each pack's version; another one is named in the pack's
+    dataset line and in the run's warnings (the notes on_run_start adds), with the install command."""
+    require_package()
+    monkeypatch.setattr(bfcl_data, "installed_version", lambda: "2027.1.1")
+    pack = load(plugins, "live_relevance")
+    assert pack.manifest.version == "1.0.0+2027.1.1.fc"
+    assert "bfcl-eval 2027.1.1 is installed" in pack.manifest.dataset and bfcl_data.INSTALL_COMMAND in pack.manifest.dataset
+    [note] = bfcl_pack.run_notes([pack])
+    assert note.startswith("bfcl-eval 2027.1.1 is installed, but benchlab's BFCL packs are checked against 2026.3.23")
+
+
 def test_run_notes_say_when_a_run_is_not_comparable_with_the_leaderboard(plugins) -> None:
     require_package()
     whole = load(plugins, "live_relevance")  # all 16 entries
