@@ -143,7 +143,11 @@ def run_command(request: RunRequest, *, resume: str | None, plugins: Plugins, gi
                                 "saves: resume with --endpoint URL, credentials included")
         check_endpoint(plugins, config.target.backend, request.target.endpoint)
         if config.plugins:
-            plugins = load_plugins(config.plugins)
+            try:
+                plugins = load_plugins(config.plugins)
+            except BenchlabError as exc:  # the user did not type this --plugin: say where it came from
+                raise BenchlabError(f"run {contents.run_id} was made with a plugin file it reloads on resume, "
+                                    f"which now fails: {exc}") from None
     else:
         # Validate the packs, the scenario selection and --out before anything touches
         # the network (detection included) or starts a local server.

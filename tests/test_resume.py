@@ -237,6 +237,11 @@ def test_a_plugin_given_before_the_command_is_recorded_and_reloaded_on_resume(tm
     again = benchlab("run", "--resume", record["run_id"], "--out", str(out), "--no-progress")
     assert again.returncode == 3 and "unknown verifier" not in again.stderr, again.stderr
     assert "resuming" in again.stderr and "1 done, 1 to play" in again.stderr
+    # The file moved away: one line saying the run recorded it (the user typed no --plugin).
+    plugin.rename(tmp_path / "elsewhere.py")
+    line = one_error_line(benchlab("run", "--resume", record["run_id"], "--out", str(out), "--no-progress"))
+    assert line == (f"benchlab: error: run {record['run_id']} was made with a plugin file it reloads on resume, which now "
+                    f"fails: --plugin {plugin.resolve()}: no such file")
 
 
 def test_a_restarted_server_serving_another_model_at_the_same_url_is_refused_on_resume(tmp_path):
