@@ -28,6 +28,7 @@ lines are found by scanning the text for the table headers and keys.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
@@ -188,7 +189,9 @@ def _check_model(table: dict[str, Any], index: int, lines: _Lines, base: Path, b
         if key == "api_key":
             problems.append((at(key), key, "keys never go in files: set api_key_env to the NAME of a variable holding it"))
         elif key not in _FIELDS:
-            problems.append((at(key), key, f"unknown key (known: {', '.join(_FIELDS)})"))
+            close = difflib.get_close_matches(key, _FIELDS, n=1, cutoff=0.7)
+            hint = f"did you mean {close[0]}?" if close else f"known: {', '.join(_FIELDS)}"
+            problems.append((at(key), key, f"unknown key ({hint})"))
     unknown = len(problems)
     for key, types in _FIELDS.items():
         value = table.get(key)
