@@ -35,7 +35,6 @@ from benchlab.redact import redact_url
 
 # The compare flags that may be given with --resume (the others are fixed by the comparison).
 RESUMABLE = {"out", "no_progress", "fmt", "only", "models", "resume", "plugin"}
-FORMATS = ("md", "json")
 
 
 @attrs.frozen
@@ -66,9 +65,12 @@ class Played:
 
 
 def compare_command(request: CompareRequest, plugins: Plugins) -> int:
-    fmt = request.output.format or "md"
-    if fmt not in FORMATS:
-        raise BenchlabError(f"--format {fmt!r}: compare prints md (the default) or json")
+    from benchlab.cli.options import JSON_VIEW, MARKDOWN_VIEW
+
+    # compare prints its own views, as the commands that read runs do (run's --format names a reporter).
+    fmt = request.output.format or MARKDOWN_VIEW
+    if fmt not in (MARKDOWN_VIEW, JSON_VIEW):
+        raise BenchlabError(f"--format {fmt!r}: compare prints {MARKDOWN_VIEW} (the default) or {JSON_VIEW}")
     out = Path(request.output.out)
     if request.runs:
         if request.models_file or request.resume or request.only:
@@ -315,7 +317,9 @@ def _report(saved: SavedComparison, fresh: dict[str, Any], out: Path, fmt: str, 
     folder = folder_of(out, saved.compare_id)
     # Regenerated from the runs on every compare: nothing is lost if a write is cut short.
     (folder / REPORT_FILE).write_text(render_markdown(comparison, heading, outputs=True), encoding="utf-8")
-    if fmt == "json":
+    from benchlab.cli.options import JSON_VIEW
+
+    if fmt == JSON_VIEW:
         sys.stdout.write(json.dumps(to_json(comparison, heading), ensure_ascii=False, indent=1, default=str) + "\n")
     else:
         sys.stdout.write(render_markdown(comparison, heading, outputs=False))
