@@ -97,8 +97,8 @@ def _new(request: CompareRequest, plugins: Plugins, out: Path, fmt: str) -> int:
                               plugins=[str(Path(p).resolve()) for p in request.plugin_files])
     saved = SavedComparison(new_compare_id(), now(), settings, [Member(spec) for spec in specs])
     save(out, saved)  # first, so that an interrupted comparison can be resumed
-    jobs = {spec.name: _new_run_job(spec, settings, plan, out, plugins, request.output.progress) for spec in specs}
-    return _play_and_report(saved, jobs, plugins, out, fmt, request.output.progress, [i.key for i in plan.items])
+    jobs = {spec.name: _new_run_job(spec, settings, plan, out, plugins) for spec in specs}
+    return _play_and_report(saved, jobs, out, fmt, request.output.progress, [i.key for i in plan.items])
 
 
 def _resume(request: CompareRequest, plugins: Plugins, out: Path, fmt: str) -> int:
@@ -140,11 +140,11 @@ def _resume(request: CompareRequest, plugins: Plugins, out: Path, fmt: str) -> i
         spec = by_name.get(name, member.spec)  # the file, when given, holds what compare.json cannot (credentials)
         run_dir = _run_dir(member, out)
         if run_dir is not None:
-            jobs[name] = _resume_job(spec, run_dir, plugins, request.output.progress)
+            jobs[name] = _resume_job(spec, run_dir, plugins)
         else:
             assert saved.settings is not None and plan is not None
-            jobs[name] = _new_run_job(spec, saved.settings, plan, out, plugins, request.output.progress)
-    return _play_and_report(saved, jobs, plugins, out, fmt, request.output.progress, expected)
+            jobs[name] = _new_run_job(spec, saved.settings, plan, out, plugins)
+    return _play_and_report(saved, jobs, out, fmt, request.output.progress, expected)
 
 
 def _chosen(specs: list[ModelSpec], only: list[str], source: Path) -> list[ModelSpec]:
@@ -171,7 +171,7 @@ def _run_dir(member: Member, out: Path) -> Path | None:
 # -- playing: one thread per model ------------------------------------------------------------
 
 
-def _new_run_job(spec: ModelSpec, settings: SharedSettings, plan: Any, out: Path, plugins: Plugins, progress: bool) -> Any:
+def _new_run_job(spec: ModelSpec, settings: SharedSettings, plan: Any, out: Path, plugins: Plugins) -> Any:
     def job() -> Played:
         from benchlab.run import execute
         from benchlab.run_command import backend_options
@@ -184,7 +184,7 @@ def _new_run_job(spec: ModelSpec, settings: SharedSettings, plan: Any, out: Path
     return job
 
 
-def _resume_job(spec: ModelSpec, run_dir: Path, plugins: Plugins, progress: bool) -> Any:
+def _resume_job(spec: ModelSpec, run_dir: Path, plugins: Plugins) -> Any:
     def job() -> Played:
         from benchlab.journal import read_journal
         from benchlab.records import load_run
@@ -237,7 +237,7 @@ def _play_all(jobs: dict[str, Any], progress: bool) -> dict[str, Played]:
     return played
 
 
-def _play_and_report(saved: SavedComparison, jobs: dict[str, Any], plugins: Plugins, out: Path, fmt: str,
+def _play_and_report(saved: SavedComparison, jobs: dict[str, Any], out: Path, fmt: str,
                      progress: bool, expected: list[Any]) -> int:
     before = _run_ids(out)
     try:

@@ -14,12 +14,11 @@ import json
 import shlex
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import attrs
 
 from benchlab.codec import check_version, structure, unstructure, write_json
-from benchlab.config import RunConfig, SandboxRequest, Budgets, Sampling, Selection, Thinking
+from benchlab.config import Budgets, RunConfig, SandboxRequest, Sampling, Selection, Thinking
 from benchlab.errors import BenchlabError
 from benchlab.models_file import ModelSpec
 from benchlab.resume import DEFAULT_OUT

@@ -249,3 +249,37 @@ def test_the_real_llama_server_beside_a_replay_model(llama_server, tmp_path):
     assert report["pairs"][0]["packs"][0]["scenarios"] == 6
     compare_md = (compare_folder(out) / "compare.md").read_text()
     assert "**smol**" in compare_md and compare_md.count("**recorded**") == 6
+
+
+def test_ctrl_c_keeps_every_run_and_the_printed_command_continues_them(tmp_path):
+    import signal
+    import time
+
+    small = replay_file(tmp_path / "small.jsonl", {**{f"S{i}": str(i) for i in range(1, 7)}, "S7": "ok"})
+    server = FaultServer(SCRIPT, slow_s=30)
+    out = tmp_path / "out"
+    with running(server):
+        models = models_file(tmp_path, replay_model("small", small.name),
+                             f'[[model]]\nname = "slow"\nbackend = "openai"\nendpoint = "{server.url}"\nconcurrency = 1\n')
+        mini = pack(tmp_path, exact_scenario("S7", "fault: slow", "ok"))
+        proc = subprocess.Popen([sys.executable, "-m", "benchlab", "compare", "--models", str(models), "--pack", str(mini),
+                                 "--out", str(out), "--no-progress"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while server.attempts["fault: slow"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert server.attempts["fault: slow"] == 1, "the slow scenario was never requested"
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == 130, stderr
+        command = stderr.split("interrupted; finish it with: ")[1].splitlines()[0]
+        saved = json.loads((compare_folder(out) / "compare.json").read_text())
+        slow_run = saved["models"][1]["run_id"]
+        assert slow_run and (out / slow_run / "journal.jsonl").is_file()  # the interrupted run is the model's run
+
+        server.slow_s = 0
+        done = run_printed(shlex.split(command), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    saved = json.loads((compare_folder(out) / "compare.json").read_text())
+    assert saved["models"][1]["run_id"] == slow_run  # continued, not started again
+    assert "| Mini | slow | 7/7 (100%) |" in done.stdout
+    assert server.attempts["Say 1"] == 1  # what the slow model had answered was kept
