@@ -28,7 +28,7 @@ from benchlab.compare_folder import (REPORT_FILE, Member, SavedComparison, Share
                                      now, resume_command, save)
 from benchlab.compare_report import Heading, render_markdown, to_json
 from benchlab.comparison import Comparison, Side, build
-from benchlab.errors import BenchlabError
+from benchlab.errors import BenchlabError, warn
 from benchlab.models_file import NAME_PATTERN, ModelSpec, load_models
 from benchlab.plugin_manager import Plugins
 from benchlab.redact import redact_url
@@ -171,7 +171,14 @@ def _run_dir(member: Member, out: Path) -> Path | None:
 # -- playing: one thread per model ------------------------------------------------------------
 
 
+def _key_check(spec: ModelSpec) -> None:
+    if spec.api_key_env and spec.api_key() is None:
+        warn(f"model {spec.name}: {spec.api_key_env} is not set (api_key_env): its requests carry no key")
+
+
 def _new_run_job(spec: ModelSpec, settings: SharedSettings, plan: Any, out: Path, plugins: Plugins) -> Any:
+    _key_check(spec)
+
     def job() -> Played:
         from benchlab.run import execute
         from benchlab.run_command import backend_options
@@ -185,6 +192,8 @@ def _new_run_job(spec: ModelSpec, settings: SharedSettings, plan: Any, out: Path
 
 
 def _resume_job(spec: ModelSpec, run_dir: Path, plugins: Plugins) -> Any:
+    _key_check(spec)
+
     def job() -> Played:
         from benchlab.journal import read_journal
         from benchlab.records import load_run

@@ -215,6 +215,7 @@ def test_compare_runs_that_exist_through_the_same_pairing_as_diff(tmp_path):
     (["-o", "keep_alive=1h"], "compare takes no -o/--backend-option"),
     ([], "compare needs --models FILE"),
     (["one-run"], "compare needs two runs or more"),
+    (["--format", "junit", "a", "b"], "--format 'junit': compare prints md (the default) or json"),
 ])
 def test_flags_about_one_model_are_refused_with_one_line(tmp_path, args, expected):
     done = benchlab("compare", *args, "--out", str(tmp_path))
@@ -283,3 +284,23 @@ def test_ctrl_c_keeps_every_run_and_the_printed_command_continues_them(tmp_path)
     assert saved["models"][1]["run_id"] == slow_run  # continued, not started again
     assert "| Mini | slow | 7/7 (100%) |" in done.stdout
     assert server.attempts["Say 1"] == 1  # what the slow model had answered was kept
+
+
+def test_the_key_comes_from_the_named_variable_and_reaches_no_file(tmp_path):
+    secret = "sk-compare-secret-4242"
+    server = TestServer()
+    OpenAIChat(SCRIPT, model="keyed", api_key=secret).install(server)
+    out = tmp_path / "out"
+    with running(server):
+        models = models_file(tmp_path, openai_model("keyed", server.url) + 'api_key_env = "CMP_TEST_KEY"\n',
+                             replay_model("small", replay_file(tmp_path / "s.jsonl", {f"S{i}": str(i) for i in range(1, 7)}).name))
+        unset = benchlab("compare", "--models", str(models), "--pack", str(pack(tmp_path)), "--out", str(out), "--no-progress",
+                         env={"CMP_TEST_KEY": ""})
+        assert unset.returncode == 3 and "CMP_TEST_KEY is not set" in unset.stderr and "401" in unset.stdout
+        done = benchlab("compare", "--resume", compare_folder(out).name, "--out", str(out), "--no-progress",
+                        env={"CMP_TEST_KEY": secret})
+    assert done.returncode == 0, done.stderr
+    assert secret not in done.stdout + done.stderr
+    for path in out.rglob("*"):
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), path
