@@ -56,6 +56,7 @@ NOT_A_PLUGIN = {
     ("config.py", "replay"): "the schema-1 configuration field of that name (Target.replay)",
     ("jsonl.py", "json"): "the field an error line names for a line that is not JSON",
     ("options.py", "replay"): "the parameter name of the --replay option",
+    ("models_file.py", "replay"): "the models file's field of that name (the recorded responses' path)",
     ("options.py", "md"): "the reading commands' own markdown view (MARKDOWN_VIEW)",
     ("options.py", "json"): "the reading commands' own JSON view (JSON_VIEW)",
     ("inspect_run.py", "json"): "a fence's info string for JSON (JSON_FENCE)",
