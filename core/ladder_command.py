@@ -20,7 +20,6 @@ from benchlab.errors import BenchlabError
 from benchlab.ladder import Ladder, LadderConfig, ladder_folder, ladder_json, read_ladder, table_markdown
 from benchlab.model import Pack, Scenario
 
-FORMATS = ("md", "json")
 
 
 @attrs.frozen
@@ -45,9 +44,11 @@ def ladder_command(request: LadderRequest, *, resume: str | None, plugins: Any) 
     from benchlab.runner import now_iso
     from benchlab.selection import plan_run, replan
 
-    fmt = request.output.format or "md"
-    if fmt not in FORMATS:
-        raise BenchlabError(f"--format {fmt!r}: the ladder prints md (the default) or json")
+    from benchlab.cli.options import JSON_VIEW, MARKDOWN_VIEW
+
+    fmt = request.output.format or MARKDOWN_VIEW
+    if fmt not in (MARKDOWN_VIEW, JSON_VIEW):
+        raise BenchlabError(f"--format {fmt!r}: the ladder prints {MARKDOWN_VIEW} (the default) or {JSON_VIEW}")
     out = Path(request.output.out)
     if resume:
         run_dir = ladder_folder(resume, out)
@@ -84,7 +85,7 @@ def ladder_command(request: LadderRequest, *, resume: str | None, plugins: Any) 
     except KeyboardInterrupt:
         print(f"benchlab: interrupted; continue it with: benchlab ladder --resume {run_id} --out {out}", file=sys.stderr)
         return exit_codes.INTERRUPTED
-    sys.stdout.write(ladder_json(run_dir) if fmt == "json" else table_markdown(rows))
+    sys.stdout.write(ladder_json(run_dir) if fmt == JSON_VIEW else table_markdown(rows))
     sys.stdout.flush()
     print(f"benchlab: ladder saved to {run_dir}/", file=sys.stderr)
     if ladder.unmade:

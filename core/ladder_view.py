@@ -22,7 +22,9 @@ def ladder_inspect(run_dir: Path, *, fmt: str, scenario: str | None = None) -> s
         if not rows:
             raise BenchlabError(f"--scenario {scenario!r}: ladder run {run_dir.name} has no such scenario")
     attempts = {(r.pack, r.scenario_id): read_attempts(attempt_folder(run_dir, r.pack, r.scenario_id)) for r in rows}
-    if fmt == "json":
+    from benchlab.cli.options import JSON_VIEW
+
+    if fmt == JSON_VIEW:
         shown: dict[str, Any] = {**data, "scenarios": [
             {**unstructure(r), "attempt_records": [unstructure(a) for a in attempts[(r.pack, r.scenario_id)]]} for r in rows]}
         return json.dumps(with_version(shown), ensure_ascii=False, indent=1) + "\n"

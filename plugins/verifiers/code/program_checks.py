@@ -158,7 +158,7 @@ fn main() {{
         println!("\\n{{}} check {{}} {{}} {{}}", benchlab_token, name, if ok {{ "pass" }} else {{ "fail" }}, detail);
         let _ = ::std::io::stdout().flush();
     }};
-    benchlab_tests::run_checks(&mut benchlab_report);
+    benchlab_tests::benchlab_run(&mut benchlab_report);
     println!("\\n{{}}", benchlab_token);
     ::std::process::exit(0);
 }}
@@ -177,7 +177,8 @@ def rust_program(params: ProgramChecksParams, code: str, token: str, loaded: str
     main = "\n".join([
         "#![allow(dead_code, unused_imports, unused_variables, unused_mut)]",
         params.prelude, solution,
-        "mod benchlab_tests {", "#![allow(unused_imports)]", "use super::*;", params.tests, "}",
+        "mod benchlab_tests {", "#![allow(unused_imports)]", "use super::*;", params.tests,
+        "pub(crate) fn benchlab_run(check: &mut dyn FnMut(&str, bool, String)) { run_checks(check) }", "}",
         _MAIN.format(sentinel=SENTINEL_FILE, loaded=loaded),
     ])
     flags = " ".join(shlex.quote(f) for f in rust_crate_flags(params.crates))
