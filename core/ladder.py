@@ -268,7 +268,8 @@ class Ladder:
             await backend.aclose()
             raise
         self.backends[name] = backend
-        self.settings[name] = settings_for(config, backend, probe, None)
+        # No speed probe: budgets are the packs' own, scaled only by --measured-tps or set by --timeout-per-case.
+        self.settings[name] = settings_for(config, backend, probe, self.config.budgets.measured_tps)
         return backend, self.settings[name]
 
     async def _attempt(self, item: Any, previous: list[AttemptRecord]) -> AttemptRecord:

@@ -50,6 +50,8 @@ def ladder_command(request: LadderRequest, *, resume: str | None, plugins: Any) 
     if fmt not in (MARKDOWN_VIEW, JSON_VIEW):
         raise BenchlabError(f"--format {fmt!r}: the ladder prints {MARKDOWN_VIEW} (the default) or {JSON_VIEW}")
     out = Path(request.output.out)
+    if request.budgets.max_total_tokens is not None:
+        raise BenchlabError("--max-total-tokens: the ladder has no spend guard; --max-attempts bounds what it spends")
     if resume:
         run_dir = ladder_folder(resume, out)
         if run_dir is None:

@@ -220,3 +220,39 @@ def test_learning_context_lists_failed_checks_of_answered_attempts_only():
     changed = with_learning(scenario, "ctx")
     assert changed.messages[-1]["content"] == "task\n\nctx" and scenario.messages[-1]["content"] == "task"
     assert changed.messages[0] == {"role": "system", "content": "sys"}
+
+
+class SlowChat(OpenAIChat):
+    """Answers after 3 s: past a 0.5 s budget."""
+
+    def chat(self, request):
+        import time
+
+        time.sleep(3)
+        super().chat(request)
+
+
+def test_a_timeout_uses_up_its_attempt_and_exits_3(tmp_path):
+    server = TestServer()
+    SlowChat(Script({}, default=Answer(content=GOOD)), model="m").install(server)
+    out = tmp_path / "out"
+    with running(server):
+        models = models_file(tmp_path, [
+            {"name": "slow", "backend": "openai", "endpoint": server.url, "model": "m"},
+            {"name": "big", "backend": "replay", "replay": str(replay(tmp_path, "big", GOOD))},
+        ])
+        done = benchlab("ladder", "--models", str(models), "--pack", str(pack(tmp_path)), "--out", str(out), "--no-progress",
+                        "--timeout-per-case", "0.5", "--retries", "0")
+    assert done.returncode == 3, done.stdout + done.stderr
+    run_dir = only_ladder(out)
+    first = attempt(run_dir, 1)
+    assert first["failure_mode"] == "timeout" and first["error"].startswith("timeout") and not first["answered"]
+    assert attempt(run_dir, 2)["passed"]
+    assert "| ladder-pack/LD-01 | big | 2 | - · 3/3 |" in done.stdout
+
+
+def test_max_total_tokens_is_refused(tmp_path):
+    models = models_file(tmp_path, [{"name": "big", "backend": "replay", "replay": str(replay(tmp_path, "big", GOOD))}])
+    done = benchlab("ladder", "--models", str(models), "--pack", str(pack(tmp_path)), "--out", str(tmp_path / "out"),
+                    "--max-total-tokens", "1000")
+    assert "--max-attempts bounds" in one_error_line(done)
