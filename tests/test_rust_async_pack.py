@@ -115,3 +115,14 @@ def test_a_replayed_cli_run_scores_the_gold_answer(tmp_path):
     assert done.returncode == 0, done.stderr
     result = run_record(out)["results"][0]
     assert result["passed"] and len(result["checks"]) == 15
+
+
+def test_negative_control_lets_no_junk_through(tmp_path):
+    sandbox = fast_sandbox()
+    if sandbox.name != "bwrap" or "rust-crates" not in sandbox.toolchains:
+        pytest.skip("needs bubblewrap with an image holding the prebuilt Rust crates")
+    done = benchlab("run", "--negative-control", "--pack", "rust-async-1", "--sandbox", "bwrap", "--out", str(tmp_path / "out"),
+                    "--no-progress")
+    assert done.returncode == 0, done.stdout + done.stderr
+    pack_line = run_record(tmp_path / "out")["packs"][0]
+    assert pack_line["total"] >= 4 and pack_line["pass_count"] == 0 and pack_line["infrastructure_failures"] == 0

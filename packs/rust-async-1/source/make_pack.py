@@ -130,11 +130,11 @@ NEAR_MISSES = [
 ]
 
 
-def near_miss(replacements: list[tuple[str, str]]) -> str:
+def from_gold(replacements: list[tuple[str, str]]) -> str:
     code = rust(GOLD)
     for old, new in replacements:
         if old not in code:
-            sys.exit(f"near-miss replacement not found in gold.rs: {old[:60]!r}")
+            sys.exit(f"replacement not found in gold.rs: {old[:60]!r}")
         code = code.replace(old, new)
     return code
 
@@ -154,8 +154,11 @@ def proofs() -> list[dict]:
     cases = [{"scenario": SCENARIO, "kind": "gold", "content": fenced(rust(GOLD))}]
     for name in ("alternative_semaphore.rs", "alternative_pow.rs"):
         cases.append({"scenario": SCENARIO, "kind": "alternative", "content": fenced(rust(f"proofs/{name}"))})
+    # The backoff as a shift: 250 << 0, << 1, << 2.
+    shifted = from_gold([("Duration::from_millis(BACKOFF_MS[attempt])", "Duration::from_millis(250 << attempt)")])
+    cases.append({"scenario": SCENARIO, "kind": "alternative", "content": fenced(shifted)})
     for check, why, replacements in NEAR_MISSES:
-        cases.append({"scenario": SCENARIO, "kind": "near_miss", "content": fenced(near_miss(replacements)),
+        cases.append({"scenario": SCENARIO, "kind": "near_miss", "content": fenced(from_gold(replacements)),
                       "fails_check": check, "why": why})
     return cases
 
