@@ -58,6 +58,10 @@ def ladder_command(request: LadderRequest, *, resume: str | None, plugins: Any) 
             raise BenchlabError(f"--resume {resume}: no ladder run of that id under {out} (no {out / resume / 'ladder.json'})")
         saved = read_ladder(run_dir)
         config = structure(saved["config"], LadderConfig)
+        if config.plugins:  # the plugin files the ladder began with (their packs and verifiers)
+            from benchlab.plugin_manager import load_plugins
+
+            plugins = load_plugins(config.plugins)
         specs = load_models(request.models, plugins.backends) if request.models else [ModelSpec.from_public(m) for m in config.models]
         if [s.name for s in specs] != [m["name"] for m in config.models]:
             raise BenchlabError("--models on --resume must list the models the run began with, in the same order: "
