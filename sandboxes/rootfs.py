@@ -178,7 +178,7 @@ def _build(target: Path, progress: Progress) -> None:
         _debootstrap(root, mirror, progress)
         _install_crates(root, progress)
         packages = _finish_tree(root)
-        progress(f"debootstrap done in {time.monotonic() - started:.0f} s; packing {target.name}")
+        progress(f"tree built (debootstrap, apt, crates) in {time.monotonic() - started:.0f} s; packing {target.name}")
         partial = work / "rootfs.tar.zst"
         with keep_alive(progress, f"packing {target.name}"):
             _pack(root, partial)
