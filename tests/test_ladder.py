@@ -256,3 +256,34 @@ def test_max_total_tokens_is_refused(tmp_path):
     done = benchlab("ladder", "--models", str(models), "--pack", str(pack(tmp_path)), "--out", str(tmp_path / "out"),
                     "--max-total-tokens", "1000")
     assert "--max-attempts bounds" in one_error_line(done)
+
+
+def test_a_rust_async_ladder_in_the_sandbox_feeds_the_measured_violation_back(tmp_path):
+    """rust-async-1 through the ladder: a near-miss (constant backoff) then the gold answer, judged in
+    bubblewrap with the image's prebuilt tokio; the second prompt carries the measured waits."""
+    import pytest
+    from code_exec_helpers import fast_sandbox
+
+    sandbox = fast_sandbox()
+    if sandbox.name != "bwrap" or "rust-crates" not in sandbox.toolchains:
+        pytest.skip("needs bubblewrap with an image holding the prebuilt Rust crates")
+    proofs = [json.loads(line) for line in (Path(__file__).parent.parent / "packs/rust-async-1/proofs.jsonl").read_text().splitlines()]
+    near = next(p for p in proofs if p.get("fails_check") == "r05_backoff")["content"]
+    gold = next(p for p in proofs if p["kind"] == "gold")["content"]
+    server = TestServer()
+    OpenAIChat(Script({}, default=Answer(content=gold)), model="coder").install(server)
+    (tmp_path / "near.jsonl").write_text(json.dumps({"scenario": "rust-async-1/RA-01", "content": near}) + "\n")
+    out = tmp_path / "out"
+    with running(server):
+        models = models_file(tmp_path, [
+            {"name": "general", "backend": "replay", "replay": str(tmp_path / "near.jsonl")},
+            {"name": "coder", "backend": "openai", "endpoint": server.url, "model": "coder"},
+        ])
+        done = benchlab("ladder", "--models", str(models), "--pack", "rust-async-1", "--sandbox", "bwrap", "--out", str(out),
+                        "--no-progress")
+        bodies = server.bodies(r"/v1/chat/completions")
+    assert done.returncode == 0, done.stderr
+    prompt = bodies[-1]["messages"][-1]["content"]
+    assert "attempt 1 (general): r05_backoff: waits before the retries: [250, 250, 250] ms" in prompt
+    assert "r02_max_4_in_flight" not in prompt  # only what failed
+    assert "| rust-async-1/RA-01 | coder | 2 | 14/15 · 15/15 |" in done.stdout
