@@ -4,7 +4,6 @@ image, the answer compiled against a test double on tokio's paused clock)."""
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import json
 import shutil

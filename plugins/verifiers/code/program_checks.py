@@ -45,10 +45,8 @@ from typing import Any, Literal
 import attrs
 
 from benchlab.model import ChatResponse, Check, FailureMode, Verdict
-from benchlab.param_checks import between, not_blank
-from benchlab.plugins.verifiers.code.code_exec import (
-    COMPILE_ALLOWANCE_S, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, MAX_MEMORY_MB, MAX_TIMEOUT_S, MIN_MEMORY_MB, _identifier,
-)
+from benchlab.param_checks import not_blank
+from benchlab.plugins.verifiers.code.code_exec import COMPILE_ALLOWANCE_S, _identifier, memory_field, timeout_field
 from benchlab.verifier_params import ParamError
 from benchlab.verifiers import Verifier, VerifyContext
 
@@ -76,13 +74,8 @@ class ProgramChecksParams:
     lint_check: str | None = None
     crates: list[Literal["tokio", "futures"]] = attrs.field(factory=list)
     defines: str | None = attrs.field(default=None, validator=_identifier)
-    timeout_s: float = attrs.field(
-        default=DEFAULT_TIMEOUT_S,
-        validator=between(0, MAX_TIMEOUT_S, f"must be above 0 and at most {MAX_TIMEOUT_S:g} seconds", above_low=True),
-    )
-    memory_mb: int = attrs.field(
-        default=DEFAULT_MEMORY_MB, validator=between(MIN_MEMORY_MB, MAX_MEMORY_MB, f"must be between {MIN_MEMORY_MB} and {MAX_MEMORY_MB}")
-    )
+    timeout_s: float = timeout_field()
+    memory_mb: int = memory_field()
 
     def __attrs_post_init__(self) -> None:
         if self.lint_check is not None and self.lint_check in self.checks:
