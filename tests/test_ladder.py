@@ -106,6 +106,10 @@ def test_climbs_past_a_failing_and_an_empty_model_with_learning_context_on_the_w
     shown = benchlab("inspect", run_dir.name, "--out", str(out))
     assert shown.returncode == 0, shown.stderr
     assert "ladder-pack/LD-01" in shown.stdout and "names_tokio" in shown.stdout and "big" in shown.stdout
+    answers = benchlab("inspect", run_dir.name, "--out", str(out), "--scenario", "ladder-pack/LD-01")
+    assert answers.returncode == 0 and f"```\n{BAD}\n```" in answers.stdout, answers.stderr
+    as_json = json.loads(benchlab("inspect", str(run_dir), "--format", "json").stdout)
+    assert [a["model"] for a in as_json["scenarios"][0]["attempt_records"]] == ["small", "empty", "big"]
 
 
 def test_no_learning_leaves_the_context_out(tmp_path):
