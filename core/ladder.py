@@ -7,7 +7,9 @@ scenario at most ``max_attempts`` times. Attempt k goes to model ``(k - 1) // pe
 gains the learning context: every earlier attempt's failed checks, with the model and the
 check's detail (``learning=False`` leaves it out). A scenario stops at the first attempt
 whose verdict passes (every check accepted) or at the cap. An attempt that got no answer
-(unreachable model, timeout, a server error) or an empty one uses up its place all the same.
+(unreachable model, timeout, a server error), an empty one, or one the sandbox could not judge
+uses up its place all the same; those that were not judged teach nothing and are left out of
+the learning context.
 
 Everything is kept in the run folder as it happens, so a killed ladder resumes where it
 stopped: ``ladder/<pack>/<scenario>/attempt_N.txt`` (the raw answer) and ``attempt_N.json``
@@ -107,13 +109,18 @@ def learning_context(previous: list[AttemptRecord]) -> str:
     lines = []
     for attempt in previous:
         failed = [c for c in attempt.checks if not c.ok]
-        if not attempt.answered:
+        if not attempt.answered or not judged(attempt):
             continue
         if not failed and attempt.error:
             lines.append(f"- attempt {attempt.number} ({attempt.model}): {attempt.error}")
         for check in failed:
             lines.append(f"- attempt {attempt.number} ({attempt.model}): {check.name}: {check.detail}".rstrip(": "))
     return "\n".join([LEARNING_HEADER, *lines]) if lines else ""
+
+
+def judged(attempt: AttemptRecord) -> bool:
+    """Whether the verdict is on the model (not a sandbox or server that failed to judge it)."""
+    return attempt.failure_mode is None or attempt.failure_mode.is_scored
 
 
 def with_learning(scenario: Scenario, context: str) -> Scenario:
@@ -223,7 +230,7 @@ class Ladder:
             self._write()
             for index, (pack, scenario) in enumerate(items):
                 attempts = read_attempts(attempt_folder(self.run_dir, pack.id, scenario.id))
-                self.unmade += sum(not a.answered for a in attempts)
+                self.unmade += sum(not a.answered or not judged(a) for a in attempts)
                 while not any(a.passed for a in attempts) and len(attempts) < self.config.max_attempts:
                     attempt = await self._attempt(WorkItem(pack, scenario), attempts)
                     attempts.append(attempt)
@@ -294,7 +301,7 @@ class Ladder:
             return attempt
         result = await Runner(self.plugins, backend, settings, lambda _: None, sandbox=self.sandbox).play(work)
         attempt = self._record(number, name, result, bool(context), started_at, round(time.perf_counter() - started, 3))
-        self.unmade += not attempt.answered
+        self.unmade += not attempt.answered or not judged(attempt)
         save_attempt(folder, attempt, result.response.content if result.response is not None else "")
         verdict = "accepted" if attempt.passed else attempt.error or f"{attempt.checks_passed} checks passed"
         self.say(f"  {name}: {verdict}")
@@ -314,6 +321,8 @@ class Ladder:
             error = f"{mode}: {result.detail}"
         elif not (response.content or "").strip() and not response.tool_calls:
             error = "empty answer"
+        elif result.failure_mode is not None and not result.failure_mode.is_scored:
+            error = f"not judged: {result.failure_mode.value}: {result.detail}"
         return AttemptRecord(number, name, result.passed, list(result.checks), result.failure_mode, result.detail,
                              result.latency_s, prompt, completion, round(cost, 6) if cost is not None else None, error,
                              answered, context, started_at, elapsed)

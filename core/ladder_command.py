@@ -96,7 +96,7 @@ def ladder_command(request: LadderRequest, *, resume: str | None, plugins: Any) 
     print(f"benchlab: ladder saved to {run_dir}/", file=sys.stderr)
     if ladder.unmade:
         print(f"benchlab: {ladder.unmade} attempt(s) could not be made (no answer: an unreachable model, a timeout or "
-              "a server error); see attempt_N.json (exit 3)", file=sys.stderr)
+              "a server error) or judged (no sandbox); see attempt_N.json (exit 3)", file=sys.stderr)
         return exit_codes.NOT_SCORED
     return exit_codes.OK
 

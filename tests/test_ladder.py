@@ -14,7 +14,7 @@ from servers.base import Answer, Script, TestServer, running
 from servers.openai_compat import OpenAIChat
 
 from benchlab.ladder import LEARNING_HEADER, learning_context, model_for_attempt, with_learning
-from benchlab.model import Check, Scenario, VerifierSpec
+from benchlab.model import Check, FailureMode, Scenario, VerifierSpec
 
 RULES = [
     {"name": "names_tokio", "contains": "tokio"},
@@ -219,6 +219,9 @@ def test_learning_context_lists_failed_checks_of_answered_attempts_only():
     ]
     assert learning_context(previous) == "\n".join([LEARNING_HEADER, "- attempt 1 (a): x: bad x", "- attempt 3 (c): x: still bad"])
     assert learning_context([]) == ""
+    unjudged = AttemptRecord(4, "d", False, [Check("program_checks", False, "no sandbox")], FailureMode.SANDBOX_UNAVAILABLE,
+                             "no sandbox", None, None, None, None, "not judged", True, False, "", 0.0)
+    assert learning_context([unjudged]) == ""  # a sandbox that could not judge taught nothing about the task
     scenario = Scenario(id="s", messages=[{"role": "system", "content": "sys"}, {"role": "user", "content": "task"}],
                         verifier=VerifierSpec("exact", {"expected": "x"}))
     changed = with_learning(scenario, "ctx")
