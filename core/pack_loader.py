@@ -216,7 +216,10 @@ def verifier_instance(verifiers: Registry, kind: str) -> Any:
     key = (id(verifiers), kind)
     if key not in _INSTANCES:
         target = verifiers.get(kind)
-        _INSTANCES[key] = target() if isinstance(target, type) else target
+        instance = target() if isinstance(target, type) else target
+        if hasattr(instance, "bind_verifiers"):  # a verifier made of other verifiers looks them up here
+            instance.bind_verifiers(verifiers)
+        _INSTANCES[key] = instance
     return _INSTANCES[key]
 
 
@@ -246,7 +249,14 @@ def load_pack_folder(path: Path, verifiers: Registry, drivers: Registry | None =
 
 
 def _needs_sandbox(scenarios: list[Scenario], verifiers: Registry) -> bool:
-    return any(getattr(verifier_instance(verifiers, s.verifier.kind), "needs_sandbox", False) for s in scenarios)
+    return any(_scenario_needs_sandbox(verifier_instance(verifiers, s.verifier.kind), s.verifier) for s in scenarios)
+
+
+def _scenario_needs_sandbox(verifier: Any, spec: VerifierSpec) -> bool:
+    decide = getattr(verifier, "sandbox_needed", None)
+    if decide is not None and spec.parsed is not None:
+        return bool(decide(spec.parsed))
+    return bool(getattr(verifier, "needs_sandbox", False))
 
 
 def looks_like_path(ref: str) -> bool:

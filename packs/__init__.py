@@ -25,6 +25,7 @@ BUILTIN_PACKS: list[tuple[str, tuple[str, ...]]] = [
     ("hermesagent-20", ("full",)),
     ("cli-40", ("full",)),
     ("aider-polyglot-30", ()),
+    ("rust-async-1", ()),
 ]
 
 

@@ -36,6 +36,14 @@ def register(app: typer.Typer, plugins: Any, plugin_files: list[str]) -> None:
 
         if full and not scenario:
             raise BenchlabError("--full shows one scenario: add --scenario PACK/ID")
+        from benchlab.ladder import ladder_folder
+
+        ladder_dir = ladder_folder(run, out)
+        if ladder_dir is not None:  # a ladder run: its own view
+            from benchlab.ladder_view import ladder_inspect
+
+            sys.stdout.write(ladder_inspect(ladder_dir, fmt=fmt, scenario=scenario))
+            return
         record = load_run(resolve_run(run, out))
         if scenario:
             shown = find_results(record, scenario)
