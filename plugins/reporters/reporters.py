@@ -9,7 +9,8 @@ from pathlib import Path
 
 from benchlab.aggregate import unscored_marks
 from benchlab.codec import json_text, unstructure, with_version
-from benchlab.model import PackSummary, RunRecord
+from benchlab.model import PackSummary, RunRecord, ScenarioResult
+from benchlab.repeat_view import arm_cells, arm_headers, arms_of, repeats_of, scenario_table, shows_arms, total_cells
 from benchlab.sandbox_choice import sandbox_lines
 
 
@@ -24,16 +25,31 @@ def _seconds(value: float | None) -> str:
 def quality_line(record: RunRecord) -> str:
     """The one line club-3090 users paste into their configs."""
     # A score says nothing of what was not scored: infrastructure failures and unplayed scenarios follow it.
-    parts = [
-        f"{p.title} {p.pass_count}/{p.total} ({_percent(p.score)}){unscored_marks(p.infrastructure_failures, p.unplayed)}"
-        for p in record.packs
-    ]
+    parts = [f"{p.title} {_arm_scores(p)}{unscored_marks(p.infrastructure_failures, p.unplayed)}" for p in record.packs]
     date = record.started_at[:10]
     sampling = "" if record.canonical else ", non-canonical sampling"
     return f"Quality: {' · '.join(parts)} (benchlab {record.benchlab_version}, {record.mode}{sampling}, {date})"
 
 
+def _arm_scores(p: PackSummary) -> str:
+    """``12/15 (80%)``; with two thinking arms each apart: ``thinking off 9/15 (60%) / on 12/15 (80%)``."""
+    if len(p.arms) < 2:
+        return f"{p.pass_count}/{p.total} ({_percent(p.score)})"
+    arms = [f"{arm} {a.pass_count}/{a.total} ({_percent(a.score)})" for arm, a in sorted(p.arms.items())]
+    return "thinking " + " / ".join(arms)
+
+
+def _label(r: ScenarioResult, arms: bool, repeats: bool) -> str:
+    """A failure's scenario, with its prompt variant, arm and repeat when the run has several."""
+    extra = [f"variant {r.prompt_variant}"] if r.prompt_variant != "default" else []
+    extra += [f"thinking {r.thinking}"] if arms else []
+    extra += [f"repeat {r.repeat + 1}"] if repeats else []
+    return f"{r.pack} {r.scenario_id}" + (f" ({', '.join(extra)})" if extra else "")
+
+
 def _table(packs: list[PackSummary]) -> list[str]:
+    if shows_arms(packs):
+        return _arms_table(packs)
     rows = [
         "| Pack | Pass/Total | Score | p50 | p95 | Status |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -45,6 +61,24 @@ def _table(packs: list[PackSummary]) -> list[str]:
         )
     passed, total = sum(p.pass_count for p in packs), sum(p.total for p in packs)
     rows.append(f"| **TOTAL** | {passed}/{total} | {_percent(passed / total if total else None)} | | | |")
+    return rows
+
+
+def _arms_table(packs: list[PackSummary]) -> list[str]:
+    """Repeats or two thinking arms: one column group per arm, side by side (benchlab.repeat_view)."""
+    arms, repeats = arms_of(packs), repeats_of(packs)
+    heads = ["Pack", *(h for arm in arms for h in arm_headers(arm, len(arms), repeats)), "p50", "p95", "Status"]
+    rows = ["| " + " | ".join(heads) + " |", "|" + " --- |" * len(heads)]
+    for p in packs:
+        cells = [f"{p.title} (v{p.version})", *(c for arm in arms for c in arm_cells(p.arms.get(arm), repeats)),
+                 _seconds(p.p50_s), _seconds(p.p95_s), p.status]
+        rows.append("| " + " | ".join(cells) + " |")
+    total = ["**TOTAL**", *(c for arm in arms for c in total_cells(packs, arm, repeats)), "", "", ""]
+    rows.append("| " + " | ".join(total) + " |")
+    if repeats > 1:
+        rows += ["", f"{repeats} repeats: mean of the scenarios' pass rates with its 95% interval clustered by scenario; "
+                 "std and CV of the pack's pass rate across repeats; pass@k and pass^k (unbiased) at k = the repeats; "
+                 "scenarios that passed every repeat, some, none (docs/statistics.md)."]
     return rows
 
 
@@ -72,13 +106,18 @@ def render_markdown(record: RunRecord) -> str:
         lines += ["", f"Latencies include queueing: {record.probe.concurrency} requests could run at once (--concurrency)."]
     for section in record.sections:
         lines += [""] + section.lines
+    several_arms, repeated = len(arms_of(record.packs)) > 1, repeats_of(record.packs) > 1
+    if several_arms or repeated:
+        scenarios = scenario_table(record.results)
+        if scenarios:
+            lines += ["", "Scenarios across repeats (passes out of scored repeats, tier):", ""] + scenarios
     failures = [r for r in record.results if not r.passed]
     if failures:
         lines += ["", "Failure breakdown:"]
         for r in failures:
             mode = r.failure_mode.value if r.failure_mode else "fail"
             blame = " [infrastructure, not the model]" if r.failure_mode and r.failure_mode.is_infrastructure else ""
-            lines.append(f"- {r.pack} {r.scenario_id}: {mode}{blame} ({r.detail})")
+            lines.append(f"- {_label(r, several_arms, repeated)}: {mode}{blame} ({r.detail})")
     sandbox = sandbox_lines(record.probe.sandbox)
     if sandbox:
         lines += [""] + [f"**{line}**" if line.startswith("UNCONFINED") else line for line in sandbox]
