@@ -9,7 +9,7 @@ and the tier counts (docs/statistics.md).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from benchlab.aggregate import ScenarioTally, scenario_tallies
 from benchlab.model import ArmSummary, PackSummary, ScenarioResult
@@ -68,6 +68,22 @@ def total_cells(packs: Sequence[PackSummary], arm: str, repeats: int) -> list[st
     return [f"{passed}/{total}", percent(passed / total if total else None)] + [""] * (width - 2)
 
 
+def arms_table(packs: Sequence[PackSummary], tail: list[str], tail_cells: Callable[[PackSummary], list[str]]) -> list[str]:
+    """The pack table with one column group per arm, then the caller's own columns (``tail``)."""
+    arms, repeats = arms_of(packs), repeats_of(packs)
+    heads = ["Pack", *(h for arm in arms for h in arm_headers(arm, len(arms), repeats)), *tail]
+    rows = ["| " + " | ".join(heads) + " |", "|" + " --- |" * len(heads)]
+    for p in packs:
+        cells = [f"{p.title} (v{p.version})", *(c for arm in arms for c in arm_cells(p.arms.get(arm), repeats)), *tail_cells(p)]
+        rows.append("| " + " | ".join(cells) + " |")
+    rows.append("| " + " | ".join(["**TOTAL**", *(c for arm in arms for c in total_cells(packs, arm, repeats)), *[""] * len(tail)]) + " |")
+    if repeats > 1:
+        rows += ["", f"{repeats} repeats: mean of the scenarios' pass rates with its 95% interval clustered by scenario; "
+                 "std and CV of the pack's pass rate across repeats; pass@k and pass^k (unbiased) at k = the repeats; "
+                 "scenarios that passed every repeat, some, none (docs/statistics.md)."]
+    return rows
+
+
 def _mean(stats: RepeatSummary) -> str:
     i = stats.interval
     return f"{percent(stats.mean_rate)} ({i.low * 100:.0f}–{i.high * 100:.0f}%)"
@@ -95,6 +111,17 @@ def tally_cell(tally: ScenarioTally | None) -> str:
         return "-"
     counts = tally.counts
     return f"{counts.passes}/{counts.repeats} {counts.tier.value}" if counts is not None else "not scored"
+
+
+def scenario_rows(results: Sequence[ScenarioResult]) -> list[dict[str, object]]:
+    """Each scenario's tally as JSON: ids, verdict per repeat (null: not scored), passes, repeats, tier."""
+    rows = []
+    for t in scenario_tallies(results):
+        counts = t.counts
+        rows.append({"pack": t.pack, "scenario_id": t.scenario_id, "prompt_variant": t.prompt_variant, "thinking": t.thinking,
+                     "verdicts": list(t.verdicts), "passes": counts.passes if counts else None,
+                     "repeats": counts.repeats if counts else 0, "tier": counts.tier.value if counts else None})
+    return rows
 
 
 def scenario_table(results: Sequence[ScenarioResult]) -> list[str]:

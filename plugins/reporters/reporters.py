@@ -10,7 +10,7 @@ from pathlib import Path
 from benchlab.aggregate import unscored_marks
 from benchlab.codec import json_text, unstructure, with_version
 from benchlab.model import PackSummary, RunRecord, ScenarioResult
-from benchlab.repeat_view import arm_cells, arm_headers, arms_of, repeats_of, scenario_table, shows_arms, total_cells
+from benchlab.repeat_view import arms_of, arms_table, repeats_of, scenario_table, shows_arms
 from benchlab.sandbox_choice import sandbox_lines
 
 
@@ -43,13 +43,13 @@ def _label(r: ScenarioResult, arms: bool, repeats: bool) -> str:
     """A failure's scenario, with its prompt variant, arm and repeat when the run has several."""
     extra = [f"variant {r.prompt_variant}"] if r.prompt_variant != "default" else []
     extra += [f"thinking {r.thinking}"] if arms else []
-    extra += [f"repeat {r.repeat + 1}"] if repeats else []
+    extra += [f"repeat {r.repeat}"] if repeats else []  # as inspect and the record number them, from 0
     return f"{r.pack} {r.scenario_id}" + (f" ({', '.join(extra)})" if extra else "")
 
 
 def _table(packs: list[PackSummary]) -> list[str]:
     if shows_arms(packs):
-        return _arms_table(packs)
+        return arms_table(packs, ["p50", "p95", "Status"], lambda p: [_seconds(p.p50_s), _seconds(p.p95_s), p.status])
     rows = [
         "| Pack | Pass/Total | Score | p50 | p95 | Status |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -61,24 +61,6 @@ def _table(packs: list[PackSummary]) -> list[str]:
         )
     passed, total = sum(p.pass_count for p in packs), sum(p.total for p in packs)
     rows.append(f"| **TOTAL** | {passed}/{total} | {_percent(passed / total if total else None)} | | | |")
-    return rows
-
-
-def _arms_table(packs: list[PackSummary]) -> list[str]:
-    """Repeats or two thinking arms: one column group per arm, side by side (benchlab.repeat_view)."""
-    arms, repeats = arms_of(packs), repeats_of(packs)
-    heads = ["Pack", *(h for arm in arms for h in arm_headers(arm, len(arms), repeats)), "p50", "p95", "Status"]
-    rows = ["| " + " | ".join(heads) + " |", "|" + " --- |" * len(heads)]
-    for p in packs:
-        cells = [f"{p.title} (v{p.version})", *(c for arm in arms for c in arm_cells(p.arms.get(arm), repeats)),
-                 _seconds(p.p50_s), _seconds(p.p95_s), p.status]
-        rows.append("| " + " | ".join(cells) + " |")
-    total = ["**TOTAL**", *(c for arm in arms for c in total_cells(packs, arm, repeats)), "", "", ""]
-    rows.append("| " + " | ".join(total) + " |")
-    if repeats > 1:
-        rows += ["", f"{repeats} repeats: mean of the scenarios' pass rates with its 95% interval clustered by scenario; "
-                 "std and CV of the pack's pass rate across repeats; pass@k and pass^k (unbiased) at k = the repeats; "
-                 "scenarios that passed every repeat, some, none (docs/statistics.md)."]
     return rows
 
 
