@@ -67,13 +67,18 @@ def register(app: typer.Typer, plugins: Any, plugin_files: list[str]) -> None:
     def list_(plugin: Any, folder: Optional[Path] = typer.Option(None, "--baselines", help=BASELINES_HELP)) -> None:
         """The baselines in the folder: name, runs, packs, when captured."""
         from benchlab import baselines
+        from benchlab.errors import BenchlabError
 
         where = baselines.baselines_dir(folder)
         found = baselines.names(where)
         if not found:
             print(f"no baselines in {where}/")
         for name in found:
-            b = baselines.load(where, name)
+            try:
+                b = baselines.load(where, name)
+            except BenchlabError as exc:  # one bad file hides none of the others
+                print(f"{name}  unreadable: {exc}")
+                continue
             print(f"{name}  {len(b.runs)} runs  {', '.join(f'{p} {v}' for p, v in b.packs.items())}  captured {b.created_at}")
 
     @baseline_app.command("show")
