@@ -230,6 +230,7 @@ def test_both_arms_with_repeats_send_a_request_each_and_report_every_statistic_p
         tier = {arm: "stable pass" if n == 3 else "stable fail" if n == 0 else "flaky" for arm, n in passes.items()}
         assert f"| numbered/{s} | {passes['off']}/3 {tier['off']} | {passes['on']}/3 {tier['on']} |" in report
     assert "Quality: Numbered thinking off " in proc.stdout
+    assert "Repeats under greedy sampling" not in proc.stdout  # a seed was set: the run is not greedy-canonical
 
     # inspect shows the same, and its JSON lists every scenario's tally.
     shown = benchlab("inspect", run_dir.name, "--out", str(tmp_path / "out"))
@@ -246,6 +247,7 @@ def test_resume_plays_only_the_repeats_not_scored_each_with_a_request_of_its_own
     with running(CountingServer(script)) as server:
         first = play(server.url, tmp_path, "--repeat", "3", "--concurrency", "1")
         assert first.returncode == 3, first.stderr  # two infrastructure failures: not every scenario scored
+        assert "Repeats under greedy sampling (temperature 0) differ only where the server is not deterministic" in first.stdout
         run_dir = only_run_dir(tmp_path / "out")
         before = {(r["scenario_id"], r["repeat"]): r for r in json.loads((run_dir / "run.json").read_text())["results"]}
         failed = {k for k, r in before.items() if r["failure_mode"] == "server_error"}

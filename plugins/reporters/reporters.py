@@ -84,6 +84,10 @@ def render_markdown(record: RunRecord) -> str:
         lines += [record.notice, ""]
     lines += [_sampling_line(record), ""]
     lines += _table(record.packs)
+    if record.canonical and repeats_of(record.packs) > 1:
+        # Honest about what the spread measures: greedy decoding repeats itself on a deterministic server.
+        lines += ["", "Repeats under greedy sampling (temperature 0) differ only where the server is not deterministic; "
+                  "set --temperature to measure the model's own variation."]
     if any(r.latency_s is not None for r in record.results) and (record.probe.concurrency or 1) > 1:
         lines += ["", f"Latencies include queueing: {record.probe.concurrency} requests could run at once (--concurrency)."]
     for section in record.sections:
