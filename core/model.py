@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 import attrs
 
 from benchlab.config import RunConfig
+from benchlab.repeat_stats import RepeatSummary
 
 
 # The prompt variant every scenario has: its own messages.
@@ -353,6 +354,18 @@ class ScenarioResult:
 
 
 @attrs.frozen
+class ArmSummary:
+    """One thinking arm of a pack: its Pass/Total and the statistics of its repeats
+    (benchlab.repeat_stats; None when the arm has no scored scenario)."""
+
+    pass_count: int
+    total: int
+    score: float | None
+    repeats: int  # the most repeats any scenario of the arm was played
+    stats: RepeatSummary | None = None
+
+
+@attrs.frozen
 class PackSummary:
     """Per-pack aggregate of a run. ``pass_count``, not ``passed``: that key means a scenario verdict."""
 
@@ -371,6 +384,8 @@ class PackSummary:
     scenarios: int = 0
     # Selected but never played (the run stopped early or was interrupted).
     unplayed: int = 0
+    # Per thinking arm ("off", "on"): every statistic apart, so --thinking both never pools its arms.
+    arms: dict[str, ArmSummary] = attrs.field(factory=dict)
 
 
 @attrs.frozen

@@ -51,12 +51,12 @@ def register(app: typer.Typer, plugins: Any, plugin_files: list[str]) -> None:
         else:
             shown = select(record, failed=failed, mode=mode, pack=pack)
         if fmt == JSON_VIEW:
-            sys.stdout.write(json.dumps(to_json(record, shown, full=full), ensure_ascii=False, indent=1, default=str) + "\n")
+            sys.stdout.write(json.dumps(to_json(record, shown, full=full, pack=pack), ensure_ascii=False, indent=1, default=str) + "\n")
         elif full and shown:
             sys.stdout.write(full_markdown(record, shown))
         else:
             what = "failed" if failed else f"mode {mode}" if mode else "results"
-            sys.stdout.write(summary_markdown(record, shown, heading=f"Results shown ({what})"))
+            sys.stdout.write(summary_markdown(record, shown, heading=f"Results shown ({what})", pack=pack))
 
     @app.command()
     @with_options(RUNS_OUT, VIEW_FORMAT, PLUGIN)
