@@ -9,8 +9,9 @@ from pathlib import Path
 
 from benchlab.aggregate import unscored_marks
 from benchlab.codec import json_text, unstructure, with_version
-from benchlab.model import PackSummary, RunRecord
+from benchlab.model import DEFAULT_VARIANT, PackSummary, RunRecord
 from benchlab.sandbox_choice import sandbox_lines
+from benchlab.variant_changes import variant_lines
 
 
 def _percent(score: float | None) -> str:
@@ -70,6 +71,10 @@ def render_markdown(record: RunRecord) -> str:
     lines += _table(record.packs)
     if any(r.latency_s is not None for r in record.results) and (record.probe.concurrency or 1) > 1:
         lines += ["", f"Latencies include queueing: {record.probe.concurrency} requests could run at once (--concurrency)."]
+    variants = variant_lines(record.results, [p.pack for p in record.packs])
+    if variants:
+        lines += ["", "Pass/Total counts every prompt variant played (--variants)."]
+        lines += [""] + variants
     for section in record.sections:
         lines += [""] + section.lines
     failures = [r for r in record.results if not r.passed]
@@ -78,7 +83,8 @@ def render_markdown(record: RunRecord) -> str:
         for r in failures:
             mode = r.failure_mode.value if r.failure_mode else "fail"
             blame = " [infrastructure, not the model]" if r.failure_mode and r.failure_mode.is_infrastructure else ""
-            lines.append(f"- {r.pack} {r.scenario_id}: {mode}{blame} ({r.detail})")
+            variant = f" (variant {r.prompt_variant})" if r.prompt_variant != DEFAULT_VARIANT else ""
+            lines.append(f"- {r.pack} {r.scenario_id}{variant}: {mode}{blame} ({r.detail})")
     sandbox = sandbox_lines(record.probe.sandbox)
     if sandbox:
         lines += [""] + [f"**{line}**" if line.startswith("UNCONFINED") else line for line in sandbox]
