@@ -89,8 +89,9 @@ def variant_lines(results: list[ScenarioResult], packs: list[str]) -> list[str]:
               "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for change in variant_changes(results, packs):
         for row in change.packs:
-            cells_ = pack_line(row).split(" | ", 1)
-            lines.append(f"{cells_[0]} | {change.variant} | {cells_[1]}")
+            # diff's row with the variant's name after the pack: "| pack | variant | scenarios | ..."
+            pack_cell, rest = pack_line(row).split(" | ", 1)
+            lines.append(f"{pack_cell} | {change.variant} | {rest}")
     lines += ["", "pass -> fail counts the variant's regressions against the default prompt, fail -> pass its fixes; "
               "the unit is the scenario (exact McNemar with one repeat, paired permutation with repeats)."]
     return lines
