@@ -192,3 +192,22 @@ def test_variant_changes_pool_repeats_per_scenario_and_leave_out_unscored_pairs(
     assert (row.scenarios, row.rate_a, row.rate_b, row.fixes, row.regressions) == (2, 0.25, 0.5, 1, 0)
     assert row.p == pytest.approx(1.0)
     assert [p.kind for p in change.paired if p.key.scenario_id == "C"] == ["not_comparable"]
+
+
+@pytest.mark.llama
+def test_variants_against_the_real_llama_server(llama_server: str, tmp_path: Path) -> None:
+    """The real server answers each variant's own prompt: the requests differ as the variants say,
+    every result is a verdict on the model, and the report pairs the variants with the default."""
+    pack = varied_pack(tmp_path / "vpack")
+    out = tmp_path / "results"
+    done = benchlab("run", "--endpoint", llama_server, "--pack", str(pack), "--scenario", "vpack/S7", "--scenario", "vpack/S8",
+                    "--variants", "--max-tokens", "16", "--out", str(out), "--no-progress")
+    assert done.returncode == 0, done.stdout + done.stderr
+    record = run_record(out)
+    asked = {(r["scenario_id"], r["prompt_variant"]): r["request"]["messages"] for r in record["results"]}
+    assert set(asked) == {("S7", "default"), ("S7", "terse"), ("S7", "blunt"), ("S8", "default")}
+    assert asked[("S7", "terse")][-1]["content"] == f"Question 7?\n\n{TERSE}"
+    assert asked[("S7", "blunt")] == [{"role": "system", "content": "Be blunt."}, {"role": "user", "content": "Q7. Now."}]
+    assert all(r["failure_mode"] in (None, "wrong_answer", "token_limit") for r in record["results"])
+    assert all(r["response"]["content"] is not None for r in record["results"])
+    assert "| Scenario | default | terse | blunt |" in done.stdout and "| vpack | terse | 1 |" in done.stdout
