@@ -5,7 +5,7 @@ variant beside the default prompt's. Each variant's results are paired with the 
 prompt's results of the same scenario, thinking arm and repeat, and compared per pack
 through ``benchlab.pairing`` (the scenario is the unit; the exact McNemar test with one
 repeat, the paired permutation test with repeats; Holm across the packs of a variant).
-Reports, ``inspect`` and ``compare`` render the same lines from here.
+The run report and ``inspect`` render ``variant_lines``; a comparison of models can render them per model.
 """
 
 from __future__ import annotations
