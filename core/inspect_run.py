@@ -15,6 +15,7 @@ from benchlab.errors import BenchlabError
 from benchlab.model import FailureMode, RunRecord, ScenarioResult
 from benchlab.repeat_view import arms_table, scenario_rows, scenario_table, shows_arms
 from benchlab.selection import split_scenario_ref
+from benchlab.variant_changes import variant_lines
 
 JSON_FENCE = "json"  # the info string of a fence holding JSON (for markdown viewers' highlighting)
 
@@ -96,6 +97,9 @@ def summary_markdown(record: RunRecord, shown: list[ScenarioResult], *, heading:
         for p in record.packs:
             score = f"{p.score * 100:.0f}%" if p.score is not None else "n/a"
             lines.append(f"| {p.title} (v{p.version}) | {p.pass_count}/{p.total} | {score} | {p.infrastructure_failures} | {p.unplayed} | {p.status} |")
+    variants = variant_lines(record.results, [p.pack for p in record.packs])
+    if variants:
+        lines += [""] + variants
     lines += ["", f"{heading}: {len(shown)}"]
     for r in shown:
         detail = f": {r.detail[:200]}" if r.detail and not r.passed else ""

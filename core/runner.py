@@ -158,6 +158,7 @@ class Session:
             extra_body=self.settings.extra_body,
             thinking=self.thinking,
             reasoning_effort=self.settings.thinking.reasoning_effort,
+            prompt_variant=self.item.prompt_variant,
         )
 
     async def send(self, request: ChatRequest) -> ChatResponse:

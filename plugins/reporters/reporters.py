@@ -12,6 +12,7 @@ from benchlab.codec import json_text, unstructure, with_version
 from benchlab.model import PackSummary, RunRecord, ScenarioResult
 from benchlab.repeat_view import arms_of, arms_table, repeats_of, scenario_table, shows_arms
 from benchlab.sandbox_choice import sandbox_lines
+from benchlab.variant_changes import variant_lines
 
 
 def _percent(score: float | None) -> str:
@@ -90,6 +91,10 @@ def render_markdown(record: RunRecord) -> str:
                   "set --temperature to measure the model's own variation."]
     if any(r.latency_s is not None for r in record.results) and (record.probe.concurrency or 1) > 1:
         lines += ["", f"Latencies include queueing: {record.probe.concurrency} requests could run at once (--concurrency)."]
+    variants = variant_lines(record.results, [p.pack for p in record.packs])
+    if variants:
+        lines += ["", "Pass/Total counts every prompt variant played (--variants)."]
+        lines += [""] + variants
     for section in record.sections:
         lines += [""] + section.lines
     several_arms, repeated = len(arms_of(record.packs)) > 1, repeats_of(record.packs) > 1
