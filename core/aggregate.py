@@ -43,6 +43,7 @@ def summarize(pack: Pack, results: list[ScenarioResult], expected: int | None = 
         not_scored=not_scored,
         scenarios=len(results),
         unplayed=unplayed,
+        dataset=pack.manifest.dataset,
     )
 
 

@@ -224,7 +224,7 @@ def execute(
             expected = Counter(i.pack.id for i in items)
             journal.note_packs([
                 {"id": p.id, "title": p.manifest.title, "version": p.manifest.version, "floor": p.manifest.floor,
-                 "expected": expected[p.id] + (1 if p.unavailable else 0)}
+                 "dataset": p.manifest.dataset, "expected": expected[p.id] + (1 if p.unavailable else 0)}
                 for p in packs
             ])
             monitor = Monitor(ctx, items, done, settings)
