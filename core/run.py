@@ -160,6 +160,12 @@ def execute(
     """
     plan = plan or replan(config.selection, plugins, config.thinking)
     packs, items = plan.packs, plan.items
+    if resume is not None:
+        from benchlab.resume import changed_datasets
+
+        problem = changed_datasets(resume.packs, packs)
+        if problem:
+            raise BenchlabError(problem)
     # Only verdicts on the model are final: infrastructure failures and skips are played again.
     done: dict[ResultKey, ScenarioResult] = {r.key: r for r in resume.results if is_final(r)} if resume else {}
     todo = [i for i in items if i.key not in done]

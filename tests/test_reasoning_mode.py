@@ -185,3 +185,19 @@ def test_a_resumed_reasoning_run_keeps_thinking_on_and_its_seed(tmp_path) -> Non
     gsm = [r for r in record["results"] if r["pack"] == "gsm-symbolic-30"]
     assert len(gsm) == 30 and all(r["passed"] and r["thinking"] == "on" for r in gsm)
     assert {r["scenario_id"] for r in gsm} == {f"GS{n:02d}-s11" for n in range(1, 31)}
+
+
+def test_a_resume_whose_dataset_file_changed_is_refused(tmp_path) -> None:
+    data = tmp_path / "gpqa.csv"
+    data.write_bytes(GPQA.read_bytes())
+    lines = [line for line in gold_lines({"gpqa-diamond"}) if not line["scenario"].endswith("0004")]
+    replay = tmp_path / "gold.jsonl"
+    replay.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    out = tmp_path / "out"
+    first = benchlab("run", "--pack", "gpqa-diamond", "--dataset", f"gpqa-diamond={data}", "--replay", str(replay),
+                     "--out", str(out), "--no-progress")
+    assert first.returncode == 3, first.stdout + first.stderr
+    data.write_text(GPQA.read_text(encoding="utf-8").replace("Two resistors", "Two equal resistors"), encoding="utf-8")
+    second = benchlab("run", "--resume", run_record(out)["run_id"], "--out", str(out), "--no-progress")
+    line = one_error_line(second)
+    assert "the data of gpqa-diamond (recorded: " in line and "changed since the run began" in line
