@@ -102,3 +102,10 @@ def test_packs_validate_runs_the_proofs_in_the_sandbox():
         require_or_skip(proc.stderr.strip())
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.splitlines()[-1] == f"{PACK_ID}: 9 proof cases, 0 problem(s)"
+
+
+def test_the_negative_control_finds_no_junk_that_passes(tmp_path):
+    proc = benchlab("run", "--negative-control", "--pack", PACK_ID, "--dataset", f"{PACK_ID}={LCB}",
+                    "--out", str(tmp_path / "out"), "--no-progress")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "| LCB-v6-30 | 15 | 0 | 0 | ✅ no junk passed |" in proc.stdout
