@@ -201,3 +201,11 @@ def test_a_resume_whose_dataset_file_changed_is_refused(tmp_path) -> None:
     second = benchlab("run", "--resume", run_record(out)["run_id"], "--out", str(out), "--no-progress")
     line = one_error_line(second)
     assert "the data of gpqa-diamond (recorded: " in line and "changed since the run began" in line
+
+
+def test_the_negative_control_takes_reasoning_and_its_datasets(tmp_path) -> None:
+    proc = benchlab("run", "--negative-control", "--reasoning", "--no-sandboxed", "--dataset", f"gpqa-diamond={GPQA}",
+                    "--out", str(tmp_path / "out"), "--no-progress")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "| GSM-Symbolic-30 |" in proc.stdout and "| GPQA-Diamond |" in proc.stdout
+    assert "verifier defect" not in proc.stdout
