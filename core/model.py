@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import attrs
 
@@ -203,12 +203,18 @@ class RunOption:
 
     ``--FLAG VALUE`` reaches loaders as ``LoadOptions.settings[name]`` (the registered name)
     and is recorded in the run's selection, so a resume reloads the packs the same way.
+    ``multiple``: the flag repeats and the setting is the list of its values (default empty).
+    ``convert``: called on each value as the command line is read; it returns the value to
+    record (e.g. a path made absolute, so a resume finds it from anywhere) or raises
+    ``BenchlabError`` with the one line the user sees.
     """
 
     flag: str
     help: str
-    default: str
+    default: str | None = None
     choices: tuple[str, ...] = ()
+    multiple: bool = False
+    convert: Callable[[str], str] | None = None
 
 
 @attrs.frozen
@@ -418,6 +424,8 @@ class PackSummary:
     unplayed: int = 0
     # Per thinking arm ("off", "on"): every statistic apart, so --thinking both never pools its arms.
     arms: dict[str, ArmSummary] = attrs.field(factory=dict)
+    # Where a dataset-backed pack's items came from (its manifest's ``dataset``: version, file, sha256).
+    dataset: str | None = None
 
 
 @attrs.frozen

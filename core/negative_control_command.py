@@ -22,7 +22,7 @@ from benchlab.selection import plan_run
 
 # What a negative control uses: the selection, the sandbox, where and how to show it. Every other
 # flag of `run` is about a model or a run it would not make, and is refused rather than ignored.
-USED = {"negative_control", "quick", "medium", "full", "pack", "scenario", "scenarios_file", "no_sandboxed", "sandboxed_only",
+USED = {"negative_control", "quick", "medium", "full", "reasoning", "pack", "scenario", "scenarios_file", "no_sandboxed", "sandboxed_only",
         "full_dataset", "sandbox", "unsafe_local", "out", "fmt", "no_progress", "plugin", "require_all"}
 
 

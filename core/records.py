@@ -61,7 +61,8 @@ def _from_journal(contents: Any) -> RunRecord:
     summaries = []
     for info in described:
         manifest = PackManifest(id=info["id"], version=str(info.get("version") or "?"), title=str(info.get("title") or info["id"]),
-                                dimension="", default_thinking=False, default_max_seconds=1.0, floor=info.get("floor"))
+                                dimension="", default_thinking=False, default_max_seconds=1.0, floor=info.get("floor"),
+                                dataset=info.get("dataset"))
         mine = [r for r in results if r.pack == manifest.id]
         summaries.append(summarize(Pack(manifest, [], None), mine, info.get("expected") or len(mine)))
     server = contents.server or {}

@@ -160,6 +160,12 @@ def execute(
     """
     plan = plan or replan(config.selection, plugins, config.thinking)
     packs, items = plan.packs, plan.items
+    if resume is not None:
+        from benchlab.resume import changed_datasets
+
+        problem = changed_datasets(resume.packs, packs)
+        if problem:
+            raise BenchlabError(problem)
     # Only verdicts on the model are final: infrastructure failures and skips are played again.
     done: dict[ResultKey, ScenarioResult] = {r.key: r for r in resume.results if is_final(r)} if resume else {}
     todo = [i for i in items if i.key not in done]
@@ -224,7 +230,7 @@ def execute(
             expected = Counter(i.pack.id for i in items)
             journal.note_packs([
                 {"id": p.id, "title": p.manifest.title, "version": p.manifest.version, "floor": p.manifest.floor,
-                 "expected": expected[p.id] + (1 if p.unavailable else 0)}
+                 "dataset": p.manifest.dataset, "expected": expected[p.id] + (1 if p.unavailable else 0)}
                 for p in packs
             ])
             monitor = Monitor(ctx, items, done, settings)

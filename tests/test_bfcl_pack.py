@@ -292,7 +292,8 @@ def test_prompt_mode_and_an_entry_past_the_default_subset_through_the_cli(tmp_pa
                     "--bfcl-mode", "prompt", "--replay", str(replay), "--out", str(out), "--no-progress")
     assert done.returncode == 3, done.stderr
     record = run_record(out)
-    assert record["config"]["selection"]["pack_settings"] == {"bfcl_mode": "prompt"}
+    # Every registered run option is recorded (the other plugins' at their defaults).
+    assert record["config"]["selection"]["pack_settings"]["bfcl_mode"] == "prompt"
     assert record["packs"][0]["version"] == f"1.0.0+{bfcl_data.PINNED_VERSION}.prompt"
     verdicts = {r["scenario_id"]: r["passed"] for r in record["results"]}
     assert verdicts == {"simple_python_0": True, past: False}
