@@ -76,14 +76,24 @@ def test_run_json_has_everything_a_user_needs(tmp_path):
     assert record["schema_version"] == SCHEMA_VERSION and record["complete"] is True
     assert record["canonical"] is True
     a, b = record["results"]
+    run_dir = only_run_dir(out)
+    journal = (run_dir / "journal.jsonl").read_bytes()
+    lines = {}
     for r in (a, b):
-        for key in ("pack", "scenario_id", "passed", "score", "failure_mode", "detail", "latency_s", "request", "response", "checks"):
+        for key in ("pack", "scenario_id", "prompt_variant", "thinking", "repeat", "passed", "score", "failure_mode", "detail",
+                    "latency_s", "checks", "journal_offset"):
             assert key in r
         assert set(r["checks"][0]) == {"name", "ok", "detail"}
-        assert r["request"]["messages"][0]["content"].startswith("Say")
+        # The raw exchange is in the journal only, at the offset the summary names.
+        assert not {"request", "response", "turns"} & set(r)
+        line = json.loads(journal[r["journal_offset"]:].split(b"\n", 1)[0])
+        assert (line["type"], line["scenario_id"], line["passed"]) == ("result", r["scenario_id"], r["passed"])
+        assert line["request"]["messages"][0]["content"].startswith("Say")
+        lines[r["scenario_id"]] = line
     assert (a["passed"], b["passed"]) == (True, False)
-    assert b["response"]["reasoning"] == "hmm" and b["response"]["content"] == "yes"
-    assert b["response"]["raw"]["content"] == "<think>hmm</think>yes"
+    assert lines["B"]["response"]["reasoning"] == "hmm" and lines["B"]["response"]["content"] == "yes"
+    assert lines["B"]["response"]["raw"]["content"] == "<think>hmm</think>yes"
+    assert (b["answered"], b["reasoned"], a["reasoned"]) == (True, True, False)
     assert b["failure_mode"] == "wrong_answer"
     assert record["packs"][0]["pass_count"] == 1 and record["packs"][0]["total"] == 2
     # Only scenario verdicts use the key "passed", anywhere in the record.
@@ -91,7 +101,6 @@ def test_run_json_has_everything_a_user_needs(tmp_path):
     # A result's retry attempts are saved before its final verdict.
     keys = list(a)
     assert keys.index("attempts") < keys.index("passed") < keys.index("checks")
-    run_dir = only_run_dir(out)
     assert (run_dir / "report.md").read_text().startswith("## benchlab")
     assert (run_dir / "quality.txt").read_text().startswith("Quality: Mini 1/2 (50%) (benchlab ")
     header = json.loads((run_dir / "journal.jsonl").read_text().splitlines()[0])

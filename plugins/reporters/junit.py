@@ -21,7 +21,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from benchlab.model import DEFAULT_VARIANT, PackSummary, ResultKey, RunRecord, ScenarioResult
+from benchlab.errors import BenchlabError
+from benchlab.journal import JournalReader
+from benchlab.model import DEFAULT_VARIANT, PackSummary, ResultKey, ResultSummary, RunRecord
 from benchlab.redact import redact_url
 
 JUNIT_FILE = "junit.xml"
@@ -60,7 +62,7 @@ def _properties(parent: ET.Element, values: dict[str, Any]) -> None:
             _element(props, "property", name=name, value=value)
 
 
-def _varying_parts(results: list[ScenarioResult]) -> set[str]:
+def _varying_parts(results: list[ResultSummary]) -> set[str]:
     """The key parts a case name must show: those that differ within the run or from their default."""
     defaults = {"prompt_variant": DEFAULT_VARIANT, "thinking": "off", "repeat": 0}
     return {
@@ -77,8 +79,15 @@ def case_name(key: ResultKey, parts: set[str]) -> str:
     return f"{key.pack}/{key.scenario_id}" + (f" [{' '.join(shown)}]" if shown else "")
 
 
-def _answer(result: ScenarioResult) -> str:
-    """What the model last said (content, then tool calls), for a failing case's system-out."""
+def _answer(summary: ResultSummary, journal: JournalReader | None) -> str:
+    """What the model last said (content, then tool calls), for a failing case's system-out;
+    read from the run's journal (the record keeps no raw response)."""
+    if journal is None:
+        return ""
+    try:
+        result = journal.full(summary)
+    except BenchlabError:
+        return ""
     responses = [t.response for t in result.turns if t.response is not None] or [result.response]
     last = responses[-1]
     if last is None:
@@ -87,7 +96,7 @@ def _answer(result: ScenarioResult) -> str:
     return _cut("\n".join([last.content or "", *calls]).strip(), ANSWER_CHARS)
 
 
-def _outcome(case: ET.Element, result: ScenarioResult) -> str:
+def _outcome(case: ET.Element, result: ResultSummary) -> str:
     """Add the failure, error or skipped element; return which (or "passed")."""
     mode = result.failure_mode
     if result.passed:
@@ -110,7 +119,8 @@ def _outcome(case: ET.Element, result: ScenarioResult) -> str:
     return "failures"
 
 
-def _suite(root: ET.Element, record: RunRecord, pack: PackSummary, results: list[ScenarioResult], parts: set[str]) -> dict[str, int]:
+def _suite(root: ET.Element, record: RunRecord, pack: PackSummary, results: list[ResultSummary], parts: set[str],
+           journal: JournalReader | None) -> dict[str, int]:
     suite = _element(root, "testsuite", name=pack.pack, timestamp=record.started_at[:19])
     _properties(suite, {"title": pack.title, "pack_version": pack.version, "score": pack.score,
                         "unplayed": pack.unplayed})
@@ -126,15 +136,33 @@ def _suite(root: ET.Element, record: RunRecord, pack: PackSummary, results: list
         counts["tests"] += 1
         if outcome != "passed":
             counts[outcome] += 1
-            answer = _answer(result)
+            answer = _answer(result, journal)
             if answer:
                 _element(case, "system-out", answer)
     suite.attrib.update({k: str(v) for k, v in counts.items()}, time=f"{seconds:.3f}")
     return counts
 
 
-def render_junit(record: RunRecord) -> str:
-    """The run as a JUnit XML document."""
+def _journal(record: RunRecord, run_dir: Path | None) -> JournalReader | None:
+    """The run's journal (in ``run_dir``, else where the record says its run folder is), if it is there."""
+    folder = run_dir if run_dir is not None else Path(record.config.out) / record.run_id
+    try:
+        return JournalReader(folder)
+    except BenchlabError:
+        return None
+
+
+def render_junit(record: RunRecord, run_dir: Path | None = None) -> str:
+    """The run as a JUnit XML document (failing cases show the answer, read from the run's journal)."""
+    journal = _journal(record, run_dir)
+    try:
+        return _render(record, journal)
+    finally:
+        if journal is not None:
+            journal.close()
+
+
+def _render(record: RunRecord, journal: JournalReader | None) -> str:
     root = ET.Element("testsuites", {"name": xml_text(f"benchlab {record.run_id}")})
     _properties(root, {
         "run_id": record.run_id, "model": record.model, "backend": record.backend,
@@ -145,7 +173,7 @@ def render_junit(record: RunRecord) -> str:
     parts = _varying_parts(record.results)
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for pack in record.packs:
-        counts = _suite(root, record, pack, [r for r in record.results if r.pack == pack.pack], parts)
+        counts = _suite(root, record, pack, [r for r in record.results if r.pack == pack.pack], parts, journal)
         totals = {k: totals[k] + counts[k] for k in totals}
     elapsed = record.elapsed_s if record.elapsed_s is not None else sum(r.latency_s or 0.0 for r in record.results)
     root.attrib.update({k: str(v) for k, v in totals.items()}, time=f"{elapsed:.3f}")
@@ -163,7 +191,7 @@ class JUnitReporter:
         # Written whole and renamed: a CI step never reads half a file.
         temp = run_dir / f".{JUNIT_FILE}.{os.getpid()}"
         try:
-            temp.write_text(render_junit(record), encoding="utf-8")
+            temp.write_text(render_junit(record, run_dir), encoding="utf-8")
             os.replace(temp, run_dir / JUNIT_FILE)
         except BaseException:
             temp.unlink(missing_ok=True)
