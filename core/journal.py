@@ -49,8 +49,8 @@ class Journal:
         journal._write(dumps({"type": "header", "run_id": run_id, "started_at": started_at, "config": unstructure(config)}))
         return journal
 
-    def append(self, result: ScenarioResult) -> int:
-        """Journal ``result``; the byte offset its line starts at (its summary's ``journal_offset``)."""
+    def append(self, result: ScenarioResult | dict[str, Any]) -> int:
+        """Journal ``result`` (or its unstructured data); the byte offset its line starts at (its summary's ``journal_offset``)."""
         return self._write(dumps(result, type="result"))
 
     def note_server(self, facts: dict[str, Any]) -> None:
@@ -218,6 +218,10 @@ class JournalReader:
 
     def full(self, summary: ResultSummary) -> ScenarioResult:
         """The journaled result behind ``summary``, request, response and turns included."""
+        return structure(self.line(summary), ScenarioResult)
+
+    def line(self, summary: ResultSummary) -> dict[str, Any]:
+        """The journal line behind ``summary``, as today's result data (without ``schema_version``/``type``)."""
         offset = summary.journal_offset
         if offset is None:
             offset = self._offsets().get(summary.key)
@@ -229,7 +233,7 @@ class JournalReader:
         if data.pop("type", "result") != "result" or (data.get("pack"), data.get("scenario_id")) != (summary.pack, summary.scenario_id):
             raise BenchlabError(f"{self.path}: byte {offset} is not the line of {summary.pack}/{summary.scenario_id}: "
                                 "the journal does not match run.json")
-        return structure(upgrade_result(data, version), ScenarioResult)
+        return upgrade_result(data, version)
 
     def _offsets(self) -> dict[ResultKey, int]:
         if self._by_key is None:

@@ -19,6 +19,7 @@ import attrs
 
 from benchlab import __version__
 from benchlab.aggregate import summarize
+from benchlab.codec import structure, unstructure
 from benchlab.errors import BenchlabError
 from benchlab.journal import JournalReader
 from benchlab.model import DEFAULT_VARIANT, Pack, Rescore, ResultSummary, RunRecord, ScenarioResult, Turn
@@ -54,6 +55,8 @@ def _asked_today(pack: Pack, result: ScenarioResult) -> tuple[Any, str | None]:
 # Results judged at once: enough to keep a sandbox's slots busy, few enough that only a
 # batch of raw responses is in memory at a time.
 BATCH = 64
+# What a new verdict replaces in a result.
+VERDICT_FIELDS = ("passed", "score", "failure_mode", "detail", "checks", "artifacts")
 
 
 async def _rejudge(record: RunRecord, journal_in: JournalReader, packs: dict[str, Pack], plugins: Plugins, sandbox: Any,
@@ -64,28 +67,33 @@ async def _rejudge(record: RunRecord, journal_in: JournalReader, packs: dict[str
     kept: dict[Any, str] = {}
     summaries: list[ResultSummary] = []
 
-    def keep(summary: ResultSummary, why: str, full: ScenarioResult | None) -> None:
+    def keep(summary: ResultSummary, why: str, line: dict[str, Any] | None) -> None:
         kept[summary.key] = why
         if copy_kept and journal_out is not None:
-            full = full if full is not None else journal_in.full(summary)
-            summary = attrs.evolve(summary, journal_offset=journal_out.append(full))
+            line = line if line is not None else journal_in.line(summary)
+            summary = attrs.evolve(summary, journal_offset=journal_out.append(line))
         summaries.append(summary)
 
-    async def flush(batch: list[tuple[ScenarioResult, Any]]) -> None:
-        verdicts = await asyncio.gather(*(call for _, call in batch))
-        for (full, _), v in zip(batch, verdicts):
+    async def flush(batch: list[tuple[ScenarioResult, dict[str, Any], Any]]) -> None:
+        verdicts = await asyncio.gather(*(call for _, _, call in batch))
+        for (full, line, _), v in zip(batch, verdicts):
             new = attrs.evolve(full, passed=v.passed, score=v.score, failure_mode=v.failure_mode, detail=v.detail,
                                checks=list(v.checks), artifacts=dict(v.artifacts))
-            summaries.append(new.summary(journal_out.append(new) if journal_out is not None else None))
+            offset = None
+            if journal_out is not None:
+                # The saved line with the new verdict: the exchange is journaled as read, not re-encoded.
+                offset = journal_out.append({**line, **{k: unstructure(getattr(new, k)) for k in VERDICT_FIELDS}})
+            summaries.append(new.summary(offset))
         batch.clear()
 
-    batch: list[tuple[ScenarioResult, Any]] = []
+    batch: list[tuple[ScenarioResult, dict[str, Any], Any]] = []
     for summary in record.results:
         pack = packs.get(summary.pack)
         if pack is None:
             keep(summary, f"pack {summary.pack} is not installed", None)
             continue
-        full = journal_in.full(summary)
+        line = journal_in.line(summary)
+        full = structure(line, ScenarioResult)
         scenario, why = _asked_today(pack, full)
         if why is None and pack.needs_sandbox and sandbox is None:
             why = "its code cannot run again: no sandbox can run here (benchlab sandbox doctor says why)"
@@ -94,12 +102,12 @@ async def _rejudge(record: RunRecord, journal_in: JournalReader, packs: dict[str
         if why is None and response is None:
             why = "no final answer was saved"
         if why is not None:
-            keep(summary, why, full)
+            keep(summary, why, line)
             continue
         # The summaries of the results kept so far stay in order: judge what is pending first.
         item = WorkItem(pack, scenario, full.repeat, full.prompt_variant, full.thinking == "on")
         max_tokens = turns[-1].request.max_tokens if turns[-1].request is not None else None
-        batch.append((full, judge(plugins, item, response, turns, sandbox, max_tokens)))
+        batch.append((full, line, judge(plugins, item, response, turns, sandbox, max_tokens)))
         if len(batch) >= BATCH:
             await flush(batch)
     await flush(batch)

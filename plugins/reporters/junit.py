@@ -81,19 +81,23 @@ def case_name(key: ResultKey, parts: set[str]) -> str:
 
 def _answer(summary: ResultSummary, journal: JournalReader | None) -> str:
     """What the model last said (content, then tool calls), for a failing case's system-out;
-    read from the run's journal (the record keeps no raw response)."""
+    read from the run's journal line (the record keeps no raw response)."""
     if journal is None:
         return ""
     try:
-        result = journal.full(summary)
+        line = journal.line(summary)
     except BenchlabError:
         return ""
-    responses = [t.response for t in result.turns if t.response is not None] or [result.response]
+    turns = [t.get("response") for t in line.get("turns") or [] if isinstance(t, dict)]
+    responses = [r for r in turns if isinstance(r, dict)] or [line.get("response")]
     last = responses[-1]
-    if last is None:
+    if not isinstance(last, dict):
         return ""
-    calls = [f"tool call: {c.name}({c.arguments_raw if c.arguments_raw is not None else c.arguments})" for c in last.tool_calls]
-    return _cut("\n".join([last.content or "", *calls]).strip(), ANSWER_CHARS)
+    calls = []
+    for call in last.get("tool_calls") or []:
+        raw = call.get("arguments_raw")
+        calls.append(f"tool call: {call.get('name')}({raw if raw is not None else call.get('arguments')})")
+    return _cut("\n".join([last.get("content") or "", *calls]).strip(), ANSWER_CHARS)
 
 
 def _outcome(case: ET.Element, result: ResultSummary) -> str:
