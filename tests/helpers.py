@@ -74,6 +74,20 @@ def run_record(out: Path) -> dict[str, Any]:
     return json.loads((runs[0] / "run.json").read_text())
 
 
+def full_results(out: Path) -> list[dict[str, Any]]:
+    """The only run under ``out``: each result of its run.json with its raw exchange (request,
+    response, turns), read from the journal line its ``journal_offset`` names."""
+    runs = [p for p in out.iterdir() if (p / "run.json").is_file()]
+    assert len(runs) == 1, f"expected one run under {out}, found {runs}"
+    journal = (runs[0] / "journal.jsonl").read_bytes()
+    full = []
+    for result in json.loads((runs[0] / "run.json").read_text())["results"]:
+        line = json.loads(journal[result["journal_offset"]:].split(b"\n", 1)[0])
+        assert (line["pack"], line["scenario_id"], line["repeat"]) == (result["pack"], result["scenario_id"], result["repeat"])
+        full.append({**result, **line})
+    return full
+
+
 def ask(prompt: str, **kwargs: Any) -> Any:
     """A one-message ChatRequest, as the runner would build it."""
     from benchlab.model import ChatRequest
