@@ -15,6 +15,7 @@ result there, so no reader needs every raw response in memory at once.
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import threading
@@ -26,6 +27,7 @@ from benchlab.config import RunConfig, apply_changes, upgrade_config
 from benchlab.errors import BenchlabError
 from benchlab.model import EXCHANGE_FIELDS, ResultKey, ResultSummary, ScenarioResult
 from benchlab.run_ref import JOURNAL
+from benchlab.text_files import decode_text
 from benchlab.upgrade import summary_data, upgrade_result
 
 
@@ -160,6 +162,10 @@ def read_journal(run_dir: Path) -> JournalContents:
     path = run_dir / JOURNAL
     if not path.is_file():
         raise BenchlabError(f"{run_dir}: no {JOURNAL} here; is this a benchlab run folder?")
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    if not head.startswith((b"{", codecs.BOM_UTF8)):
+        decode_text(path.read_bytes(), str(path))  # a re-saved file (UTF-16...): one line naming its encoding
     results: dict[ResultKey, ResultSummary] = {}
     header: dict[str, Any] | None = None
     config_data: dict[str, Any] = {}
@@ -255,6 +261,7 @@ def _parse(line: bytes, path: Path, lineno: int | str) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise BenchlabError(f"{path}:{lineno}: not JSON ({exc.msg})") from None
     except UnicodeDecodeError:
+        decode_text(path.read_bytes(), str(path))  # names the byte, its line and a likely encoding
         raise BenchlabError(f"{path}:{lineno}: not UTF-8 text") from None
     except (ValueError, RecursionError) as exc:  # an integer past the digit limit; nesting past the recursion limit
         raise BenchlabError(f"{path}:{lineno}: not JSON ({exc})") from None
