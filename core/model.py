@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import sys
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -362,14 +363,27 @@ class ScenarioResult:
         responses = [t.response for t in self.turns] if self.turns else [self.response]
         tokens = sum((r.usage.total_tokens or 0) for r in responses if r is not None and r.usage is not None)
         final = self.response
+        checks = [_shared_check(c) for c in self.checks]
         return ResultSummary(
             pack=self.pack, scenario_id=self.scenario_id, prompt_variant=self.prompt_variant, thinking=self.thinking,
             repeat=self.repeat, passed=self.passed, score=self.score, failure_mode=self.failure_mode, detail=self.detail,
-            latency_s=self.latency_s, checks=self.checks, attempts=self.attempts, ttft_s=self.ttft_s,
-            started_at=self.started_at, timeout_s=self.timeout_s, junk_kind=self.junk_kind, artifacts=self.artifacts,
+            latency_s=self.latency_s, checks=checks, attempts=self.attempts, ttft_s=self.ttft_s,
+            # Results started in the same second share one string (a run keeps one summary per result).
+            started_at=sys.intern(self.started_at), timeout_s=self.timeout_s, junk_kind=self.junk_kind, artifacts=self.artifacts,
             answered=final is not None, reasoned=final is not None and bool((final.reasoning or "").strip()),
             tokens=tokens, journal_offset=journal_offset,
         )
+
+
+_CHECKS: dict[tuple[str, bool], Check] = {}
+
+
+def _shared_check(check: Check) -> Check:
+    """One ``Check`` object per (name, ok) when it has no detail: most results of a pack pass
+    the same checks, and a run keeps one summary per result."""
+    if check.detail:
+        return check
+    return _CHECKS.setdefault((check.name, check.ok), check) if len(_CHECKS) < 4096 else check
 
 
 # What a result's journal line holds beyond its summary: the raw exchange with the endpoint.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import secrets
 import sys
 import time
@@ -332,16 +333,18 @@ def build_record(
     elapsed_s: float | None = None,
     spent_tokens: int = 0,
 ) -> RunRecord:
-    keys = [i.key for i in items]
-    keys += [ResultKey(p.id, "*") for p in ctx.packs if p.unavailable]
-    order = {key: n for n, key in enumerate(keys)}
-    ordered = sorted((r for k, r in results.items() if k in order), key=lambda r: order[r.key])
-    expected = Counter(key.pack for key in keys)
+    # In play order, looked up item by item: no list of every key and no index of them (at
+    # 100,000 scenarios those two cost more than all the summaries' verdicts).
+    placeholders = [ResultKey(p.id, "*") for p in ctx.packs if p.unavailable]
+    found = (results.get(key) for key in itertools.chain((i.key for i in items), placeholders))
+    ordered = [r for r in found if r is not None]
+    expected = Counter(i.pack.id for i in items)
+    expected.update(key.pack for key in placeholders)
     by_pack: dict[str, list[ResultSummary]] = {p.id: [] for p in ctx.packs}
     for result in ordered:
         by_pack[result.pack].append(result)
     summaries = [summarize(p, by_pack[p.id], expected[p.id]) for p in ctx.packs]
-    missing = len(keys) - len(ordered)
+    missing = len(items) + len(placeholders) - len(ordered)
     warnings = list(dict.fromkeys(ctx.warnings))
     if stop_reason:
         warnings.append(f"stopped early: {stop_reason}")
