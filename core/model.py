@@ -564,20 +564,25 @@ class RunRecord:
 def _structure_summary(data: dict[str, Any], _: Any) -> ResultSummary:
     """``ResultSummary`` from its saved form, built directly: ``run.json`` holds one per result, and
     cattrs' generic path took most of the time ``inspect`` and ``diff`` spend reading a large run."""
-    known = {k: data[k] for k in _SUMMARY_FIELDS if k in data}
-    mode = known.get("failure_mode")
-    known["failure_mode"] = FailureMode(mode) if mode is not None else None
-    known["passed"] = bool(known["passed"])
-    known["score"] = float(known["score"])
-    known["checks"] = [Check(str(c["name"]), bool(c["ok"]), str(c.get("detail", ""))) for c in known.get("checks") or ()]
-    known["attempts"] = [
-        Attempt(int(a["number"]), FailureMode(a["failure_mode"]), str(a["detail"]), float(a["elapsed_s"]), a.get("status_code"))
-        for a in known.get("attempts") or ()
-    ]
-    return ResultSummary(**known)
+    get = data.get
+    mode = get("failure_mode")
+    attempts = get("attempts")
+    return ResultSummary(
+        pack=data["pack"], scenario_id=data["scenario_id"],
+        attempts=[Attempt(int(a["number"]), _MODES[a["failure_mode"]], str(a["detail"]), float(a["elapsed_s"]), a.get("status_code"))
+                  for a in attempts] if attempts else [],
+        passed=bool(data["passed"]), score=float(data["score"]),
+        failure_mode=_MODES[mode] if mode is not None else None, detail=get("detail") or "",
+        latency_s=get("latency_s"), prompt_variant=get("prompt_variant") or DEFAULT_VARIANT, thinking=get("thinking") or "off",
+        repeat=int(get("repeat") or 0),
+        checks=[_shared_check(Check(str(c["name"]), bool(c["ok"]), str(c.get("detail") or ""))) for c in get("checks") or ()],
+        ttft_s=get("ttft_s"), started_at=sys.intern(get("started_at") or ""), timeout_s=get("timeout_s"),
+        junk_kind=get("junk_kind") or "", artifacts=get("artifacts") or {}, answered=bool(get("answered")),
+        reasoned=bool(get("reasoned")), tokens=int(get("tokens") or 0), journal_offset=get("journal_offset"),
+    )
 
 
-_SUMMARY_FIELDS = tuple(f.name for f in attrs.fields(ResultSummary))
+_MODES = {m.value: m for m in FailureMode}
 
 
 def _register_hooks() -> None:
