@@ -366,16 +366,30 @@ class ScenarioResult:
         checks = [_shared_check(c) for c in self.checks]
         return ResultSummary(
             pack=self.pack, scenario_id=self.scenario_id, prompt_variant=self.prompt_variant, thinking=self.thinking,
-            repeat=self.repeat, passed=self.passed, score=self.score, failure_mode=self.failure_mode, detail=self.detail,
-            latency_s=self.latency_s, checks=checks, attempts=self.attempts, ttft_s=self.ttft_s,
+            repeat=self.repeat, passed=self.passed, score=_shared_float(self.score), failure_mode=self.failure_mode, detail=self.detail,
+            latency_s=self.latency_s, checks=checks, attempts=self.attempts or _NO_ATTEMPTS, ttft_s=self.ttft_s,
             # Results started in the same second share one string (a run keeps one summary per result).
-            started_at=sys.intern(self.started_at), timeout_s=self.timeout_s, junk_kind=self.junk_kind, artifacts=self.artifacts,
+            started_at=sys.intern(self.started_at), timeout_s=_shared_float(self.timeout_s), junk_kind=self.junk_kind,
+            artifacts=self.artifacts or _NO_ARTIFACTS,
             answered=final is not None, reasoned=final is not None and bool((final.reasoning or "").strip()),
             tokens=tokens, journal_offset=journal_offset,
         )
 
 
 _CHECKS: dict[tuple[str, bool], Check] = {}
+_FLOATS: dict[float, float] = {}
+
+
+def _shared_float(value: float | None) -> float | None:
+    """One float object per value for the few values most results share (scores, time budgets)."""
+    if value is None:
+        return None
+    return _FLOATS.setdefault(value, value) if len(_FLOATS) < 4096 else value
+
+
+# Shared by every summary without attempts or artifacts (summaries are frozen: nothing writes into them).
+_NO_ATTEMPTS: list[Attempt] = []
+_NO_ARTIFACTS: dict[str, Any] = {}
 
 
 def _shared_check(check: Check) -> Check:
@@ -570,14 +584,14 @@ def _structure_summary(data: dict[str, Any], _: Any) -> ResultSummary:
     return ResultSummary(
         pack=data["pack"], scenario_id=data["scenario_id"],
         attempts=[Attempt(int(a["number"]), _MODES[a["failure_mode"]], str(a["detail"]), float(a["elapsed_s"]), a.get("status_code"))
-                  for a in attempts] if attempts else [],
+                  for a in attempts] if attempts else _NO_ATTEMPTS,
         passed=bool(data["passed"]), score=float(data["score"]),
         failure_mode=_MODES[mode] if mode is not None else None, detail=get("detail") or "",
         latency_s=get("latency_s"), prompt_variant=get("prompt_variant") or DEFAULT_VARIANT, thinking=get("thinking") or "off",
         repeat=int(get("repeat") or 0),
         checks=[_shared_check(Check(str(c["name"]), bool(c["ok"]), str(c.get("detail") or ""))) for c in get("checks") or ()],
         ttft_s=get("ttft_s"), started_at=sys.intern(get("started_at") or ""), timeout_s=get("timeout_s"),
-        junk_kind=get("junk_kind") or "", artifacts=get("artifacts") or {}, answered=bool(get("answered")),
+        junk_kind=get("junk_kind") or "", artifacts=get("artifacts") or _NO_ARTIFACTS, answered=bool(get("answered")),
         reasoned=bool(get("reasoned")), tokens=int(get("tokens") or 0), journal_offset=get("journal_offset"),
     )
 
