@@ -84,6 +84,7 @@ def main() -> int:
     args = parser.parse_args()
     binary = args.benchlab or benchlab_binary()
     load_start = os.getloadavg()[0]
+    facts = machine_facts(binary)  # before the runs: the checkout they run, not what it became meanwhile
     rows = []
     with tempfile.TemporaryDirectory(prefix="benchlab-scale-") as tmp:
         work = Path(tmp)
@@ -96,7 +97,7 @@ def main() -> int:
             rows.append(row)
         for n in args.rss_only or [100_000]:
             rows.append(rss_only(binary, n, args.concurrency, args.latency_ms, work))
-    text = render(rows, machine_facts(binary), (load_start, os.getloadavg()[0]), args)
+    text = render(rows, facts, (load_start, os.getloadavg()[0]), args)
     args.results.write_text(text)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))

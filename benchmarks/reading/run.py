@@ -108,6 +108,7 @@ def main() -> int:
     benchlab = [sys.executable, "-m", "benchlab"]
     try:
         load_start = os.getloadavg()[0]
+        facts = machine_facts(benchlab[0])  # before the runs: the checkout they run
         run_a, run_b = make_runs(work, args.scenarios, benchlab)
         rows = {
             "inspect --failed": timed([*benchlab, "inspect", "--failed", str(run_a)], "inspect", args.repeats, work),
@@ -120,7 +121,6 @@ def main() -> int:
                  "load_end": os.getloadavg()[0], "journal_mb": (run_a / "journal.jsonl").stat().st_size / 1e6,
                  "record_mb": (run_a / "run.json").stat().st_size / 1e6}
         checks = targets(rows, args.scenarios)
-        facts = machine_facts(benchlab[0])
         args.results.write_text(render(rows, checks, facts, extra))
         if args.json:
             args.json.write_text(json.dumps({"rows": rows, "targets": checks, **extra}, indent=1))
