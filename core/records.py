@@ -1,4 +1,4 @@
-"""Reading a saved run back: ``run.json`` as a typed ``RunRecord``, whatever schema wrote it."""
+"""A run's record on disk: ``run.json`` written, and read back as a typed ``RunRecord`` whatever schema wrote it."""
 
 from __future__ import annotations
 
@@ -6,11 +6,18 @@ import json
 from pathlib import Path
 from typing import Any
 
-from benchlab.codec import check_version, structure
+import attrs
+
+from benchlab.codec import check_version, structure, write_json_listing
 from benchlab.errors import BenchlabError
 from benchlab.model import RunRecord
 from benchlab.run_ref import RUN_RECORD
 from benchlab.upgrade import upgrade_record
+
+
+def write_record(run_dir: Path, record: RunRecord) -> None:
+    """``run_dir/run.json``, atomically: the record indented, its results one compact line each."""
+    write_json_listing(run_dir / RUN_RECORD, attrs.evolve(record, results=[]), "results", record.results)
 
 
 def read_record(path: Path) -> RunRecord:
