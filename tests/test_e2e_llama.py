@@ -20,6 +20,7 @@ import pytest
 
 from benchlab.model import FailureMode
 from benchlab.plugins.backends.llama.local_backend import LOCAL_MAX_TOKENS, LOCAL_SLOTS, SMOKE_TEST_NOTICE
+from helpers import joined_record
 from conftest import TEST_DATA, child_pids, pid_alive, require_or_skip
 
 SMOKE_PACK = TEST_DATA / "packs" / "smoke-5"
@@ -72,7 +73,7 @@ def test_run_on_a_pack_completes_with_a_full_record(llama_server: str, tmp_path:
     assert len(quality) == 1 and "Smoke 5 " in quality[0] and "/5 (" in quality[0]
 
     run_dir = only_run_dir(tmp_path)
-    record = json.loads((run_dir / "run.json").read_text())
+    record = joined_record(run_dir)
     assert record["complete"] is True
     # detection must recognise llama-server by its /props, not fall back to plain openai
     assert record["backend"] == "llamacpp" and record["endpoint"] == llama_server
@@ -93,7 +94,7 @@ def test_stream_measures_time_to_first_token(llama_server: str, tmp_path: Path) 
         "--scenario", "smoke-5/count", "--scenario", "smoke-5/capital",
     )
     assert done.returncode == 0, done.stderr
-    record = json.loads((only_run_dir(tmp_path) / "run.json").read_text())
+    record = joined_record(only_run_dir(tmp_path))
     assert len(record["results"]) == 2
     for result in record["results"]:
         assert_complete_result(result)
@@ -129,7 +130,7 @@ def test_resume_after_sigkill_plays_every_scenario_exactly_once(llama_server: st
     done = benchlab("run", "--resume", run_dir.name, "--out", str(tmp_path), "--no-progress")
     assert done.returncode == 0, done.stderr
     assert f"resuming {run_dir.name}: {killed_with} done" in done.stderr
-    record = json.loads((run_dir / "run.json").read_text())
+    record = joined_record(run_dir)
     assert record["complete"] is True
     expected = Counter({("smoke-5", s, r): 1 for s in SMOKE_IDS for r in range(3)})
     assert Counter(map(key, record["results"])) == expected
@@ -174,7 +175,7 @@ def test_quick_without_endpoint_runs_the_local_backend(llama_paths: tuple[Path, 
     assert "smoke test" in SMOKE_TEST_NOTICE and "--endpoint" in SMOKE_TEST_NOTICE
     assert sum(l.startswith("Quality: ") for l in done.stdout.splitlines()) == 1
 
-    record = json.loads((only_run_dir(tmp_path) / "run.json").read_text())
+    record = joined_record(only_run_dir(tmp_path))
     assert record["backend"] == "local" and record["complete"] is True
     assert record["model"] == "smollm2-135m-instruct"
     assert record["notice"] == SMOKE_TEST_NOTICE
@@ -220,13 +221,13 @@ def test_ctrl_c_during_a_local_run_stops_the_server(llama_paths: tuple[Path, Pat
     assert len(servers) == 1
     assert not pid_alive(servers[0]), "llama-server outlived an interrupted run"
     run_dir = only_run_dir(tmp_path)
-    record = json.loads((run_dir / "run.json").read_text())
+    record = joined_record(run_dir)
     assert record["complete"] is False and record["backend"] == "local"
 
     # A local run resumes on a fresh private server.
     done = benchlab("run", "--resume", run_dir.name, "--out", str(tmp_path), "--no-progress")
     assert done.returncode == 0, done.stderr
-    record = json.loads((run_dir / "run.json").read_text())
+    record = joined_record(run_dir)
     assert record["complete"] is True and record["backend"] == "local"
     expected = Counter({("smoke-5", s, r): 1 for s in SMOKE_IDS for r in range(4)})
     assert Counter(map(key, record["results"])) == expected

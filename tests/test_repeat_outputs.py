@@ -21,7 +21,7 @@ from benchlab.model import FailureMode, ScenarioResult
 from benchlab.repeat_stats import Tier
 from benchlab.repeat_view import arm_cells, arm_headers
 from benchlab.sampling import seed_for_repeat
-from helpers import benchlab, only_run_dir, write_pack
+from helpers import benchlab, joined_record, only_run_dir, write_pack
 from servers.base import Answer, Request, Script, TestServer, running
 from servers.openai_compat import OpenAIChat
 
@@ -188,7 +188,7 @@ def test_both_arms_with_repeats_send_a_request_each_and_report_every_statistic_p
     # 4 scenarios x 3 repeats x 2 arms: 24 requests, each answered once and kept by one result.
     assert len(bodies) == 24 == script.served
     run_dir = only_run_dir(tmp_path / "out")
-    record = json.loads((run_dir / "run.json").read_text())
+    record = joined_record(run_dir)
     assert sorted(number(r) for r in record["results"]) == list(range(1, 25))
     # each repeat asks for itself: the seed moves with the repeat, the arm's switch is the result's arm
     for s in SCENARIOS:
@@ -249,13 +249,13 @@ def test_resume_plays_only_the_repeats_not_scored_each_with_a_request_of_its_own
         assert first.returncode == 3, first.stderr  # two infrastructure failures: not every scenario scored
         assert "Repeats under greedy sampling (temperature 0) differ only where the server is not deterministic" in first.stdout
         run_dir = only_run_dir(tmp_path / "out")
-        before = {(r["scenario_id"], r["repeat"]): r for r in json.loads((run_dir / "run.json").read_text())["results"]}
+        before = {(r["scenario_id"], r["repeat"]): r for r in joined_record(run_dir)["results"]}
         failed = {k for k, r in before.items() if r["failure_mode"] == "server_error"}
         assert len(failed) == 2 and script.served == 12
         second = benchlab("run", "--resume", run_dir.name, "--out", str(tmp_path / "out"), "--no-progress", "--endpoint", server.url)
         assert second.returncode == 0, second.stderr
         assert script.served == 14  # the two failed repeats, nothing else, and each asked anew
-    after = {(r["scenario_id"], r["repeat"]): r for r in json.loads((run_dir / "run.json").read_text())["results"]}
+    after = {(r["scenario_id"], r["repeat"]): r for r in joined_record(run_dir)["results"]}
     assert sorted(number(after[k]) for k in failed) == [13, 14]
     for key, r in before.items():
         if key not in failed:
