@@ -55,6 +55,7 @@ REPORTERS = (
     ("json", P + "reporters.reporters:JSON", "the run record as JSON"),
     ("quality-line", P + "reporters.reporters:QUALITY_LINE", "the Quality: line alone (quality.txt)"),
     ("junit", P + "reporters.junit:JUNIT", "JUnit XML for CI: a testsuite per pack, a testcase per result (junit.xml)"),
+    ("html", P + "reporters.html:REPORTER", "a self-contained page: charts, filters, every transcript (report.html)"),
 )
 
 
