@@ -88,5 +88,7 @@ def register_reporters(register: Any) -> None:
 @hookimpl
 def register_commands(app: Any) -> None:
     from benchlab.plugins.backends.llama.local_commands import local_app
+    from benchlab.plugins.reporters.html.command import register_report
 
     app.add_typer(local_app(), name="local")
+    register_report(app)

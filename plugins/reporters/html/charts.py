@@ -73,7 +73,7 @@ def histogram(latencies: Sequence[float], bins: int = 24) -> Histogram | None:
 
 @attrs.frozen
 class TrendPoint:
-    x: float  # 0..100 across the time axis
+    x: float  # 0..TREND_WIDTH across the time axis
     y: float  # 0..100, 100 at the top (SVG y grows downwards)
     label: str  # the point's tooltip: run, date, score
 
@@ -89,11 +89,15 @@ class TrendLine:
         return " ".join(f"{p.x},{p.y}" for p in self.points)
 
 
+# The trend chart's time axis is twice as wide as its 0..100 score axis is tall.
+TREND_WIDTH = 200
+
+
 def trend_lines(series: dict[str, list[tuple[float, float, str]]], start: float, end: float) -> list[TrendLine]:
-    """Per series, its (time, score 0..1, label) points placed on a 0..100 square, oldest left."""
+    """Per series, its (time, score 0..1, label) points placed on a TREND_WIDTH x 100 plane, oldest left."""
     span = end - start or 1.0
     lines = []
     for number, (name, points) in enumerate(series.items()):
-        placed = [TrendPoint(round((t - start) / span * 100, 2), round(100 - score * 100, 2), label) for t, score, label in points]
+        placed = [TrendPoint(round((t - start) / span * TREND_WIDTH, 2), round(100 - score * 100, 2), label) for t, score, label in points]
         lines.append(TrendLine(name, number % 8, placed))
     return lines

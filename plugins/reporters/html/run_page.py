@@ -9,10 +9,11 @@ from typing import Any
 
 import attrs
 
+from benchlab.aggregate import percentile
 from benchlab.model import RunRecord, ScenarioResult
 from benchlab.plugins.reporters.html import charts
 from benchlab.plugins.reporters.html.page import Page, Stream
-from benchlab.plugins.reporters.html.transcripts import key_label, transcript, verdict_of
+from benchlab.plugins.reporters.html.transcripts import key_text, transcript, verdict_of
 from benchlab.repeat_stats import ScenarioCounts, clustered_interval
 from benchlab.sandbox_choice import sandbox_lines
 
@@ -65,8 +66,8 @@ def _pack_rows(record: RunRecord) -> list[PackRow]:
                 title=summary.title, version=summary.version, arm=None if single else arm,
                 pass_count=summary.pass_count if single else passes, total=summary.total if single else len(scored),
                 bar=bar, interval_method=method,
-                p50_s=summary.p50_s if single else charts.percentile(latencies, 0.5),
-                p95_s=summary.p95_s if single else charts.percentile(latencies, 0.95),
+                p50_s=summary.p50_s if single else percentile(latencies, 0.5),
+                p95_s=summary.p95_s if single else percentile(latencies, 0.95),
                 status=summary.status, latency=charts.histogram(latencies),
             ))
     return rows
@@ -129,9 +130,8 @@ def row(number: int, result: ScenarioResult) -> dict[str, Any]:
     latency = f"{result.latency_s:.2f}s" if result.latency_s is not None else "-"
     detail = result.detail or ""
     shown_detail = detail if len(detail) <= ROW_DETAIL else detail[:ROW_DETAIL] + "…"
-    label = key_label(result)
     return {
-        "c": [f"{result.pack}/{result.scenario_id}" + (f" ({label})" if label else ""), verdict_of(result), mode or "-", latency, shown_detail],
+        "c": [key_text(result.key), verdict_of(result), mode or "-", latency, shown_detail],
         "f": {"pack": result.pack, "verdict": verdict_of(result), "mode": mode or "none"},
         "t": [number],
     }

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from benchlab.model import ChatRequest, ChatResponse, ScenarioResult, ToolCall
+from benchlab.model import DEFAULT_VARIANT, ChatRequest, ChatResponse, ResultKey, ScenarioResult, ToolCall
 
 
 def verdict_of(result: ScenarioResult) -> str:
@@ -26,12 +26,18 @@ def verdict_of(result: ScenarioResult) -> str:
     return "fail"
 
 
-def key_label(result: ScenarioResult) -> str:
-    """What tells apart results of one scenario: variant, thinking arm, repeat (only what varies from the default)."""
-    parts = [f"variant {result.prompt_variant}"] if result.prompt_variant != "default" else []
-    parts += [f"thinking {result.thinking}"] if result.thinking != "off" else []
-    parts += [f"repeat {result.repeat}"] if result.repeat else []
+def key_label(key: ResultKey) -> str:
+    """What tells apart results of one scenario: variant, thinking arm, repeat (only what differs from the default)."""
+    parts = [f"variant {key.prompt_variant}"] if key.prompt_variant != DEFAULT_VARIANT else []
+    parts += [f"thinking {key.thinking}"] if key.thinking != "off" else []
+    parts += [f"repeat {key.repeat}"] if key.repeat else []
     return ", ".join(parts)
+
+
+def key_text(key: ResultKey) -> str:
+    """``pack/scenario``, then what tells this result apart, if anything."""
+    label = key_label(key)
+    return f"{key.pack}/{key.scenario_id}" + (f" ({label})" if label else "")
 
 
 def _call(call: ToolCall) -> dict[str, Any]:
@@ -106,7 +112,7 @@ def transcript(result: ScenarioResult) -> dict[str, Any]:
     """Everything behind one verdict, as plain JSON data."""
     return {
         "title": f"{result.pack}/{result.scenario_id}",
-        "label": key_label(result),
+        "label": key_label(result.key),
         "verdict": verdict_of(result),
         "mode": result.failure_mode.value if result.failure_mode else None,
         "detail": result.detail or "",
