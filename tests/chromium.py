@@ -200,10 +200,11 @@ class Tab:
         for kind in ("mousePressed", "mouseReleased"):
             self.call("Input.dispatchMouseEvent", {"type": kind, "x": box[0], "y": box[1], "button": "left", "clickCount": 1})
 
-    def press(self, key: str, code: str, key_code: int) -> None:
-        """A key pressed and released on the focused element."""
-        for kind in ("keyDown", "keyUp"):
-            self.call("Input.dispatchKeyEvent", {"type": kind, "key": key, "code": code, "windowsVirtualKeyCode": key_code})
+    def press(self, key: str, code: str, key_code: int, text: str | None = None) -> None:
+        """A key pressed and released on the focused element (``text``: what it types, "\r" for Enter)."""
+        down = {"type": "keyDown", "key": key, "code": code, "windowsVirtualKeyCode": key_code}
+        self.call("Input.dispatchKeyEvent", {**down, "text": text} if text else down)
+        self.call("Input.dispatchKeyEvent", {"type": "keyUp", "key": key, "code": code, "windowsVirtualKeyCode": key_code})
 
     def close(self) -> None:
         self.browser.call("Target.closeTarget", {"targetId": self.target})

@@ -24,7 +24,8 @@ def replay_run(tmp: Path, out: Path, packs: list[Path], lines: list[dict[str, An
     return folder
 
 
-def two_pack_run(tmp: Path, out: Path, *, sizes: tuple[int, int] = (150, 100), wrong_every: int = 3, model_note: str = "") -> Path:
+def two_pack_run(tmp: Path, out: Path, *, sizes: tuple[int, int] = (150, 100), wrong_every: int = 3, model_note: str = "",
+                 model: str | None = None) -> Path:
     """Packs ``alpha-N`` and ``beta-M``: every ``wrong_every``-th answer wrong, the others right."""
     packs, lines = [], []
     for name, size in zip(("alpha", "beta"), sizes):
@@ -38,7 +39,7 @@ def two_pack_run(tmp: Path, out: Path, *, sizes: tuple[int, int] = (150, 100), w
             right = i % wrong_every != 0
             lines.append({"scenario": f"{pack_id}/Q{i:03d}", "content": f"word{i}" if right else f"wrong{i} {model_note}".strip(),
                           "reasoning": f"thinking about word {i}"})
-    return replay_run(tmp, out, packs, lines)
+    return replay_run(tmp, out, packs, lines, *(["--model", model] if model else []))
 
 
 def hostile_strings(port: int) -> list[str]:
