@@ -219,6 +219,7 @@ def test_hostile_text_stays_text_runs_nothing_loads_nothing_and_reads_back_exact
                 assert shown["message"] == [f"prompt {index}: {strings[index]}"]  # the pack's text, hostile too
                 if "tool_calls" in line:
                     assert shown["arguments"] == [line["tool_calls"][0]["function"]["arguments"]]
+                assert [json.loads(raw) for raw in shown["raw"]] == [line]  # the replay backend's raw body is the line
             # 10 MB lines, whole: shown in full once "Show all" was pressed, never cut silently.
             assert len(found[0]["content"][0]) == len(lines[0]["content"]) > 10 * 1024 * 1024
             state = tab.evaluate("""({violations: window.__violations,

@@ -91,12 +91,18 @@ def render_parts(page: Page) -> Iterable[str]:
     # A marker no model text can forge (it is random per page), replaced by each data block.
     nonce = secrets.token_hex(16)
     marker = (lambda name: f"\x00{nonce}:{name}\x00")
+    # Small blocks come before the script, streamed ones (transcripts) after it: the browser draws
+    # the overview and the first rows while it is still reading the transcripts.
+    early = [name for name, value in page.data.items() if not isinstance(value, Stream)]
+    late = [name for name, value in page.data.items() if isinstance(value, Stream)]
     html = environment().get_template(page.template).render(
         **page.context, title=page.title, policy=policy, css=Markup(css), js=Markup(js),
-        data_blocks=[(name, Markup(marker(name))) for name in page.data],
+        early_blocks=[(name, Markup(marker(name))) for name in early],
+        late_blocks=[(name, Markup(marker(name))) for name in late],
     )
     rest = html
-    for name, value in page.data.items():
+    for name in early + late:
+        value = page.data[name]
         before, rest = rest.split(marker(name), 1)
         yield before
         if isinstance(value, Stream):

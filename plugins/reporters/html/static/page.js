@@ -10,6 +10,12 @@
     return node ? JSON.parse(node.textContent) : null;
   }
 
+  // The transcripts follow this script in the document: whatever needs them waits until it is read.
+  function whenRead(action) {
+    if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', action, { once: true });
+    else action();
+  }
+
   var transcriptsCache = null;
   function transcripts() {
     // The biggest block, parsed on first need (opening a transcript, searching): the overview shows first.
@@ -71,6 +77,20 @@
     return box;
   }
 
+  // The raw body's strings equal to the answer or the reasoning were embedded once, as {SAME: field}.
+  var SAME = 'benchlab:same-as';
+  function restore(value, response) {
+    if (Array.isArray(value)) return value.map(function (v) { return restore(v, response); });
+    if (value === null || typeof value !== 'object') return value;
+    var keys = Object.keys(value);
+    if (keys.length === 1 && keys[0] === SAME) return response[value[SAME]];
+    var copy = {};
+    keys.forEach(function (k) {  // defineProperty: a key named __proto__ stays a plain key
+      Object.defineProperty(copy, k, { value: restore(value[k], response), enumerable: true, writable: true, configurable: true });
+    });
+    return copy;
+  }
+
   function turn(t, number, total) {
     var section = make('section', 'turn');
     if (total > 1) section.append(make('h5', null, 'Turn ' + number));
@@ -89,7 +109,11 @@
     answer.append(make('div', 'role', 'assistant (finish_reason ' + r.finish_reason + ', status ' + r.status_code + ')'), longText('content', r.content));
     r.tool_calls.forEach(function (c) { answer.append(make('div', 'role', 'tool call ' + c.name), longText('arguments', c.arguments)); });
     section.append(answer);
-    if (r.raw !== null) section.append(collapsible('Raw response', longText('raw', r.raw), false));
+    if (r.raw !== null && r.raw !== undefined) {
+      var body = r.raw_refs ? restore(r.raw, r) : r.raw;
+      var raw = typeof body === 'string' ? body : JSON.stringify(body, null, 1);
+      section.append(collapsible('Raw response', longText('raw', raw), false));
+    }
     return section;
   }
 
@@ -183,7 +207,7 @@
           var open = make('button', 'open', text);
           open.type = 'button';
           open.setAttribute('aria-expanded', 'false');
-          open.addEventListener('click', function () { toggle(tr, open, r); });
+          open.addEventListener('click', function () { whenRead(function () { toggle(tr, open, r); }); });
           td.append(open);
         } else if (i === 0 && r.h && r.h.indexOf(':') < 0) {
           var link = make('a', null, text);
@@ -251,10 +275,15 @@
       hideOutside(want);
     }
 
+    function applyWhenRead() {
+      if (search.value.trim()) whenRead(apply);  // a text search reads the transcripts
+      else apply();
+    }
+
     var timer = null;
-    form.addEventListener('change', apply);
-    search.addEventListener('input', function () { clearTimeout(timer); timer = setTimeout(apply, 150); });
-    form.addEventListener('submit', function (event) { event.preventDefault(); clearTimeout(timer); apply(); });
+    form.addEventListener('change', applyWhenRead);
+    search.addEventListener('input', function () { clearTimeout(timer); timer = setTimeout(applyWhenRead, 150); });
+    form.addEventListener('submit', function (event) { event.preventDefault(); clearTimeout(timer); applyWhenRead(); });
     more.addEventListener('click', drawMore);
     if ('IntersectionObserver' in window) {
       new IntersectionObserver(function (seen) { if (seen[0].isIntersecting && !more.hidden) drawMore(); }, { rootMargin: '400px' }).observe(more);
@@ -266,4 +295,6 @@
   var spec = block('rows');
   var form = document.querySelector('form.filters');
   if (spec && form) window.benchlabTable = Table(form, spec);
+  // The overview and the first rows are on screen (benchmarks/html times navigation to this mark).
+  performance.mark('benchlab-overview');
 })();
