@@ -100,6 +100,15 @@ def test_run_page_charts_filters_search_lazy_rows_and_transcripts(chromium, runs
         tab.evaluate("document.querySelectorAll('#results button.open')[1].focus()")
         tab.press("Enter", "Enter", 13, "\r")
         assert tab.evaluate("document.querySelectorAll('#results button.open')[1].getAttribute('aria-expanded')") == "true"
+        # Light and dark follow the system; print drops the controls.
+        background = "getComputedStyle(document.body).backgroundColor"
+        tab.call("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "light"}]})
+        light = tab.evaluate(background)
+        tab.call("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "dark"}]})
+        assert (light, tab.evaluate(background)) == ("rgb(255, 255, 255)", "rgb(15, 18, 22)")
+        tab.call("Emulation.setEmulatedMedia", {"media": "print", "features": []})
+        assert tab.evaluate("getComputedStyle(document.querySelector('form.filters')).display") == "none"
+        tab.call("Emulation.setEmulatedMedia", {"media": "", "features": []})
         clean(tab)
         assert tab.screenshot(tmp_path / "run-page.png").stat().st_size > 10_000
     finally:

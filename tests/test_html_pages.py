@@ -257,3 +257,15 @@ def test_a_plugins_report_section_appears_on_the_page_as_text(tmp_path):
     text = (folder / "report.html").read_text()
     assert "&lt;b&gt;not bold&lt;/b&gt; 42 J per answer" in text and "<b>not bold" not in text
     assert re.search(r'<section class="plugin-section"><h3>[^<]*section_plugin\.py</h3>', text)
+
+
+def test_a_run_that_never_wrote_run_json_is_rendered_from_its_journal(tmp_path):
+    folder = two_pack_run(tmp_path, tmp_path / "out", sizes=(3, 2))
+    (folder / "run.json").unlink()  # as if the run had been killed before its end
+    (folder / "report.html").unlink()
+    proc = benchlab("report", str(folder))
+    assert proc.returncode == 0, proc.stderr
+    text = (folder / "report.html").read_text()
+    assert "<dt>State</dt><dd>INCOMPLETE</dd>" in text and "read from journal.jsonl" in text
+    rows = json.loads(next(t for tag, a, t in parse(folder / "report.html").blocks if a.get("id") == "data-rows"))["rows"]
+    assert len(rows) == 5

@@ -82,18 +82,23 @@ def build(work: Path, n: int) -> tuple[Path, Path]:
     return pack, work / "replay.jsonl"
 
 
+# The reporter alone on the loaded record: wall and CPU time, and how much the writing adds to the
+# process's peak RSS beyond the record it renders (the page is streamed, never held whole).
 WRITE_ONLY = """
-import sys, time
+import json, resource, sys, time
 from pathlib import Path
 from benchlab.records import load_run
 from benchlab.plugins.reporters.html import REPORTER
 record = load_run(Path(sys.argv[1]))
-times = []
+loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+walls, cpus = [], []
 for _ in range(int(sys.argv[2])):
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     REPORTER.write(record, Path(sys.argv[1]))
-    times.append(time.perf_counter() - start)
-print(" ".join(f"{t:.4f}" for t in times))
+    walls.append(time.perf_counter() - start)
+    cpus.append(time.process_time() - cpu)
+added = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - loaded) / 1024
+print(json.dumps({"walls": walls, "cpus": cpus, "loaded_mb": loaded / 1024, "added_mb": added}))
 """
 
 
@@ -176,12 +181,14 @@ def main() -> None:
     if any(r.returncode for r in report_runs):
         raise SystemExit(f"benchlab report failed:\n{report_runs[0].tail()}")
     write = subprocess.run([sys.executable, "-c", WRITE_ONLY, str(folder), str(args.r)], capture_output=True, text=True, check=True)
-    write_times = [float(t) for t in write.stdout.split()]
+    written = json.loads(write.stdout)
     sizes = {"run_json_mb": (folder / "run.json").stat().st_size / 1e6, "report_html_mb": (folder / "report.html").stat().st_size / 1e6}
     browser = browser_numbers(folder / "report.html", args.r)
     numbers = {
         "n": args.n, "run_wall_s": run.wall_s, "run_peak_rss_mb": run.maxrss_kb / 1024,
-        "write_s": statistics.median(write_times), "write_max_s": max(write_times),
+        "write_s": statistics.median(written["walls"]), "write_max_s": max(written["walls"]),
+        "write_cpu_s": statistics.median(written["cpus"]), "record_loaded_rss_mb": written["loaded_mb"],
+        "write_added_rss_mb": written["added_mb"],
         "report_command_s": statistics.median(r.wall_s for r in report_runs),
         "report_command_peak_rss_mb": max(r.maxrss_kb for r in report_runs) / 1024,
         **sizes, "size_ratio": sizes["report_html_mb"] / sizes["run_json_mb"], **browser,
@@ -199,7 +206,7 @@ def verdict(ok: bool) -> str:
 def write_results(path: Path, x: dict[str, Any], machine: dict[str, str]) -> None:
     load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").is_file() else ["?"] * 3
     rows = [
-        ("Writing report.html (reporter, record in memory), median", f"{x['write_s']:.2f} s (max {x['write_max_s']:.2f} s)", f"<= {WRITE_LIMIT_S:g} s", verdict(x["write_max_s"] <= WRITE_LIMIT_S)),
+        ("Writing report.html (the reporter, record in memory), wall, median", f"{x['write_s']:.2f} s (max {x['write_max_s']:.2f} s; CPU {x['write_cpu_s']:.2f} s)", f"<= {WRITE_LIMIT_S:g} s", verdict(x["write_max_s"] <= WRITE_LIMIT_S)),
         ("The run's peak RSS (`benchlab run`, all reports included)", f"{x['run_peak_rss_mb']:.0f} MB", f"<= {RUN_RSS_LIMIT_MB:g} MB", verdict(x["run_peak_rss_mb"] <= RUN_RSS_LIMIT_MB)),
         ("report.html / run.json", f"{x['report_html_mb']:.1f} MB / {x['run_json_mb']:.1f} MB = {x['size_ratio']:.2f}x", f"<= {SIZE_RATIO_LIMIT:g}x", verdict(x["size_ratio"] <= SIZE_RATIO_LIMIT)),
         ("Chromium: navigation to the overview and first rows drawn, median", f"{x['navigation_to_overview_ms']:.0f} ms", f"<= {OVERVIEW_LIMIT_MS:g} ms", verdict(x["navigation_to_overview_ms"] <= OVERVIEW_LIMIT_MS)),
@@ -212,6 +219,9 @@ def write_results(path: Path, x: dict[str, Any], machine: dict[str, str]) -> Non
         "| What | Measured | Target | Verdict |", "| --- | --- | --- | --- |",
         *[f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows], "",
         "Also measured (no target):", "",
+        f"- the reporter's own memory: the process held {x['record_loaded_rss_mb']:.0f} MB once the record was loaded; "
+        f"writing the page added {x['write_added_rss_mb']:.0f} MB to its peak (the page is streamed a chunk of "
+        "transcripts at a time); the run's peak is the record's",
         f"- the run's wall time: {x['run_wall_s']:.1f} s; `benchlab report RUN` (start, load run.json, render, write): "
         f"{x['report_command_s']:.2f} s, peak RSS {x['report_command_peak_rss_mb']:.0f} MB",
         f"- Chromium: first contentful paint {x.get('first_paint_ms', float('nan')):.0f} ms; every transcript read "
