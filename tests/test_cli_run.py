@@ -110,7 +110,7 @@ def test_quick_run_prints_progress_lines_and_the_full_quality_line(tmp_path):
 def test_bad_flag_values_are_one_line_and_exit_1(tmp_path):
     replay = quick_replay(tmp_path, set())
     cases = {
-        ("--format", "xml"): "--format: unknown reporter 'xml' (available: json, junit, md, quality-line)",
+        ("--format", "xml"): "--format: unknown reporter 'xml' (available: html, json, junit, md, quality-line)",
         ("--backend", "nope"): "unknown backend 'nope'",
         ("--concurrency", "0"): "Invalid value for '--concurrency'",
         ("--extra-body", "[1]"): "--extra-body: expected a JSON object, got list",
