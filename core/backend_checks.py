@@ -34,8 +34,14 @@ def check_settings(plugins: Plugins, backend: str, settings: dict[str, Any]) -> 
 
 
 def check_probeable(plugins: Plugins, backend: str) -> None:
-    """``benchlab probe`` asks a live server; a backend that has none says why instead."""
-    why = getattr(plugins.backends.get(backend), "not_probeable", "")
+    """``benchlab probe`` asks a live server; a backend that has none says why instead.
+
+    A backend that talks to no URL (``takes_endpoint`` False) would ignore the one probe was
+    given, and might start a server of its own: refused too, in its own words if it has them."""
+    cls = plugins.backends.get(backend)
+    why = getattr(cls, "not_probeable", "")
+    if not why and not getattr(cls, "takes_endpoint", True):
+        why = "it talks to no URL (it starts its own server or answers from a file)"
     if why:
         raise BenchlabError(f"benchlab probe cannot use backend {backend}: {why}")
 

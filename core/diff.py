@@ -13,7 +13,7 @@ import attrs
 
 from benchlab.codec import unstructure
 from benchlab.errors import BenchlabError
-from benchlab.model import RunRecord
+from benchlab.model import ResultKey, RunRecord
 from benchlab.pairing import KINDS, PackComparison, PairedKey, compare_packs, outcome, pair_keys
 from benchlab.stats import format_p
 
@@ -114,7 +114,7 @@ def render_markdown(result: RunDiff) -> str:
             continue
         lines += ["", f"{title}: {len(found)}"]
         for p in found[:SHOWN]:
-            lines.append(f"- {_key_text(p)}{_why(p)}")
+            lines.append(f"- {key_text(p.key)}{_why(p)}")
         if len(found) > SHOWN:
             lines.append(f"- ... and {len(found) - SHOWN} more (--format json lists all)")
     if result.settings:
@@ -125,8 +125,8 @@ def render_markdown(result: RunDiff) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _key_text(p: PairedKey) -> str:
-    key = p.key
+def key_text(key: ResultKey) -> str:
+    """A result key as a reader names it: ``PACK/ID`` with what sets it apart (variant, arm, repeat)."""
     extra = [f"variant {key.prompt_variant}"] if key.prompt_variant != "default" else []
     extra += [f"thinking {key.thinking}"] if key.thinking != "off" else []
     extra += [f"repeat {key.repeat}"] if key.repeat else []

@@ -25,6 +25,17 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
+def was_redacted(url: str | None) -> bool:
+    """Whether ``url`` is one ``redact_url`` took credentials out of: it no longer reaches its server."""
+    if not url:
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.netloc.startswith("***@") or any(v == "***" for _, v in parse_qsl(parts.query, keep_blank_values=True))
+
+
 def scrub(text: str, secrets: list[str | None]) -> str:
     """Replace every occurrence of a known secret in ``text``."""
     for secret in secrets:

@@ -57,7 +57,8 @@ def check_resume_flags(given: dict[str, str]) -> None:
     fixed = [flag for name, flag in given.items() if name not in RESUMABLE]
     if fixed:
         allowed = ("--concurrency, timeouts, --retries, --request-delay, --max-total-tokens, --no-progress, --format, --out, "
-                   "--endpoint (same model and server version), --api-key, --baseline, --baselines, --fail-on-regression, --allow-mismatch")
+                   "--endpoint (same model and server version), --api-key, --require-all, --plugin (the files the run recorded), "
+                   "--baseline, --baselines, --fail-on-regression, --allow-mismatch")
         raise BenchlabError(
             f"{', '.join(fixed)} cannot change on --resume: the run keeps what it recorded "
             f"(flags that may change: {allowed}); start a new run to change {'them' if len(fixed) > 1 else 'it'}"
@@ -110,7 +111,9 @@ def same_server(recorded: dict[str, Any] | None, now: dict[str, Any]) -> str | N
         return "the run holds no server facts to compare with (it was recorded by an older benchlab)"
     mismatches = [
         f"{what} {now.get(key)!r} (recorded: {recorded.get(key)!r})"
-        for key, what in (("model", "model"), ("version", "server version"))
-        if recorded.get(key) != now.get(key)
+        for key, what in (("model", "model"), ("version", "server version"), ("model_digest", "model digest"))
+        # A digest is compared only when the run recorded one (older runs and most servers have none):
+        # the same tag pulled again may name other weights.
+        if recorded.get(key) != now.get(key) and (key != "model_digest" or recorded.get(key) is not None)
     ]
     return "; ".join(mismatches) or None

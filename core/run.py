@@ -195,7 +195,7 @@ def execute(
         nonlocal journal, runner, monitor
         try:
             ctx.probe = {**(detected or {}), **await backend.start()}
-            server = {"model": backend.model, "version": ctx.probe.get("version"),
+            server = {"model": backend.model, "version": ctx.probe.get("version"), "model_digest": ctx.probe.get("model_digest"),
                       "server_kind": ctx.probe.get("server_kind"), "endpoint": backend.endpoint_label}
             # A resume must talk to the model and server version the run began with, at the same URL
             # (a restarted server may serve another model) or at another one (--endpoint).

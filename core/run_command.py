@@ -16,7 +16,7 @@ from benchlab.backends import BackendOptions, offline_explainer
 from benchlab.config import Budgets, RunConfig, SandboxRequest, Sampling, Target, Thinking
 from benchlab.errors import BenchlabError
 from benchlab.plugin_manager import Plugins, load_plugins
-from benchlab.redact import redact_url
+from benchlab.redact import redact_url, was_redacted
 
 
 @attrs.frozen
@@ -138,9 +138,16 @@ def run_command(request: RunRequest, *, resume: str | None, plugins: Plugins, gi
 
         contents, run_dir, changes = prepare_resume(request, resume, given or {})
         config = contents.config
+        if request.target.endpoint is None and was_redacted(config.target.endpoint):
+            raise BenchlabError(f"run {contents.run_id} talked to {config.target.endpoint}, whose credentials benchlab never "
+                                "saves: resume with --endpoint URL, credentials included")
         check_endpoint(plugins, config.target.backend, request.target.endpoint)
         if config.plugins:
-            plugins = load_plugins(config.plugins)
+            try:
+                plugins = load_plugins(config.plugins)
+            except BenchlabError as exc:  # the user did not type this --plugin: say where it came from
+                raise BenchlabError(f"run {contents.run_id} was made with a plugin file it reloads on resume, "
+                                    f"which now fails: {exc}") from None
     else:
         # Validate the packs, the scenario selection and --out before anything touches
         # the network (detection included) or starts a local server.

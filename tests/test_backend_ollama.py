@@ -65,6 +65,7 @@ def test_probe_reports_modelfile_defaults_capabilities_and_warms_a_cold_model():
         b, facts, response = asyncio.run(go())
     assert facts["server_kind"] == "ollama" and facts["version"] == "0.9.6"
     assert facts["models"] == ["qwen3:0.6b", "llama3.2:latest"] and facts["model_listed"] is True
+    assert facts["model_digest"] == srv.digest("qwen3:0.6b")  # /api/tags' digest of the model asked for
     assert facts["sampling_defaults"] == {"temperature": 0.6, "top_k": 20, "top_p": 0.95, "stop": ["<|im_end|>"]}
     assert facts["context_size"] == 8192 and facts["context_trained"] == 40960
     assert facts["thinking_support"] == "think" and facts["tools_support"] is True
@@ -304,3 +305,26 @@ def test_benchlab_probe_prints_what_the_ollama_server_says():
     facts = json.loads(as_json.stdout)
     assert facts["detected"] == "ollama" and facts["models"] == ["qwen3:0.6b", "llama3.2:latest"]
     assert facts["schema_version"] == SCHEMA_VERSION
+
+
+def test_the_run_records_the_weights_digest_and_a_resume_after_a_re_pull_is_refused(tmp_path):
+    """The digest is part of the server fingerprint in run.json; pulling the same tag again with
+    other weights (another digest) between a run and its resume is refused before any request."""
+    from helpers import benchlab, exact_scenario, one_error_line, run_record, write_pack
+
+    pack = write_pack(tmp_path / "two-2", [exact_scenario("S1", "What is 3+4?", "7"), exact_scenario("S2", "Give JSON.", '{"ok": true}')])
+    out = tmp_path / "out"
+    models = {name: dict(config) for name, config in MODELS.items()}
+    with running(OllamaServer(SCRIPT, models)) as srv:
+        first = benchlab("run", "--endpoint", srv.url, "--model", "qwen3:0.6b", "--pack", str(pack), "--out", str(out),
+                         "--no-progress", "--measured-tps", "50", "--concurrency", "1", "--max-total-tokens", "1",
+                         "-o", "warmup=false")
+        assert first.returncode == 3, first.stderr  # the spend guard leaves a scenario to resume
+        record = run_record(out)
+        pulled = srv.digest("qwen3:0.6b")
+        assert record["probe"]["server"]["model_digest"] == pulled
+        models["qwen3:0.6b"]["digest"] = "f" * 64  # `ollama pull qwen3:0.6b` fetched other weights
+        asked = len(srv.bodies("/api/chat"))
+        line = one_error_line(benchlab("run", "--resume", record["run_id"], "--out", str(out), "--max-total-tokens", "100000"))
+        assert len(srv.bodies("/api/chat")) == asked
+    assert f"model digest {'f' * 64!r} (recorded: {pulled!r})" in line

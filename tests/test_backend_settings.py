@@ -86,6 +86,48 @@ def test_probe_of_the_replay_backend_says_probe_needs_a_server() -> None:
     assert server.log == []
 
 
+def test_probe_of_the_local_backend_builds_nothing_and_says_why(tmp_path: Path) -> None:
+    """`probe URL -b local` once ignored the URL and fetched and compiled llama-server: now one
+    line, before anything is fetched (the cache stays empty) or the URL is asked."""
+    cache = tmp_path / "cache"
+    server = TestServer()
+    with running(server):
+        proc = benchlab("probe", server.url, "-b", "local", env={"BENCHLAB_CACHE_DIR": str(cache)}, timeout=60)
+    assert one_error_line(proc) == ("benchlab: error: benchlab probe cannot use backend local: it starts its own "
+                                    "llama-server and talks to no URL; start that server with benchlab local serve "
+                                    "and probe the URL it prints")
+    assert server.log == [] and not (cache.exists() and any(cache.iterdir()))
+
+
+SELF_SERVING_PLUGIN = '''
+from benchlab import hookimpl
+from benchlab.api import Backend
+
+
+class SelfServing(Backend):
+    """Starts a server of its own (here: would fail loudly if it were ever constructed)."""
+
+    name = "self-serving"
+    takes_endpoint = False
+
+    def __init__(self, options):
+        raise SystemExit("constructed: probe should have refused first")
+
+
+@hookimpl
+def register_backends(register):
+    register("self-serving", SelfServing, summary="a backend that talks to no URL")
+'''
+
+
+def test_probe_refuses_any_backend_that_talks_to_no_url(tmp_path: Path) -> None:
+    plugin = tmp_path / "self_serving.py"
+    plugin.write_text(SELF_SERVING_PLUGIN)
+    proc = benchlab("probe", "http://127.0.0.1:9", "--plugin", str(plugin), "-b", "self-serving", timeout=60)
+    assert one_error_line(proc) == ("benchlab: error: benchlab probe cannot use backend self-serving: it talks to no URL "
+                                    "(it starts its own server or answers from a file)")
+
+
 UNDECLARED_PLUGIN = '''
 from benchlab import hookimpl
 from benchlab.backends import Backend

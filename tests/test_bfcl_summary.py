@@ -55,3 +55,24 @@ def test_a_subset_is_labelled_not_comparable() -> None:
     assert not summary.comparable and "not comparable with the leaderboard" in summary.caveat and "live_simple" in summary.caveat
     unknown = summarize(verdicts("live_simple", 2, 3))
     assert not unknown.comparable and "without its full size known" in unknown.caveat
+
+
+def test_repeats_average_into_the_accuracy_but_an_entry_counts_once() -> None:
+    # live_parallel (2 entries) played whole, twice: entry p0 passed both times, p1 once -> 3/4.
+    results = [("live_parallel", True, "p0"), ("live_parallel", True, "p0"), ("live_parallel", True, "p1"),
+               ("live_parallel", False, "p1"), ("live_simple", True, "s0"), ("live_simple", True, "s0")]
+    summary = summarize(results, SIZES)
+    assert summary.categories["live_parallel"].accuracy == 0.75 and summary.categories["live_parallel"].entries == 2
+    # live AST weighs each category by its entries, not its verdicts: (0.75*2 + 1*1) / (2 + 1 + 6 + 3) = 2.5/12
+    assert summary.live_ast.accuracy == pytest.approx(2.5 / 12) and summary.live_ast.total_count == 12
+    # live_simple: 1 entry of 4, played twice (2 verdicts, still a part); live_parallel is whole
+    assert not summary.comparable and "live_simple played in part" in summary.caveat and "live_parallel" not in summary.caveat
+
+
+def test_a_selected_category_without_any_verdict_is_named_and_not_comparable() -> None:
+    whole = verdicts("live_parallel", 2, 2)
+    assert summarize(whole, SIZES, unscored=["live_parallel"]).comparable  # it has verdicts: nothing to say
+    summary = summarize(whole, SIZES, unscored=["live_parallel", "irrelevance"])
+    assert not summary.comparable and "irrelevance" not in summary.categories
+    assert summary.caveat == ("not comparable with the leaderboard: irrelevance not scored "
+                              "(infrastructure failures or never played)")

@@ -56,6 +56,7 @@ NOT_A_PLUGIN = {
     ("config.py", "replay"): "the schema-1 configuration field of that name (Target.replay)",
     ("jsonl.py", "json"): "the field an error line names for a line that is not JSON",
     ("options.py", "replay"): "the parameter name of the --replay option",
+    ("models_file.py", "replay"): "the models file's field of that name (the recorded responses' path)",
     ("options.py", "md"): "the reading commands' own markdown view (MARKDOWN_VIEW)",
     ("options.py", "json"): "the reading commands' own JSON view (JSON_VIEW)",
     ("inspect_run.py", "json"): "a fence's info string for JSON (JSON_FENCE)",
@@ -147,3 +148,26 @@ def test_a_code_pack_without_the_sandboxes_package_is_sandbox_unavailable(tree_w
     import benchlab
 
     assert not Path(benchlab.__file__).is_relative_to(tree_without_sandboxes)  # this process used the checkout
+
+
+def test_the_issues_own_command_without_the_sandboxes_package(tree_without_sandboxes, tmp_path):
+    """`benchlab run --pack bugfind-15 --replay F`, as the issue wrote it, in the tree without
+    benchlab/sandboxes: every scenario sandbox_unavailable with the reason, exit 0, no traceback;
+    the negative control of that pack checks nothing and says so (exit 3)."""
+    replay = tmp_path / "answers.jsonl"
+    replay.write_text(json.dumps({"scenario": "bugfind-15/BF-01", "content": "def f(): pass"}) + "\n")
+    path = [str(tree_without_sandboxes), sysconfig.get_paths()["purelib"]]
+    code = "import sys; sys.path[:0] = %r; from benchlab.cli import main; main(sys.argv[1:])" % path
+
+    def bare(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-S", "-c", code, *args], capture_output=True, text=True, timeout=120,
+                              env={**os.environ, "PYTHONPATH": ""})
+
+    proc = bare("run", "--pack", "bugfind-15", "--replay", str(replay), "--out", str(tmp_path / "out"), "--no-progress")
+    assert "Traceback" not in proc.stderr and proc.returncode == 0, proc.stderr
+    record = json.loads((only_run_dir(tmp_path / "out") / "run.json").read_text())
+    assert {r["failure_mode"] for r in record["results"]} == {"sandbox_unavailable"}
+    assert all("no sandbox provider is installed" in r["detail"] for r in record["results"])
+    checked = bare("run", "--negative-control", "--pack", "bugfind-15", "--out", str(tmp_path / "nc"), "--no-progress")
+    assert "Traceback" not in checked.stderr and checked.returncode == 3, checked.stderr
+    assert "not checked: bugfind-15: no sandbox can run here; no sandbox provider is installed" in checked.stderr

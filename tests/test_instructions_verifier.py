@@ -79,6 +79,20 @@ def test_each_rule_passes_the_right_answer_and_fails_the_wrong_one(rule: dict[st
     assert verdict.checks[0].detail
 
 
+@pytest.mark.parametrize(("text", "fenced"), [
+    ('```json\n{"a": 1}\n```', True),
+    ('~~~\n{"a": 1}\n~~~', True),  # tildes, untagged: a fence like any other verifier's
+    ('````JSON\n{"a": 1}\n````', True),  # four backticks, the tag in capitals
+    ('```python\n{"a": 1}\n```', False),  # another language's block is not the JSON
+    ('Here:\n```json\n{"a": 1}\n```', False),  # prose around it: not the whole answer
+    ('```json\n{"a": 1}', False),  # never closed
+])
+def test_the_json_rule_reads_a_fence_as_the_one_fence_parser_does(text: str, fenced: bool) -> None:
+    rule = {"rule": "json", "type": "object", "fields": {"a": 1}}
+    assert passes(rule, text) is fenced, judge([rule], text).detail
+    assert not passes({**rule, "fence": False}, text)
+
+
 def test_every_rule_kind_is_covered_by_a_case() -> None:
     assert {c[0]["rule"] for c in CASES} == set(RULE_PARAMS)
 

@@ -140,6 +140,25 @@ def test_a_flag_that_cannot_change_on_resume_is_one_error_line_and_changes_nothi
     assert sum(server.attempts.values()) == 3  # nothing was sent by the refused resumes
 
 
+def test_the_refusal_names_every_flag_that_may_change() -> None:
+    """The error line's list of resumable flags is the README's: every entry of RESUMABLE is in it
+    (the four time budgets as "timeouts")."""
+    import pytest
+
+    from benchlab.errors import BenchlabError
+    from benchlab.resume import RESUMABLE, check_resume_flags
+
+    with pytest.raises(BenchlabError) as refused:
+        check_resume_flags({"model": "--model"})
+    allowed = str(refused.value).split("flags that may change: ", 1)[1]
+    shown = {"timeout_per_case": "timeouts", "measured_tps": "timeouts", "reference_tps": "timeouts",
+             "timeout_ceiling_s": "timeouts", "no_progress": "--no-progress", "fmt": "--format", "request_delay": "--request-delay",
+             "max_total_tokens": "--max-total-tokens", "retry_on_timeout": "--retries", "api_key": "--api-key",
+             "require_all": "--require-all", "fail_on_regression": "--fail-on-regression", "allow_mismatch": "--allow-mismatch"}
+    missing = [name for name in RESUMABLE if name != "resume" and shown.get(name, f"--{name}") not in allowed]
+    assert missing == []
+
+
 def other_server(model: str) -> TestServer:
     server = TestServer()
     OpenAIChat(Script({"fault: 500 once": Answer("ok")}), model=model).install(server)
@@ -218,6 +237,11 @@ def test_a_plugin_given_before_the_command_is_recorded_and_reloaded_on_resume(tm
     again = benchlab("run", "--resume", record["run_id"], "--out", str(out), "--no-progress")
     assert again.returncode == 3 and "unknown verifier" not in again.stderr, again.stderr
     assert "resuming" in again.stderr and "1 done, 1 to play" in again.stderr
+    # The file moved away: one line saying the run recorded it (the user typed no --plugin).
+    plugin.rename(tmp_path / "elsewhere.py")
+    line = one_error_line(benchlab("run", "--resume", record["run_id"], "--out", str(out), "--no-progress"))
+    assert line == (f"benchlab: error: run {record['run_id']} was made with a plugin file it reloads on resume, which now "
+                    f"fails: --plugin {plugin.resolve()}: no such file")
 
 
 def test_a_restarted_server_serving_another_model_at_the_same_url_is_refused_on_resume(tmp_path):
@@ -305,3 +329,26 @@ def load(source, verifiers, drivers, options):
 def register_packs(register):
     register(PackSource(id="appears-1", loader="benchlab_plugin_file_appears:load"))
 '''
+
+
+def test_a_run_whose_url_held_credentials_resumes_only_with_the_url_given_again(tmp_path):
+    """Credentials in --endpoint are never saved, so the recorded URL no longer reaches the server:
+    a resume without --endpoint is one line saying so (no request); with it, the run finishes."""
+    server = TestServer()
+    OpenAIChat(Script({"Say one": Answer("one"), "Say two": Answer("two")}), model="m").install(server)
+    pack = write_pack(tmp_path / "two-2", [exact_scenario("S1", "Say one", "one"), exact_scenario("S2", "Say two", "two")])
+    out = tmp_path / "out"
+    with running(server):
+        url = server.url.replace("http://", "http://user:hunter2-secret@") + "/v1"
+        first = benchlab("run", "--backend", "openai", "--endpoint", url, "--pack", str(pack), "--out", str(out),
+                         "--no-progress", "--measured-tps", "50", "--concurrency", "1", "--max-total-tokens", "1")
+        assert first.returncode == 3, first.stderr
+        record = run_record(out)
+        asked = len(server.bodies("/v1/chat/completions"))
+        line = one_error_line(benchlab("run", "--resume", record["run_id"], "--out", str(out), "--max-total-tokens", "100000"))
+        assert "credentials benchlab never saves: resume with --endpoint URL" in line
+        assert len(server.bodies("/v1/chat/completions")) == asked
+        done = benchlab("run", "--resume", record["run_id"], "--out", str(out), "--max-total-tokens", "100000", "--endpoint", url)
+        assert done.returncode == 0, done.stderr
+    assert [r["passed"] for r in run_record(out)["results"]] == [True, True]
+    assert "hunter2" not in "".join(p.read_text() for p in (out / record["run_id"]).iterdir() if p.is_file())

@@ -10,7 +10,7 @@ from benchlab.errors import TransportError
 from benchlab.model import FailureMode
 from benchlab.plugins.backends.openai_wire import StreamAccumulator, merge_extra_body, parse_completion
 from benchlab.reasoning import split_think
-from benchlab.redact import redact_url, scrub
+from benchlab.redact import redact_url, scrub, was_redacted
 
 
 def test_split_think_variants():
@@ -87,3 +87,6 @@ def test_extra_body_wins_and_merges_objects():
 def test_redaction():
     assert redact_url("https://user:pw@host:8443/v1?api_key=abc&x=1") == "https://***@host:8443/v1?api_key=%2A%2A%2A&x=1"
     assert scrub("Bearer sk-secret-123 failed", ["sk-secret-123"]) == "Bearer *** failed"
+    # What redact_url took credentials out of no longer reaches its server (resume asks for the URL again).
+    assert was_redacted(redact_url("https://user:pw@host/v1")) and was_redacted(redact_url("https://host/v1?api_key=abc"))
+    assert not was_redacted(redact_url("https://host:8443/v1?model=a")) and not was_redacted(None)

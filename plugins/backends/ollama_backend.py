@@ -102,7 +102,8 @@ class OllamaBackend(HttpBackend):
         if tags_reply.status_code in (401, 403):
             raise BenchlabError(f"{self.endpoint_label} refused the request (HTTP {tags_reply.status_code}): pass --api-key or set OLLAMA_API_KEY")
         tags = json_or_none(tags_reply) or {}
-        models = [str(m.get("name") or m.get("model")) for m in tags.get("models") or [] if isinstance(m, dict)]
+        listed_models = [m for m in tags.get("models") or [] if isinstance(m, dict)]
+        models = [str(m.get("name") or m.get("model")) for m in listed_models]
         listed = self._choose_model(models)
         facts = await self._show()
         found: dict[str, Any] = {
@@ -110,6 +111,8 @@ class OllamaBackend(HttpBackend):
             "version": self.version,
             "models": models,
             "model_listed": listed,
+            # The weights' digest is the fingerprint's: a tag pulled again may name other weights.
+            "model_digest": self._digest(listed_models),
             "context_size": self.context_size,
             "thinking_support": self._thinking_support(),
             **facts,
@@ -117,6 +120,16 @@ class OllamaBackend(HttpBackend):
         if self.warmup:
             found.update(await self._warm_up())
         return found
+
+    def _digest(self, listed: list[dict[str, Any]]) -> str | None:
+        """The chosen model's digest as /api/tags lists it (None when it does not)."""
+        from benchlab.plugins.backends.ollama_wire import with_latest_tag
+
+        wanted = with_latest_tag(self.model or "")
+        for entry in listed:
+            if with_latest_tag(str(entry.get("name") or entry.get("model"))) == wanted and isinstance(entry.get("digest"), str):
+                return entry["digest"]
+        return None
 
     def _choose_model(self, models: list[str]) -> bool:
         if self.model is None:

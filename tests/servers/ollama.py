@@ -9,6 +9,7 @@ It serves no ``/v1`` route at all: a backend that strays there gets a 404.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -67,6 +68,10 @@ class OllamaServer(TestServer):
         full = _tag(name)
         return full if full in self.models else None
 
+    def digest(self, name: str) -> str:
+        """A model's digest as /api/tags lists it: its config's ``digest``, else one made from its name."""
+        return self.models[name].get("digest") or hashlib.sha256(name.encode()).hexdigest()
+
     def api_version(self, request: Request) -> None:
         """GET /api/version -> {"version": "..."} (docs/api.md, "Version")."""
         request.send_json(200, {"version": self.version})
@@ -81,7 +86,7 @@ class OllamaServer(TestServer):
                 "model": name,
                 "modified_at": "2025-05-01T10:00:00Z",
                 "size": 522_000_000,
-                "digest": "0" * 64,
+                "digest": self.digest(name),
                 "details": {"format": "gguf", "family": name.split(":")[0], "parameter_size": "0.6B", "quantization_level": "Q4_K_M"},
             }
             for name in self.models

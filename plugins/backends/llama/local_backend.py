@@ -51,6 +51,8 @@ class LocalBackend(OpenAIBackend):
 
     name = "local"
     takes_endpoint = False  # it starts its own
+    not_probeable: ClassVar[str] = ("it starts its own llama-server and talks to no URL; start that server with "
+                                    "benchlab local serve and probe the URL it prints")
     setting_keys: ClassVar[tuple[str, ...] | None] = ("slots", "ctx_per_slot", "shared_ctx", "server_binary", "model_file")
     # Two CPU cores gain little from batching a 135M model: 8 answers at once each decode
     # at about an eighth of the probe's speed, and their time budgets must allow for it.

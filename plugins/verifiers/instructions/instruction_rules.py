@@ -11,6 +11,7 @@ from typing import Any, Callable
 import attrs
 
 from benchlab.model import Check
+from benchlab.plugins.verifiers.fences import scan_fences
 from benchlab.plugins.verifiers.instructions import text_measures as tm
 from benchlab.plugins.verifiers.instructions.instruction_params import (
     RULE_PARAMS, BulletCountRule, CountedRule, EndsWithRule, HeaderCountRule, InstructionRule, JsonRule, LanguageRule,
@@ -21,7 +22,6 @@ from benchlab.verifier_params import register_tagged_union
 
 _FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL}
 _MINOR_WORDS = frozenset("a an the and but or nor for so yet as at by in of off on per to up via vs".split())
-_FENCED_JSON = re.compile(r"^```[ \t]*(?:json|JSON)?[ \t]*\n(?P<body>.*)\n```$", re.DOTALL)
 
 register_tagged_union(InstructionRule, "rule", RULE_PARAMS)
 
@@ -221,11 +221,21 @@ def _language(rule: LanguageRule, text: str) -> tuple[bool, str]:
     return ok, f"stopword shares: {summary}" + ("" if ok else f"; expected {tm.LANGUAGE_NAMES[want]}, looks like {tm.LANGUAGE_NAMES[best]}")
 
 
+def _whole_fence(text: str) -> str | None:
+    """The body when the whole text is one closed fenced block tagged json or untagged (the one
+    fence parser's rules: backticks or tildes, three or more), else None."""
+    blocks, unclosed = scan_fences(text)
+    if unclosed is None and len(blocks) == 1 and blocks[0].lang in ("", "json") \
+            and not text[:blocks[0].start].strip() and not text[blocks[0].end:].strip():
+        return blocks[0].body
+    return None
+
+
 def _json(rule: JsonRule, text: str) -> tuple[bool, str]:
     body = text.strip()
-    fenced = _FENCED_JSON.match(body)
-    if fenced and rule.fence:
-        body = fenced.group("body").strip()
+    fenced = _whole_fence(body)
+    if fenced is not None and rule.fence:
+        body = fenced.strip()
     try:
         value = json.loads(body)
     except (json.JSONDecodeError, RecursionError) as exc:
