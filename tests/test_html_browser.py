@@ -270,3 +270,28 @@ def test_an_inline_handler_injected_from_the_console_is_blocked_by_the_policy(ch
         assert any("Content Security Policy" in e for e in tab.errors())  # and the browser says so
     finally:
         tab.close()
+
+
+def test_comparison_page_groups_bars_per_pack_and_opens_every_models_output_side_by_side(chromium, tmp_path):
+    out = tmp_path / "out"
+    a = two_pack_run(tmp_path, out, sizes=(6, 4), wrong_every=3, model="model-a")
+    b = two_pack_run(tmp_path, out, sizes=(6, 4), wrong_every=2, model="model-b")
+    assert benchlab("compare", a.name, b.name, "--out", str(out)).returncode == 0
+    [folder] = out.glob("compare-*")
+    proc = benchlab("report", str(folder))
+    assert proc.returncode == 0 and proc.stdout.strip() == str(folder / "compare.html"), proc.stderr
+    tab = open_page(chromium, folder / "compare.html")
+    try:
+        assert tab.evaluate("document.querySelectorAll('.pack-table svg.chart.bar').length") == 4  # 2 packs x 2 models
+        assert tab.evaluate("document.querySelectorAll('.pack-table svg.chart.bar line.whisker').length") == 12  # Wilson intervals
+        assert tab.evaluate("document.querySelector('.verdict-line').textContent").startswith("Verdict: ")
+        assert rows(tab) == 10
+        choose(tab, "pack", "beta-4")
+        assert rows(tab) == 4
+        tab.click("#results tbody tr:first-child button.open")
+        sides = tab.evaluate("[...document.querySelectorAll('.sides-2 > .transcript')].map(t => [t.querySelector('.side').textContent, t.querySelector('pre[data-field=content]').textContent])")
+        assert sides == [["model-a", "wrong0"], ["model-b", "wrong0"]]
+        clean(tab)
+        tab.screenshot(tmp_path / "compare-page.png")
+    finally:
+        tab.close()

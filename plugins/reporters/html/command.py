@@ -23,7 +23,7 @@ def register_report(app: typer.Typer) -> None:
     def report(
         out: Any,
         plugin: Any,
-        run: Optional[str] = typer.Argument(None, help="A run id under --out, or a run folder's path: its report.html is written again."),
+        run: Optional[str] = typer.Argument(None, help="A run id under --out, or a run folder's path: its report.html is written again; a comparison folder (compare-<id>): its compare.html."),
         diff: Optional[Tuple[str, str]] = typer.Option(None, "--diff", metavar="RUN_A RUN_B", help="A page of what changed from RUN_A to RUN_B."),
         index: bool = typer.Option(False, "--index", help="index.html in --out: every indexed run, filterable by model and pack, each pack's score over time."),
         output: Optional[Path] = typer.Option(None, "--output", help="Where to write the page (default: the run folder's report.html, --out/diff-A-vs-B.html, --out/index.html)."),
@@ -51,11 +51,16 @@ def register_report(app: typer.Typer) -> None:
 
 
 def _run(ref: str, out: Path) -> tuple[Any, Path]:
+    """A run's page, or a comparison's when RUN names a comparison folder (``compare-<id>``)."""
     from benchlab.plugins.reporters.html import REPORT_FILE
+    from benchlab.plugins.reporters.html.compare_page import PAGE_FILE, compare_page, is_comparison_folder, load_comparison
     from benchlab.plugins.reporters.html.run_page import run_page
     from benchlab.records import load_run
     from benchlab.run_ref import resolve_run
 
+    for candidate in (Path(ref).expanduser(), out / ref):
+        if is_comparison_folder(candidate):
+            return compare_page(*load_comparison(candidate)), candidate / PAGE_FILE
     folder = resolve_run(ref, out)
     return run_page(load_run(folder)), folder / REPORT_FILE
 
