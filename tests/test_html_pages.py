@@ -269,3 +269,29 @@ def test_a_run_that_never_wrote_run_json_is_rendered_from_its_journal(tmp_path):
     assert "<dt>State</dt><dd>INCOMPLETE</dd>" in text and "read from journal.jsonl" in text
     rows = json.loads(next(t for tag, a, t in parse(folder / "report.html").blocks if a.get("id") == "data-rows"))["rows"]
     assert len(rows) == 5
+
+
+def test_a_comparison_page_shows_an_unavailable_model_with_the_command_that_plays_it(tmp_path):
+    import socket
+
+    with socket.socket() as sock:  # a port nothing listens on: the model cannot start
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    from helpers import exact_scenario, write_pack
+
+    pack = write_pack(tmp_path / "mini", [exact_scenario(f"S{i}", f"Say {i}", str(i)) for i in range(1, 4)], title="Mini")
+    (tmp_path / "small.jsonl").write_text("".join(json.dumps({"scenario": f"mini/S{i}", "content": str(i)}) + "\n" for i in range(1, 4)))
+    models = tmp_path / "models.toml"
+    models.write_text('[[model]]\nname = "small"\nbackend = "replay"\nreplay = "small.jsonl"\n\n'
+                      f'[[model]]\nname = "down"\nbackend = "openai"\nendpoint = "http://127.0.0.1:{port}"\n')
+    out = tmp_path / "out"
+    played = benchlab("compare", "--models", str(models), "--pack", str(pack), "--out", str(out), "--no-progress")
+    assert played.returncode == 3, played.stderr
+    [folder] = out.glob("compare-*")
+    proc = benchlab("report", folder.name, "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    text = (folder / "compare.html").read_text()
+    assert "UNAVAILABLE: " in text and f"benchlab compare --resume {folder.name.removeprefix('compare-')}" in text
+    rows = json.loads(next(t for tag, a, t in parse(folder / "compare.html").blocks if a.get("id") == "data-rows"))["rows"]
+    assert [r["c"][2:] for r in rows] == [["pass", rows[0]["c"][3]]] * 3 and rows[0]["c"][3].startswith("UNAVAILABLE")
+    assert all(r["t"][1] is None for r in rows)  # no output to open for the model that never answered
