@@ -288,9 +288,11 @@ def test_a_comparison_page_shows_an_unavailable_model_with_the_command_that_play
     played = benchlab("compare", "--models", str(models), "--pack", str(pack), "--out", str(out), "--no-progress")
     assert played.returncode == 3, played.stderr
     [folder] = out.glob("compare-*")
+    written = (folder / "compare.html").read_text()  # benchlab compare wrote it at its end
     proc = benchlab("report", folder.name, "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     text = (folder / "compare.html").read_text()
+    assert text == written  # and report writes the same page again
     assert "UNAVAILABLE: " in text and f"benchlab compare --resume {folder.name.removeprefix('compare-')}" in text
     rows = json.loads(next(t for tag, a, t in parse(folder / "compare.html").blocks if a.get("id") == "data-rows"))["rows"]
     assert [r["c"][2:] for r in rows] == [["pass", rows[0]["c"][3]]] * 3 and rows[0]["c"][3].startswith("UNAVAILABLE")

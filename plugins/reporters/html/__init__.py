@@ -9,6 +9,7 @@ model text is data, rendered as text (``embed.py``, ``static/page.js``).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from benchlab.model import RunRecord
 
@@ -23,6 +24,13 @@ class HtmlReporter:
         from benchlab.plugins.reporters.html.run_page import run_page
 
         write_page(run_page(record), run_dir / REPORT_FILE)
+
+    def write_comparison(self, comparison: Any, heading: Any, folder: Path) -> None:
+        """``compare.html`` in a comparison's folder, written when ``benchlab compare`` ends."""
+        from benchlab.plugins.reporters.html.compare_page import PAGE_FILE, compare_page
+        from benchlab.plugins.reporters.html.page import write_page
+
+        write_page(compare_page(comparison, heading.compare_id, list(heading.missing)), folder / PAGE_FILE)
 
 
 REPORTER = HtmlReporter()
