@@ -54,6 +54,9 @@ class Baseline:
     thinking_arms: list[str]
     server: ServerFingerprint
     scenarios: list[BaselineScenario]
+    # The first run's configuration (RunConfig as saved: no key ever, the endpoint without credentials);
+    # empty in files captured before it was kept.
+    config: dict[str, Any] = attrs.field(factory=dict)
 
 
 def baselines_dir(flag: Path | None) -> Path:
@@ -136,7 +139,7 @@ def capture(name: str, records: list[RunRecord]) -> Baseline:
     return Baseline(
         name=name, created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), benchlab_version=first.benchlab_version,
         runs=[r.run_id for r in records], packs=packs, sampling=unstructure(first.config.sampling), canonical=first.canonical,
-        thinking_arms=_arms(first), server=first.probe.server,
+        thinking_arms=_arms(first), server=first.probe.server, config=unstructure(first.config),
         scenarios=[BaselineScenario(*key, passes, repeats) for key, (passes, repeats) in counts.items()],
     )
 

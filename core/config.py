@@ -41,6 +41,7 @@ class Selection:
     repeat: int = 1
     full_dataset: bool = False  # dataset packs: every item, not the default subset
     sandboxed: str = "all"  # "all", "none" (--no-sandboxed) or "only" (--sandboxed-only)
+    variants: bool = False  # --variants: every prompt variant of each scenario, besides its default prompt
     # Plugins' run options for pack loaders (register_run_options): name -> value.
     pack_settings: dict[str, Any] = attrs.field(factory=dict)
 

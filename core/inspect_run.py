@@ -13,7 +13,9 @@ from typing import Any
 from benchlab.codec import unstructure
 from benchlab.errors import BenchlabError
 from benchlab.model import FailureMode, RunRecord, ScenarioResult
+from benchlab.repeat_view import arms_table, scenario_rows, scenario_table, shows_arms
 from benchlab.selection import split_scenario_ref
+from benchlab.variant_changes import variant_lines
 
 JSON_FENCE = "json"  # the info string of a fence holding JSON (for markdown viewers' highlighting)
 
@@ -81,15 +83,23 @@ def _label(result: ScenarioResult) -> str:
     return f"{result.pack}/{result.scenario_id} ({', '.join(extra)})"
 
 
-def summary_markdown(record: RunRecord, shown: list[ScenarioResult], *, heading: str) -> str:
+def summary_markdown(record: RunRecord, shown: list[ScenarioResult], *, heading: str, pack: str | None = None) -> str:
+    """The run's packs (per thinking arm with the repeat statistics when it has them), the results shown and,
+    with repeats or two arms, each scenario's pass count and tier (of ``pack`` alone when given)."""
     state = "complete" if record.complete else "INCOMPLETE"
     lines = [f"## benchlab inspect {record.run_id} ({state})", "",
              f"{record.model or '?'} on {record.endpoint or record.backend} ({record.probe.server.kind or record.backend}), "
              f"{record.mode}, started {record.started_at}", ""]
-    lines += ["| Pack | Pass/Total | Score | Infra | Unplayed | Status |", "| --- | --- | --- | --- | --- | --- |"]
-    for p in record.packs:
-        score = f"{p.score * 100:.0f}%" if p.score is not None else "n/a"
-        lines.append(f"| {p.title} (v{p.version}) | {p.pass_count}/{p.total} | {score} | {p.infrastructure_failures} | {p.unplayed} | {p.status} |")
+    if shows_arms(record.packs):
+        lines += arms_table(record.packs, ["Infra", "Unplayed", "Status"], lambda p: [str(p.infrastructure_failures), str(p.unplayed), p.status])
+    else:
+        lines += ["| Pack | Pass/Total | Score | Infra | Unplayed | Status |", "| --- | --- | --- | --- | --- | --- |"]
+        for p in record.packs:
+            score = f"{p.score * 100:.0f}%" if p.score is not None else "n/a"
+            lines.append(f"| {p.title} (v{p.version}) | {p.pass_count}/{p.total} | {score} | {p.infrastructure_failures} | {p.unplayed} | {p.status} |")
+    variants = variant_lines(record.results, [p.pack for p in record.packs])
+    if variants:
+        lines += [""] + variants
     lines += ["", f"{heading}: {len(shown)}"]
     for r in shown:
         detail = f": {r.detail[:200]}" if r.detail and not r.passed else ""
@@ -97,6 +107,10 @@ def summary_markdown(record: RunRecord, shown: list[ScenarioResult], *, heading:
         lines.append(f"- {_label(r)}: {_verdict(r)}{latency}{detail}")
     for warning in record.warnings:
         lines.append(f"- warning: {warning}")
+    if shows_arms(record.packs):
+        scenarios = scenario_table([r for r in record.results if pack is None or r.pack == pack])
+        if scenarios:
+            lines += ["", "Scenarios across repeats (passes out of scored repeats, tier):", ""] + scenarios
     return "\n".join(lines) + "\n"
 
 
@@ -162,12 +176,14 @@ def _message(message: dict[str, Any]) -> list[str]:
     return out
 
 
-def to_json(record: RunRecord, shown: list[ScenarioResult], *, full: bool) -> dict[str, Any]:
-    """``--format json``: ``run`` (the record without its results), ``packs``, ``results``."""
+def to_json(record: RunRecord, shown: list[ScenarioResult], *, full: bool, pack: str | None = None) -> dict[str, Any]:
+    """``--format json``: ``run`` (the record without its results), ``packs`` (with their ``arms``), ``results``,
+    and ``scenarios``: each scenario's pass count and tier over its repeats (of ``pack`` alone when given)."""
     head = {k: v for k, v in unstructure(record).items() if k not in ("results", "packs")}
     slim = ("pack", "scenario_id", "prompt_variant", "thinking", "repeat", "passed", "score", "failure_mode", "detail", "latency_s")
     results = []
     for r in shown:
         data = unstructure(r)
         results.append(data if full else {k: data[k] for k in slim})
-    return {"run": head, "packs": [unstructure(p) for p in record.packs], "results": results}
+    scenarios = scenario_rows([r for r in record.results if pack is None or r.pack == pack])
+    return {"run": head, "packs": [unstructure(p) for p in record.packs], "results": results, "scenarios": scenarios}

@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 import attrs
 
 from benchlab.config import RunConfig
+from benchlab.repeat_stats import RepeatSummary
 
 
 # The prompt variant every scenario has: its own messages.
@@ -110,6 +111,36 @@ class Scenario:
     tags: list[str] = attrs.field(factory=list)
     extra: dict[str, Any] = attrs.field(factory=dict)
     line: int = 0
+    # Named prompt variants: NAME -> {"messages": [...]} or {"append": "text"} (checked by the pack loader).
+    variants: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+
+    def with_variant(self, name: str) -> Scenario:
+        """This scenario asked with prompt variant ``name`` (``default``: as it is)."""
+        if name == DEFAULT_VARIANT:
+            return self
+        if name not in self.variants:
+            raise KeyError(name)
+        spec = self.variants[name]
+        if "messages" in spec:
+            return attrs.evolve(self, messages=list(spec["messages"]))
+        return attrs.evolve(self, messages=appended(self.messages, spec["append"]))
+
+
+# What joins a variant's ``append`` text to the last user message.
+APPEND_SEPARATOR = "\n\n"
+
+
+def appended(messages: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
+    """``messages`` with ``text`` added to the end of the last user message (a new text part
+    when its content is a list of parts)."""
+    index = max(i for i, m in enumerate(messages) if m.get("role") == "user")
+    message = dict(messages[index])
+    content = message.get("content")
+    if isinstance(content, list):
+        message["content"] = [*content, {"type": "text", "text": text}]
+    else:
+        message["content"] = f"{content or ''}{APPEND_SEPARATOR}{text}"
+    return [*messages[:index], message, *messages[index + 1:]]
 
 
 @attrs.frozen
@@ -228,6 +259,8 @@ class ChatRequest:
     extra_body: dict[str, Any] = attrs.field(factory=dict)
     thinking: bool | None = None
     reasoning_effort: str | None = None
+    # The scenario's prompt variant these messages come from (a recorded-answers backend tells variants apart by it).
+    prompt_variant: str = DEFAULT_VARIANT
 
 
 @attrs.frozen
@@ -353,6 +386,18 @@ class ScenarioResult:
 
 
 @attrs.frozen
+class ArmSummary:
+    """One thinking arm of a pack: its Pass/Total and the statistics of its repeats
+    (benchlab.repeat_stats; None when the arm has no scored scenario)."""
+
+    pass_count: int
+    total: int
+    score: float | None
+    repeats: int  # the most repeats any scenario of the arm was played
+    stats: RepeatSummary | None = None
+
+
+@attrs.frozen
 class PackSummary:
     """Per-pack aggregate of a run. ``pass_count``, not ``passed``: that key means a scenario verdict."""
 
@@ -371,6 +416,8 @@ class PackSummary:
     scenarios: int = 0
     # Selected but never played (the run stopped early or was interrupted).
     unplayed: int = 0
+    # Per thinking arm ("off", "on"): every statistic apart, so --thinking both never pools its arms.
+    arms: dict[str, ArmSummary] = attrs.field(factory=dict)
 
 
 @attrs.frozen

@@ -47,6 +47,8 @@ def show_pack(ref: str, plugins: Plugins) -> None:
         prompt = next((str(msg.get("content", "")) for msg in reversed(s.messages) if msg.get("role") == "user"), "")
         prompt = " ".join(prompt.split())
         print(f"  {s.id:<12} [{s.verifier.kind}] {prompt[:90]}{'...' if len(prompt) > 90 else ''}")
+        if s.variants:
+            print(f"  {'':<12} prompt variants (--variants): {', '.join(s.variants)}")
 
 
 def validate_pack(path: Path, plugins: Plugins) -> int:

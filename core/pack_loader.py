@@ -12,7 +12,7 @@ from typing import Any
 
 from benchlab.errors import BenchlabError, PackError
 from benchlab.jsonl import read_jsonl
-from benchlab.model import LoadOptions, Pack, PackManifest, PackSource, Scenario, VerifierSpec
+from benchlab.model import DEFAULT_VARIANT, LoadOptions, Pack, PackManifest, PackSource, Scenario, VerifierSpec
 from benchlab.registry import Registry
 from benchlab.text_files import read_text
 from benchlab.verifiers import ParamError
@@ -44,6 +44,7 @@ _SCENARIO_OPTIONAL: dict[str, tuple[type, ...]] = {
     "max_tokens": (int,),
     "tags": (list,),
     "extra": (dict,),
+    "variants": (dict,),
 }
 _ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -149,6 +150,7 @@ def parse_scenario(
             raise PackError(file, lineno, key, "unknown field")
         if key in _SCENARIO_OPTIONAL and value is not None and not _type_ok(value, _SCENARIO_OPTIONAL[key]):
             raise PackError(file, lineno, key, f"expected {_SCENARIO_OPTIONAL[key][0].__name__}")
+    variants = _variants(file, lineno, data.get("variants") or {}, data["messages"])
     spec = _verifier_spec(file, lineno, data["verifier"], verifiers)
     driver = data.get("driver") or None  # None: the driver registered with the role "default"
     if drivers is not None and driver is not None and driver not in drivers:
@@ -166,6 +168,7 @@ def parse_scenario(
         tags=list(data.get("tags") or []),
         extra=dict(data.get("extra") or {}),
         line=lineno,
+        variants=variants,
     )
 
 
@@ -177,6 +180,42 @@ def _check_messages(file: Path, lineno: int, messages: Any) -> None:
             raise PackError(file, lineno, f"messages[{index}]", "needs a string 'role'")
         if "content" not in message and "tool_calls" not in message:
             raise PackError(file, lineno, f"messages[{index}]", "needs 'content'")
+
+
+_VARIANT_KINDS = ("messages", "append")
+
+
+def _variants(file: Path, lineno: int, raw: dict[str, Any], messages: list[Any]) -> dict[str, dict[str, Any]]:
+    """Each named prompt variant: ``{"messages": [...]}`` (replaces the messages) or
+    ``{"append": "text"}`` (added to the last user message), never both."""
+    for name, spec in raw.items():
+        field = f"variants.{name}"
+        if not name.strip():
+            raise PackError(file, lineno, "variants", "a variant name must not be empty")
+        if not _ID_PATTERN.match(name):
+            raise PackError(file, lineno, field, "a variant name uses letters, digits, '.', '_' and '-'")
+        if name == DEFAULT_VARIANT:
+            raise PackError(file, lineno, field, f"{DEFAULT_VARIANT!r} is the scenario's own prompt; give the variant another name")
+        if not isinstance(spec, dict):
+            raise PackError(file, lineno, field, 'expected an object: {"messages": [...]} or {"append": "text"}')
+        unknown = sorted(set(spec) - set(_VARIANT_KINDS))
+        if unknown:
+            raise PackError(file, lineno, f"{field}.{unknown[0]}", "unknown field (a variant has messages or append)")
+        given = [k for k in _VARIANT_KINDS if k in spec]
+        if len(given) != 1:
+            what = "both messages and append: give one" if given else "neither messages nor append: give one"
+            raise PackError(file, lineno, field, what)
+        if "messages" in spec:
+            try:
+                _check_messages(file, lineno, spec["messages"])
+            except PackError as exc:
+                raise PackError(file, lineno, f"{field}.{exc.field}", exc.message) from None
+        else:
+            if not isinstance(spec["append"], str) or not spec["append"].strip():
+                raise PackError(file, lineno, f"{field}.append", "a non-empty string")
+            if not any(isinstance(m, dict) and m.get("role") == "user" for m in messages):
+                raise PackError(file, lineno, f"{field}.append", "the scenario has no user message to append to")
+    return {name: dict(spec) for name, spec in raw.items()}
 
 
 def _verifier_spec(file: Path, lineno: int, raw: Any, verifiers: Registry) -> VerifierSpec:
@@ -216,7 +255,10 @@ def verifier_instance(verifiers: Registry, kind: str) -> Any:
     key = (id(verifiers), kind)
     if key not in _INSTANCES:
         target = verifiers.get(kind)
-        _INSTANCES[key] = target() if isinstance(target, type) else target
+        instance = target() if isinstance(target, type) else target
+        if hasattr(instance, "bind_verifiers"):  # a verifier made of other verifiers looks them up here
+            instance.bind_verifiers(verifiers)
+        _INSTANCES[key] = instance
     return _INSTANCES[key]
 
 
@@ -246,7 +288,14 @@ def load_pack_folder(path: Path, verifiers: Registry, drivers: Registry | None =
 
 
 def _needs_sandbox(scenarios: list[Scenario], verifiers: Registry) -> bool:
-    return any(getattr(verifier_instance(verifiers, s.verifier.kind), "needs_sandbox", False) for s in scenarios)
+    return any(_scenario_needs_sandbox(verifier_instance(verifiers, s.verifier.kind), s.verifier) for s in scenarios)
+
+
+def _scenario_needs_sandbox(verifier: Any, spec: VerifierSpec) -> bool:
+    decide = getattr(verifier, "sandbox_needed", None)
+    if decide is not None and spec.parsed is not None:
+        return bool(decide(spec.parsed))
+    return bool(getattr(verifier, "needs_sandbox", False))
 
 
 def looks_like_path(ref: str) -> bool:

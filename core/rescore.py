@@ -38,14 +38,16 @@ def _asked_today(pack: Pack, result: ScenarioResult) -> tuple[Any, str | None]:
     scenario = pack.scenario(result.scenario_id)
     if scenario is None:
         return None, f"pack {pack.id} {pack.manifest.version} has no scenario {result.scenario_id} any more"
+    if result.prompt_variant != DEFAULT_VARIANT and result.prompt_variant not in scenario.variants:
+        return None, f"scenario {result.scenario_id} has no prompt variant {result.prompt_variant!r} any more"
+    scenario = scenario.with_variant(result.prompt_variant)
     request = result.turns[0].request if result.turns else result.request
     if request is None or (result.response is None and not result.turns):
         return None, "no answer was saved (the scenario was not answered)"
-    if result.prompt_variant == DEFAULT_VARIANT:
-        for what, saved, now in (("messages", request.messages, scenario.messages), ("tools", request.tools, scenario.tools),
-                                 ("response format", request.response_format, scenario.response_format)):
-            if saved != now:
-                return None, f"the scenario's {what} changed since the run: today's request would differ"
+    for what, saved, now in (("messages", request.messages, scenario.messages), ("tools", request.tools, scenario.tools),
+                             ("response format", request.response_format, scenario.response_format)):
+        if saved != now:
+            return None, f"the scenario's {what} changed since the run: today's request would differ"
     return scenario, None
 
 

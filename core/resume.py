@@ -34,6 +34,8 @@ RESUMABLE: dict[str, str | None] = {
     "max_total_tokens": "budgets.max_total_tokens",
     "out": "out",
     "endpoint": "target.endpoint",
+    # --variants on a resume adds the prompt variants to a run that played the default prompts only.
+    "variants": "selection.variants",
     "api_key": None,
     "no_progress": None,
     "fmt": None,
@@ -56,7 +58,7 @@ def check_resume_flags(given: dict[str, str]) -> None:
     """``given`` maps the parameters set on the command line to their flag; refuse the fixed ones."""
     fixed = [flag for name, flag in given.items() if name not in RESUMABLE]
     if fixed:
-        allowed = ("--concurrency, timeouts, --retries, --request-delay, --max-total-tokens, --no-progress, --format, --out, "
+        allowed = ("--concurrency, timeouts, --retries, --request-delay, --max-total-tokens, --no-progress, --format, --out, --variants, "
                    "--endpoint (same model and server version), --api-key, --require-all, --plugin (the files the run recorded), "
                    "--baseline, --baselines, --fail-on-regression, --allow-mismatch")
         raise BenchlabError(
@@ -84,10 +86,15 @@ def prepare_resume(request: Any, run_id: str, given: dict[str, str]) -> tuple[An
         "target.concurrency": target.concurrency,
         "target.endpoint": redact_url(target.endpoint) if target.endpoint else None,
         "out": str(request.output.out),
+        "selection.variants": request.selection.variants,
         **{f"budgets.{field.name}": getattr(budgets, field.name) for field in attrs.fields(type(budgets))},
     }
     wanted = {RESUMABLE[name] for name in given if RESUMABLE.get(name)}
     changes = {path: values[path] for path in sorted(wanted) if config_value(contents.config, path) != values[path]}
+    if changes.get("selection.variants"):
+        from benchlab.selection import VARIANTS_LABEL
+
+        changes["selection.mode"] = f"{contents.config.selection.mode} {VARIANTS_LABEL}".strip()
     if changes:
         from benchlab.config import with_changes
 

@@ -35,7 +35,7 @@ from benchlab.model import (
 )
 from benchlab.pack_loader import verifier_instance
 from benchlab.plugin_manager import Plugins
-from benchlab.sampling import request_sampling
+from benchlab.sampling import request_sampling, seed_for_repeat
 from benchlab.speed import NO_CHAT_ROUTE, wrong_url_message
 from benchlab.timeouts import TimeoutPolicy
 from benchlab.verifiers import VerifyContext, verifier_arguments
@@ -145,7 +145,7 @@ class Session:
     def request(self, messages: list[dict[str, Any]] | None = None) -> ChatRequest:
         """The request for this scenario (or for ``messages`` in a later turn)."""
         scenario, pack = self.item.scenario, self.item.pack
-        sampling = request_sampling(pack, scenario.sampling, self.settings.sampling)
+        sampling = seed_for_repeat(request_sampling(pack, scenario.sampling, self.settings.sampling), self.item.repeat)
         return ChatRequest(
             scenario=f"{pack.id}/{scenario.id}",
             messages=messages if messages is not None else scenario.messages,
@@ -158,6 +158,7 @@ class Session:
             extra_body=self.settings.extra_body,
             thinking=self.thinking,
             reasoning_effort=self.settings.thinking.reasoning_effort,
+            prompt_variant=self.item.prompt_variant,
         )
 
     async def send(self, request: ChatRequest) -> ChatResponse:

@@ -29,6 +29,19 @@ def request_sampling(pack: Pack, scenario_sampling: dict[str, Any], user: dict[s
     return {**GREEDY, **pack.manifest.sampling, **scenario_sampling, **user}
 
 
+def seed_for_repeat(sampling: dict[str, Any], repeat: int) -> dict[str, Any]:
+    """Repeat r of a run with a fixed seed S sends seed S + r.
+
+    The same seed on every repeat would have the server draw the same answer each time: one
+    repeat's answer standing in for another's. S + r keeps repeats independent draws and the
+    run reproducible (repeat 0 sends S itself).
+    """
+    seed = sampling.get("seed")
+    if repeat and isinstance(seed, int) and not isinstance(seed, bool):
+        return {**sampling, "seed": seed + repeat}
+    return sampling
+
+
 def _sampling_in(body: dict[str, Any]) -> dict[str, Any]:
     found = {k: v for k, v in body.items() if k in SAMPLING_KEYS}
     for nest in NESTS:

@@ -55,3 +55,19 @@ def program_command(language: str, main: str, args: list[str] | tuple[str, ...] 
         known = ", ".join(["python", "node", "node-test", "c", "cpp", "java", "rust", "go", "shell"])
         raise ValueError(f"unknown language {language!r} (known: {known})")
     return ["sh", "-c", script, "sh", main, *args]
+
+
+# Crates the image prebuilt for Rust programs (the recipe's side: benchlab.sandboxes.rootfs):
+# each top-level rlib as lib<name>.rlib in RUST_CRATES, their dependencies in RUST_CRATES/deps.
+RUST_CRATES = "/usr/lib/benchlab/rust-crates"
+RUST_CRATE_NAMES = ("tokio", "futures")
+
+
+def rust_crate_flags(crates: list[str] | tuple[str, ...]) -> list[str]:
+    """rustc flags linking ``crates`` (names from RUST_CRATE_NAMES) from the image's prebuilt set."""
+    unknown = [c for c in crates if c not in RUST_CRATE_NAMES]
+    if unknown:
+        raise ValueError(f"no prebuilt crate {unknown[0]!r} (known: {', '.join(RUST_CRATE_NAMES)})")
+    if not crates:
+        return []
+    return ["-L", f"dependency={RUST_CRATES}/deps", *(f"--extern={c}={RUST_CRATES}/lib{c}.rlib" for c in crates)]

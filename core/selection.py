@@ -15,7 +15,7 @@ import attrs
 
 from benchlab.config import Selection, Thinking
 from benchlab.errors import BenchlabError
-from benchlab.model import LoadOptions, Pack
+from benchlab.model import DEFAULT_VARIANT, LoadOptions, Pack
 from benchlab.pack_loader import looks_like_path, resolve_pack
 from benchlab.plugin_manager import Plugins
 from benchlab.runner import WorkItem
@@ -58,10 +58,12 @@ def split_scenario_ref(ref: str) -> tuple[str, str]:
 
 
 def work_items(
-    packs: list[Pack], scenario_refs: list[str], repeat: int = 1, thinking: bool | None = None, both: bool = False
+    packs: list[Pack], scenario_refs: list[str], repeat: int = 1, thinking: bool | None = None, both: bool = False,
+    variants: bool = False,
 ) -> list[WorkItem]:
     """All scenarios of the packs, or only the named ones; each ``repeat`` times, with thinking
-    ``thinking`` (None: each pack's default), or in both arms (off, then on) with ``both``."""
+    ``thinking`` (None: each pack's default), or in both arms (off, then on) with ``both``;
+    with ``variants``, in its default prompt and then in each of its prompt variants."""
     by_id = {p.id: p for p in packs}
     wanted: dict[str, set[str]] = {}
     for ref in scenario_refs:
@@ -83,7 +85,9 @@ def work_items(
             if pack.id in wanted and scenario.id not in wanted[pack.id]:
                 continue
             arms = (False, True) if both else (pack.manifest.default_thinking if thinking is None else thinking,)
-            items.extend(WorkItem(pack, scenario, r, thinking=arm) for arm in arms for r in range(repeat))
+            names = [DEFAULT_VARIANT, *scenario.variants] if variants else [DEFAULT_VARIANT]
+            items.extend(WorkItem(pack, scenario.with_variant(name), r, prompt_variant=name, thinking=arm)
+                         for name in names for arm in arms for r in range(repeat))
     return items
 
 
@@ -99,6 +103,8 @@ def packs_for_scenarios(scenario_refs: list[str], plugins: Plugins) -> list[str]
 
 
 DEFAULT_MODE = "medium"
+# The mode label's mark of a run that played the prompt variants too (its pack totals count them).
+VARIANTS_LABEL = "--variants"
 
 
 @attrs.frozen
@@ -128,6 +134,8 @@ def _refs_and_label(flags: Any, plugins: Plugins) -> tuple[list[str], str]:
         labels.append(f"--{DEFAULT_MODE}")
     if flags.sandboxed != "all":
         labels.append("--no-sandboxed" if flags.sandboxed == "none" else "--sandboxed-only")
+    if flags.variants:
+        labels.append(VARIANTS_LABEL)
     return list(dict.fromkeys(refs)), " ".join(labels)
 
 
@@ -146,7 +154,8 @@ def plan_run(flags: Any, plugins: Plugins, thinking: Thinking | None = None) -> 
         if not packs:
             raise BenchlabError(f"no selected pack is left after {mode.split()[-1]}")
     selection = Selection(packs=refs, mode=mode, scenarios=list(flags.scenarios), repeat=flags.repeat,
-                          full_dataset=flags.full_dataset, sandboxed=flags.sandboxed, pack_settings=dict(flags.pack_settings))
+                          full_dataset=flags.full_dataset, sandboxed=flags.sandboxed, variants=flags.variants,
+                          pack_settings=dict(flags.pack_settings))
     return Plan(selection, packs, _items(packs, selection, thinking))
 
 
@@ -158,4 +167,4 @@ def replan(selection: Selection, plugins: Plugins, thinking: Thinking | None = N
 
 def _items(packs: list[Pack], selection: Selection, thinking: Thinking | None) -> list[WorkItem]:
     thinking = thinking or Thinking()
-    return work_items(packs, selection.scenarios, selection.repeat, thinking.forced, thinking.both)
+    return work_items(packs, selection.scenarios, selection.repeat, thinking.forced, thinking.both, selection.variants)

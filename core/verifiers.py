@@ -80,6 +80,11 @@ class Verifier(abc.ABC):
     def verify(self, params: Any, response: ChatResponse, ctx: VerifyContext) -> Verdict:
         """Judge ``response``. May be ``async``; must not raise on any model output."""
 
+    def sandbox_needed(self, params: Any) -> bool:
+        """Whether judging with ``params`` runs code in a sandbox: ``needs_sandbox`` unless a
+        verifier's parameters decide it (a combination of verifiers needs one when a part does)."""
+        return self.needs_sandbox
+
     def junk_that_is_correct(self, params: Any) -> tuple[str, ...]:
         """Negative-control junk kinds (``empty``, ``echo``, ``refusal``, ``plausible_json``,
         ``wrong_tool_call``, ``other_gold``) that are correct answers to this scenario by the

@@ -25,6 +25,9 @@ BUILTIN_PACKS: list[tuple[str, tuple[str, ...]]] = [
     ("hermesagent-20", ("full",)),
     ("cli-40", ("full",)),
     ("aider-polyglot-30", ()),
+    ("rust-async-1", ()),
+    # Four tasks for comparing a big model with a small one (benchlab run --pack bigbrain-4 [--variants]).
+    ("bigbrain-4", ()),
 ]
 
 

@@ -43,6 +43,8 @@ VERIFIERS = (
     ("code_exec", P + "verifiers.code.code_exec:CodeExecVerifier", "runs the answer's program with hidden tests in the sandbox"),
     ("shell_task", P + "verifiers.shell.shell_task:ShellTaskVerifier", "runs the answer's shell command in a prepared workspace in the sandbox"),
     ("bfcl", P + "verifiers.tool_calls.bfcl_verifier:BfclVerifier", "function calls judged by BFCL's checking rules (tool calls or Python call syntax)"),
+    ("all", P + "verifiers.combined:AllVerifier", "several verifiers on one answer, every check of each reported"),
+    ("program_checks", P + "verifiers.code.program_checks:ProgramChecksVerifier", "a harness in the sandbox measures the answer's program and reports named checks"),
 )
 
 DRIVERS = (

@@ -35,8 +35,30 @@ PACKAGES = (
     "python3", "python3-aiohttp", "nodejs", "g++", "make", "default-jdk-headless", "rustc", "cargo",
     "golang-go", "coreutils", "bash", "procps",
 )
+# Installed by apt inside the tree after debootstrap: debootstrap --include does not resolve
+# these packages' virtual dependencies (librust-tokio-dev needs librust-mio-0.8+net-dev, ...).
+APT_PACKAGES = ("librust-tokio-dev", "librust-futures-dev")
+# The crates compiled once into the image, offline against Debian's vendored sources, so a
+# check compiles only the answer (benchlab.sandbox_programs.RUST_CRATES says where they go).
+CRATES_MANIFEST = """\
+[package]
+name = "benchlab-crates"
+version = "0.0.0"
+edition = "2021"
+
+[dependencies]
+tokio = { version = "1", features = ["rt", "rt-multi-thread", "time", "sync", "macros", "test-util"] }
+futures = "0.3"
+"""
+CARGO_CONFIG = """\
+[source.crates-io]
+replace-with = "debian-packages"
+
+[source.debian-packages]
+directory = "/usr/share/cargo/registry"
+"""
 # Bump when the steps after debootstrap change what ends up in the tarball.
-POST_STEPS_VERSION = 1
+POST_STEPS_VERSION = 2
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 HOST_PACKAGES = "debootstrap zstd bubblewrap"
 BUILD_TIMEOUT_S = 1800
@@ -46,7 +68,8 @@ Progress = Callable[[str], None]
 
 def recipe() -> dict[str, object]:
     """Everything that decides the tarball's contents (the mirror does not: same suite, same packages)."""
-    return {"suite": SUITE, "variant": VARIANT, "packages": sorted(PACKAGES), "post": POST_STEPS_VERSION}
+    return {"suite": SUITE, "variant": VARIANT, "packages": sorted(PACKAGES), "post": POST_STEPS_VERSION,
+            "apt_packages": sorted(APT_PACKAGES), "crates": CRATES_MANIFEST}
 
 
 def recipe_hash() -> str:
@@ -153,8 +176,9 @@ def _build(target: Path, progress: Progress) -> None:
         started = time.monotonic()
         progress(f"building the root filesystem {recipe_hash()} (debootstrap {SUITE} from {mirror}; about 1-2 min)")
         _debootstrap(root, mirror, progress)
+        _install_crates(root, progress)
         packages = _finish_tree(root)
-        progress(f"debootstrap done in {time.monotonic() - started:.0f} s; packing {target.name}")
+        progress(f"tree built (debootstrap, apt, crates) in {time.monotonic() - started:.0f} s; packing {target.name}")
         partial = work / "rootfs.tar.zst"
         with keep_alive(progress, f"packing {target.name}"):
             _pack(root, partial)
@@ -187,6 +211,57 @@ def _debootstrap(root: Path, mirror: str, progress: Progress) -> None:
         watchdog.cancel()
     if code != 0:
         raise SandboxSetupError(f"debootstrap failed with exit code {code}: {' | '.join(tail[-5:])}")
+
+
+def _install_crates(root: Path, progress: Progress) -> None:
+    """apt-get the APT_PACKAGES inside the tree (with the mirror debootstrap configured there),
+    then build the crates once with cargo offline and keep their rlibs under RUST_CRATES."""
+    from benchlab.sandbox_programs import RUST_CRATE_NAMES, RUST_CRATES
+
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "DEBIAN_FRONTEND": "noninteractive", "HOME": "/root", "LANG": "C.UTF-8"}
+    _in_tree(root, ["apt-get", "update"], env, progress, "apt-get update")
+    _in_tree(root, ["apt-get", "install", "-y", "--no-install-recommends", *APT_PACKAGES], env, progress,
+             f"apt-get install {' '.join(APT_PACKAGES)}")
+    project = root / "tmp/benchlab-crates"
+    (project / "src").mkdir(parents=True, exist_ok=True)
+    (project / ".cargo").mkdir(exist_ok=True)
+    (project / "Cargo.toml").write_text(CRATES_MANIFEST)
+    (project / ".cargo/config.toml").write_text(CARGO_CONFIG)
+    (project / "src/lib.rs").write_text("".join(f"pub use {name};\n" for name in RUST_CRATE_NAMES))
+    cargo_env = {**env, "CARGO_HOME": "/tmp/benchlab-crates/.cargo-home"}
+    _in_tree(root, ["sh", "-c", "cd /tmp/benchlab-crates && cargo build --release --offline"], cargo_env, progress,
+             "cargo build (tokio, futures)")
+    built = project / "target/release/deps"
+    target = root / RUST_CRATES.lstrip("/")
+    shutil.copytree(built, target / "deps", ignore=shutil.ignore_patterns("*.d", "*benchlab_crates*"))
+    for name in RUST_CRATE_NAMES:
+        found = sorted(built.glob(f"lib{name}-*.rlib"))
+        if len(found) != 1:
+            raise SandboxSetupError(f"cargo built {len(found)} rlibs for {name} (expected one): {found}")
+        shutil.copy2(found[0], target / f"lib{name}.rlib")
+    remove_tree(project)
+    for cache in (root / "var/cache/apt/archives", root / "var/lib/apt/lists"):
+        for entry in cache.glob("*"):
+            if entry.is_file() and not entry.is_symlink():
+                entry.unlink()
+
+
+def _in_tree(root: Path, argv: list[str], env: dict[str, str], progress: Progress, what: str) -> None:
+    """Run ``argv`` chrooted into the tree, with /proc mounted for it; raise on failure."""
+    (root / "proc").mkdir(exist_ok=True)
+    subprocess.run(["mount", "-t", "proc", "proc", str(root / "proc")], check=False, capture_output=True)
+    try:
+        with keep_alive(progress, what):
+            proc = subprocess.run(["chroot", str(root), *argv], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  text=True, errors="replace", timeout=BUILD_TIMEOUT_S, check=False)
+    except subprocess.TimeoutExpired:
+        raise SandboxSetupError(f"{what} in the root filesystem ran past {BUILD_TIMEOUT_S} s") from None
+    finally:
+        _unmount_under(root)
+    if proc.returncode != 0:
+        tail = [line for line in proc.stdout.splitlines() if line.strip()][-5:]
+        raise SandboxSetupError(f"{what} in the root filesystem failed with exit code {proc.returncode}: {' | '.join(tail)}")
+    progress(f"  {what}: done")
 
 
 # debootstrap prints one line per package in these phases: show a sample every few seconds.

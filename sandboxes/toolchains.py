@@ -16,6 +16,8 @@ class Toolchain:
     name: str
     packages: tuple[str, ...]
     version_command: tuple[str, ...]
+    # A file that must exist too (where the toolchain is more than a command on PATH).
+    requires_file: str | None = None
 
 
 TOOLCHAINS: dict[str, Toolchain] = {
@@ -27,6 +29,9 @@ TOOLCHAINS: dict[str, Toolchain] = {
         Toolchain("cpp", ("g++",), ("g++", "--version")),
         Toolchain("java", ("default-jdk-headless",), ("javac", "-version")),
         Toolchain("rust", ("rustc", "cargo"), ("rustc", "--version")),
+        # Rust with the prebuilt crates (benchlab.sandbox_programs.rust_crate_flags links them).
+        Toolchain("rust-crates", ("rustc", "cargo", "librust-tokio-dev", "librust-futures-dev"), ("rustc", "--version"),
+                  requires_file="/usr/lib/benchlab/rust-crates/libtokio.rlib"),
         Toolchain("go", ("golang-go",), ("go", "version")),
         Toolchain("shell", ("bash", "coreutils"), ("bash", "--version")),
     )
@@ -40,6 +45,6 @@ def image_toolchains(packages: tuple[str, ...]) -> frozenset[str]:
 
 def rootfs_toolchains() -> frozenset[str]:
     """What the built-in root filesystem (docker's image, bwrap's root) offers."""
-    from benchlab.sandboxes.rootfs import PACKAGES
+    from benchlab.sandboxes.rootfs import APT_PACKAGES, PACKAGES
 
-    return image_toolchains(PACKAGES)
+    return image_toolchains(PACKAGES + APT_PACKAGES)

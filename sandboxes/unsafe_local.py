@@ -46,7 +46,8 @@ class UnsafeLocalSandbox(Sandbox):
     @property
     def toolchains(self) -> frozenset[str]:
         """Whatever the host has on PATH."""
-        return frozenset(name for name, t in TOOLCHAINS.items() if shutil.which(t.version_command[0]))
+        return frozenset(name for name, t in TOOLCHAINS.items()
+                         if shutil.which(t.version_command[0]) and (t.requires_file is None or os.path.exists(t.requires_file)))
 
     def _execute(self, request: ExecRequest, handle: RunHandle) -> ExecResult:
         run_dir = RunDir(None, request.limits)

@@ -135,3 +135,44 @@ def test_gate_flags_are_allowed_on_resume(tmp_path):
                         "--no-progress", "--endpoint", srv.url)
     assert proc.returncode == 0, proc.stderr
     assert "against baseline b: no regression" in proc.stdout
+
+
+def test_one_run_of_three_repeats_makes_a_baseline_and_other_thinking_arms_are_refused(tmp_path):
+    base = ["--out", str(tmp_path / "out"), "--baselines", str(tmp_path / "baselines")]
+    with running(server({w: 1.0 for w in WORDS}, 0)) as srv:
+        code, repeated, text = play(srv, tmp_path, "--repeat", "3")
+        assert code == 0, text
+        code, both, text = play(srv, tmp_path, "--thinking", "both")
+        assert code == 0, text
+    made = benchlab("baseline", "capture", "r3", "--from", repeated, *base)
+    assert made.returncode == 0, made.stderr
+    saved = json.loads((tmp_path / "baselines" / "r3.json").read_text())
+    assert saved["runs"] == [repeated] and {(s["passes"], s["repeats"]) for s in saved["scenarios"]} == {(3, 3)}
+    # the configuration is kept with the counts (never a key: the run's config holds none)
+    assert saved["config"]["selection"]["repeat"] == 3 and saved["config"]["target"]["backend"] == "openai"
+    assert "--repeat 3" in benchlab("baseline", "show", "r3", "--baselines", str(tmp_path / "baselines")).stdout
+    line = one_error_line(benchlab("baseline", "check", "r3", both, *base))
+    assert "thinking arms differ (run: off, on; baseline: off)" in line and "--allow-mismatch" in line
+    allowed = benchlab("baseline", "check", "r3", both, *base, "--allow-mismatch")
+    assert allowed.returncode == 0 and "Compared although not comparable (--allow-mismatch): thinking arms differ" in allowed.stdout
+
+
+def test_where_baselines_live_the_working_directory_or_benchlab_baselines(tmp_path):
+    with running(server({w: 1.0 for w in WORDS}, 0)) as srv:
+        code, run_id, text = play(srv, tmp_path, "--repeat", "3")
+    assert code == 0, text
+    run_dir = str(tmp_path / "out" / run_id)
+    here = tmp_path / "repo"
+    here.mkdir()
+    env = {"BENCHLAB_BASELINES": ""}
+    assert benchlab("baseline", "capture", "main", "--from", run_dir, cwd=here, env=env).returncode == 0
+    assert (here / "benchlab-baselines" / "main.json").is_file()
+    moved = tmp_path / "elsewhere"
+    assert benchlab("baseline", "capture", "main", "--from", run_dir, cwd=here, env={"BENCHLAB_BASELINES": str(moved)}).returncode == 0
+    assert (moved / "main.json").is_file()
+    # a file that is no baseline is named as such; the others are still listed
+    (moved / "broken.json").write_text("{}")
+    listed = benchlab("baseline", "list", cwd=here, env={"BENCHLAB_BASELINES": str(moved)})
+    assert listed.returncode == 0, listed.stderr
+    assert "broken  unreadable:" in listed.stdout and "main  1 runs  chance-12 1.0.0" in listed.stdout
+    assert "no baselines in" in benchlab("baseline", "list", "--baselines", str(tmp_path / "none")).stdout

@@ -93,7 +93,7 @@ def test_inspect_summary_filters_and_one_scenario_in_full(tmp_path):
     assert "`````\ntwo ```` fenced\n`````" in full and "````\nthink ``` hard\n````" in full
     assert "- FAILED exact: expected 'two', got 'two ```` fenced'" in full and "```\nSay two\n```" in full
     data = json.loads(benchlab("inspect", run, "--out", out, "--scenario", "words-4/S2", "--full", "--format", "json").stdout)
-    assert set(data) == {"run", "packs", "results"}
+    assert set(data) == {"run", "packs", "results", "scenarios"}
     assert data["results"][0]["response"]["content"] == "two ```` fenced" and data["results"][0]["response"]["reasoning"] == "think ``` hard"
 
 

@@ -48,7 +48,8 @@ def test_the_hash_follows_what_decides_the_contents_and_nothing_else(monkeypatch
     monkeypatch.setattr(rootfs, "PACKAGES", tuple(reversed(rootfs.PACKAGES)))
     assert rootfs.recipe_hash() == base  # the order packages are listed in does not matter
     for name, value in (("PACKAGES", rootfs.PACKAGES + ("perl",)), ("POST_STEPS_VERSION", rootfs.POST_STEPS_VERSION + 1),
-                        ("SUITE", "trixie"), ("VARIANT", "buildd")):
+                        ("SUITE", "trixie"), ("VARIANT", "buildd"), ("APT_PACKAGES", rootfs.APT_PACKAGES + ("librust-serde-dev",)),
+                        ("CRATES_MANIFEST", rootfs.CRATES_MANIFEST + 'serde = "1"\n')):
         with monkeypatch.context() as patch:
             patch.setattr(rootfs, name, value)
             assert rootfs.recipe_hash() != base, name

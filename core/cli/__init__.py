@@ -49,7 +49,7 @@ def get_plugins(extra_files: list[str] | tuple[str, ...] = ()) -> Any:
 
 
 def build_app(files: list[str]) -> typer.Typer:
-    from benchlab.cli import baseline, compare, history, packs, probe, reading, run, show_plugins
+    from benchlab.cli import baseline, compare, history, ladder, packs, probe, reading, run, show_plugins
 
     app = typer.Typer(
         name="benchlab",
@@ -76,7 +76,7 @@ def build_app(files: list[str]) -> typer.Typer:
             raise typer.Exit(0)
 
     loaded = get_plugins(tuple(files))
-    for module in (run, compare, probe, reading, baseline, history, show_plugins, packs):
+    for module in (run, compare, ladder, probe, reading, baseline, history, show_plugins, packs):
         module.register(app, loaded, files)
     loaded.add_commands(app)
     return app

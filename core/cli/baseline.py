@@ -67,13 +67,18 @@ def register(app: typer.Typer, plugins: Any, plugin_files: list[str]) -> None:
     def list_(plugin: Any, folder: Optional[Path] = typer.Option(None, "--baselines", help=BASELINES_HELP)) -> None:
         """The baselines in the folder: name, runs, packs, when captured."""
         from benchlab import baselines
+        from benchlab.errors import BenchlabError
 
         where = baselines.baselines_dir(folder)
         found = baselines.names(where)
         if not found:
             print(f"no baselines in {where}/")
         for name in found:
-            b = baselines.load(where, name)
+            try:
+                b = baselines.load(where, name)
+            except BenchlabError as exc:  # one bad file hides none of the others
+                print(f"{name}  unreadable: {exc}")
+                continue
             print(f"{name}  {len(b.runs)} runs  {', '.join(f'{p} {v}' for p, v in b.packs.items())}  captured {b.created_at}")
 
     @baseline_app.command("show")
@@ -90,6 +95,10 @@ def register(app: typer.Typer, plugins: Any, plugin_files: list[str]) -> None:
         print(f"baseline {b.name}: captured {b.created_at} by benchlab {b.benchlab_version} from runs {', '.join(b.runs)}")
         print(f"packs: {', '.join(f'{p} {v}' for p, v in b.packs.items())}; sampling {b.sampling}; thinking arms {', '.join(b.thinking_arms)}")
         print(f"server: {b.server.kind or '?'} {b.server.version or ''}, model {b.server.model or '?'}")
+        if b.config:
+            target, selection = b.config.get("target") or {}, b.config.get("selection") or {}
+            print(f"config: backend {target.get('backend')}, endpoint {target.get('endpoint')}, model {target.get('model')}, "
+                  f"mode {selection.get('mode')}, --repeat {selection.get('repeat')}")
         for s in b.scenarios:
             extra = f" [{s.prompt_variant}, thinking {s.thinking}]" if s.prompt_variant != "default" or s.thinking != "off" else ""
             print(f"  {s.pack}/{s.scenario_id}{extra}: {s.passes}/{s.repeats}")

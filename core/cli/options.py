@@ -160,6 +160,7 @@ class SelectionFlags:
     full_dataset: bool
     repeat: int
     pack_settings: dict[str, Any] = attrs.field(factory=dict)  # plugins' run options, by registered name
+    variants: bool = False  # --variants: each scenario's prompt variants too
 
 
 def scenario_lines(path: Path) -> list[str]:
@@ -193,7 +194,7 @@ def _selection(v: dict[str, Any]) -> SelectionFlags:
     sandboxed = "none" if v["no_sandboxed"] else "only" if v["sandboxed_only"] else "all"
     settings = {k[len(RUN_OPTION_PREFIX):]: value for k, value in v.items() if k.startswith(RUN_OPTION_PREFIX)}
     return SelectionFlags(modes=modes, packs=list(v["pack"]), scenarios=scenarios, sandboxed=sandboxed,
-                          full_dataset=v["full_dataset"], repeat=v["repeat"], pack_settings=settings)
+                          full_dataset=v["full_dataset"], repeat=v["repeat"], pack_settings=settings, variants=v["variants"])
 
 
 def selection_options(plugins: Any) -> OptionGroup:
@@ -220,6 +221,7 @@ SELECTION = OptionGroup("selection", (
     Opt("sandboxed_only", bool, typer.Option(False, "--sandboxed-only", help="Only packs that run model-written code in a sandbox.")),
     Opt("full_dataset", bool, typer.Option(False, "--full-dataset", help="Dataset packs (e.g. humaneval): every item, not the default subset.")),
     Opt("repeat", int, typer.Option(1, "--repeat", min=1, help="Play every scenario N times.")),
+    Opt("variants", bool, typer.Option(False, "--variants", help="Also play every prompt variant of the selected scenarios, paired against the default prompt (also on --resume: adds them to the run).")),
 ), _selection)
 
 

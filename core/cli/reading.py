@@ -36,6 +36,14 @@ def register(app: typer.Typer, plugins: Any, plugin_files: list[str]) -> None:
 
         if full and not scenario:
             raise BenchlabError("--full shows one scenario: add --scenario PACK/ID")
+        from benchlab.ladder import ladder_folder
+
+        ladder_dir = ladder_folder(run, out)
+        if ladder_dir is not None:  # a ladder run: its own view
+            from benchlab.ladder_view import ladder_inspect
+
+            sys.stdout.write(ladder_inspect(ladder_dir, fmt=fmt, scenario=scenario))
+            return
         record = load_run(resolve_run(run, out))
         if scenario:
             shown = find_results(record, scenario)
@@ -43,12 +51,12 @@ def register(app: typer.Typer, plugins: Any, plugin_files: list[str]) -> None:
         else:
             shown = select(record, failed=failed, mode=mode, pack=pack)
         if fmt == JSON_VIEW:
-            sys.stdout.write(json.dumps(to_json(record, shown, full=full), ensure_ascii=False, indent=1, default=str) + "\n")
+            sys.stdout.write(json.dumps(to_json(record, shown, full=full, pack=pack), ensure_ascii=False, indent=1, default=str) + "\n")
         elif full and shown:
             sys.stdout.write(full_markdown(record, shown))
         else:
             what = "failed" if failed else f"mode {mode}" if mode else "results"
-            sys.stdout.write(summary_markdown(record, shown, heading=f"Results shown ({what})"))
+            sys.stdout.write(summary_markdown(record, shown, heading=f"Results shown ({what})", pack=pack))
 
     @app.command()
     @with_options(RUNS_OUT, VIEW_FORMAT, PLUGIN)

@@ -2,7 +2,9 @@
 
 One line per response: ``{"scenario": "PACK/ID", "content": "..."}`` with
 optional ``tool_calls`` (OpenAI format), ``reasoning`` and ``finish_reason``.
-A scenario with several lines gets them in order, one per turn. For tests,
+A scenario with several lines gets them in order, one per turn. ``"variant": NAME``
+makes a line the answer to that prompt variant only; lines without it answer the
+default prompt, and every variant that has no line of its own. For tests,
 demos, and re-checking verifiers without a model.
 """
 
@@ -15,10 +17,10 @@ from typing import Any, ClassVar
 from benchlab.backends import Backend, BackendOptions
 from benchlab.errors import BenchlabError, TransportError
 from benchlab.jsonl import read_jsonl
-from benchlab.model import ChatRequest, ChatResponse, FailureMode
+from benchlab.model import DEFAULT_VARIANT, ChatRequest, ChatResponse, FailureMode
 from benchlab.recorded import FIELDS, response_from_record
 
-_FIELDS = {*FIELDS, "schema_version"}
+_FIELDS = {*FIELDS, "schema_version", "variant"}
 
 
 def read_replay_file(path: Path) -> dict[str, list[dict[str, Any]]]:
@@ -35,10 +37,17 @@ def read_replay_file(path: Path) -> dict[str, list[dict[str, Any]]]:
             raise BenchlabError(f"{path}:{lineno}: content: expected a string")
         if not isinstance(data.get("tool_calls", []), list):
             raise BenchlabError(f"{path}:{lineno}: tool_calls: expected a list")
-        recorded[data["scenario"]].append(data)
+        variant = data.get("variant", DEFAULT_VARIANT)
+        if not isinstance(variant, str) or not variant.strip():
+            raise BenchlabError(f"{path}:{lineno}: variant: the name of a prompt variant")
+        recorded[_line_key(data["scenario"], variant)].append(data)
     if not recorded:
         raise BenchlabError(f"--replay {path}: the file holds no responses")
     return dict(recorded)
+
+
+def _line_key(scenario: str, variant: str) -> str:
+    return scenario if variant == DEFAULT_VARIANT else f"{scenario}#{variant}"
 
 
 class ReplayBackend(Backend):
@@ -72,9 +81,10 @@ class ReplayBackend(Backend):
         return {"replay_file": str(self.path), "recorded_scenarios": len(self.recorded)}
 
     async def chat(self, request: ChatRequest) -> ChatResponse:
-        lines = self.recorded.get(request.scenario)
+        own = _line_key(request.scenario, request.prompt_variant)
+        lines = self.recorded.get(own) or self.recorded.get(request.scenario)
         if not lines:
             raise TransportError(FailureMode.HTTP_ERROR, f"{self.path.name} has no recorded response for {request.scenario}")
-        turn = self.served[request.scenario]
-        self.served[request.scenario] += 1
+        turn = self.served[own]
+        self.served[own] += 1
         return response_from_record(lines[min(turn, len(lines) - 1)])

@@ -9,8 +9,10 @@ from pathlib import Path
 
 from benchlab.aggregate import unscored_marks
 from benchlab.codec import json_text, unstructure, with_version
-from benchlab.model import PackSummary, RunRecord
+from benchlab.model import PackSummary, RunRecord, ScenarioResult
+from benchlab.repeat_view import arms_of, arms_table, repeats_of, scenario_table, shows_arms
 from benchlab.sandbox_choice import sandbox_lines
+from benchlab.variant_changes import variant_lines
 
 
 def _percent(score: float | None) -> str:
@@ -24,16 +26,31 @@ def _seconds(value: float | None) -> str:
 def quality_line(record: RunRecord) -> str:
     """The one line club-3090 users paste into their configs."""
     # A score says nothing of what was not scored: infrastructure failures and unplayed scenarios follow it.
-    parts = [
-        f"{p.title} {p.pass_count}/{p.total} ({_percent(p.score)}){unscored_marks(p.infrastructure_failures, p.unplayed)}"
-        for p in record.packs
-    ]
+    parts = [f"{p.title} {_arm_scores(p)}{unscored_marks(p.infrastructure_failures, p.unplayed)}" for p in record.packs]
     date = record.started_at[:10]
     sampling = "" if record.canonical else ", non-canonical sampling"
     return f"Quality: {' · '.join(parts)} (benchlab {record.benchlab_version}, {record.mode}{sampling}, {date})"
 
 
+def _arm_scores(p: PackSummary) -> str:
+    """``12/15 (80%)``; with two thinking arms each apart: ``thinking off 9/15 (60%) / on 12/15 (80%)``."""
+    if len(p.arms) < 2:
+        return f"{p.pass_count}/{p.total} ({_percent(p.score)})"
+    arms = [f"{arm} {a.pass_count}/{a.total} ({_percent(a.score)})" for arm, a in sorted(p.arms.items())]
+    return "thinking " + " / ".join(arms)
+
+
+def _label(r: ScenarioResult, arms: bool, repeats: bool) -> str:
+    """A failure's scenario, with its prompt variant, arm and repeat when the run has several."""
+    extra = [f"variant {r.prompt_variant}"] if r.prompt_variant != "default" else []
+    extra += [f"thinking {r.thinking}"] if arms else []
+    extra += [f"repeat {r.repeat}"] if repeats else []  # as inspect and the record number them, from 0
+    return f"{r.pack} {r.scenario_id}" + (f" ({', '.join(extra)})" if extra else "")
+
+
 def _table(packs: list[PackSummary]) -> list[str]:
+    if shows_arms(packs):
+        return arms_table(packs, ["p50", "p95", "Status"], lambda p: [_seconds(p.p50_s), _seconds(p.p95_s), p.status])
     rows = [
         "| Pack | Pass/Total | Score | p50 | p95 | Status |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -68,17 +85,30 @@ def render_markdown(record: RunRecord) -> str:
         lines += [record.notice, ""]
     lines += [_sampling_line(record), ""]
     lines += _table(record.packs)
+    if record.canonical and repeats_of(record.packs) > 1:
+        # Honest about what the spread measures: greedy decoding repeats itself on a deterministic server.
+        lines += ["", "Repeats under greedy sampling (temperature 0) differ only where the server is not deterministic; "
+                  "set --temperature to measure the model's own variation."]
     if any(r.latency_s is not None for r in record.results) and (record.probe.concurrency or 1) > 1:
         lines += ["", f"Latencies include queueing: {record.probe.concurrency} requests could run at once (--concurrency)."]
+    variants = variant_lines(record.results, [p.pack for p in record.packs])
+    if variants:
+        lines += ["", "Pass/Total counts every prompt variant played (--variants)."]
+        lines += [""] + variants
     for section in record.sections:
         lines += [""] + section.lines
+    several_arms, repeated = len(arms_of(record.packs)) > 1, repeats_of(record.packs) > 1
+    if several_arms or repeated:
+        scenarios = scenario_table(record.results)
+        if scenarios:
+            lines += ["", "Scenarios across repeats (passes out of scored repeats, tier):", ""] + scenarios
     failures = [r for r in record.results if not r.passed]
     if failures:
         lines += ["", "Failure breakdown:"]
         for r in failures:
             mode = r.failure_mode.value if r.failure_mode else "fail"
             blame = " [infrastructure, not the model]" if r.failure_mode and r.failure_mode.is_infrastructure else ""
-            lines.append(f"- {r.pack} {r.scenario_id}: {mode}{blame} ({r.detail})")
+            lines.append(f"- {_label(r, several_arms, repeated)}: {mode}{blame} ({r.detail})")
     sandbox = sandbox_lines(record.probe.sandbox)
     if sandbox:
         lines += [""] + [f"**{line}**" if line.startswith("UNCONFINED") else line for line in sandbox]

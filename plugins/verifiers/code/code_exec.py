@@ -83,19 +83,26 @@ def _no_bug_line(_: Any, attribute: attrs.Attribute, value: str | None) -> None:
         raise ParamError(attribute.name, "must hold some text")
 
 
+def timeout_field() -> Any:
+    """``timeout_s``: the program's wall-clock limit (shared with program_checks)."""
+    return attrs.field(default=DEFAULT_TIMEOUT_S, validator=between(
+        0, MAX_TIMEOUT_S, f"must be above 0 and at most {MAX_TIMEOUT_S:g} seconds", above_low=True))
+
+
+def memory_field() -> Any:
+    """``memory_mb``: the memory limit of everything in the sandbox (shared with program_checks)."""
+    return attrs.field(default=DEFAULT_MEMORY_MB, validator=between(
+        MIN_MEMORY_MB, MAX_MEMORY_MB, f"must be between {MIN_MEMORY_MB} and {MAX_MEMORY_MB}"))
+
+
 @attrs.frozen
 class CodeExecParams:
     language: Language
     tests: str = attrs.field(validator=not_blank)
     prelude: str = ""
     defines: str | None = attrs.field(default=None, validator=_identifier)
-    timeout_s: float = attrs.field(
-        default=DEFAULT_TIMEOUT_S,
-        validator=between(0, MAX_TIMEOUT_S, f"must be above 0 and at most {MAX_TIMEOUT_S:g} seconds", above_low=True),
-    )
-    memory_mb: int = attrs.field(
-        default=DEFAULT_MEMORY_MB, validator=between(MIN_MEMORY_MB, MAX_MEMORY_MB, f"must be between {MIN_MEMORY_MB} and {MAX_MEMORY_MB}")
-    )
+    timeout_s: float = timeout_field()
+    memory_mb: int = memory_field()
     expect: Literal["pass", "no_bug"] = "pass"
     no_bug_line: str | None = attrs.field(default=None, validator=_no_bug_line)
 
