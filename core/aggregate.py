@@ -112,6 +112,7 @@ def summarize(pack: Pack, results: list[ScenarioResult], expected: int | None = 
         scenarios=len(results),
         unplayed=unplayed,
         arms=arm_summaries(results),
+        dataset=pack.manifest.dataset,
     )
 
 

@@ -26,8 +26,9 @@ Sandboxes: ``Sandbox``, ``ExecRequest``, ``ExecResult``, ``Limits``, ``Availabil
 
 The data model and hook arguments: ``Scenario``, ``Pack``, ``PackSource``, ``LoadOptions``,
 ``RunOption``, ``ChatRequest``, ``ChatResponse``, ``ToolCall``, ``Usage``, ``Turn``,
-``ScenarioResult``, ``RunRecord``, ``RunContext``, ``PackError``; ``unstructure`` turns a
-record into plain JSON-ready data.
+``ScenarioResult``, ``ResultSummary`` (what ``RunRecord.results`` holds), ``RunRecord``,
+``RunContext``, ``PackError``; ``unstructure`` turns a record into plain JSON-ready data;
+``JournalReader`` reads a result's raw exchange back from its run folder's journal.
 """
 
 from __future__ import annotations
@@ -45,8 +46,9 @@ _HOMES: dict[str, tuple[str, ...]] = {
     ),
     "benchlab.model": (
         "Verdict", "Check", "FailureMode", "Scenario", "Pack", "PackSource", "LoadOptions", "RunOption",
-        "ChatRequest", "ChatResponse", "ToolCall", "Usage", "Turn", "ScenarioResult", "RunRecord",
+        "ChatRequest", "ChatResponse", "ToolCall", "Usage", "Turn", "ScenarioResult", "ResultSummary", "RunRecord",
     ),
+    "benchlab.journal": ("JournalReader",),
     "benchlab.protocols": ("Driver", "Reporter"),
     "benchlab.runner": ("Session", "ScenarioAborted"),
     "benchlab.run": ("RunContext",),
@@ -90,9 +92,10 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
         probe_timeout, read_lines, retry_after_seconds,
     )
     from benchlab.model import (
-        ChatRequest, ChatResponse, Check, FailureMode, LoadOptions, Pack, PackSource, RunOption, RunRecord, Scenario,
-        ScenarioResult, ToolCall, Turn, Usage, Verdict,
+        ChatRequest, ChatResponse, Check, FailureMode, LoadOptions, Pack, PackSource, ResultSummary, RunOption, RunRecord,
+        Scenario, ScenarioResult, ToolCall, Turn, Usage, Verdict,
     )
+    from benchlab.journal import JournalReader
     from benchlab.protocols import Driver, Reporter
     from benchlab.run import RunContext
     from benchlab.runner import ScenarioAborted, Session

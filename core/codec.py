@@ -5,17 +5,19 @@ Every JSON document and every JSONL line benchlab writes carries ``schema_versio
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Iterable, Iterator, TextIO, TypeVar
 
 import cattrs
 
 # 2: RunConfig in groups, typed probe facts and fingerprint, the five-part result key.
-SCHEMA_VERSION = 2
+# 3: run.json keeps result summaries pointing into the journal (benchlab.model.ResultSummary).
+SCHEMA_VERSION = 3
 
 T = TypeVar("T")
 
@@ -46,7 +48,13 @@ def json_text(data: Any, *, indent: int | None = None) -> str:
     raw, so it is written back as the same ``\\uXXXX`` escape, which reads back unchanged.
     """
     text = json.dumps(data, ensure_ascii=False, indent=indent, default=str)
-    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+    if text.isascii():  # O(1) in CPython; the regex costs as much as the encoding itself on a long answer
+        return text
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return _SURROGATE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
 
 def dumps(obj: Any, **extra: Any) -> str:
@@ -55,21 +63,45 @@ def dumps(obj: Any, **extra: Any) -> str:
     return json_text(with_version({**data, **extra}))
 
 
-def write_json(path: Path, obj: Any, **extra: Any) -> None:
-    """Write atomically: a reader never sees half a file, a crash never leaves one."""
+@contextlib.contextmanager
+def atomic_file(path: Path) -> Iterator[TextIO]:
+    """A text file written in full or not at all: a reader never sees half a file, a crash never leaves one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            data = unstructure(obj) if not isinstance(obj, dict) else obj
-            handle.write(json_text(with_version({**data, **extra}), indent=2))
-            handle.write("\n")
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_json(path: Path, obj: Any, **extra: Any) -> None:
+    """Write atomically (``atomic_file``), indented, ``schema_version`` first."""
+    with atomic_file(path) as handle:
+        data = unstructure(obj) if not isinstance(obj, dict) else obj
+        handle.write(json_text(with_version({**data, **extra}), indent=2))
+        handle.write("\n")
+
+
+def write_json_listing(path: Path, obj: Any, key: str, items: Iterable[Any]) -> None:
+    """Like ``write_json``, with ``key`` last: a list written one compact item per line, each
+    unstructured as it is written. A long list then costs neither its whole unstructured copy
+    in memory nor the pure-Python indenting encoder (the C encoder writes compact JSON)."""
+    with atomic_file(path) as handle:
+        data = unstructure(obj) if not isinstance(obj, dict) else obj
+        head = json_text(with_version({k: v for k, v in data.items() if k != key}), indent=2)
+        handle.write(head[:-2] if head.endswith("\n}") else head[:-1])  # reopen the object
+        handle.write(f',\n  {json_text(key)}: [')
+        first = True
+        for item in items:
+            handle.write("\n    " if first else ",\n    ")
+            handle.write(json_text(unstructure(item)))
+            first = False
+        handle.write("\n  ]\n}\n" if not first else "]\n}\n")
 
 
 def check_version(data: dict[str, Any], source: object) -> None:

@@ -305,6 +305,7 @@ def _report(saved: SavedComparison, fresh: dict[str, Any], out: Path, fmt: str, 
             none_started: bool = False) -> int:
     """Write compare.md and every reporter's comparison files, print the tables (or JSON); 1 when
     no model could start (``none_started``), 3 while any cell has no verdict, else 0."""
+    from benchlab.inspect_run import full_results
     from benchlab.records import load_run
 
     sides = []
@@ -315,8 +316,10 @@ def _report(saved: SavedComparison, fresh: dict[str, Any], out: Path, fmt: str, 
         run_dir = _run_dir(member, out)
         if record is None and run_dir is not None:
             record = load_run(run_dir)
+        # The report shows every model's complete outputs: the record holds summaries, the journal the rest.
+        full = full_results(run_dir, record.results) if record is not None and run_dir is not None else None
         reason = member.unavailable if record is None else None
-        sides.append(Side(spec.name, record, reason or ("not played yet" if record is None else None), spec.price))
+        sides.append(Side(spec.name, record, reason or ("not played yet" if record is None else None), spec.price, full))
         described[spec.name] = _describe(spec, record, member.unavailable)
     comparison = build(sides, expected)
     missing = _missing_names(comparison)

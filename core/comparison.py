@@ -45,6 +45,13 @@ class Side:
     record: RunRecord | None
     reason: str | None = None
     price: Any = None
+    # The record's results with their exchanges (the record keeps summaries; tokens, outputs and
+    # tool calls are in the journal); None: the record's own results.
+    full: list[ScenarioResult] | None = None
+
+    @property
+    def results(self) -> list[Any]:
+        return self.full if self.full is not None else (self.record.results if self.record else [])
 
 
 @attrs.frozen
@@ -134,10 +141,10 @@ class Comparison:
 def build(sides: Sequence[Side], expected: Sequence[ResultKey] = (), titles: dict[str, str] | None = None) -> Comparison:
     """The comparison of ``sides`` over the ``expected`` keys (what every model was to play) and any
     other key a record holds; ``titles`` names packs (default: from the records)."""
-    keys = list(dict.fromkeys([*expected, *(r.key for s in sides if s.record for r in s.record.results)]))
+    keys = list(dict.fromkeys([*expected, *(r.key for s in sides if s.record for r in s.results)]))
     titles = {**{p.pack: p.title for s in sides if s.record for p in s.record.packs}, **(titles or {})}
     packs = list(dict.fromkeys(k.pack for k in keys))
-    by_side = [{r.key: r for r in s.record.results} if s.record else {} for s in sides]
+    by_side = [{r.key: r for r in s.results} if s.record else {} for s in sides]
     rows = []
     for key in keys:
         cells = [_cell(side, found.get(key)) for side, found in zip(sides, by_side)]

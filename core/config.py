@@ -44,6 +44,8 @@ class Selection:
     variants: bool = False  # --variants: every prompt variant of each scenario, besides its default prompt
     # Plugins' run options for pack loaders (register_run_options): name -> value.
     pack_settings: dict[str, Any] = attrs.field(factory=dict)
+    # Packs whose default thinking a mode turned on (--reasoning): thinking on unless forced off.
+    thinking_on: list[str] = attrs.field(factory=list)
 
     def load_options(self) -> Any:
         """What pack loaders are told about this selection."""

@@ -1,6 +1,8 @@
 """``benchlab inspect RUN``: a saved run read back, from its summary down to one verdict's transcript.
 
-Works on a finished run (``run.json``) and on the journal of an interrupted one. Model
+Works on a finished run (``run.json``) and on the journal of an interrupted one. Listings
+read only the result summaries; ``--full`` reads the shown results' raw exchanges from the
+journal, by offset (``full_results``). Model
 output is shown as it was received: in markdown, inside fences longer than any backtick
 run it holds, so nothing a model wrote can end the block or pass for report text.
 """
@@ -8,11 +10,14 @@ run it holds, so nothing a model wrote can end the block or pass for report text
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
+
+import attrs
 
 from benchlab.codec import unstructure
 from benchlab.errors import BenchlabError
-from benchlab.model import FailureMode, RunRecord, ScenarioResult
+from benchlab.model import FailureMode, ResultSummary, RunRecord, ScenarioResult
 from benchlab.repeat_view import arms_table, scenario_rows, scenario_table, shows_arms
 from benchlab.selection import split_scenario_ref
 from benchlab.variant_changes import variant_lines
@@ -20,7 +25,7 @@ from benchlab.variant_changes import variant_lines
 JSON_FENCE = "json"  # the info string of a fence holding JSON (for markdown viewers' highlighting)
 
 
-def select(record: RunRecord, *, failed: bool = False, mode: str | None = None, pack: str | None = None) -> list[ScenarioResult]:
+def select(record: RunRecord, *, failed: bool = False, mode: str | None = None, pack: str | None = None) -> list[ResultSummary]:
     """The results a filter keeps, in the run's order."""
     if mode is not None and mode not in {m.value for m in FailureMode}:
         known = ", ".join(m.value for m in FailureMode)
@@ -39,7 +44,7 @@ def select(record: RunRecord, *, failed: bool = False, mode: str | None = None, 
     return kept
 
 
-def find_results(record: RunRecord, ref: str) -> list[ScenarioResult]:
+def find_results(record: RunRecord, ref: str) -> list[ResultSummary]:
     """Every result (each variant, arm and repeat) of scenario ``PACK/ID``."""
     pack, scenario = split_scenario_ref(ref)
     found = [r for r in record.results if r.pack == pack and r.scenario_id == scenario]
@@ -48,6 +53,14 @@ def find_results(record: RunRecord, ref: str) -> list[ScenarioResult]:
         hint = f" (its scenarios here: {', '.join(dict.fromkeys(ids[:10]))})" if ids else f" (no pack {pack!r} in this run)"
         raise BenchlabError(f"--scenario {ref!r}: run {record.run_id} holds no result for it{hint}")
     return found
+
+
+def full_results(run_dir: Path, summaries: list[ResultSummary]) -> list[ScenarioResult]:
+    """The journaled results behind ``summaries``: requests, responses and turns included."""
+    from benchlab.journal import JournalReader
+
+    with JournalReader(run_dir) as journal:
+        return [journal.full(s) for s in summaries]
 
 
 def fence(text: str, info: str = "") -> list[str]:
@@ -68,7 +81,7 @@ def _backtick_runs(text: str) -> list[str]:
     return runs + ([current] if current else [])
 
 
-def _verdict(result: ScenarioResult) -> str:
+def _verdict(result: ResultSummary | ScenarioResult) -> str:
     if result.passed:
         return "pass"
     mode = result.failure_mode.value if result.failure_mode else "fail"
@@ -76,14 +89,14 @@ def _verdict(result: ScenarioResult) -> str:
     return f"fail ({mode}){blame}"
 
 
-def _label(result: ScenarioResult) -> str:
+def _label(result: ResultSummary | ScenarioResult) -> str:
     extra = [f"variant {result.prompt_variant}"] if result.prompt_variant != "default" else []
     extra += [f"thinking {result.thinking}"]
     extra += [f"repeat {result.repeat}"]
     return f"{result.pack}/{result.scenario_id} ({', '.join(extra)})"
 
 
-def summary_markdown(record: RunRecord, shown: list[ScenarioResult], *, heading: str, pack: str | None = None) -> str:
+def summary_markdown(record: RunRecord, shown: list[ResultSummary], *, heading: str, pack: str | None = None) -> str:
     """The run's packs (per thinking arm with the repeat statistics when it has them), the results shown and,
     with repeats or two arms, each scenario's pass count and tier (of ``pack`` alone when given)."""
     state = "complete" if record.complete else "INCOMPLETE"
@@ -176,14 +189,18 @@ def _message(message: dict[str, Any]) -> list[str]:
     return out
 
 
-def to_json(record: RunRecord, shown: list[ScenarioResult], *, full: bool, pack: str | None = None) -> dict[str, Any]:
+def to_json(record: RunRecord, shown: list[ResultSummary] | list[ScenarioResult], *, full: bool,
+            pack: str | None = None) -> dict[str, Any]:
     """``--format json``: ``run`` (the record without its results), ``packs`` (with their ``arms``), ``results``,
     and ``scenarios``: each scenario's pass count and tier over its repeats (of ``pack`` alone when given)."""
-    head = {k: v for k, v in unstructure(record).items() if k not in ("results", "packs")}
+    head = {k: v for k, v in unstructure(attrs.evolve(record, results=[])).items() if k not in ("results", "packs")}
     slim = ("pack", "scenario_id", "prompt_variant", "thinking", "repeat", "passed", "score", "failure_mode", "detail", "latency_s")
     results = []
     for r in shown:
-        data = unstructure(r)
-        results.append(data if full else {k: data[k] for k in slim})
+        if full:
+            results.append(unstructure(r))
+        else:
+            mode = r.failure_mode
+            results.append({k: getattr(r, k) for k in slim} | {"failure_mode": mode.value if mode is not None else None})
     scenarios = scenario_rows([r for r in record.results if pack is None or r.pack == pack])
     return {"run": head, "packs": [unstructure(p) for p in record.packs], "results": results, "scenarios": scenarios}

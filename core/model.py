@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
+import sys
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import attrs
 
@@ -176,8 +177,13 @@ class Pack:
     def id(self) -> str:
         return self.manifest.id
 
+    # id -> scenario, built on first lookup (a linear search per lookup made re-scoring quadratic).
+    _by_id: dict[str, Scenario] = attrs.field(factory=dict, init=False, eq=False, repr=False)
+
     def scenario(self, scenario_id: str) -> Scenario | None:
-        return next((s for s in self.scenarios if s.id == scenario_id), None)
+        if not self._by_id and self.scenarios:
+            self._by_id.update((s.id, s) for s in reversed(self.scenarios))  # the first of a repeated id wins, as before
+        return self._by_id.get(scenario_id)
 
 
 @attrs.frozen
@@ -203,12 +209,18 @@ class RunOption:
 
     ``--FLAG VALUE`` reaches loaders as ``LoadOptions.settings[name]`` (the registered name)
     and is recorded in the run's selection, so a resume reloads the packs the same way.
+    ``multiple``: the flag repeats and the setting is the list of its values (default empty).
+    ``convert``: called on each value as the command line is read; it returns the value to
+    record (e.g. a path made absolute, so a resume finds it from anywhere) or raises
+    ``BenchlabError`` with the one line the user sees.
     """
 
     flag: str
     help: str
-    default: str
+    default: str | None = None
     choices: tuple[str, ...] = ()
+    multiple: bool = False
+    convert: Callable[[str], str] | None = None
 
 
 @attrs.frozen
@@ -384,6 +396,96 @@ class ScenarioResult:
     def key(self) -> ResultKey:
         return ResultKey(self.pack, self.scenario_id, self.prompt_variant, self.thinking, self.repeat)
 
+    def summary(self, journal_offset: int | None = None) -> ResultSummary:
+        """The verdict without the raw exchange, as ``run.json`` keeps it; ``journal_offset``
+        is where this result's full line starts in ``journal.jsonl``."""
+        responses = [t.response for t in self.turns] if self.turns else [self.response]
+        tokens = sum((r.usage.total_tokens or 0) for r in responses if r is not None and r.usage is not None)
+        final = self.response
+        checks = [_shared_check(c) for c in self.checks]
+        return ResultSummary(
+            pack=self.pack, scenario_id=self.scenario_id, prompt_variant=self.prompt_variant, thinking=self.thinking,
+            repeat=self.repeat, passed=self.passed, score=_shared_float(self.score), failure_mode=self.failure_mode, detail=self.detail,
+            latency_s=self.latency_s, checks=checks, attempts=self.attempts or _NO_ATTEMPTS, ttft_s=self.ttft_s,
+            # Results started in the same second share one string (a run keeps one summary per result).
+            started_at=sys.intern(self.started_at), timeout_s=_shared_float(self.timeout_s), junk_kind=self.junk_kind,
+            artifacts=self.artifacts or _NO_ARTIFACTS,
+            answered=final is not None, reasoned=final is not None and bool((final.reasoning or "").strip()),
+            tokens=tokens, journal_offset=journal_offset,
+        )
+
+
+_CHECKS: dict[tuple[str, bool], Check] = {}
+_FLOATS: dict[float, float] = {}
+
+
+def _shared_float(value: float | None) -> float | None:
+    """One float object per value for the few values most results share (scores, time budgets)."""
+    if value is None:
+        return None
+    return _FLOATS.setdefault(value, value) if len(_FLOATS) < 4096 else value
+
+
+# Shared by every summary without attempts or artifacts (summaries are frozen: nothing writes into them).
+_NO_ATTEMPTS: list[Attempt] = []
+_NO_ARTIFACTS: dict[str, Any] = {}
+
+
+def _shared_check(check: Check) -> Check:
+    """One ``Check`` object per (name, ok) when it has no detail: most results of a pack pass
+    the same checks, and a run keeps one summary per result."""
+    if check.detail:
+        return check
+    return _CHECKS.setdefault((check.name, check.ok), check) if len(_CHECKS) < 4096 else check
+
+
+# What a result's journal line holds beyond its summary: the raw exchange with the endpoint.
+EXCHANGE_FIELDS = ("request", "response", "turns")
+
+
+@attrs.frozen
+class ResultSummary:
+    """One result as ``run.json`` keeps it: the verdict and its facts, without the raw exchange.
+
+    Requests, responses and turns (the bulk of a run: kilobytes per answer) live only in
+    ``journal.jsonl``; ``journal_offset`` says where this result's full line starts there
+    (``benchlab.journal.JournalReader`` reads it back). Records of schema 2 and before held
+    the full results; read back, their offset is None and the reader finds the line by key.
+    """
+
+    pack: str
+    scenario_id: str
+    # Failed transport attempts first, as in the journal (keyword-only, like ScenarioResult's).
+    attempts: list[Attempt] = attrs.field(factory=list, kw_only=True)
+    passed: bool
+    score: float
+    failure_mode: FailureMode | None
+    detail: str
+    latency_s: float | None = None
+    prompt_variant: str = DEFAULT_VARIANT
+    thinking: str = "off"
+    repeat: int = 0
+    checks: list[Check] = attrs.field(factory=list)
+    ttft_s: float | None = None
+    started_at: str = ""
+    timeout_s: float | None = None
+    junk_kind: str = ""
+    artifacts: dict[str, Any] = attrs.field(factory=dict)
+    # A final response came back, and it carried reasoning (the thinking check reads these).
+    answered: bool = False
+    reasoned: bool = False
+    tokens: int = 0  # total tokens of every response (the spend guard's count)
+    journal_offset: int | None = None
+
+    @property
+    def key(self) -> ResultKey:
+        return ResultKey(self.pack, self.scenario_id, self.prompt_variant, self.thinking, self.repeat)
+
+
+def as_summaries(results: Any) -> list[ResultSummary]:
+    """``results`` as summaries: a full ``ScenarioResult`` given in code is summarised (no offset)."""
+    return [r if isinstance(r, ResultSummary) else r.summary() for r in results]
+
 
 @attrs.frozen
 class ArmSummary:
@@ -418,6 +520,8 @@ class PackSummary:
     unplayed: int = 0
     # Per thinking arm ("off", "on"): every statistic apart, so --thinking both never pools its arms.
     arms: dict[str, ArmSummary] = attrs.field(factory=dict)
+    # Where a dataset-backed pack's items came from (its manifest's ``dataset``: version, file, sha256).
+    dataset: str | None = None
 
 
 @attrs.frozen
@@ -508,7 +612,8 @@ class RunRecord:
     config: RunConfig
     probe: ProbeFacts
     packs: list[PackSummary]
-    results: list[ScenarioResult]
+    # One summary per result key; the raw exchanges are in the journal (ResultSummary says how to get them).
+    results: list[ResultSummary] = attrs.field(converter=as_summaries)
     warnings: list[str] = attrs.field(factory=list)
     complete: bool = True
     canonical: bool = True
@@ -523,3 +628,36 @@ class RunRecord:
     # The command that plays what this run did not score (unplayed, infrastructure failures), exactly
     # as it must be typed; None when every scenario has a verdict.
     resume_hint: str | None = None
+
+
+def _structure_summary(data: dict[str, Any], _: Any) -> ResultSummary:
+    """``ResultSummary`` from its saved form, built directly: ``run.json`` holds one per result, and
+    cattrs' generic path took most of the time ``inspect`` and ``diff`` spend reading a large run."""
+    get = data.get
+    mode = get("failure_mode")
+    attempts = get("attempts")
+    return ResultSummary(
+        pack=data["pack"], scenario_id=data["scenario_id"],
+        attempts=[Attempt(int(a["number"]), _MODES[a["failure_mode"]], str(a["detail"]), float(a["elapsed_s"]), a.get("status_code"))
+                  for a in attempts] if attempts else _NO_ATTEMPTS,
+        passed=bool(data["passed"]), score=float(data["score"]),
+        failure_mode=_MODES[mode] if mode is not None else None, detail=get("detail") or "",
+        latency_s=get("latency_s"), prompt_variant=get("prompt_variant") or DEFAULT_VARIANT, thinking=get("thinking") or "off",
+        repeat=int(get("repeat") or 0),
+        checks=[_shared_check(Check(str(c["name"]), bool(c["ok"]), str(c.get("detail") or ""))) for c in get("checks") or ()],
+        ttft_s=get("ttft_s"), started_at=sys.intern(get("started_at") or ""), timeout_s=get("timeout_s"),
+        junk_kind=get("junk_kind") or "", artifacts=get("artifacts") or _NO_ARTIFACTS, answered=bool(get("answered")),
+        reasoned=bool(get("reasoned")), tokens=int(get("tokens") or 0), journal_offset=get("journal_offset"),
+    )
+
+
+_MODES = {m.value: m for m in FailureMode}
+
+
+def _register_hooks() -> None:
+    from benchlab.codec import converter
+
+    converter.register_structure_hook(ResultSummary, _structure_summary)
+
+
+_register_hooks()

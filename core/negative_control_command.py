@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 from benchlab import __version__, exit_codes
-from benchlab.codec import write_json
+from benchlab.codec import unstructure, write_json
 from benchlab.config import RunConfig, Target
 from benchlab.errors import BenchlabError
 from benchlab.model import Pack, PackSummary, ProbeFacts, RunRecord, SandboxFacts, ScenarioResult
@@ -22,7 +22,7 @@ from benchlab.selection import plan_run
 
 # What a negative control uses: the selection, the sandbox, where and how to show it. Every other
 # flag of `run` is about a model or a run it would not make, and is refused rather than ignored.
-USED = {"negative_control", "quick", "medium", "full", "pack", "scenario", "scenarios_file", "no_sandboxed", "sandboxed_only",
+USED = {"negative_control", "quick", "medium", "full", "reasoning", "pack", "scenario", "scenarios_file", "no_sandboxed", "sandboxed_only",
         "full_dataset", "sandbox", "unsafe_local", "out", "fmt", "no_progress", "plugin", "require_all"}
 
 
@@ -93,7 +93,9 @@ def negative_control_command(request: RunRequest, *, plugins: Plugins) -> int:
         + _left_out_lines(left_out)
         + ([f"not checked: {', '.join(p.id for p in unchecked)}: {no_sandbox}"] if unchecked else []),
     )
-    write_json(run_dir / RUN_RECORD, record)
+    # No journal here (not a model run), so run.json keeps the junk answers whole: a summary
+    # reads back from it all the same (the extra keys are the exchange).
+    write_json(run_dir / RUN_RECORD, {**unstructure(record), "results": [unstructure(r) for r in results]})
     if reporter is not None:  # a reporter asked for by name renders the record
         sys.stdout.write(reporter.render(record))
     else:

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from benchlab.errors import BenchlabError
+from benchlab.model import LoadOptions
 from benchlab.pack_loader import load_source, resolve_pack
 from benchlab.plugin_manager import Plugins
 
 
-def list_packs(plugins: Plugins) -> None:
+def list_packs(plugins: Plugins, settings: dict[str, Any] | None = None) -> None:
     """One line per registered pack; needs-sandbox and dataset state spelled out."""
+    options = LoadOptions(settings=dict(settings or {}))
     rows = [("id", "version", "scen", "modes", "sandbox", "dimension / dataset")]
     for entry in plugins.packs:
         source = entry.load()
         try:
-            pack = load_source(source, plugins.verifiers, plugins.drivers)
+            pack = load_source(source, plugins.verifiers, plugins.drivers, options)
         except BenchlabError as exc:
             rows.append((entry.name, "-", "-", "-", "-", f"INVALID: {exc}"))
             continue
@@ -31,8 +34,8 @@ def list_packs(plugins: Plugins) -> None:
         print("  ".join(cell.ljust(widths[i]) if i < 5 else cell for i, cell in enumerate(row)).rstrip())
 
 
-def show_pack(ref: str, plugins: Plugins) -> None:
-    pack = resolve_pack(ref, plugins.packs, plugins.verifiers, plugins.drivers)
+def show_pack(ref: str, plugins: Plugins, settings: dict[str, Any] | None = None) -> None:
+    pack = resolve_pack(ref, plugins.packs, plugins.verifiers, plugins.drivers, LoadOptions(settings=dict(settings or {})))
     m = pack.manifest
     print(f"{m.title} ({m.id} v{m.version})")
     print(f"  dimension: {m.dimension}")
@@ -41,6 +44,10 @@ def show_pack(ref: str, plugins: Plugins) -> None:
     floor = f"{m.floor:.0%}" if m.floor is not None else "none"
     print(f"  floor: {floor}; thinking by default: {'on' if m.default_thinking else 'off'}; "
           f"max seconds per scenario: {m.default_max_seconds:g}; needs sandbox: {'yes' if pack.needs_sandbox else 'no'}")
+    if pack.unavailable:
+        print(f"  dataset unavailable: {pack.unavailable}")
+    elif m.dataset:
+        print(f"  dataset: {m.dataset}")
     if pack.path:
         print(f"  folder: {pack.path}")
     for s in pack.scenarios:
@@ -51,11 +58,14 @@ def show_pack(ref: str, plugins: Plugins) -> None:
             print(f"  {'':<12} prompt variants (--variants): {', '.join(s.variants)}")
 
 
-def validate_pack(path: Path, plugins: Plugins) -> int:
+def validate_pack(path: Path, plugins: Plugins, settings: dict[str, Any] | None = None) -> int:
     """0 when the pack and its proofs hold; 1 (with every problem listed) otherwise."""
     from benchlab.proofs import PROOFS, check_proofs, coverage_problems, read_proofs
 
-    pack = resolve_pack(str(path), plugins.packs, plugins.verifiers, plugins.drivers)
+    pack = resolve_pack(str(path), plugins.packs, plugins.verifiers, plugins.drivers, LoadOptions(settings=dict(settings or {})))
+    if pack.unavailable:
+        print(f"{pack.id}: dataset unavailable: {pack.unavailable}")
+        return 1
     print(f"{pack.id}: {len(pack.scenarios)} scenarios, schema ok")
     if pack.path is None or not (pack.path / PROOFS).is_file():
         print(f"{pack.id}: no {PROOFS}: every scenario needs a gold answer, an alternative form and a near-miss")

@@ -1,4 +1,4 @@
-"""Reading a saved run back: ``run.json`` as a typed ``RunRecord``, whatever schema wrote it."""
+"""A run's record on disk: ``run.json`` written, and read back as a typed ``RunRecord`` whatever schema wrote it."""
 
 from __future__ import annotations
 
@@ -6,11 +6,18 @@ import json
 from pathlib import Path
 from typing import Any
 
-from benchlab.codec import check_version, structure
+import attrs
+
+from benchlab.codec import check_version, structure, write_json_listing
 from benchlab.errors import BenchlabError
 from benchlab.model import RunRecord
 from benchlab.run_ref import RUN_RECORD
 from benchlab.upgrade import upgrade_record
+
+
+def write_record(run_dir: Path, record: RunRecord) -> None:
+    """``run_dir/run.json``, atomically: the record indented, its results one compact line each."""
+    write_json_listing(run_dir / RUN_RECORD, attrs.evolve(record, results=[]), "results", record.results)
 
 
 def read_record(path: Path) -> RunRecord:
@@ -61,7 +68,8 @@ def _from_journal(contents: Any) -> RunRecord:
     summaries = []
     for info in described:
         manifest = PackManifest(id=info["id"], version=str(info.get("version") or "?"), title=str(info.get("title") or info["id"]),
-                                dimension="", default_thinking=False, default_max_seconds=1.0, floor=info.get("floor"))
+                                dimension="", default_thinking=False, default_max_seconds=1.0, floor=info.get("floor"),
+                                dataset=info.get("dataset"))
         mine = [r for r in results if r.pack == manifest.id]
         summaries.append(summarize(Pack(manifest, [], None), mine, info.get("expected") or len(mine)))
     server = contents.server or {}

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 from benchlab.aggregate import ScenarioTally, scenario_tallies
-from benchlab.model import ArmSummary, PackSummary, ScenarioResult
+from benchlab.model import ArmSummary, PackSummary, ResultSummary, ScenarioResult
 from benchlab.repeat_stats import RepeatSummary, Tier
 
 
@@ -113,7 +113,7 @@ def tally_cell(tally: ScenarioTally | None) -> str:
     return f"{counts.passes}/{counts.repeats} {counts.tier.value}" if counts is not None else "not scored"
 
 
-def scenario_rows(results: Sequence[ScenarioResult]) -> list[dict[str, object]]:
+def scenario_rows(results: Sequence[ResultSummary] | Sequence[ScenarioResult]) -> list[dict[str, object]]:
     """Each scenario's tally as JSON: ids, verdict per repeat (null: not scored), passes, repeats, tier."""
     rows = []
     for t in scenario_tallies(results):
@@ -124,7 +124,7 @@ def scenario_rows(results: Sequence[ScenarioResult]) -> list[dict[str, object]]:
     return rows
 
 
-def scenario_table(results: Sequence[ScenarioResult]) -> list[str]:
+def scenario_table(results: Sequence[ResultSummary] | Sequence[ScenarioResult]) -> list[str]:
     """Each scenario's pass count and tier across its repeats, one column per thinking arm."""
     tallies = scenario_tallies(results)
     arms = sorted({t.thinking for t in tallies})

@@ -1,7 +1,8 @@
 """``benchlab rescore RUN``: today's verifiers on a run's saved answers, with no endpoint contacted.
 
 A single answer, or a tool loop's whole transcript, is judged again from what the run
-saved; a code pack's answer runs again in the sandbox. A result is *not rescorable*, and
+saved (read back from the journal a batch at a time, never all at once); a code pack's
+answer runs again in the sandbox. A result is *not rescorable*, and
 keeps its verdict, when there is no answer to judge (an infrastructure failure, a skip)
 or when the scenario would be asked differently today (its pack changed the messages,
 tools or response format): the saved answer is then an answer to another question.
@@ -10,16 +11,18 @@ tools or response format): the saved answer is then an answer to another questio
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import attrs
 
 from benchlab import __version__
 from benchlab.aggregate import summarize
+from benchlab.codec import structure, unstructure
 from benchlab.errors import BenchlabError
-from benchlab.model import DEFAULT_VARIANT, Pack, Rescore, RunRecord, ScenarioResult, Turn
+from benchlab.journal import JournalReader
+from benchlab.model import DEFAULT_VARIANT, Pack, Rescore, ResultSummary, RunRecord, ScenarioResult, Turn
 from benchlab.plugin_manager import Plugins
 from benchlab.runner import WorkItem, judge
 from benchlab.selection import load_packs
@@ -51,49 +54,98 @@ def _asked_today(pack: Pack, result: ScenarioResult) -> tuple[Any, str | None]:
     return scenario, None
 
 
-async def _rejudge(results: list[ScenarioResult], packs: dict[str, Pack], plugins: Plugins, sandbox: Any) -> tuple[list[ScenarioResult], dict[Any, str]]:
+# Results judged at once: enough to keep a sandbox's slots busy, few enough that only a
+# batch of raw responses is in memory at a time.
+BATCH = 64
+# What a new verdict replaces in a result.
+VERDICT_FIELDS = ("passed", "score", "failure_mode", "detail", "checks", "artifacts")
+
+
+async def _rejudge(record: RunRecord, journal_in: JournalReader, packs: dict[str, Pack], plugins: Plugins, sandbox: Any,
+                   journal_out: Any, copy_kept: bool) -> tuple[list[ResultSummary], dict[Any, str]]:
+    """Every result of ``record`` judged again where it can be, in order, a batch at a time.
+    A re-judged result goes to ``journal_out`` (when given) and its summary points there; a
+    kept one goes there too with ``copy_kept`` (a new run folder needs every line)."""
     kept: dict[Any, str] = {}
-    todo = []
-    for result in results:
-        pack = packs.get(result.pack)
+    summaries: list[ResultSummary] = []
+
+    def keep(summary: ResultSummary, why: str, line: dict[str, Any] | None) -> None:
+        kept[summary.key] = why
+        if copy_kept and journal_out is not None:
+            line = line if line is not None else journal_in.line(summary)
+            summary = attrs.evolve(summary, journal_offset=journal_out.append(line))
+        summaries.append(summary)
+
+    async def flush(batch: list[tuple[ScenarioResult, dict[str, Any], Any]]) -> None:
+        verdicts = await asyncio.gather(*(call for _, _, call in batch))
+        for (full, line, _), v in zip(batch, verdicts):
+            new = attrs.evolve(full, passed=v.passed, score=v.score, failure_mode=v.failure_mode, detail=v.detail,
+                               checks=list(v.checks), artifacts=dict(v.artifacts))
+            offset = None
+            if journal_out is not None:
+                # The saved line with the new verdict: the exchange is journaled as read, not re-encoded.
+                offset = journal_out.append({**line, **{k: unstructure(getattr(new, k)) for k in VERDICT_FIELDS}})
+            summaries.append(new.summary(offset))
+        batch.clear()
+
+    batch: list[tuple[ScenarioResult, dict[str, Any], Any]] = []
+    for summary in record.results:
+        pack = packs.get(summary.pack)
         if pack is None:
-            kept[result.key] = f"pack {result.pack} is not installed"
+            keep(summary, f"pack {summary.pack} is not installed", None)
             continue
-        scenario, why = _asked_today(pack, result)
+        line = journal_in.line(summary)
+        full = structure(line, ScenarioResult)
+        scenario, why = _asked_today(pack, full)
         if why is None and pack.needs_sandbox and sandbox is None:
             why = "its code cannot run again: no sandbox can run here (benchlab sandbox doctor says why)"
+        turns = list(full.turns) or [Turn(full.request, full.response)]
+        response = turns[-1].response if turns[-1].response is not None else full.response
+        if why is None and response is None:
+            why = "no final answer was saved"
         if why is not None:
-            kept[result.key] = why
+            keep(summary, why, line)
             continue
-        turns = list(result.turns) or [Turn(result.request, result.response)]
-        response = turns[-1].response if turns[-1].response is not None else result.response
-        if response is None:
-            kept[result.key] = "no final answer was saved"
-            continue
-        item = WorkItem(pack, scenario, result.repeat, result.prompt_variant, result.thinking == "on")
+        # The summaries of the results kept so far stay in order: judge what is pending first.
+        item = WorkItem(pack, scenario, full.repeat, full.prompt_variant, full.thinking == "on")
         max_tokens = turns[-1].request.max_tokens if turns[-1].request is not None else None
-        todo.append((result, judge(plugins, item, response, turns, sandbox, max_tokens)))
-    verdicts = await asyncio.gather(*(call for _, call in todo))
-    new = {r.key: attrs.evolve(r, passed=v.passed, score=v.score, failure_mode=v.failure_mode, detail=v.detail,
-                               checks=list(v.checks), artifacts=dict(v.artifacts))
-           for (r, _), v in zip(todo, verdicts)}
-    return [new.get(r.key, r) for r in results], kept
+        batch.append((full, line, judge(plugins, item, response, turns, sandbox, max_tokens)))
+        if len(batch) >= BATCH:
+            await flush(batch)
+    await flush(batch)
+    order = {r.key: n for n, r in enumerate(record.results)}
+    summaries.sort(key=lambda r: order[r.key])
+    return summaries, kept
 
 
-def rescore(record: RunRecord, plugins: Plugins, sandbox_for: Any = None) -> Rescored:
-    """``record`` judged again by today's packs and verifiers (``sandbox_for(packs)`` gives a
-    sandbox when code must run; it is closed here)."""
+def check_rescorable(record: RunRecord) -> None:
+    """An interrupted run is refused with one line."""
     if not record.complete:
         raise BenchlabError(f"run {record.run_id} did not finish: finish it first (benchlab run --resume {record.run_id}), then rescore")
+
+
+def rescore(record: RunRecord, run_dir: Path, plugins: Plugins, sandbox_for: Any = None, *,
+            journal: Any = None, copy_kept: bool = False) -> Rescored:
+    """``record`` (saved in ``run_dir``) judged again by today's packs and verifiers.
+
+    The saved answers are read from the run's journal one batch at a time. Each re-judged
+    result is appended to ``journal`` (anything with ``append(result) -> offset``) when
+    given, and its summary points there; ``copy_kept`` appends the kept ones too.
+    ``sandbox_for(packs)`` gives a sandbox when code must run; it is closed here.
+    """
+    check_rescorable(record)
     packs = {p.id: p for p in load_packs(record.config.selection.packs, plugins, record.config.selection.load_options())}
     sandbox = sandbox_for(list(packs.values())) if sandbox_for is not None and any(p.needs_sandbox for p in packs.values()) else None
     try:
-        results, kept = asyncio.run(_rejudge(list(record.results), packs, plugins, sandbox))
+        with JournalReader(run_dir) as journal_in:
+            results, kept = asyncio.run(_rejudge(record, journal_in, packs, plugins, sandbox, journal, copy_kept))
     finally:
         if sandbox is not None:
             sandbox.close()
-    expected = Counter(r.pack for r in results)
-    summaries = [summarize(packs[s.pack], [r for r in results if r.pack == s.pack], expected[s.pack]) if s.pack in packs else s
+    by_pack: dict[str, list[ResultSummary]] = {}
+    for r in results:
+        by_pack.setdefault(r.pack, []).append(r)
+    summaries = [summarize(packs[s.pack], by_pack.get(s.pack, []), len(by_pack.get(s.pack, []))) if s.pack in packs else s
                  for s in record.packs]
     note = Rescore(at=datetime.now(timezone.utc).isoformat(timespec="seconds"), benchlab_version=__version__,
                    pack_versions={p.id: p.manifest.version for p in packs.values()}, not_rescorable=len(kept))

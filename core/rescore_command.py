@@ -14,6 +14,9 @@ import attrs
 from benchlab.errors import BenchlabError
 from benchlab.plugin_manager import Plugins
 
+# Where --in-place journals the new verdicts until every one is judged (then joined to the journal).
+RESCORE_SPOOL = "journal.rescore.tmp"
+
 
 def _sandbox_for(request: Any, plugins: Plugins) -> Any:
     def choose(packs: list[Any]) -> Any:
@@ -32,9 +35,9 @@ def _sandbox_for(request: Any, plugins: Plugins) -> Any:
 def rescore_command(run: str, out: Path, *, output: Path | None, in_place: bool, fmt: str, plugins: Plugins) -> int:
     from benchlab import diff as diffing
     from benchlab.cli.options import JSON_VIEW
-    from benchlab.journal import Journal
+    from benchlab.journal import Journal, splice_journal
     from benchlab.records import RUN_RECORD, load_run
-    from benchlab.rescore import rescore
+    from benchlab.rescore import check_rescorable, rescore
     from benchlab.run import new_run_id, write_run_files
     from benchlab.run_command import check_out_dir
     from benchlab.run_ref import resolve_run
@@ -45,8 +48,35 @@ def rescore_command(run: str, out: Path, *, output: Path | None, in_place: bool,
     before = load_run(run_dir)
     if output is not None:
         check_out_dir(output)
-    done = rescore(before, plugins, _sandbox_for(before.config.sandbox, plugins))
-    after = done.record
+    sandbox_for = _sandbox_for(before.config.sandbox, plugins)
+    if output is not None:
+        # A new run folder: every result goes into its own journal as it is judged.
+        run_id = new_run_id()
+        target = output / run_id
+        config = attrs.evolve(before.config, out=str(output))
+        check_rescorable(before)  # before any folder is made
+        journal = Journal.create(target, run_id, config, before.started_at)
+        try:
+            done = rescore(before, run_dir, plugins, sandbox_for, journal=journal, copy_kept=True)
+        finally:
+            journal.close()
+        after = attrs.evolve(done.record, run_id=run_id, config=config,
+                             warnings=[*done.record.warnings, f"re-scored from run {before.run_id} ({run_dir})"])
+    elif in_place:
+        # New verdicts go to a side file first, joined to the journal only once every one is judged:
+        # an interrupted rescore leaves the run as it was.
+        spool = Journal(run_dir, name=RESCORE_SPOOL)
+        try:
+            done = rescore(before, run_dir, plugins, sandbox_for, journal=spool)
+        except BaseException:
+            spool.close()
+            (run_dir / RESCORE_SPOOL).unlink(missing_ok=True)
+            raise
+        spool.close()
+        after = done.record
+    else:
+        done = rescore(before, run_dir, plugins, sandbox_for)
+        after = done.record
     change = diffing.diff_runs(before, after)
     if fmt == JSON_VIEW:
         payload = {**diffing.to_json(change), "not_rescorable": [{**k._asdict(), "why": why} for k, why in done.not_rescorable.items()]}
@@ -58,29 +88,15 @@ def rescore_command(run: str, out: Path, *, output: Path | None, in_place: bool,
             for key, why in list(done.not_rescorable.items())[:diffing.SHOWN]:
                 sys.stdout.write(f"- {key.pack}/{key.scenario_id} (repeat {key.repeat}): {why}\n")
     if output is not None:
-        run_id = new_run_id()
-        target = output / run_id
-        rewritten = attrs.evolve(after, run_id=run_id, config=attrs.evolve(after.config, out=str(output)),
-                                 warnings=[*after.warnings, f"re-scored from run {before.run_id} ({run_dir})"])
-        journal = Journal.create(target, run_id, rewritten.config, rewritten.started_at)
-        try:
-            for result in rewritten.results:
-                journal.append(result)
-        finally:
-            journal.close()
-        write_run_files(rewritten, target, plugins)
+        write_run_files(after, target, plugins)
         print(f"benchlab: re-scored run written to {target}/", file=sys.stderr)
     elif in_place:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         shutil.copy2(run_dir / RUN_RECORD, run_dir / f"run.pre-rescore-{stamp}.json")
-        journal = Journal(run_dir)
-        try:
-            for result in after.results:
-                if result.key not in done.not_rescorable:
-                    journal.append(result)
-        finally:
-            journal.close()
-        write_run_files(after, run_dir, plugins)
+        base = splice_journal(run_dir / RESCORE_SPOOL, run_dir)
+        moved = [r if r.key in done.not_rescorable or r.journal_offset is None else attrs.evolve(r, journal_offset=base + r.journal_offset)
+                 for r in after.results]
+        write_run_files(attrs.evolve(after, results=moved), run_dir, plugins)
         print(f"benchlab: {run_dir}/run.json re-scored in place (previous record: run.pre-rescore-{stamp}.json)", file=sys.stderr)
     else:
         print("benchlab: nothing written: add --in-place to rewrite this run, or --output DIR for a new run folder", file=sys.stderr)

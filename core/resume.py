@@ -124,3 +124,16 @@ def same_server(recorded: dict[str, Any] | None, now: dict[str, Any]) -> str | N
         if recorded.get(key) != now.get(key) and (key != "model_digest" or recorded.get(key) is not None)
     ]
     return "; ".join(mismatches) or None
+
+
+def changed_datasets(recorded: list[dict[str, Any]] | None, packs: list[Any]) -> str | None:
+    """One line naming the packs whose data differ from what the run recorded (its journal's
+    ``packs`` line: a dataset file's sha256, an instance seed), or None. A resume must judge the
+    same questions; a journal that recorded no ``dataset`` for a pack is not checked."""
+    before = {p["id"]: p.get("dataset") for p in recorded or [] if p.get("dataset")}
+    changed = [f"{pack.id} (recorded: {before[pack.id]}; now: {pack.manifest.dataset or pack.unavailable})"
+               for pack in packs if pack.id in before and pack.manifest.dataset != before[pack.id]]
+    if not changed:
+        return None
+    return ("the data of " + "; ".join(changed) + " changed since the run began: resume with the same files, "
+            "or start a new run")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import secrets
 import sys
 import time
@@ -16,15 +17,14 @@ import attrs
 from benchlab import __version__
 from benchlab.aggregate import summarize
 from benchlab.backends import Backend, BackendOptions
-from benchlab.codec import write_json
 from benchlab.config import RunConfig
 from benchlab.errors import BenchlabError
 from benchlab.history import index_run
 from benchlab.journal import Journal, JournalContents, read_journal
-from benchlab.model import FailureMode, Pack, ReportSection, ResultKey, RunRecord, ScenarioResult
+from benchlab.model import FailureMode, Pack, ReportSection, ResultKey, ResultSummary, RunRecord, ScenarioResult
 from benchlab.plugin_manager import Plugins
 from benchlab.probe_facts import probe_facts
-from benchlab.records import RUN_RECORD
+from benchlab.records import write_record
 from benchlab.progress import Progress
 from benchlab.resume import is_final, resume_command, same_server
 from benchlab.runner import Runner, RunSettings, StopRun, WorkItem, now_iso
@@ -99,23 +99,18 @@ def settings_for(config: RunConfig, backend: Backend, probe: dict[str, Any], mea
     )
 
 
-def _tokens_used(result: ScenarioResult) -> int:
-    responses = [t.response for t in result.turns] if result.turns else [result.response]
-    return sum((r.usage.total_tokens or 0) for r in responses if r is not None and r.usage is not None)
-
-
 class Monitor:
     """Watches results as they land: the thinking check of each pack and arm, and the spend guard."""
 
-    def __init__(self, ctx: RunContext, items: list[WorkItem], done: dict[ResultKey, ScenarioResult], settings: RunSettings) -> None:
+    def __init__(self, ctx: RunContext, items: list[WorkItem], done: dict[ResultKey, ResultSummary], settings: RunSettings) -> None:
         self.ctx = ctx
         self.settings = settings
         self.remaining = Counter((i.pack.id, i.key.thinking) for i in items if i.key not in done)
-        self.tokens = sum(_tokens_used(r) for r in done.values())
+        self.tokens = sum(r.tokens for r in done.values())
         self.fatal: str | None = None
 
-    def observe(self, result: ScenarioResult, results: dict[ResultKey, ScenarioResult]) -> None:
-        self.tokens += _tokens_used(result)
+    def observe(self, result: ResultSummary, results: dict[ResultKey, ResultSummary]) -> None:
+        self.tokens += result.tokens
         arm = (result.pack, result.thinking)
         self.remaining[arm] -= 1
         if self.remaining[arm] == 0:
@@ -160,8 +155,14 @@ def execute(
     """
     plan = plan or replan(config.selection, plugins, config.thinking)
     packs, items = plan.packs, plan.items
+    if resume is not None:
+        from benchlab.resume import changed_datasets
+
+        problem = changed_datasets(resume.packs, packs)
+        if problem:
+            raise BenchlabError(problem)
     # Only verdicts on the model are final: infrastructure failures and skips are played again.
-    done: dict[ResultKey, ScenarioResult] = {r.key: r for r in resume.results if is_final(r)} if resume else {}
+    done: dict[ResultKey, ResultSummary] = {r.key: r for r in resume.results if is_final(r)} if resume else {}
     todo = [i for i in items if i.key not in done]
 
     backend: Backend = plugins.backends.get(config.target.backend)(options)
@@ -177,19 +178,20 @@ def execute(
     ]
     progress = Progress(len(items) + len(placeholders), enabled=show_progress, done=len(done))
     ctx = RunContext(run_id, run_dir, config, packs, backend, warnings=list(plugins.warnings))
-    # Until replayed, a result that is not final stays in the record as it was.
-    results: dict[ResultKey, ScenarioResult] = {r.key: r for r in resume.results} if resume else {}
+    # Until replayed, a result that is not final stays in the record as it was. Summaries only:
+    # the raw exchanges stay in the journal, so memory does not grow with the answers' length.
+    results: dict[ResultKey, ResultSummary] = {r.key: r for r in resume.results} if resume else {}
     journal: Journal | None = None
     runner: Runner | None = None
     monitor: Monitor | None = None
 
     def on_result(result: ScenarioResult) -> None:
         assert journal is not None and monitor is not None
-        journal.append(result)
-        results[result.key] = result
+        summary = result.summary(journal.append(result))
+        results[result.key] = summary
         progress.advance(result)
         ctx.warnings.extend(plugins.broadcast("on_scenario_result", run=ctx, result=result))
-        monitor.observe(result, results)
+        monitor.observe(summary, results)
 
     async def play() -> None:
         nonlocal journal, runner, monitor
@@ -224,7 +226,7 @@ def execute(
             expected = Counter(i.pack.id for i in items)
             journal.note_packs([
                 {"id": p.id, "title": p.manifest.title, "version": p.manifest.version, "floor": p.manifest.floor,
-                 "expected": expected[p.id] + (1 if p.unavailable else 0)}
+                 "dataset": p.manifest.dataset, "expected": expected[p.id] + (1 if p.unavailable else 0)}
                 for p in packs
             ])
             monitor = Monitor(ctx, items, done, settings)
@@ -274,7 +276,7 @@ def execute(
 def write_run_files(record: RunRecord, run_dir: Path, plugins: Plugins) -> None:
     """``run.json``, every reporter's files (a reporter that fails is a warning, never a lost run),
     then the run's row in ``index.sqlite`` beside its folder (runs, resumes and re-scores alike)."""
-    write_json(run_dir / RUN_RECORD, record)
+    write_record(run_dir, record)
     for entry in plugins.reporters:
         writer = getattr(entry.load(), "write", None)
         if writer is not None:
@@ -329,7 +331,7 @@ def with_sections(record: RunRecord, plugins: Plugins) -> RunRecord:
 def build_record(
     ctx: RunContext,
     items: list[WorkItem],
-    results: dict[ResultKey, ScenarioResult],
+    results: dict[ResultKey, ResultSummary],
     started_at: str,
     *,
     complete: bool,
@@ -337,16 +339,18 @@ def build_record(
     elapsed_s: float | None = None,
     spent_tokens: int = 0,
 ) -> RunRecord:
-    keys = [i.key for i in items]
-    keys += [ResultKey(p.id, "*") for p in ctx.packs if p.unavailable]
-    order = {key: n for n, key in enumerate(keys)}
-    ordered = sorted((r for k, r in results.items() if k in order), key=lambda r: order[r.key])
-    expected = Counter(key.pack for key in keys)
-    by_pack: dict[str, list[ScenarioResult]] = {p.id: [] for p in ctx.packs}
+    # In play order, looked up item by item: no list of every key and no index of them (at
+    # 100,000 scenarios those two cost more than all the summaries' verdicts).
+    placeholders = [ResultKey(p.id, "*") for p in ctx.packs if p.unavailable]
+    found = (results.get(key) for key in itertools.chain((i.key for i in items), placeholders))
+    ordered = [r for r in found if r is not None]
+    expected = Counter(i.pack.id for i in items)
+    expected.update(key.pack for key in placeholders)
+    by_pack: dict[str, list[ResultSummary]] = {p.id: [] for p in ctx.packs}
     for result in ordered:
         by_pack[result.pack].append(result)
     summaries = [summarize(p, by_pack[p.id], expected[p.id]) for p in ctx.packs]
-    missing = len(keys) - len(ordered)
+    missing = len(items) + len(placeholders) - len(ordered)
     warnings = list(dict.fromkeys(ctx.warnings))
     if stop_reason:
         warnings.append(f"stopped early: {stop_reason}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any
+from typing import Any, Collection
 
 import attrs
 
@@ -60,10 +60,12 @@ def split_scenario_ref(ref: str) -> tuple[str, str]:
 def work_items(
     packs: list[Pack], scenario_refs: list[str], repeat: int = 1, thinking: bool | None = None, both: bool = False,
     variants: bool = False,
+    thinking_on: Collection[str] = (),
 ) -> list[WorkItem]:
     """All scenarios of the packs, or only the named ones; each ``repeat`` times, with thinking
-    ``thinking`` (None: each pack's default), or in both arms (off, then on) with ``both``;
-    with ``variants``, in its default prompt and then in each of its prompt variants."""
+    ``thinking`` (None: each pack's default, on for the packs in ``thinking_on``), or in both
+    arms (off, then on) with ``both``; with ``variants``, in its default prompt and then in each
+    of its prompt variants."""
     by_id = {p.id: p for p in packs}
     wanted: dict[str, set[str]] = {}
     for ref in scenario_refs:
@@ -84,7 +86,8 @@ def work_items(
         for scenario in pack.scenarios:
             if pack.id in wanted and scenario.id not in wanted[pack.id]:
                 continue
-            arms = (False, True) if both else (pack.manifest.default_thinking if thinking is None else thinking,)
+            default = pack.id in thinking_on or pack.manifest.default_thinking
+            arms = (False, True) if both else (default if thinking is None else thinking,)
             names = [DEFAULT_VARIANT, *scenario.variants] if variants else [DEFAULT_VARIANT]
             items.extend(WorkItem(pack, scenario.with_variant(name), r, prompt_variant=name, thinking=arm)
                          for name in names for arm in arms for r in range(repeat))
@@ -105,6 +108,8 @@ def packs_for_scenarios(scenario_refs: list[str], plugins: Plugins) -> list[str]
 DEFAULT_MODE = "medium"
 # The mode label's mark of a run that played the prompt variants too (its pack totals count them).
 VARIANTS_LABEL = "--variants"
+# Modes whose packs are played with thinking on unless the user forces it off.
+THINKING_MODES = ("reasoning",)
 
 
 @attrs.frozen
@@ -116,12 +121,15 @@ class Plan:
     items: list[WorkItem]
 
 
-def _refs_and_label(flags: Any, plugins: Plugins) -> tuple[list[str], str]:
-    """Pack references and the mode label shown in the Quality: line."""
+def _refs_and_label(flags: Any, plugins: Plugins) -> tuple[list[str], str, list[str]]:
+    """Pack references, the mode label shown in the Quality: line, and the packs a mode plays thinking."""
     refs: list[str] = []
     labels: list[str] = []
+    thinking_on: list[str] = []
     for mode in flags.modes:
-        refs += mode_packs(plugins, mode)
+        chosen = mode_packs(plugins, mode)
+        refs += chosen
+        thinking_on += chosen if mode in THINKING_MODES else []
         labels.append(f"--{mode}")
     if flags.packs:
         refs += [canonical_ref(p, plugins) for p in flags.packs]
@@ -136,14 +144,14 @@ def _refs_and_label(flags: Any, plugins: Plugins) -> tuple[list[str], str]:
         labels.append("--no-sandboxed" if flags.sandboxed == "none" else "--sandboxed-only")
     if flags.variants:
         labels.append(VARIANTS_LABEL)
-    return list(dict.fromkeys(refs)), " ".join(labels)
+    return list(dict.fromkeys(refs)), " ".join(labels), list(dict.fromkeys(thinking_on))
 
 
 def plan_run(flags: Any, plugins: Plugins, thinking: Thinking | None = None) -> Plan:
     """Resolve the selection flags (``benchlab.cli.options.SelectionFlags``): load and
     validate the packs, apply the sandbox filter, expand the work items in the thinking
     arms ``thinking`` asks for (default: each pack's own)."""
-    refs, mode = _refs_and_label(flags, plugins)
+    refs, mode, thinking_on = _refs_and_label(flags, plugins)
     options = Selection(packs=refs, scenarios=list(flags.scenarios), full_dataset=flags.full_dataset,
                         pack_settings=dict(flags.pack_settings)).load_options()
     packs = load_packs(refs, plugins, options)
@@ -155,7 +163,7 @@ def plan_run(flags: Any, plugins: Plugins, thinking: Thinking | None = None) -> 
             raise BenchlabError(f"no selected pack is left after {mode.split()[-1]}")
     selection = Selection(packs=refs, mode=mode, scenarios=list(flags.scenarios), repeat=flags.repeat,
                           full_dataset=flags.full_dataset, sandboxed=flags.sandboxed, variants=flags.variants,
-                          pack_settings=dict(flags.pack_settings))
+                          pack_settings=dict(flags.pack_settings), thinking_on=[r for r in thinking_on if r in refs])
     return Plan(selection, packs, _items(packs, selection, thinking))
 
 
@@ -167,4 +175,5 @@ def replan(selection: Selection, plugins: Plugins, thinking: Thinking | None = N
 
 def _items(packs: list[Pack], selection: Selection, thinking: Thinking | None) -> list[WorkItem]:
     thinking = thinking or Thinking()
-    return work_items(packs, selection.scenarios, selection.repeat, thinking.forced, thinking.both, selection.variants)
+    return work_items(packs, selection.scenarios, selection.repeat, thinking.forced, thinking.both, selection.variants,
+                      set(selection.thinking_on))

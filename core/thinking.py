@@ -8,7 +8,7 @@ it asked for with what came back.
 from __future__ import annotations
 
 from benchlab.errors import BenchlabError
-from benchlab.model import ScenarioResult
+from typing import Any
 
 REASONING_EFFORTS = ("low", "medium", "high")
 
@@ -23,12 +23,15 @@ def checked_effort(value: str | None) -> str | None:
     return effort
 
 
-def thinking_problem(pack_id: str, asked: bool, results: list[ScenarioResult]) -> str | None:
-    """A warning when thinking was asked for but absent ("silent"), or present when off ("contaminated")."""
-    answered = [r for r in results if r.response is not None]
+def thinking_problem(pack_id: str, asked: bool, results: list[Any]) -> str | None:
+    """A warning when thinking was asked for but absent ("silent"), or present when off ("contaminated").
+
+    ``results`` are ``ResultSummary`` objects (a full ``ScenarioResult`` is summarised first)."""
+    summaries = [r if hasattr(r, "reasoned") else r.summary() for r in results]
+    answered = [r for r in summaries if r.answered]
     if not answered:
         return None
-    with_reasoning = sum(1 for r in answered if (r.response.reasoning or "").strip())
+    with_reasoning = sum(1 for r in answered if r.reasoned)
     if asked and with_reasoning == 0:
         return (
             f"{pack_id}: thinking was asked for but none of {len(answered)} responses carried reasoning "

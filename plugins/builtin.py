@@ -38,6 +38,7 @@ VERIFIERS = (
     ("markdown_table", P + "verifiers.structured.markdown_table:MarkdownTableVerifier", "markdown table: separator row, header, row widths, cells, order"),
     ("extraction", P + "verifiers.extraction.extraction:ExtractionVerifier", "a JSON object of extracted fields, scored field by field"),
     ("numeric_answer", P + "verifiers.extraction.numeric_answer:NumericAnswerVerifier", "the number on the answer's final line, within a tolerance"),
+    ("choice_letter", P + "verifiers.extraction.choice_letter:ChoiceLetterVerifier", "a multiple-choice letter: the last stated choice, hedges fail"),
     ("rubric", P + "verifiers.instructions.rubric:RubricVerifier", "named declarative rules (contains, regex, word counts, JSON paths...)"),
     ("agent_trace", P + "verifiers.tool_calls.agent_trace:AgentTraceVerifier", "a whole agent transcript: required, ordered and forbidden calls, final state, answer"),
     ("code_exec", P + "verifiers.code.code_exec:CodeExecVerifier", "runs the answer's program with hidden tests in the sandbox"),

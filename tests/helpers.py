@@ -68,10 +68,31 @@ def only_run_dir(out: Path) -> Path:
 
 
 def run_record(out: Path) -> dict[str, Any]:
-    """The run.json of the only run under ``out``."""
+    """The run.json of the only run under ``out``, each result joined with its journal line (the
+    request, response and turns, which run.json leaves to the journal): the whole run, as
+    ``inspect --full`` shows it."""
     runs = [p for p in out.iterdir() if (p / "run.json").is_file()]
     assert len(runs) == 1, f"expected one run under {out}, found {runs}"
-    return json.loads((runs[0] / "run.json").read_text())
+    record = json.loads((runs[0] / "run.json").read_text())
+    record["results"] = full_results(out)
+    return record
+
+
+def full_results(out: Path) -> list[dict[str, Any]]:
+    """The only run under ``out``: each result of its run.json with its raw exchange (request,
+    response, turns), read from the journal line its ``journal_offset`` names."""
+    runs = [p for p in out.iterdir() if (p / "run.json").is_file()]
+    assert len(runs) == 1, f"expected one run under {out}, found {runs}"
+    journal = (runs[0] / "journal.jsonl").read_bytes() if (runs[0] / "journal.jsonl").is_file() else b""
+    full = []
+    for result in json.loads((runs[0] / "run.json").read_text())["results"]:
+        if result.get("journal_offset") is None:  # a record no journal line backs (a negative control's)
+            full.append(result)
+            continue
+        line = json.loads(journal[result["journal_offset"]:].split(b"\n", 1)[0])
+        assert (line["pack"], line["scenario_id"], line["repeat"]) == (result["pack"], result["scenario_id"], result["repeat"])
+        full.append({**result, **line})
+    return full
 
 
 def ask(prompt: str, **kwargs: Any) -> Any:

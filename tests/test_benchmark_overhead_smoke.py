@@ -67,3 +67,19 @@ def test_server_answers_every_question_from_its_text() -> None:
         prompt, expected = make_pack.question(index)
         assert server.answer_for(prompt) == expected, prompt
     assert server.answer_for("What is the capital of France?") == server.UNKNOWN
+
+
+def test_scale_py_measures_both_sizes_on_small_packs(tmp_path: Path) -> None:
+    """scale.py's two kinds of row (both harnesses; benchlab alone for memory), end to end on tiny sizes."""
+    results_md, results_json = tmp_path / "RESULTS-scale.md", tmp_path / "scale.json"
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / "scale.py"), "-n", "10", "--rss-only", "20", "--results", str(results_md),
+         "--json", str(results_json)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    both, alone = json.loads(results_json.read_text())
+    assert both["n"] == 10 and both["ideal_wall_s"] > 0 and both["benchlab_peak_rss_mb"] > 0
+    assert alone["n"] == 20 and "ideal_wall_s" not in alone and alone["benchlab_peak_rss_mb"] > 0
+    text = results_md.read_text()
+    assert "| 20 | " in text and "not run" in text and "## Targets" in text

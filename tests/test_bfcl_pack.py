@@ -23,7 +23,7 @@ from benchlab.pack_loader import resolve_pack
 from benchlab.plugin_manager import load_plugins
 from benchlab.packs.bfcl import data as bfcl_data
 from benchlab.packs.bfcl import loader as bfcl_pack
-from helpers import benchlab, run_record
+from helpers import benchlab, full_results, run_record
 
 # BFCL entries that no answer can pass (a required parameter with no possible value, or a
 # possible answer naming a parameter the doc lacks): every model fails them on the leaderboard too.
@@ -247,7 +247,7 @@ def test_replay_run_judges_recorded_tool_calls(tmp_path: Path) -> None:
     assert "| simple_python | 50.00% | 2/4 | 400 |" in done.stdout.splitlines()
     assert "BFCL numbers not comparable with the leaderboard: simple_python played in part" in done.stdout
     assert [s["plugin"] for s in record["sections"]] == ["suite_bfcl"]
-    request = next(r for r in record["results"] if r["scenario_id"] == "simple_python_1")["request"]
+    request = next(r for r in full_results(tmp_path / "out") if r["scenario_id"] == "simple_python_1")["request"]
     assert [t["function"]["name"] for t in request["tools"]] == ["math_factorial"]
 
 
@@ -292,11 +292,12 @@ def test_prompt_mode_and_an_entry_past_the_default_subset_through_the_cli(tmp_pa
                     "--bfcl-mode", "prompt", "--replay", str(replay), "--out", str(out), "--no-progress")
     assert done.returncode == 3, done.stderr
     record = run_record(out)
-    assert record["config"]["selection"]["pack_settings"] == {"bfcl_mode": "prompt"}
+    # Every registered run option is recorded (the other plugins' at their defaults).
+    assert record["config"]["selection"]["pack_settings"]["bfcl_mode"] == "prompt"
     assert record["packs"][0]["version"] == f"1.0.0+{bfcl_data.PINNED_VERSION}.prompt"
     verdicts = {r["scenario_id"]: r["passed"] for r in record["results"]}
     assert verdicts == {"simple_python_0": True, past: False}
-    first = next(r for r in record["results"] if r["scenario_id"] == "simple_python_0")["request"]
+    first = next(r for r in full_results(out) if r["scenario_id"] == "simple_python_0")["request"]
     assert not first.get("tools") and first["messages"][0]["role"] == "system"
     again = benchlab("run", "--resume", record["run_id"], "--out", str(out), "--no-progress")
     assert again.returncode == 3 and "1 done, 1 to play" in again.stderr, again.stderr

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import benchlab.api as api
 
-from helpers import REPO, benchlab, one_error_line, run_record, write_pack
+from helpers import REPO, benchlab, full_results, one_error_line, write_pack
 
 PRIVATE = ("benchlab.plugins", "benchlab.packs", "benchlab.sandboxes")
 
@@ -69,7 +69,7 @@ def test_the_contributing_verifier_and_driver_examples_run(tmp_path: Path) -> No
     out = tmp_path / "out"
     proc = benchlab("--plugin", str(plugin), "run", "--pack", str(folder), "--replay", str(replay), "--out", str(out), "--no-progress")
     assert proc.returncode == 0, proc.stderr
-    [result] = run_record(out)["results"]
+    [result] = full_results(out)
     assert result["passed"] is True and len(result["turns"]) == 2, result
     bad = {**scenario, "verifier": {"kind": "ends_with", "suffix": " ", "min_words": -1}}
     write_pack(tmp_path / "guide", [bad])

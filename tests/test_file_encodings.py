@@ -17,7 +17,7 @@ import pytest
 
 from benchlab.errors import BenchlabError
 from benchlab.text_files import decode_text, read_text
-from helpers import benchlab, exact_scenario, one_error_line, only_run_dir, run_record, write_pack
+from helpers import benchlab, exact_scenario, full_results, one_error_line, only_run_dir, run_record, write_pack
 
 LINES = '{"scenario": "enc/A", "content": "OK"}\n{"scenario": "enc/B", "content": "no"}\n'
 
@@ -154,5 +154,5 @@ def test_a_resume_reads_back_answers_holding_unicode_line_separators(tmp_path: P
     run_dir = only_run_dir(out)
     again = benchlab("run", "--resume", run_dir.name, "--out", str(out), "--no-progress")
     assert again.returncode == 0 and "Traceback" not in again.stderr, again.stderr
-    [answer] = [r for r in run_record(out)["results"] if r["scenario_id"] == "A"]
+    [answer] = [r for r in full_results(out) if r["scenario_id"] == "A"]
     assert answer["response"]["content"] == "O\u2028K\u0085"

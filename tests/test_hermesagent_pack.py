@@ -30,7 +30,7 @@ from benchlab.plugin_manager import load_plugins
 from benchlab.plugins.backends.replay_backend import ReplayBackend
 from benchlab.config import Budgets
 from benchlab.runner import Runner, RunSettings, WorkItem
-from helpers import REPO, benchlab, run_record
+from helpers import REPO, benchlab, full_results, run_record
 from servers.base import Answer, Script, TestServer, running
 from servers.openai_compat import OpenAIChat
 
@@ -292,6 +292,7 @@ def cli_run(tmp_path: Path, kind: str) -> dict[str, Any]:
     result = benchlab("run", "--pack", PACK_ID, "--replay", str(replay), "--out", str(out), "--no-progress")
     assert result.returncode == 0, result.stdout + result.stderr
     record = run_record(out)
+    record["results"] = full_results(out)  # with each result's turns, from the journal
     record["stdout"] = result.stdout
     return record
 

@@ -72,18 +72,28 @@ def test_run_json_has_everything_a_user_needs(tmp_path):
     out = tmp_path / "out"
     proc = benchlab("run", "--pack", str(pack), "--replay", str(replay), "--out", str(out), "--no-progress")
     assert proc.returncode == 0, proc.stderr
-    record = run_record(out)
+    run_dir = only_run_dir(out)
+    record = json.loads((run_dir / "run.json").read_text())  # as written, not joined with the journal
     assert record["schema_version"] == SCHEMA_VERSION and record["complete"] is True
     assert record["canonical"] is True
     a, b = record["results"]
+    journal = (run_dir / "journal.jsonl").read_bytes()
+    lines = {}
     for r in (a, b):
-        for key in ("pack", "scenario_id", "passed", "score", "failure_mode", "detail", "latency_s", "request", "response", "checks"):
+        for key in ("pack", "scenario_id", "prompt_variant", "thinking", "repeat", "passed", "score", "failure_mode", "detail",
+                    "latency_s", "checks", "journal_offset"):
             assert key in r
         assert set(r["checks"][0]) == {"name", "ok", "detail"}
-        assert r["request"]["messages"][0]["content"].startswith("Say")
+        # The raw exchange is in the journal only, at the offset the summary names.
+        assert not {"request", "response", "turns"} & set(r)
+        line = json.loads(journal[r["journal_offset"]:].split(b"\n", 1)[0])
+        assert (line["type"], line["scenario_id"], line["passed"]) == ("result", r["scenario_id"], r["passed"])
+        assert line["request"]["messages"][0]["content"].startswith("Say")
+        lines[r["scenario_id"]] = line
     assert (a["passed"], b["passed"]) == (True, False)
-    assert b["response"]["reasoning"] == "hmm" and b["response"]["content"] == "yes"
-    assert b["response"]["raw"]["content"] == "<think>hmm</think>yes"
+    assert lines["B"]["response"]["reasoning"] == "hmm" and lines["B"]["response"]["content"] == "yes"
+    assert lines["B"]["response"]["raw"]["content"] == "<think>hmm</think>yes"
+    assert (b["answered"], b["reasoned"], a["reasoned"]) == (True, True, False)
     assert b["failure_mode"] == "wrong_answer"
     assert record["packs"][0]["pass_count"] == 1 and record["packs"][0]["total"] == 2
     # Only scenario verdicts use the key "passed", anywhere in the record.
@@ -91,7 +101,6 @@ def test_run_json_has_everything_a_user_needs(tmp_path):
     # A result's retry attempts are saved before its final verdict.
     keys = list(a)
     assert keys.index("attempts") < keys.index("passed") < keys.index("checks")
-    run_dir = only_run_dir(out)
     assert (run_dir / "report.md").read_text().startswith("## benchlab")
     assert (run_dir / "quality.txt").read_text().startswith("Quality: Mini 1/2 (50%) (benchlab ")
     header = json.loads((run_dir / "journal.jsonl").read_text().splitlines()[0])
@@ -149,3 +158,49 @@ def test_a_new_record_reads_back_as_written(tmp_path):
     assert record.elapsed_s is not None and record.probe.server.model == "replay"
     for result in raw["results"]:
         assert {"pack", "scenario_id", "prompt_variant", "thinking", "repeat", "passed", "score", "failure_mode", "detail"} <= set(result)
+
+
+SCHEMA2_RUN = Path(__file__).parent / "data" / "schema2-run" / "20261207-113612-cda8b7"
+
+
+def test_a_record_of_schema_2_reads_as_summaries_and_its_exchanges_come_from_the_journal(tmp_path):
+    """run.json and journal.jsonl as benchlab wrote them when run.json held every result whole
+    (committed as written: a replay run of a 2-scenario pack, --repeat 2, one answer with reasoning)."""
+    from benchlab.journal import JournalReader
+    from benchlab.records import read_record
+
+    raw = json.loads((SCHEMA2_RUN / "run.json").read_text())
+    assert raw["schema_version"] == 2 and "response" in raw["results"][0]
+    record = read_record(SCHEMA2_RUN)
+    assert [(r.scenario_id, r.repeat, r.passed) for r in record.results] == [
+        ("S1", 0, True), ("S1", 1, True), ("S2", 0, False), ("S2", 1, False)]
+    assert all(r.journal_offset is None and r.answered for r in record.results)
+    assert [r.reasoned for r in record.results] == [True, False, False, False]
+    # Without offsets, the reader finds each result's journal line by its key.
+    with JournalReader(SCHEMA2_RUN) as journal:
+        full = [journal.full(r) for r in record.results]
+    assert [(f.scenario_id, f.repeat, f.response.content) for f in full] == [
+        ("S1", 0, "yes"), ("S1", 1, "yes"), ("S2", 0, "maybe"), ("S2", 1, "maybe")]
+    assert full[0].response.reasoning == "They asked for yes."
+    # Through the CLI: inspect --full shows the saved answer; rescore writes a schema 3 run with offsets.
+    proc = benchlab("inspect", str(SCHEMA2_RUN), "--scenario", "words-2/S2", "--full")
+    assert proc.returncode == 0 and "maybe" in proc.stdout, proc.stderr
+    copy = tmp_path / "old"
+    shutil.copytree(SCHEMA2_RUN, copy)
+    pack = tmp_path / "words-2"
+    pack.mkdir()
+    for name in ("pack.toml", "scenarios.jsonl"):
+        (pack / name).write_text((SCHEMA2_RUN.parents[1] / "schema2-pack" / name).read_text())
+    record_data = json.loads((copy / "run.json").read_text())
+    record_data["config"]["selection"]["packs"] = [str(pack)]
+    (copy / "run.json").write_text(json.dumps(record_data))
+    out = tmp_path / "out"
+    proc = benchlab("rescore", str(copy), "--output", str(out))
+    assert proc.returncode == 0, proc.stderr
+    rescored = json.loads((only_run_dir(out) / "run.json").read_text())
+    assert rescored["schema_version"] == SCHEMA_VERSION
+    assert [r["passed"] for r in rescored["results"]] == [True, True, False, False]
+    journal = (only_run_dir(out) / "journal.jsonl").read_bytes()
+    for r in rescored["results"]:
+        line = json.loads(journal[r["journal_offset"]:].split(b"\n", 1)[0])
+        assert (line["scenario_id"], line["repeat"]) == (r["scenario_id"], r["repeat"]) and "response" in line

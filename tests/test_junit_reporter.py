@@ -101,8 +101,9 @@ def test_hostile_model_output_is_escaped_and_the_file_stays_valid(tmp_path):
     proc = benchlab("run", "--pack", str(pack), "--replay", str(replay), "--out", str(out), "--no-progress")
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
     run_dir = only_run_dir(out)
-    # The record keeps the answer exactly (the lone surrogate written as its JSON escape).
-    assert json.loads((run_dir / "run.json").read_text())["results"][0]["response"]["content"] == hostile
+    # The journal keeps the answer exactly (the lone surrogate written as its JSON escape); run.json keeps the verdict.
+    line = json.loads((run_dir / "journal.jsonl").read_text().splitlines()[-1])
+    assert line["type"] == "result" and line["response"]["content"] == hostile
     raw = (run_dir / "junit.xml").read_bytes()
     raw.decode("utf-8")  # valid UTF-8
     assert b"\x00" not in raw and b"\x1b" not in raw and b"<evil/>" not in raw

@@ -185,35 +185,70 @@ def scenario_lines(path: Path) -> list[str]:
 RUN_OPTION_PREFIX = "run_option__"
 
 
-def _selection(v: dict[str, Any]) -> SelectionFlags:
+def _selection(v: dict[str, Any], declared: dict[str, Any] | None = None) -> SelectionFlags:
     from benchlab.cli.checks import one_of
 
     one_of({"no-sandboxed": v["no_sandboxed"], "sandboxed-only": v["sandboxed_only"]})
     modes = one_of({"quick": v["quick"], "medium": v["medium"], "full": v["full"]}, default="medium")
+    modes += ["reasoning"] if v["reasoning"] else []  # adds its packs to any other mode's
     scenarios = list(v["scenario"]) + (scenario_lines(v["scenarios_file"]) if v["scenarios_file"] else [])
     sandboxed = "none" if v["no_sandboxed"] else "only" if v["sandboxed_only"] else "all"
-    settings = {k[len(RUN_OPTION_PREFIX):]: value for k, value in v.items() if k.startswith(RUN_OPTION_PREFIX)}
+    settings = run_option_values(v, declared or {})
     return SelectionFlags(modes=modes, packs=list(v["pack"]), scenarios=scenarios, sandboxed=sandboxed,
                           full_dataset=v["full_dataset"], repeat=v["repeat"], pack_settings=settings, variants=v["variants"])
 
 
-def selection_options(plugins: Any) -> OptionGroup:
-    """The selection options, with every run option plugins registered for their pack loaders."""
+def run_option_values(v: dict[str, Any], declared: dict[str, Any]) -> dict[str, Any]:
+    """The plugins' run options among a command's values, by registered name, each converted as
+    its ``RunOption`` (in ``declared``, by name) says."""
+    settings: dict[str, Any] = {}
+    for key, value in v.items():
+        if not key.startswith(RUN_OPTION_PREFIX):
+            continue
+        name = key[len(RUN_OPTION_PREFIX):]
+        option = declared.get(name)
+        if option is not None and option.convert is not None and value is not None:
+            value = [option.convert(item) for item in value] if option.multiple else option.convert(value)
+        settings[name] = list(value) if isinstance(value, (list, tuple)) else value
+    return settings
+
+
+def run_options(plugins: Any) -> tuple[tuple[Opt, ...], dict[str, Any]]:
+    """One option per run option plugins registered for their pack loaders, and those ``RunOption``s by name."""
     import click
 
     added = []
+    declared: dict[str, Any] = {}
     for entry in plugins.run_options:
         option = entry.load()
+        declared[entry.name] = option
         choice = {"click_type": click.Choice(list(option.choices))} if option.choices else {}
-        added.append(Opt(RUN_OPTION_PREFIX + entry.name, str,
-                         typer.Option(option.default, option.flag, help=f"{option.help} (plugin {entry.plugin})", **choice)))
-    return attrs.evolve(SELECTION, options=SELECTION.options + tuple(added))
+        help_text = f"{option.help} (plugin {entry.plugin})"
+        if option.multiple:
+            added.append(Opt(RUN_OPTION_PREFIX + entry.name, list[str], typer.Option([], option.flag, help=help_text, **choice)))
+        else:
+            added.append(Opt(RUN_OPTION_PREFIX + entry.name, Optional[str],
+                             typer.Option(option.default, option.flag, help=help_text, **choice)))
+    return tuple(added), declared
+
+
+def selection_options(plugins: Any) -> OptionGroup:
+    """The selection options, with every run option plugins registered for their pack loaders."""
+    added, declared = run_options(plugins)
+    return OptionGroup(SELECTION.key, SELECTION.options + added, lambda v: _selection(v, declared))
+
+
+def pack_settings_options(plugins: Any) -> OptionGroup:
+    """The plugins' run options alone, for commands that load packs without playing them (packs show, validate)."""
+    added, declared = run_options(plugins)
+    return OptionGroup("pack_settings", added, lambda v: run_option_values(v, declared))
 
 
 SELECTION = OptionGroup("selection", (
     Opt("quick", bool, typer.Option(False, "--quick", help="The quick packs: tool calls and instruction following.")),
     Opt("medium", bool, typer.Option(False, "--medium", help="Quick + structured output, data extraction, numeric reasoning (the default).")),
     Opt("full", bool, typer.Option(False, "--full", help="Medium + the sandboxed packs (bug fixing, shell tasks, agent tasks).")),
+    Opt("reasoning", bool, typer.Option(False, "--reasoning", help="Add the reasoning packs (code, math and science reasoning), played with thinking on unless --no-thinking; combines with the other modes.")),
     Opt("pack", list[str], typer.Option([], "--pack", "-p", help="A pack id or a path to a pack folder (repeatable).")),
     Opt("scenario", list[str], typer.Option([], "--scenario", "-s", help="Only this scenario, as PACK/ID (repeatable).")),
     Opt("scenarios_file", Optional[Path], typer.Option(None, "--scenarios-file", help="A file of PACK/ID lines (# comments allowed): only these scenarios.")),

@@ -30,7 +30,7 @@ def register(app: typer.Typer, plugins: Any, plugin_files: list[str]) -> None:
     ) -> None:
         """Read a run back: a summary, filtered results, or everything behind one verdict."""
         from benchlab.errors import BenchlabError
-        from benchlab.inspect_run import find_results, full_markdown, select, summary_markdown, to_json
+        from benchlab.inspect_run import find_results, full_markdown, full_results, select, summary_markdown, to_json
         from benchlab.records import load_run
         from benchlab.run_ref import resolve_run
 
@@ -44,12 +44,15 @@ def register(app: typer.Typer, plugins: Any, plugin_files: list[str]) -> None:
 
             sys.stdout.write(ladder_inspect(ladder_dir, fmt=fmt, scenario=scenario))
             return
-        record = load_run(resolve_run(run, out))
+        run_dir = resolve_run(run, out)
+        record = load_run(run_dir)
         if scenario:
             shown = find_results(record, scenario)
             shown = [r for r in shown if r in select(record, failed=failed, mode=mode, pack=pack)] if (failed or mode or pack) else shown
         else:
             shown = select(record, failed=failed, mode=mode, pack=pack)
+        if full:
+            shown = full_results(run_dir, shown)  # the raw exchanges, from the journal
         if fmt == JSON_VIEW:
             sys.stdout.write(json.dumps(to_json(record, shown, full=full, pack=pack), ensure_ascii=False, indent=1, default=str) + "\n")
         elif full and shown:

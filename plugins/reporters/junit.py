@@ -19,9 +19,11 @@ import os
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
-from benchlab.model import DEFAULT_VARIANT, PackSummary, ResultKey, RunRecord, ScenarioResult
+from benchlab.errors import BenchlabError
+from benchlab.journal import JournalReader
+from benchlab.model import DEFAULT_VARIANT, PackSummary, ResultKey, ResultSummary, RunRecord
 from benchlab.redact import redact_url
 
 JUNIT_FILE = "junit.xml"
@@ -60,7 +62,7 @@ def _properties(parent: ET.Element, values: dict[str, Any]) -> None:
             _element(props, "property", name=name, value=value)
 
 
-def _varying_parts(results: list[ScenarioResult]) -> set[str]:
+def _varying_parts(results: list[ResultSummary]) -> set[str]:
     """The key parts a case name must show: those that differ within the run or from their default."""
     defaults = {"prompt_variant": DEFAULT_VARIANT, "thinking": "off", "repeat": 0}
     return {
@@ -77,17 +79,28 @@ def case_name(key: ResultKey, parts: set[str]) -> str:
     return f"{key.pack}/{key.scenario_id}" + (f" [{' '.join(shown)}]" if shown else "")
 
 
-def _answer(result: ScenarioResult) -> str:
-    """What the model last said (content, then tool calls), for a failing case's system-out."""
-    responses = [t.response for t in result.turns if t.response is not None] or [result.response]
-    last = responses[-1]
-    if last is None:
+def _answer(summary: ResultSummary, journal: JournalReader | None) -> str:
+    """What the model last said (content, then tool calls), for a failing case's system-out;
+    read from the run's journal line (the record keeps no raw response)."""
+    if journal is None:
         return ""
-    calls = [f"tool call: {c.name}({c.arguments_raw if c.arguments_raw is not None else c.arguments})" for c in last.tool_calls]
-    return _cut("\n".join([last.content or "", *calls]).strip(), ANSWER_CHARS)
+    try:
+        line = journal.line(summary)
+    except BenchlabError:
+        return ""
+    turns = [t.get("response") for t in line.get("turns") or [] if isinstance(t, dict)]
+    responses = [r for r in turns if isinstance(r, dict)] or [line.get("response")]
+    last = responses[-1]
+    if not isinstance(last, dict):
+        return ""
+    calls = []
+    for call in last.get("tool_calls") or []:
+        raw = call.get("arguments_raw")
+        calls.append(f"tool call: {call.get('name')}({raw if raw is not None else call.get('arguments')})")
+    return _cut("\n".join([last.get("content") or "", *calls]).strip(), ANSWER_CHARS)
 
 
-def _outcome(case: ET.Element, result: ScenarioResult) -> str:
+def _outcome(case: ET.Element, result: ResultSummary) -> str:
     """Add the failure, error or skipped element; return which (or "passed")."""
     mode = result.failure_mode
     if result.passed:
@@ -110,47 +123,112 @@ def _outcome(case: ET.Element, result: ScenarioResult) -> str:
     return "failures"
 
 
-def _suite(root: ET.Element, record: RunRecord, pack: PackSummary, results: list[ScenarioResult], parts: set[str]) -> dict[str, int]:
-    suite = _element(root, "testsuite", name=pack.pack, timestamp=record.started_at[:19])
-    _properties(suite, {"title": pack.title, "pack_version": pack.version, "score": pack.score,
-                        "unplayed": pack.unplayed})
-    counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-    seconds = 0.0
+def _kind(result: ResultSummary) -> str:
+    """Which count a result adds to (the element ``_outcome`` writes for it)."""
+    mode = result.failure_mode
+    if result.passed:
+        return "passed"
+    if mode is not None and mode.category == "not_scored":
+        return "skipped"
+    return "errors" if mode is not None and mode.is_infrastructure else "failures"
+
+
+def _counts(results: list[ResultSummary]) -> dict[str, int]:
+    counts = {"tests": len(results), "failures": 0, "errors": 0, "skipped": 0}
     for result in results:
-        latency = result.latency_s or 0.0
-        seconds += latency
-        case = _element(suite, "testcase", classname=pack.pack, name=case_name(result.key, parts), time=f"{latency:.3f}")
-        _properties(case, {"prompt_variant": result.prompt_variant, "thinking": result.thinking, "repeat": result.repeat,
-                           "junk_kind": result.junk_kind or None})
-        outcome = _outcome(case, result)
-        counts["tests"] += 1
-        if outcome != "passed":
-            counts[outcome] += 1
-            answer = _answer(result)
-            if answer:
-                _element(case, "system-out", answer)
-    suite.attrib.update({k: str(v) for k, v in counts.items()}, time=f"{seconds:.3f}")
+        kind = _kind(result)
+        if kind != "passed":
+            counts[kind] += 1
     return counts
 
 
-def render_junit(record: RunRecord) -> str:
+def _text(element: ET.Element, level: int) -> str:
+    """One element (and its children) as indented XML text, at ``level`` in the document."""
+    ET.indent(element, space="  ", level=level)
+    return "  " * level + ET.tostring(element, encoding="unicode").rstrip() + "\n"
+
+
+def _start_tag(tag: str, attributes: dict[str, object], level: int) -> str:
+    empty = ET.tostring(ET.Element(tag, {k: xml_text(v) for k, v in attributes.items()}), encoding="unicode")
+    return "  " * level + empty[: -len(" />")] + ">\n"
+
+
+def _properties_text(values: dict[str, Any], level: int) -> str:
+    holder = ET.Element("holder")
+    _properties(holder, values)
+    return _text(holder[0], level)
+
+
+def _suite(record: RunRecord, pack: PackSummary, results: list[ResultSummary], parts: set[str],
+           journal: JournalReader | None) -> Iterator[str]:
+    counts = _counts(results)
+    seconds = sum(r.latency_s or 0.0 for r in results)
+    yield _start_tag("testsuite", {"name": pack.pack, "timestamp": record.started_at[:19],
+                                   **{k: str(v) for k, v in counts.items()}, "time": f"{seconds:.3f}"}, 1)
+    yield _properties_text({"title": pack.title, "pack_version": pack.version, "score": pack.score, "unplayed": pack.unplayed}, 2)
+    for result in results:
+        # One case at a time: a tree of every case of a 100,000-result run took more memory than the run.
+        latency = result.latency_s or 0.0
+        case = ET.Element("testcase", {"classname": xml_text(pack.pack), "name": xml_text(case_name(result.key, parts)),
+                                       "time": f"{latency:.3f}"})
+        _properties(case, {"prompt_variant": result.prompt_variant, "thinking": result.thinking, "repeat": result.repeat,
+                           "junk_kind": result.junk_kind or None})
+        if _outcome(case, result) != "passed":
+            answer = _answer(result, journal)
+            if answer:
+                _element(case, "system-out", answer)
+        yield _text(case, 2)
+    yield "  </testsuite>\n"
+
+
+def _journal(record: RunRecord, run_dir: Path | None) -> JournalReader | None:
+    """The run's journal (in ``run_dir``, else where the record says its run folder is), if it is there."""
+    folder = run_dir if run_dir is not None else Path(record.config.out) / record.run_id
+    try:
+        return JournalReader(folder)
+    except BenchlabError:
+        return None
+
+
+def junit_chunks(record: RunRecord, run_dir: Path | None = None) -> Iterator[str]:
+    """The run as a JUnit XML document, a piece at a time (failing cases show the answer, read
+    from the run's journal)."""
+    journal = _journal(record, run_dir)
+    try:
+        yield from _document(record, journal)
+    finally:
+        if journal is not None:
+            journal.close()
+
+
+def render_junit(record: RunRecord, run_dir: Path | None = None) -> str:
     """The run as a JUnit XML document."""
-    root = ET.Element("testsuites", {"name": xml_text(f"benchlab {record.run_id}")})
-    _properties(root, {
+    return "".join(junit_chunks(record, run_dir))
+
+
+def _document(record: RunRecord, journal: JournalReader | None) -> Iterator[str]:
+    by_pack: dict[str, list[ResultSummary]] = {p.pack: [] for p in record.packs}
+    for result in record.results:
+        if result.pack in by_pack:
+            by_pack[result.pack].append(result)
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for results in by_pack.values():
+        counts = _counts(results)
+        totals = {k: totals[k] + counts[k] for k in totals}
+    elapsed = record.elapsed_s if record.elapsed_s is not None else sum(r.latency_s or 0.0 for r in record.results)
+    yield '<?xml version="1.0" encoding="UTF-8"?>\n'
+    yield _start_tag("testsuites", {"name": f"benchlab {record.run_id}", **{k: str(v) for k, v in totals.items()},
+                                    "time": f"{elapsed:.3f}"}, 0)
+    yield _properties_text({
         "run_id": record.run_id, "model": record.model, "backend": record.backend,
         "endpoint": redact_url(record.endpoint) if record.endpoint else None, "mode": record.mode,
         "benchlab_version": record.benchlab_version, "canonical": str(record.canonical).lower(),
         "complete": str(record.complete).lower(),
-    })
+    }, 1)
     parts = _varying_parts(record.results)
-    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for pack in record.packs:
-        counts = _suite(root, record, pack, [r for r in record.results if r.pack == pack.pack], parts)
-        totals = {k: totals[k] + counts[k] for k in totals}
-    elapsed = record.elapsed_s if record.elapsed_s is not None else sum(r.latency_s or 0.0 for r in record.results)
-    root.attrib.update({k: str(v) for k, v in totals.items()}, time=f"{elapsed:.3f}")
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+        yield from _suite(record, pack, by_pack[pack.pack], parts, journal)
+    yield "</testsuites>\n"
 
 
 class JUnitReporter:
@@ -163,7 +241,8 @@ class JUnitReporter:
         # Written whole and renamed: a CI step never reads half a file.
         temp = run_dir / f".{JUNIT_FILE}.{os.getpid()}"
         try:
-            temp.write_text(render_junit(record), encoding="utf-8")
+            with temp.open("w", encoding="utf-8") as handle:
+                handle.writelines(junit_chunks(record, run_dir))
             os.replace(temp, run_dir / JUNIT_FILE)
         except BaseException:
             temp.unlink(missing_ok=True)

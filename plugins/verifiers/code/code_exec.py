@@ -10,6 +10,16 @@ Params::
      "expect": "pass",                               # or "no_bug" (see below)
      "no_bug_line": "VERDICT: NO BUG"}               # the line that claims there is no bug
 
+Stdin/stdout mode (competitive-programming problems), instead of ``tests``::
+
+    {"kind": "code_exec", "language": "python",
+     "stdio": [{"input": "3\\n1 2 3\\n", "output": "6\\n"}, ...],
+     "timeout_s": 6}                                 # per test
+
+The program runs once per test with the input on stdin and must exit 0 and print the
+expected output; lines are compared after trailing whitespace (and trailing blank lines)
+is dropped (``stdio_tests``). Python, JavaScript and shell programs; ``timeout_s`` is per test.
+
 The program is taken from the answer as ``code_extract`` describes (the last fenced
 block in the scenario's language, with documented fallbacks), joined to the prelude,
 and run with the tests by ``code_harness``. It passes only when the tests ran to the
@@ -96,9 +106,18 @@ def memory_field() -> Any:
 
 
 @attrs.frozen
+class StdioTest:
+    """One stdin/stdout test: the program's input, and the output it must print."""
+
+    input: str
+    output: str
+
+
+@attrs.frozen
 class CodeExecParams:
     language: Language
-    tests: str = attrs.field(validator=not_blank)
+    tests: str = ""
+    stdio: list[StdioTest] | None = None
     prelude: str = ""
     defines: str | None = attrs.field(default=None, validator=_identifier)
     timeout_s: float = timeout_field()
@@ -107,6 +126,19 @@ class CodeExecParams:
     no_bug_line: str | None = attrs.field(default=None, validator=_no_bug_line)
 
     def __attrs_post_init__(self) -> None:
+        from benchlab.plugins.verifiers.code.stdio_tests import STDIO_LANGUAGES
+
+        if self.stdio is None and not self.tests.strip():
+            raise ParamError("tests", "required (or stdio: stdin/stdout tests)")
+        if self.stdio is not None:
+            if self.tests.strip():
+                raise ParamError("stdio", "give tests or stdio, not both")
+            if not self.stdio:
+                raise ParamError("stdio", "needs at least one test")
+            if self.language not in STDIO_LANGUAGES:
+                raise ParamError("stdio", f"stdin/stdout tests run {', '.join(STDIO_LANGUAGES)} programs, not {self.language}")
+            if self.expect != "pass":
+                raise ParamError("expect", "stdin/stdout tests only check that the program passes")
         if self.expect == "no_bug" and self.no_bug_line is None:
             raise ParamError("no_bug_line", "required when expect is no_bug: the line the prompt asks for")
 
@@ -138,11 +170,16 @@ class CodeExecVerifier(Verifier):
         if found.code is None:
             return _fail(checks, Check("extract", False, found.how))
         checks.append(Check("extract", True, found.how))
-        refused = refusal(language, prelude=params.prelude, code=found.code, tests=params.tests)
-        if refused:
-            return _fail(checks, Check("tests", False, f"not run: {refused}"))
+        if params.stdio is None:
+            refused = refusal(language, prelude=params.prelude, code=found.code, tests=params.tests)
+            if refused:
+                return _fail(checks, Check("tests", False, f"not run: {refused}"))
         if ctx.sandbox is None:
             return Verdict.fail(FailureMode.SANDBOX_UNAVAILABLE, "no sandbox to run the program in (this run has none)", checks)
+        if params.stdio is not None:
+            from benchlab.plugins.verifiers.code.stdio_tests import run_stdio_tests
+
+            return await run_stdio_tests(params, found.code, checks, ctx.sandbox)
         return await _run(params, language, found.code, checks, ctx.sandbox)
 
 
@@ -207,6 +244,30 @@ def judge_result(result: Any, language: str, sentinel: str, loaded: str, limits:
     if result.hit_pids_limit:
         return FailureMode.WRONG_ANSWER, f"failed at the process limit (exit {result.exit_code}): {_diagnostic(result, language)}"
     return FailureMode.WRONG_ANSWER, f"a test failed (exit {result.exit_code}): {_diagnostic(result, language)}"
+
+
+def judge_stdio_result(result: Any, limits: Any) -> tuple[FailureMode | None, str]:
+    """(failure mode, detail) for one stdin/stdout test's ExecResult; (None, "") when the program
+    exited 0 (its output is compared by the caller)."""
+    from benchlab.sandbox import KilledReason, MiB
+
+    if result.sandbox_failure is not None:
+        return FailureMode(result.sandbox_failure.value), f"the sandbox failed ({result.provider}): {result.detail}"
+    killed = result.killed_reason
+    if result.timed_out or killed == KilledReason.TIMEOUT:
+        return FailureMode.TIMEOUT, f"the program ran past its {limits.wall_seconds:g} s time limit"
+    if killed == KilledReason.CANCELLED:
+        return FailureMode.SANDBOX_ERROR, "the run was cancelled"
+    if killed == KilledReason.OOM:
+        return FailureMode.WRONG_ANSWER, f"killed at the memory limit ({limits.memory_bytes // MiB} MiB)"
+    if killed == KilledReason.PIDS:
+        return FailureMode.WRONG_ANSWER, f"killed at the process limit ({limits.pids} processes)"
+    if killed == KilledReason.OUTPUT_CAP:
+        return FailureMode.WRONG_ANSWER, f"killed at the output limit ({limits.output_bytes // MiB} MiB per stream)"
+    if result.exit_code != 0:
+        lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
+        return FailureMode.WRONG_ANSWER, f"exit {result.exit_code}: {_cap(lines[-1]) if lines else 'no message on stderr'}"
+    return None, ""
 
 
 def _diagnostic(result: Any, language: str) -> str:

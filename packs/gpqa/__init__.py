@@ -1,0 +1,1 @@
+"""Pack ``gpqa-diamond``: GPQA Diamond from the user's copy of its CSV."""

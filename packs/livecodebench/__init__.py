@@ -1,0 +1,1 @@
+"""Pack ``lcb-v6-30``: LiveCodeBench v6 problems from the user's copy of its JSONL."""
