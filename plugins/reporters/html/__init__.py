@@ -23,7 +23,7 @@ class HtmlReporter:
         from benchlab.plugins.reporters.html.page import write_page
         from benchlab.plugins.reporters.html.run_page import run_page
 
-        write_page(run_page(record), run_dir / REPORT_FILE)
+        write_page(run_page(record, run_dir), run_dir / REPORT_FILE)
 
     def write_comparison(self, comparison: Any, heading: Any, folder: Path) -> None:
         """``compare.html`` in a comparison's folder, written when ``benchlab compare`` ends."""

@@ -62,7 +62,7 @@ def _run(ref: str, out: Path) -> tuple[Any, Path]:
         if is_comparison_folder(candidate):
             return compare_page(*load_comparison(candidate)), candidate / PAGE_FILE
     folder = resolve_run(ref, out)
-    return run_page(load_run(folder)), folder / REPORT_FILE
+    return run_page(load_run(folder), folder), folder / REPORT_FILE
 
 
 def _diff(ref_a: str, ref_b: str, out: Path) -> tuple[Any, Path]:
@@ -71,9 +71,10 @@ def _diff(ref_a: str, ref_b: str, out: Path) -> tuple[Any, Path]:
     from benchlab.records import load_run
     from benchlab.run_ref import is_folder_name, resolve_run
 
-    a, b = load_run(resolve_run(ref_a, out)), load_run(resolve_run(ref_b, out))
+    folder_a, folder_b = resolve_run(ref_a, out), resolve_run(ref_b, out)
+    a, b = load_run(folder_a), load_run(folder_b)
     name = f"diff-{a.run_id}-vs-{b.run_id}.html" if is_folder_name(a.run_id) and is_folder_name(b.run_id) else "diff.html"
-    return diff_page(diff_runs(a, b)), out / name
+    return diff_page(diff_runs(a, b), (folder_a, folder_b)), out / name
 
 
 def _index(out: Path) -> tuple[Any, Path]:

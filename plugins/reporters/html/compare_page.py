@@ -10,9 +10,11 @@ from typing import Any
 
 from benchlab.compare_folder import COMPARE_FILE, load, resume_command
 from benchlab.comparison import Comparison, Side, build
+from benchlab.inspect_run import full_results
 from benchlab.plugins.reporters.html import charts
+from benchlab.plugins.reporters.html.exchanges import transcripts
 from benchlab.plugins.reporters.html.page import Page, Stream
-from benchlab.plugins.reporters.html.transcripts import key_text, transcript, verdict_of
+from benchlab.plugins.reporters.html.transcripts import key_text, verdict_of
 from benchlab.records import load_run
 from benchlab.run_ref import is_run_folder
 from benchlab.stats import format_p, wilson_interval
@@ -35,7 +37,9 @@ def load_comparison(folder: Path) -> tuple[Comparison, str, list[str]]:
                  if d is not None and is_run_folder(d)]
         record = load_run(found[0]) if found else None
         reason = member.unavailable if record is None else None
-        sides.append(Side(member.spec.name, record, reason or ("not played yet" if record is None else None), member.spec.price))
+        # As ``benchlab compare`` does: the verdicts, costs and tool-call agreement need the whole results (the journal's).
+        full = full_results(found[0], record.results) if record is not None else None
+        sides.append(Side(member.spec.name, record, reason or ("not played yet" if record is None else None), member.spec.price, full))
     comparison = build(sides)
     missing = [s.name for i, s in enumerate(comparison.models) if any(not row.cells[i].scored for row in comparison.rows)]
     commands = [resume_command(saved.compare_id, out, missing if len(missing) < len(sides) else [])] if missing else []
@@ -83,7 +87,7 @@ def compare_page(comparison: Comparison, compare_id: str, commands: list[str]) -
             mode = cell.result.failure_mode.value if cell.result.failure_mode else ""
             cells.append(("UNAVAILABLE " if not cell.scored else "") + verdict_of(cell.result) + (f" ({mode})" if mode else ""))
             t.append(len(shown))
-            shown.append(cell.result)
+            shown.append((None, cell.result))
         rows.append({"c": [key_text(row.key), row.winner or "-", *cells], "f": {"pack": row.key.pack, "winner": row.winner or "-"}, "t": t})
     models = [{"name": s.name, "run": s.record.run_id if s.record else None, "model": s.record.model if s.record else None,
                "unavailable": s.reason} for s in comparison.models]
@@ -93,5 +97,5 @@ def compare_page(comparison: Comparison, compare_id: str, commands: list[str]) -
         "facets": {"pack": comparison.packs, "winner": sorted({r["f"]["winner"] for r in rows})},
         "columns": ["Scenario", "Winner", *names],
     }
-    data = {"rows": {"rows": rows, "sides": names}, "transcripts": Stream(transcript(r) for r in shown)}
+    data = {"rows": {"rows": rows, "sides": names}, "transcripts": Stream(transcripts(shown))}
     return Page("compare.html.j2", f"benchlab compare {compare_id}: {' vs '.join(names)}", context, data)

@@ -3,14 +3,16 @@ per pack the paired change with its interval and test; what changed in how the r
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from pathlib import Path
+from typing import Any
 
 from benchlab.diff import RunDiff
-from benchlab.model import ScenarioResult
+from benchlab.model import ResultSummary, RunRecord
 from benchlab.pairing import PairedKey
 from benchlab.plugins.reporters.html import charts
+from benchlab.plugins.reporters.html.exchanges import transcripts
 from benchlab.plugins.reporters.html.page import Page, Stream
-from benchlab.plugins.reporters.html.transcripts import key_text, transcript, verdict_of
+from benchlab.plugins.reporters.html.transcripts import key_text, verdict_of
 from benchlab.stats import format_p
 
 # What a reader wants first: what broke, what got fixed, then the rest.
@@ -24,7 +26,7 @@ def _ordered(result: RunDiff) -> list[PairedKey]:
     return sorted(result.paired, key=lambda p: rank[p.kind])  # stable: each kind keeps the run's order
 
 
-def _verdict(found: ScenarioResult | None) -> str:
+def _verdict(found: ResultSummary | None) -> str:
     if found is None:
         return "-"
     mode = found.failure_mode.value if found.failure_mode else ""
@@ -45,8 +47,14 @@ def _pack_rows(result: RunDiff) -> list[dict[str, Any]]:
     return rows
 
 
-def diff_page(result: RunDiff) -> Page:
-    """The page of ``benchlab report --diff RUN_A RUN_B``."""
+def _folder(record: RunRecord) -> Path:
+    return Path(record.config.out) / record.run_id
+
+
+def diff_page(result: RunDiff, run_dirs: tuple[Path | None, Path | None] = (None, None)) -> Page:
+    """The page of ``benchlab report --diff RUN_A RUN_B``: each side's transcripts read from
+    its run folder's journal as the page is written (default: each record's own folder)."""
+    folders = (run_dirs[0] or _folder(result.a), run_dirs[1] or _folder(result.b))
     a_results = {r.key: r for r in result.a.results}
     b_results = {r.key: r for r in result.b.results}
     ordered = _ordered(result)
@@ -56,10 +64,10 @@ def diff_page(result: RunDiff) -> Page:
         shown = b if b is not None and not b.passed else a if a is not None and not a.passed else b or a
         mode = shown.failure_mode.value if shown is not None and shown.failure_mode else "none"
         t = []
-        for side in (a, b):
+        for folder, side in zip(folders, (a, b)):
             t.append(None if side is None else len(sides))
             if side is not None:
-                sides.append(side)
+                sides.append((folder, side))
         rows.append({
             "c": [key_text(pair.key), TITLES[pair.kind], _verdict(a), _verdict(b), (shown.detail or "")[:300] if shown is not None and not shown.passed else ""],
             "f": {"change": TITLES[pair.kind], "pack": pair.key.pack, "mode": mode},
@@ -77,9 +85,5 @@ def diff_page(result: RunDiff) -> Page:
         "facets": facets, "columns": ["Result", "Change", "A", "B", "Detail"],
     }
     label = (lambda r: f"{'A' if r is result.a else 'B'}: {r.run_id} ({r.model or '?'})")
-
-    def stream() -> Iterator[dict[str, Any]]:
-        return (transcript(r) for r in sides)
-
-    data = {"rows": {"rows": rows, "sides": [label(result.a), label(result.b)]}, "transcripts": Stream(stream())}
+    data = {"rows": {"rows": rows, "sides": [label(result.a), label(result.b)]}, "transcripts": Stream(transcripts(sides))}
     return Page("diff.html.j2", f"benchlab diff {result.a.run_id} -> {result.b.run_id}", context, data)

@@ -5,15 +5,17 @@ opening its whole transcript."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from pathlib import Path
 from typing import Any
 
 import attrs
 
 from benchlab.aggregate import percentile
-from benchlab.model import RunRecord, ScenarioResult
+from benchlab.model import ResultSummary, RunRecord
 from benchlab.plugins.reporters.html import charts
+from benchlab.plugins.reporters.html.exchanges import transcripts
 from benchlab.plugins.reporters.html.page import Page, Stream
-from benchlab.plugins.reporters.html.transcripts import key_text, transcript, verdict_of
+from benchlab.plugins.reporters.html.transcripts import key_text, verdict_of
 from benchlab.repeat_stats import ScenarioCounts, clustered_interval
 from benchlab.sandbox_choice import sandbox_lines
 
@@ -42,7 +44,7 @@ def _arms(record: RunRecord) -> list[str]:
 
 def _pack_rows(record: RunRecord) -> list[PackRow]:
     arms = _arms(record)
-    by_pack: dict[tuple[str, str], list[ScenarioResult]] = defaultdict(list)
+    by_pack: dict[tuple[str, str], list[ResultSummary]] = defaultdict(list)
     for result in record.results:
         by_pack[(result.pack, result.thinking)].append(result)
     rows = []
@@ -124,7 +126,7 @@ def _facts(record: RunRecord) -> list[tuple[str, str]]:
     return facts
 
 
-def row(number: int, result: ScenarioResult) -> dict[str, Any]:
+def row(number: int, result: ResultSummary) -> dict[str, Any]:
     """The table's slim line for one result: its cells, its facets, its searchable text, its transcript."""
     mode = result.failure_mode.value if result.failure_mode else ""
     latency = f"{result.latency_s:.2f}s" if result.latency_s is not None else "-"
@@ -137,8 +139,11 @@ def row(number: int, result: ScenarioResult) -> dict[str, Any]:
     }
 
 
-def run_page(record: RunRecord) -> Page:
-    """The run's page (``report.html``)."""
+def run_page(record: RunRecord, run_dir: Path | None = None) -> Page:
+    """The run's page (``report.html``); each transcript's exchange is read from ``run_dir``'s
+    journal as the page is written (default: the record's own folder under its ``--out``)."""
+    if run_dir is None:
+        run_dir = Path(record.config.out) / record.run_id
     results = record.results
     facets = {
         "pack": [p.pack for p in record.packs],
@@ -157,6 +162,6 @@ def run_page(record: RunRecord) -> Page:
     }
     data = {
         "rows": {"columns": 5, "rows": [row(n, r) for n, r in enumerate(results)]},
-        "transcripts": Stream(transcript(r) for r in results),
+        "transcripts": Stream(transcripts((run_dir, r) for r in results)),
     }
     return Page("run.html.j2", f"benchlab run {record.run_id}: {record.model or '?'}", context, data)

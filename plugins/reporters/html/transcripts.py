@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from benchlab.model import DEFAULT_VARIANT, ChatRequest, ChatResponse, ResultKey, ScenarioResult, ToolCall
+from benchlab.model import DEFAULT_VARIANT, ChatRequest, ChatResponse, ResultKey, ResultSummary, ScenarioResult, ToolCall
 
 
-def verdict_of(result: ScenarioResult) -> str:
+def verdict_of(result: ResultSummary | ScenarioResult) -> str:
     """``pass``, ``fail`` (the model's), ``infra`` (never the model's) or ``not scored``."""
     if result.passed:
         return "pass"
@@ -115,7 +115,9 @@ def _response(response: ChatResponse) -> dict[str, Any]:
     return shown
 
 
-def _turns(result: ScenarioResult) -> list[dict[str, Any]]:
+def _turns(result: ResultSummary | ScenarioResult) -> list[dict[str, Any]]:
+    if not isinstance(result, ScenarioResult):
+        return []  # a summary whose exchange could not be read back: the verdict and checks only
     pairs = [(t.request, t.response) for t in result.turns] or ([(result.request, result.response)] if result.request is not None else [])
     turns: list[dict[str, Any]] = []
     seen = 0
@@ -141,7 +143,7 @@ def _artifacts(artifacts: dict[str, Any]) -> list[dict[str, Any]]:
     return shown
 
 
-def transcript(result: ScenarioResult) -> dict[str, Any]:
+def transcript(result: ResultSummary | ScenarioResult) -> dict[str, Any]:
     """Everything behind one verdict, as plain JSON data."""
     return {
         "title": f"{result.pack}/{result.scenario_id}",
