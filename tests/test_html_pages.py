@@ -12,6 +12,7 @@ import re
 import stat
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
@@ -297,3 +298,45 @@ def test_a_comparison_page_shows_an_unavailable_model_with_the_command_that_play
     rows = json.loads(next(t for tag, a, t in parse(folder / "compare.html").blocks if a.get("id") == "data-rows"))["rows"]
     assert [r["c"][2:] for r in rows] == [["pass", rows[0]["c"][3]]] * 3 and rows[0]["c"][3].startswith("UNAVAILABLE")
     assert all(r["t"][1] is None for r in rows)  # no output to open for the model that never answered
+
+
+def _blocks(path: Path) -> dict[str, Any]:
+    return {a["id"]: json.loads(text) for tag, a, text in parse(path).blocks if a.get("type") == "application/json"}
+
+
+def test_a_diffs_transcripts_are_each_runs_own_answers_read_from_its_journal(tmp_path):
+    """run.json keeps summaries: each side's answer on the diff page comes from that run's journal."""
+    out = tmp_path / "out"
+    a = two_pack_run(tmp_path, out, sizes=(4, 2), wrong_every=2)
+    b = two_pack_run(tmp_path, out, sizes=(4, 2), wrong_every=3)
+    assert '"content"' not in (a / "run.json").read_text()  # the answers are in the journal only
+    proc = benchlab("report", "--diff", a.name, b.name, "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    blocks = _blocks(Path(proc.stdout.strip()))
+    rows, shown = blocks["data-rows"]["rows"], blocks["data-transcripts"]
+    assert len(rows) == 6 and len(shown) == 12
+    for row in rows:
+        i = int(row["c"][0].split("/Q")[1])
+        for every, number in zip((2, 3), row["t"]):
+            assert shown[number]["title"] == row["c"][0]
+            assert shown[number]["turns"][0]["response"]["content"] == (f"word{i}" if i % every else f"wrong{i}")
+
+
+def test_a_negative_controls_folder_has_no_journal_and_its_page_shows_the_junk_from_run_json(tmp_path):
+    """The reporter given a record whose folder keeps its results whole in run.json (no journal)."""
+    from helpers import exact_scenario, write_pack
+
+    from benchlab.plugins.reporters.html import REPORTER
+    from benchlab.records import read_record
+
+    pack = write_pack(tmp_path / "mini-2", [exact_scenario(f"S{i}", f"Say {i}", str(i)) for i in range(2)])
+    out = tmp_path / "out"
+    played = benchlab("run", "--negative-control", "--pack", str(pack), "--out", str(out), "--no-progress")
+    assert played.returncode == 0, played.stderr
+    [folder] = [p for p in out.iterdir() if (p / "run.json").is_file()]
+    assert not (folder / "journal.jsonl").exists()
+    kept = json.loads((folder / "run.json").read_text())["results"]
+    REPORTER.write(read_record(folder), folder)
+    shown = _blocks(folder / "report.html")["data-transcripts"]
+    assert len(shown) == len(kept) > 0
+    assert [t["turns"][0]["response"]["content"] for t in shown] == [r["response"]["content"] for r in kept]

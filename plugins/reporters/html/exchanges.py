@@ -10,6 +10,7 @@ journal (a negative control keeps its junk answers whole in ``run.json``) is rea
 from __future__ import annotations
 
 import json
+from collections import deque
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -30,7 +31,7 @@ class _Folder:
 
     def __init__(self, run_dir: Path | None) -> None:
         self.journal: JournalReader | None = None
-        self.whole: dict[ResultKey, ScenarioResult] = {}
+        self.whole: dict[tuple[ResultKey, str], deque[ScenarioResult]] = {}
         if run_dir is None:
             return
         try:
@@ -44,26 +45,28 @@ class _Folder:
         if self.journal is not None:
             return self.journal.full(result)
         # Nowhere to read the exchange from: the transcript shows the verdict and its checks.
-        return self.whole.get(result.key, result)
+        kept = self.whole.get((result.key, result.junk_kind))
+        return kept.popleft() if kept else result
 
     def close(self) -> None:
         if self.journal is not None:
             self.journal.close()
 
 
-def _whole_results(run_dir: Path) -> dict[ResultKey, ScenarioResult]:
-    """The results ``run.json`` keeps whole (a negative control's: it has no journal); {} otherwise."""
+def _whole_results(run_dir: Path) -> dict[tuple[ResultKey, str], deque[ScenarioResult]]:
+    """The results ``run.json`` keeps whole (a negative control's: it has no journal), in its
+    order by key and junk kind (one scenario gets several junk answers); {} otherwise."""
     try:
         data = json.loads((run_dir / RUN_RECORD).read_bytes())
     except (OSError, ValueError):
         return {}
     version = data.get("schema_version", 0) if isinstance(data, dict) else 0
-    whole = {}
+    whole: dict[tuple[ResultKey, str], deque[ScenarioResult]] = {}
     for entry in data.get("results") or [] if isinstance(data, dict) else []:
         if isinstance(entry, dict) and any(entry.get(field) for field in ("request", "response", "turns")):
             entry = {k: v for k, v in entry.items() if k not in ("schema_version", "type", "journal_offset")}
             result = structure(upgrade_result(entry, version), ScenarioResult)
-            whole[result.key] = result
+            whole.setdefault((result.key, result.junk_kind), deque()).append(result)
     return whole
 
 
