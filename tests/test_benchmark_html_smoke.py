@@ -27,4 +27,4 @@ def test_run_py_measures_the_writer_the_file_and_the_page(tmp_path: Path) -> Non
     assert 0 < numbers["size_ratio"] < 2 and numbers["write_s"] > 0 and numbers["browser_peak_rss_mb"] > 0
     assert numbers["navigation_to_overview_ms"] > 0 and numbers["filter_ms"] > 0
     text = results_md.read_text()
-    assert "| report.html / run.json |" in text and "Load average" in text
+    assert "| report.html / journal.jsonl (the run's raw data) |" in text and "Load average" in text
