@@ -295,3 +295,56 @@ def test_comparison_page_groups_bars_per_pack_and_opens_every_models_output_side
         tab.screenshot(tmp_path / "compare-page.png")
     finally:
         tab.close()
+
+
+def test_ladder_page_draws_each_scenarios_attempts_as_a_timeline_and_opens_every_answer_with_its_failed_checks(chromium, tmp_path):
+    """A real ``benchlab ladder`` (replay models): it writes report.html at its end, and
+    ``benchlab report LADDER_RUN`` writes the same page again."""
+    from helpers import write_pack
+
+    rules = [{"name": "names_tokio", "contains": "tokio"}, {"name": "short", "max_words": 40}]
+    bad = "Use threads. <img src=x onerror=\"window.__pwned = 1\">"
+    good = "Use tokio."
+    scenarios = [{"id": f"LD-0{i}", "messages": [{"role": "user", "content": f"Question {i}: fetch URLs concurrently?"}],
+                  "verifier": {"kind": "rubric", "rules": rules}} for i in (1, 2)]
+    pack = write_pack(tmp_path / "ladder-pack", scenarios)
+    answers = {"small": {"LD-01": bad, "LD-02": good}, "big": {"LD-01": good, "LD-02": good}}
+    tables = ""
+    for name, by_id in answers.items():
+        replay = tmp_path / f"{name}.jsonl"
+        replay.write_text("".join(json.dumps({"scenario": f"ladder-pack/{i}", "content": c}) + "\n" for i, c in by_id.items()))
+        tables += f'[[model]]\nname = "{name}"\nbackend = "replay"\nreplay = "{replay}"\n\n'
+    (tmp_path / "models.toml").write_text(tables)
+    out = tmp_path / "out"
+    done = benchlab("ladder", "--models", str(tmp_path / "models.toml"), "--pack", str(pack), "--out", str(out), "--no-progress")
+    assert done.returncode == 0, done.stderr
+    [run_dir] = [p for p in out.iterdir() if (p / "ladder.json").is_file()]
+    page = run_dir / "report.html"
+    written = page.read_text()
+    again = benchlab("report", run_dir.name, "--out", str(out))
+    assert again.returncode == 0 and again.stdout.strip() == str(page), again.stderr
+    assert page.read_text() == written
+    tab = open_page(chromium, page)
+    try:
+        # LD-01: small rejected (1/2 checks), big accepted; LD-02: small accepted at once.
+        steps = tab.evaluate("[...document.querySelectorAll('.timeline-table tbody tr')].map(tr => "
+                             "[tr.dataset.scenario, [...tr.querySelectorAll('svg rect.step')].map(r => r.getAttribute('class'))])")
+        assert steps == [["ladder-pack/LD-01", ["step step-fail", "step step-pass"]], ["ladder-pack/LD-02", ["step step-pass"]]]
+        labels = tab.evaluate("[...document.querySelectorAll('.timeline-table tbody tr:first-child .steps li')].map(li => li.textContent)")
+        assert labels[0].startswith("attempt 1: small, checks 1/2, ") and labels[1].startswith("attempt 2: big, checks 2/2, ")
+        assert rows(tab) == 2
+        choose(tab, "accepted", "big")
+        assert rows(tab) == 1
+        tab.click("#results tbody tr:first-child button.open")
+        shown = tab.evaluate("""[...document.querySelectorAll('.sides > .transcript')].map(t => ({
+            label: t.querySelector('h4').textContent, content: t.querySelector('pre[data-field=content]').textContent,
+            failed: [...t.querySelectorAll('.checks li.failed .check-name')].map(n => n.textContent)}))""")
+        assert [s["label"] for s in shown] == ["ladder-pack/LD-01 (attempt 1, small)", "ladder-pack/LD-01 (attempt 2, big, with learning context)"]
+        assert [s["content"] for s in shown] == [bad, good]  # the answer as text: the <img> is characters
+        assert [s["failed"] for s in shown] == [["names_tokio"], []]
+        assert tab.evaluate("document.querySelectorAll('.transcript img').length") == 0
+        assert tab.evaluate("window.__pwned === undefined")
+        clean(tab)
+        tab.screenshot(tmp_path / "ladder-page.png")
+    finally:
+        tab.close()

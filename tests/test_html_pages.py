@@ -340,3 +340,21 @@ def test_a_negative_controls_folder_has_no_journal_and_its_page_shows_the_junk_f
     shown = _blocks(folder / "report.html")["data-transcripts"]
     assert len(shown) == len(kept) > 0
     assert [t["turns"][0]["response"]["content"] for t in shown] == [r["response"]["content"] for r in kept]
+
+
+def test_a_ladder_timeline_places_each_attempt_by_its_time_against_the_slowest_scenario():
+    from benchlab.ladder import AttemptRecord
+    from benchlab.model import Check, FailureMode
+    from benchlab.plugins.reporters.html.ladder_page import timeline
+
+    def attempt(number, passed, elapsed, answered=True, error=None, mode=None):
+        return AttemptRecord(number=number, model=f"m{number}", passed=passed, checks=[Check("c", passed, "")],
+                             failure_mode=mode, detail="", latency_s=elapsed, prompt_tokens=None, completion_tokens=None,
+                             cost_usd=None, error=error, answered=answered, learning_context=number > 1, started_at="",
+                             elapsed_s=elapsed)
+
+    steps = timeline([attempt(1, False, 1.0, answered=False, error="unreachable", mode=FailureMode.ENDPOINT_UNREACHABLE),
+                      attempt(2, False, 3.0, mode=FailureMode.WRONG_ANSWER), attempt(3, True, 2.0)], longest_s=8.0)
+    # 1/8, 3/8 and 2/8 of the chart, one after another.
+    assert [(s.x, s.width, s.verdict) for s in steps] == [(0.0, 12.5, "infra"), (12.5, 37.5, "fail"), (50.0, 25.0, "pass")]
+    assert steps[1].label == "attempt 2: m2, checks 0/1, 3.00s"

@@ -1,5 +1,5 @@
 """Self-contained HTML pages: ``report.html`` in every run folder, and ``benchlab report``
-(re-render a run, a diff of two runs, the index of every run under ``--out``).
+(re-render a run, a comparison or a ladder, a diff of two runs, the index of every run under ``--out``).
 
 Every page is one file with its style, script and data inline and a Content-Security-Policy
 that lets nothing else load or run (``page.py``); charts are inline SVG (``charts.py``);
@@ -31,6 +31,13 @@ class HtmlReporter:
         from benchlab.plugins.reporters.html.page import write_page
 
         write_page(compare_page(comparison, heading.compare_id, list(heading.missing)), folder / PAGE_FILE)
+
+    def write_ladder(self, run_dir: Path) -> None:
+        """``report.html`` in a ladder run's folder, written when ``benchlab ladder`` ends."""
+        from benchlab.plugins.reporters.html.ladder_page import ladder_page
+        from benchlab.plugins.reporters.html.page import write_page
+
+        write_page(ladder_page(run_dir), run_dir / REPORT_FILE)
 
 
 REPORTER = HtmlReporter()

@@ -1,6 +1,6 @@
 """``benchlab report``: write a page again from saved records, never contacting an endpoint.
 
-    benchlab report RUN [--open]              # the run's report.html, re-rendered
+    benchlab report RUN [--open]              # the run's report.html, re-rendered (a comparison's or ladder's too)
     benchlab report --diff RUN_A RUN_B        # a diff page (diff-A-vs-B.html in --out)
     benchlab report --index                   # index.html in --out: every run in the history index
 """
@@ -23,7 +23,7 @@ def register_report(app: typer.Typer) -> None:
     def report(
         out: Any,
         plugin: Any,
-        run: Optional[str] = typer.Argument(None, help="A run id under --out, or a run folder's path: its report.html is written again; a comparison folder (compare-<id>): its compare.html."),
+        run: Optional[str] = typer.Argument(None, help="A run id under --out, or a run folder's path: its report.html is written again; a comparison folder (compare-<id>): its compare.html; a ladder run: its report.html."),
         diff: Optional[Tuple[str, str]] = typer.Option(None, "--diff", metavar="RUN_A RUN_B", help="A page of what changed from RUN_A to RUN_B."),
         index: bool = typer.Option(False, "--index", help="index.html in --out: every indexed run, filterable by model and pack, each pack's score over time."),
         output: Optional[Path] = typer.Option(None, "--output", help="Where to write the page (default: the run folder's report.html, --out/diff-A-vs-B.html, --out/index.html)."),
@@ -51,16 +51,22 @@ def register_report(app: typer.Typer) -> None:
 
 
 def _run(ref: str, out: Path) -> tuple[Any, Path]:
-    """A run's page, or a comparison's when RUN names a comparison folder (``compare-<id>``)."""
+    """A run's page, a comparison's when RUN names a comparison folder (``compare-<id>``), or a ladder run's."""
     from benchlab.plugins.reporters.html import REPORT_FILE
     from benchlab.plugins.reporters.html.compare_page import PAGE_FILE, compare_page, is_comparison_folder, load_comparison
     from benchlab.plugins.reporters.html.run_page import run_page
     from benchlab.records import load_run
     from benchlab.run_ref import resolve_run
 
+    from benchlab.ladder import ladder_folder
+    from benchlab.plugins.reporters.html.ladder_page import ladder_page
+
     for candidate in (Path(ref).expanduser(), out / ref):
         if is_comparison_folder(candidate):
             return compare_page(*load_comparison(candidate)), candidate / PAGE_FILE
+    ladder_dir = ladder_folder(ref, out)
+    if ladder_dir is not None:
+        return ladder_page(ladder_dir), ladder_dir / REPORT_FILE
     folder = resolve_run(ref, out)
     return run_page(load_run(folder), folder), folder / REPORT_FILE
 

@@ -231,7 +231,7 @@
       var row = make('tr', 'transcript-row');
       var cell = make('td');
       cell.colSpan = r.c.length;
-      var grid = make('div', 'sides sides-' + r.t.length);
+      var grid = make('div', spec.stacked ? 'sides' : 'sides sides-' + r.t.length);  // a ladder's attempts: one under another
       var all = transcripts();
       r.t.forEach(function (index, i) {
         var t = index === null ? { verdict: 'none', missing: 'not in this run' } : all[index];
