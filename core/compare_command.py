@@ -351,13 +351,8 @@ def _report(saved: SavedComparison, fresh: dict[str, Any], out: Path, fmt: str, 
 def _reporters_write(plugins: Plugins, comparison: Comparison, heading: Heading, folder: Path) -> None:
     """Every reporter with a ``write_comparison(comparison, heading, folder)`` adds its files (the
     HTML page), as runs get theirs; a reporter that fails is a warning, never a lost comparison."""
-    for entry in plugins.reporters:
-        writer = getattr(entry.load(), "write_comparison", None)
-        if writer is not None:
-            try:
-                writer(comparison, heading, folder)
-            except Exception as exc:
-                print(f"benchlab: warning: reporter {entry.name!r} failed: {exc!r}", file=sys.stderr)
+    for problem in plugins.write_reports("write_comparison", comparison, heading, folder):
+        print(f"benchlab: warning: {problem}", file=sys.stderr)
 
 
 def _missing_names(comparison: Comparison) -> list[str]:

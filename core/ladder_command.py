@@ -105,13 +105,8 @@ def ladder_command(request: LadderRequest, *, resume: str | None, plugins: Any) 
 def _reporters_write(plugins: Any, run_dir: Path) -> None:
     """Every reporter with a ``write_ladder(run_dir)`` adds its files (the HTML page), as runs and
     comparisons get theirs; a reporter that fails is a warning, never a lost ladder."""
-    for entry in plugins.reporters:
-        writer = getattr(entry.load(), "write_ladder", None)
-        if writer is not None:
-            try:
-                writer(run_dir)
-            except Exception as exc:
-                print(f"benchlab: warning: reporter {entry.name!r} failed: {exc!r}", file=sys.stderr)
+    for problem in plugins.write_reports("write_ladder", run_dir):
+        print(f"benchlab: warning: {problem}", file=sys.stderr)
 
 
 def _scenarios(items: list[Any]) -> list[tuple[Pack, Scenario]]:
