@@ -98,7 +98,7 @@ def _new(request: CompareRequest, plugins: Plugins, out: Path, fmt: str) -> int:
     saved = SavedComparison(new_compare_id(), now(), settings, [Member(spec) for spec in specs])
     save(out, saved)  # first, so that an interrupted comparison can be resumed
     jobs = {spec.name: _new_run_job(spec, settings, plan, out, plugins) for spec in specs}
-    return _play_and_report(saved, jobs, out, fmt, request.output.progress, [i.key for i in plan.items])
+    return _play_and_report(saved, jobs, out, fmt, request.output.progress, [i.key for i in plan.items], plugins)
 
 
 def _resume(request: CompareRequest, plugins: Plugins, out: Path, fmt: str) -> int:
@@ -144,7 +144,7 @@ def _resume(request: CompareRequest, plugins: Plugins, out: Path, fmt: str) -> i
         else:
             assert saved.settings is not None and plan is not None
             jobs[name] = _new_run_job(spec, saved.settings, plan, out, plugins)
-    return _play_and_report(saved, jobs, out, fmt, request.output.progress, expected)
+    return _play_and_report(saved, jobs, out, fmt, request.output.progress, expected, plugins)
 
 
 def _chosen(specs: list[ModelSpec], only: list[str], source: Path) -> list[ModelSpec]:
@@ -247,7 +247,7 @@ def _play_all(jobs: dict[str, Any], progress: bool) -> dict[str, Played]:
 
 
 def _play_and_report(saved: SavedComparison, jobs: dict[str, Any], out: Path, fmt: str,
-                     progress: bool, expected: list[Any]) -> int:
+                     progress: bool, expected: list[Any], plugins: Plugins) -> int:
     before = _run_ids(out)
     try:
         played = _play_all(jobs, progress)
@@ -268,7 +268,7 @@ def _play_and_report(saved: SavedComparison, jobs: dict[str, Any], out: Path, fm
     save(out, saved)
     records = {name: p.record for name, p in played.items() if p.record is not None}
     none_started = bool(jobs) and not records and not any(m.run_id for m in saved.members)
-    code = _report(saved, records, out, fmt, expected, none_started=none_started)
+    code = _report(saved, records, out, fmt, expected, plugins, none_started=none_started)
     if any(p.interrupted for p in played.values()):
         return exit_codes.INTERRUPTED
     return code
@@ -301,10 +301,10 @@ def _adopt_new_runs(saved: SavedComparison, out: Path, before: set[str]) -> None
 # -- the report ---------------------------------------------------------------------------------
 
 
-def _report(saved: SavedComparison, fresh: dict[str, Any], out: Path, fmt: str, expected: list[Any], *,
+def _report(saved: SavedComparison, fresh: dict[str, Any], out: Path, fmt: str, expected: list[Any], plugins: Plugins, *,
             none_started: bool = False) -> int:
-    """Write compare.md, print the tables (or JSON); 1 when no model could start (``none_started``),
-    3 while any cell has no verdict, else 0."""
+    """Write compare.md and every reporter's comparison files, print the tables (or JSON); 1 when
+    no model could start (``none_started``), 3 while any cell has no verdict, else 0."""
     from benchlab.inspect_run import full_results
     from benchlab.records import load_run
 
@@ -329,6 +329,7 @@ def _report(saved: SavedComparison, fresh: dict[str, Any], out: Path, fmt: str, 
     folder = folder_of(out, saved.compare_id)
     # Regenerated from the runs on every compare: nothing is lost if a write is cut short.
     (folder / REPORT_FILE).write_text(render_markdown(comparison, heading, outputs=True), encoding="utf-8")
+    _reporters_write(plugins, comparison, heading, folder)
     from benchlab.cli.options import JSON_VIEW
 
     if fmt == JSON_VIEW:
@@ -345,6 +346,13 @@ def _report(saved: SavedComparison, fresh: dict[str, Any], out: Path, fmt: str, 
               file=sys.stderr)
         return exit_codes.NOT_SCORED
     return exit_codes.OK
+
+
+def _reporters_write(plugins: Plugins, comparison: Comparison, heading: Heading, folder: Path) -> None:
+    """Every reporter with a ``write_comparison(comparison, heading, folder)`` adds its files (the
+    HTML page), as runs get theirs; a reporter that fails is a warning, never a lost comparison."""
+    for problem in plugins.write_reports("write_comparison", comparison, heading, folder):
+        print(f"benchlab: warning: {problem}", file=sys.stderr)
 
 
 def _missing_names(comparison: Comparison) -> list[str]:
@@ -383,7 +391,7 @@ def _from_runs(request: CompareRequest, plugins: Plugins, out: Path, fmt: str) -
         members.append(Member(spec, record.run_id, str(folder.resolve())))
     saved = SavedComparison(new_compare_id(), now(), None, members)
     save(out, saved)
-    return _report(saved, dict(zip(names, records)), out, fmt, [])
+    return _report(saved, dict(zip(names, records)), out, fmt, [], plugins)
 
 
 def _names_for(records: list[Any]) -> list[str]:

@@ -69,8 +69,9 @@ def register_drivers(register: Register) -> None:
 def register_reporters(register: Register) -> None:
     """Register reporters: ``register(name, reporter)``.
 
-    A reporter follows ``benchlab.api.Reporter``: an optional ``write(record, run_dir)``
-    and an optional ``render(record) -> str``.
+    A reporter follows ``benchlab.api.Reporter``: an optional ``write(record, run_dir)``,
+    ``render(record) -> str``, ``write_comparison(comparison, heading, folder)`` and
+    ``write_ladder(run_dir)``.
     """
 
 

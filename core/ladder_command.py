@@ -91,6 +91,7 @@ def ladder_command(request: LadderRequest, *, resume: str | None, plugins: Any) 
     except KeyboardInterrupt:
         print(f"benchlab: interrupted; continue it with: benchlab ladder --resume {run_id} --out {out}", file=sys.stderr)
         return exit_codes.INTERRUPTED
+    _reporters_write(plugins, run_dir)
     sys.stdout.write(ladder_json(run_dir) if fmt == JSON_VIEW else table_markdown(rows))
     sys.stdout.flush()
     print(f"benchlab: ladder saved to {run_dir}/", file=sys.stderr)
@@ -99,6 +100,13 @@ def ladder_command(request: LadderRequest, *, resume: str | None, plugins: Any) 
               "a server error) or judged (no sandbox); see attempt_N.json (exit 3)", file=sys.stderr)
         return exit_codes.NOT_SCORED
     return exit_codes.OK
+
+
+def _reporters_write(plugins: Any, run_dir: Path) -> None:
+    """Every reporter with a ``write_ladder(run_dir)`` adds its files (the HTML page), as runs and
+    comparisons get theirs; a reporter that fails is a warning, never a lost ladder."""
+    for problem in plugins.write_reports("write_ladder", run_dir):
+        print(f"benchlab: warning: {problem}", file=sys.stderr)
 
 
 def _scenarios(items: list[Any]) -> list[tuple[Pack, Scenario]]:

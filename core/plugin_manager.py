@@ -90,6 +90,19 @@ class Plugins:
                 problems.append(f"plugin {impl.plugin_name!r} failed in {hook_name}: {exc!r}")
         return problems
 
+    def write_reports(self, method: str, *args: Any) -> list[str]:
+        """Call ``method`` (``write``, ``write_comparison``, ``write_ladder``) on every registered
+        reporter that has it; a reporter that fails is a warning (returned), never a lost result."""
+        problems: list[str] = []
+        for entry in self.reporters:
+            writer = getattr(entry.load(), method, None)
+            if writer is not None:
+                try:
+                    writer(*args)
+                except Exception as exc:
+                    problems.append(f"reporter {entry.name!r} failed: {exc!r}")
+        return problems
+
     def collect(self, hook_name: str, **kwargs: Any) -> tuple[list[tuple[str, Any]], list[str]]:
         """Call a hook on every plugin and keep what each returned (``(plugin, value)``, None left out),
         in registration order; failures become warnings, as in ``broadcast``."""

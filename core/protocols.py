@@ -42,8 +42,11 @@ class Reporter(Protocol):
     ``render(record) -> str``: the text ``--format NAME`` prints on stdout.
     ``write(record, run_dir)``: files it adds to the run's folder (``report.md``...); it is
     called for every registered reporter after ``run.json`` is written, and a failure is a
-    warning, never the end of the run. Model output in ``record`` is untrusted text:
-    escape it for the format you write.
+    warning, never the end of the run. ``record.results`` are summaries: the raw exchanges
+    are in ``run_dir``'s journal (``benchlab.api.JournalReader``). Model output is untrusted
+    text: escape it for the format you write.
+    ``write_comparison(comparison, heading, folder)`` and ``write_ladder(run_dir)`` (also
+    optional): files for a comparison's folder and a ladder run's folder, at their end.
     """
 
     def render(self, record: RunRecord) -> str:

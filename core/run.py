@@ -277,13 +277,8 @@ def write_run_files(record: RunRecord, run_dir: Path, plugins: Plugins) -> None:
     """``run.json``, every reporter's files (a reporter that fails is a warning, never a lost run),
     then the run's row in ``index.sqlite`` beside its folder (runs, resumes and re-scores alike)."""
     write_record(run_dir, record)
-    for entry in plugins.reporters:
-        writer = getattr(entry.load(), "write", None)
-        if writer is not None:
-            try:
-                writer(record, run_dir)
-            except Exception as exc:
-                print(f"benchlab: warning: reporter {entry.name!r} failed: {exc!r}", file=sys.stderr)
+    for problem in plugins.write_reports("write", record, run_dir):
+        print(f"benchlab: warning: {problem}", file=sys.stderr)
     # The index is a cache of the run folders: a failure there is a warning, the run is saved.
     index_run(run_dir.parent, run_dir, record)
 

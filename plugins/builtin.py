@@ -58,6 +58,7 @@ REPORTERS = (
     ("json", P + "reporters.reporters:JSON", "the run record as JSON"),
     ("quality-line", P + "reporters.reporters:QUALITY_LINE", "the Quality: line alone (quality.txt)"),
     ("junit", P + "reporters.junit:JUNIT", "JUnit XML for CI: a testsuite per pack, a testcase per result (junit.xml)"),
+    ("html", P + "reporters.html:REPORTER", "a self-contained page: charts, filters, every transcript (report.html)"),
 )
 
 
@@ -90,5 +91,7 @@ def register_reporters(register: Any) -> None:
 @hookimpl
 def register_commands(app: Any) -> None:
     from benchlab.plugins.backends.llama.local_commands import local_app
+    from benchlab.plugins.reporters.html.command import register_report
 
     app.add_typer(local_app(), name="local")
+    register_report(app)

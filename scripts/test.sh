@@ -7,9 +7,9 @@ cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 # A C/C++ toolchain for building llama-server, and bubblewrap, debootstrap and zstd for the
-# sandboxes. Not cmake or ninja: benchlab takes them from PyPI's wheels when they are missing,
+# sandboxes, chromium for the HTML pages' browser tests. Not cmake or ninja: benchlab takes them from PyPI's wheels when they are missing,
 # and CI must take the path a new user's machine takes.
-APT_PACKAGES="g++ make bubblewrap debootstrap zstd ca-certificates curl"
+APT_PACKAGES="g++ make bubblewrap debootstrap zstd ca-certificates curl chromium"
 if command -v apt-get >/dev/null 2>&1; then
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $APT_PACKAGES

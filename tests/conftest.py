@@ -1,10 +1,10 @@
-"""Shared fixtures: the real llama-server (built on first use) and skip-or-fail helpers."""
+"""Shared fixtures: the real llama-server (built on first use), one headless Chromium, and skip-or-fail helpers."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
@@ -80,3 +80,19 @@ def llama_server(llama_paths: tuple[Path, Path], tmp_path_factory: pytest.TempPa
     finally:
         server.stop()
         assert not pid_alive(pid), f"llama-server (pid {pid}) outlived the test session"
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """One headless Chromium for the whole session (the HTML page tests); Debian's package,
+    installed by scripts/test.sh, never downloaded."""
+    from chromium import Browser, find_chromium
+
+    binary = find_chromium()
+    if binary is None:
+        require_or_skip("no chromium on PATH (scripts/test.sh installs Debian's chromium)")
+    browser = Browser(binary)
+    try:
+        yield browser
+    finally:
+        browser.close()

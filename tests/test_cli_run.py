@@ -110,7 +110,7 @@ def test_quick_run_prints_progress_lines_and_the_full_quality_line(tmp_path):
 def test_bad_flag_values_are_one_line_and_exit_1(tmp_path):
     replay = quick_replay(tmp_path, set())
     cases = {
-        ("--format", "xml"): "--format: unknown reporter 'xml' (available: json, junit, md, quality-line)",
+        ("--format", "xml"): "--format: unknown reporter 'xml' (available: html, json, junit, md, quality-line)",
         ("--backend", "nope"): "unknown backend 'nope'",
         ("--concurrency", "0"): "Invalid value for '--concurrency'",
         ("--extra-body", "[1]"): "--extra-body: expected a JSON object, got list",
@@ -139,7 +139,7 @@ def test_extra_body_and_api_key_reach_the_server_and_the_key_reaches_no_file(tmp
     assert [r["passed"] for r in record["results"]] == [True, False]
     assert record["config"]["target"]["extra_body"] == extra
     files = [p for p in out.rglob("*") if p.is_file()]
-    assert {p.name for p in files} >= {"run.json", "journal.jsonl", "report.md", "quality.txt"}
+    assert {p.name for p in files} >= {"run.json", "journal.jsonl", "report.md", "report.html", "quality.txt"}
     for path in files:
         assert secret not in path.read_text(errors="replace"), path
     assert secret not in proc.stdout + proc.stderr

@@ -294,3 +294,20 @@ def test_a_rust_async_ladder_in_the_sandbox_feeds_the_measured_violation_back(tm
     assert "attempt 1 (general): r05_backoff: waits before the retries: [250, 250, 250] ms" in prompt
     assert "r02_max_4_in_flight" not in prompt  # only what failed
     assert "| rust-async-1/RA-01 | coder | 2 | 14/15 · 15/15 |" in done.stdout
+
+
+def test_a_reporter_failing_at_the_ladders_end_is_a_warning_and_the_ladder_is_kept(tmp_path):
+    """A plugin reporter whose ``write_ladder`` raises: one warning naming it, exit 0, everything
+    saved, and the HTML reporter's report.html written all the same."""
+    plugin = tmp_path / "boom_reporter.py"
+    plugin.write_text("from benchlab import hookimpl\n\n\nclass Boom:\n    def write_ladder(self, run_dir):\n"
+                      "        raise RuntimeError('boom')\n\n\n@hookimpl\ndef register_reporters(register):\n"
+                      "    register('boom', Boom())\n")
+    models = models_file(tmp_path, [{"name": "big", "backend": "replay", "replay": str(replay(tmp_path, "big", GOOD))}])
+    out = tmp_path / "out"
+    done = benchlab("ladder", "--models", str(models), "--pack", str(pack(tmp_path)), "--out", str(out), "--no-progress",
+                    "--plugin", str(plugin))
+    assert done.returncode == 0, done.stderr
+    assert "benchlab: warning: reporter 'boom' failed: RuntimeError('boom')" in done.stderr
+    run_dir = only_ladder(out)
+    assert attempt(run_dir, 1)["passed"] and (run_dir / "report.html").is_file()

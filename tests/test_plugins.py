@@ -169,7 +169,7 @@ def test_plugins_lists_a_one_off_plugin_file_and_the_commands_each_plugin_adds(t
         proc = benchlab(*args)
         assert proc.returncode == 0, proc.stderr
         assert section(proc.stdout, f"file:{plugin}  ({plugin} -)") == ["  verifiers: always", "  commands: hello"]
-    assert "  commands: local" in section(proc.stdout, "builtin  (benchlab 0.1.0)")
+    assert "  commands: report, local" in section(proc.stdout, "builtin  (benchlab 0.1.0)")  # commands first, then groups
     assert "  commands: sandbox" in section(proc.stdout, "sandboxes  (benchlab 0.1.0)")
     ran = benchlab("--plugin", str(plugin), "hello")
     assert (ran.returncode, ran.stdout) == (0, "hello from a plugin file\n"), ran.stderr
