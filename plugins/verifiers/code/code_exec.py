@@ -207,8 +207,8 @@ async def _run(params: CodeExecParams, language: str, code: str, checks: list[Ch
     return Verdict(False, 0.0, mode, f"tests: {detail}", checks, artifacts)
 
 
-def judge_result(result: Any, language: str, sentinel: str, loaded: str, limits: Any) -> tuple[FailureMode | None, str]:
-    """(failure mode, detail) for an ExecResult; (None, "") when the tests ran to the end and passed."""
+def _stopped(result: Any, limits: Any, compile_allowance_s: float) -> tuple[FailureMode, str] | None:
+    """(failure mode, detail) when the sandbox failed or stopped the program at a limit; None otherwise."""
     from benchlab.sandbox import KilledReason, MiB
 
     if result.sandbox_failure is not None:
@@ -216,9 +216,8 @@ def judge_result(result: Any, language: str, sentinel: str, loaded: str, limits:
         return FailureMode(result.sandbox_failure.value), f"the sandbox failed ({result.provider}): {result.detail}"
     killed = result.killed_reason
     if result.timed_out or killed == KilledReason.TIMEOUT:
-        allowance = COMPILE_ALLOWANCE_S.get(language, 0.0)
-        extra = f" (plus {allowance:g} s allowed for compiling)" if allowance else ""
-        return FailureMode.TIMEOUT, f"the program ran past its {limits.wall_seconds - allowance:g} s time limit{extra}"
+        extra = f" (plus {compile_allowance_s:g} s allowed for compiling)" if compile_allowance_s else ""
+        return FailureMode.TIMEOUT, f"the program ran past its {limits.wall_seconds - compile_allowance_s:g} s time limit{extra}"
     if killed == KilledReason.CANCELLED:
         return FailureMode.SANDBOX_ERROR, "the run was cancelled"
     if killed == KilledReason.OOM:
@@ -227,6 +226,14 @@ def judge_result(result: Any, language: str, sentinel: str, loaded: str, limits:
         return FailureMode.WRONG_ANSWER, f"killed at the process limit ({limits.pids} processes)"
     if killed == KilledReason.OUTPUT_CAP:
         return FailureMode.WRONG_ANSWER, f"killed at the output limit ({limits.output_bytes // MiB} MiB per stream)"
+    return None
+
+
+def judge_result(result: Any, language: str, sentinel: str, loaded: str, limits: Any) -> tuple[FailureMode | None, str]:
+    """(failure mode, detail) for an ExecResult; (None, "") when the tests ran to the end and passed."""
+    stopped = _stopped(result, limits, COMPILE_ALLOWANCE_S.get(language, 0.0))
+    if stopped is not None:
+        return stopped
     lines = result.stdout.splitlines()
     finished = sentinel in lines
     started = loaded in lines
@@ -249,21 +256,9 @@ def judge_result(result: Any, language: str, sentinel: str, loaded: str, limits:
 def judge_stdio_result(result: Any, limits: Any) -> tuple[FailureMode | None, str]:
     """(failure mode, detail) for one stdin/stdout test's ExecResult; (None, "") when the program
     exited 0 (its output is compared by the caller)."""
-    from benchlab.sandbox import KilledReason, MiB
-
-    if result.sandbox_failure is not None:
-        return FailureMode(result.sandbox_failure.value), f"the sandbox failed ({result.provider}): {result.detail}"
-    killed = result.killed_reason
-    if result.timed_out or killed == KilledReason.TIMEOUT:
-        return FailureMode.TIMEOUT, f"the program ran past its {limits.wall_seconds:g} s time limit"
-    if killed == KilledReason.CANCELLED:
-        return FailureMode.SANDBOX_ERROR, "the run was cancelled"
-    if killed == KilledReason.OOM:
-        return FailureMode.WRONG_ANSWER, f"killed at the memory limit ({limits.memory_bytes // MiB} MiB)"
-    if killed == KilledReason.PIDS:
-        return FailureMode.WRONG_ANSWER, f"killed at the process limit ({limits.pids} processes)"
-    if killed == KilledReason.OUTPUT_CAP:
-        return FailureMode.WRONG_ANSWER, f"killed at the output limit ({limits.output_bytes // MiB} MiB per stream)"
+    stopped = _stopped(result, limits, 0.0)
+    if stopped is not None:
+        return stopped
     if result.exit_code != 0:
         lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
         return FailureMode.WRONG_ANSWER, f"exit {result.exit_code}: {_cap(lines[-1]) if lines else 'no message on stderr'}"
