@@ -71,13 +71,20 @@ def run_record(out: Path) -> dict[str, Any]:
     """The run.json of the only run under ``out``, each result joined with its journal line (the
     request, response and turns, which run.json leaves to the journal): the whole run, as
     ``inspect --full`` shows it."""
-    return joined_record(only_run_dir(out))
+    return joined_record(_only_recorded_run(out))
 
 
 def full_results(out: Path) -> list[dict[str, Any]]:
     """The only run under ``out``: each result of its run.json with its raw exchange (request,
     response, turns), read from the journal line its ``journal_offset`` names."""
-    return joined_record(only_run_dir(out))["results"]
+    return joined_record(_only_recorded_run(out))["results"]
+
+
+def _only_recorded_run(out: Path) -> Path:
+    """The only run folder under ``out`` with a run.json (a negative control's has no journal)."""
+    runs = [p for p in out.iterdir() if (p / "run.json").is_file()]
+    assert len(runs) == 1, f"expected one run under {out}, found {runs}"
+    return runs[0]
 
 
 def joined_record(run_dir: Path) -> dict[str, Any]:
