@@ -22,9 +22,17 @@ _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 # such as "[[[[..." or "](](](..." the patterns stay linear instead of quadratic.
 _IMAGE = re.compile(r"!\[([^\[\]\n]*)\]\([^()\n]*\)")
 _LINK = re.compile(r"\[([^\[\]\n]+)\]\([^()\n]*\)")
-_EMPHASIS = re.compile(r"(\*+|~~|`+|(?<![\w])_+|_+(?![\w]))")
-_WORD_SPLIT = re.compile(r"[\s\u2014\u2013]+")
+# Emphasis and code marks: runs of * or `, ~~, and a run of _ not preceded (or not followed)
+# by a word character. Every branch starts with a literal character, so the regex engine
+# skips to the next candidate character instead of trying each branch at every position
+# (``(?<!\w)_+`` is written ``_(?<!\w_)_*``: the same runs, and a literal first).
+_EMPHASIS = re.compile(r"(\*\**|~~|``*|_(?<![\w]_)_*|__*(?![\w]))")
 _ALNUM = re.compile(r"[^\W_]")
+# A word: a run of characters between whitespace or em/en dashes holding a letter or digit,
+# found in one pass (splitting, then searching each token, cost twice as much). The
+# lookbehind starts a match only where a run starts, so a long run without a letter is
+# scanned once, not once per character.
+_WORD = re.compile(r"(?<![^\s\u2014\u2013])[^\s\u2014\u2013]*?[^\W_][^\s\u2014\u2013]*")
 
 # Tokens ending in "." that never end a sentence, and those that end one only before a capital.
 _NEVER_ENDS = {"e.g.", "i.e.", "cf.", "vs.", "viz.", "mr.", "mrs.", "ms.", "dr.", "prof.", "approx.", "ca.", "fig."}
@@ -74,7 +82,7 @@ def strip_markdown(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """Whitespace- or dash-separated tokens holding at least one letter or digit, markup removed."""
-    return [t for t in _WORD_SPLIT.split(strip_markdown(text)) if _ALNUM.search(t)]
+    return _WORD.findall(strip_markdown(text))
 
 
 def paragraphs(text: str) -> list[str]:
