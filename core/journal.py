@@ -55,6 +55,14 @@ class Journal:
         """Journal ``result`` (or its unstructured data); the byte offset its line starts at (its summary's ``journal_offset``)."""
         return self._write(dumps(result, type="result"))
 
+    def append_line(self, raw: bytes) -> int:
+        """Journal a result line exactly as another journal holds it (``JournalReader.entry``'s
+        bytes, newline included): a re-scored result whose verdict did not change is copied, not
+        re-encoded. The byte offset it starts at."""
+        if not raw.endswith(b"\n"):
+            raise ValueError("a journal line ends with a newline")
+        return self._write_bytes(raw)
+
     def note_server(self, facts: dict[str, Any]) -> None:
         """Who answers from here on (``model``, ``version``, ...): a resume elsewhere is checked against it."""
         self._write(dumps({"type": "server", **facts}))
@@ -69,8 +77,10 @@ class Journal:
         self._write(dumps({"type": "resume", "at": at, "changes": changes}))
 
     def _write(self, line: str) -> int:
+        return self._write_bytes((line + "\n").encode("utf-8"))
+
+    def _write_bytes(self, data: bytes) -> int:
         start = self._offset
-        data = (line + "\n").encode("utf-8")
         self._handle.write(data)
         self._handle.flush()
         self._offset += len(data)
@@ -228,18 +238,26 @@ class JournalReader:
 
     def line(self, summary: ResultSummary) -> dict[str, Any]:
         """The journal line behind ``summary``, as today's result data (without ``schema_version``/``type``)."""
+        return self.entry(summary)[0]
+
+    def entry(self, summary: ResultSummary) -> tuple[dict[str, Any], bytes]:
+        """The journal line behind ``summary``: as ``line`` gives it, and its bytes as they are
+        on disk, newline included (what ``Journal.append_line`` copies)."""
         offset = summary.journal_offset
         if offset is None:
             offset = self._offsets().get(summary.key)
             if offset is None:
                 raise BenchlabError(f"{self.path}: no line for {summary.pack}/{summary.scenario_id}: the journal does not match run.json")
         self._handle.seek(offset)
-        data = _parse(self._handle.readline(), self.path, f"byte {offset}")
+        raw = self._handle.readline()
+        data = _parse(raw, self.path, f"byte {offset}")
         version = data.pop("schema_version")
         if data.pop("type", "result") != "result" or (data.get("pack"), data.get("scenario_id")) != (summary.pack, summary.scenario_id):
             raise BenchlabError(f"{self.path}: byte {offset} is not the line of {summary.pack}/{summary.scenario_id}: "
                                 "the journal does not match run.json")
-        return upgrade_result(data, version)
+        if not raw.endswith(b"\n"):
+            raw += b"\n"  # a torn last line that still parsed (the run was killed as it ended)
+        return upgrade_result(data, version), raw
 
     def _offsets(self) -> dict[ResultKey, int]:
         if self._by_key is None:

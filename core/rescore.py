@@ -65,36 +65,45 @@ async def _rejudge(record: RunRecord, journal_in: JournalReader, packs: dict[str
                    journal_out: Any, copy_kept: bool) -> tuple[list[ResultSummary], dict[Any, str]]:
     """Every result of ``record`` judged again where it can be, in order, a batch at a time.
     A re-judged result goes to ``journal_out`` (when given) and its summary points there; a
-    kept one goes there too with ``copy_kept`` (a new run folder needs every line)."""
+    kept one goes there too with ``copy_kept`` (a new run folder needs every line). A line
+    whose verdict is unchanged is copied as it was, not encoded again."""
     kept: dict[Any, str] = {}
     summaries: list[ResultSummary] = []
 
-    def keep(summary: ResultSummary, why: str, line: dict[str, Any] | None) -> None:
+    def keep(summary: ResultSummary, why: str, raw: bytes | None) -> None:
         kept[summary.key] = why
         if copy_kept and journal_out is not None:
-            line = line if line is not None else journal_in.line(summary)
-            summary = attrs.evolve(summary, journal_offset=journal_out.append(line))
+            raw = raw if raw is not None else journal_in.entry(summary)[1]
+            summary = attrs.evolve(summary, journal_offset=journal_out.append_line(raw))
         summaries.append(summary)
 
-    async def flush(batch: list[tuple[ScenarioResult, dict[str, Any], Any]]) -> None:
-        verdicts = await asyncio.gather(*(call for _, _, call in batch))
-        for (full, line, _), v in zip(batch, verdicts):
+    async def flush(batch: list[tuple[ResultSummary, ScenarioResult, dict[str, Any], bytes, Any]]) -> None:
+        calls = [call for *_, call in batch]
+        # Verifiers that run no code finish without waiting: judging them one after another spares
+        # a task per result; a sandbox's programs run side by side.
+        verdicts = await asyncio.gather(*calls) if sandbox is not None else [await call for call in calls]
+        for (summary, full, line, raw, _), v in zip(batch, verdicts):
+            verdict = {k: unstructure(getattr(v, k)) for k in VERDICT_FIELDS}
+            if all(line.get(k) == verdict[k] for k in VERDICT_FIELDS):
+                offset = journal_out.append_line(raw) if journal_out is not None else summary.journal_offset
+                summaries.append(attrs.evolve(summary, journal_offset=offset) if offset != summary.journal_offset else summary)
+                continue
             new = attrs.evolve(full, passed=v.passed, score=v.score, failure_mode=v.failure_mode, detail=v.detail,
                                checks=list(v.checks), artifacts=dict(v.artifacts))
             offset = None
             if journal_out is not None:
                 # The saved line with the new verdict: the exchange is journaled as read, not re-encoded.
-                offset = journal_out.append({**line, **{k: unstructure(getattr(new, k)) for k in VERDICT_FIELDS}})
+                offset = journal_out.append({**line, **verdict})
             summaries.append(new.summary(offset))
         batch.clear()
 
-    batch: list[tuple[ScenarioResult, dict[str, Any], Any]] = []
+    batch: list[tuple[ResultSummary, ScenarioResult, dict[str, Any], bytes, Any]] = []
     for summary in record.results:
         pack = packs.get(summary.pack)
         if pack is None:
             keep(summary, f"pack {summary.pack} is not installed", None)
             continue
-        line = journal_in.line(summary)
+        line, raw = journal_in.entry(summary)
         full = structure(line, ScenarioResult)
         scenario, why = _asked_today(pack, full)
         if why is None and pack.needs_sandbox and sandbox is None:
@@ -104,12 +113,12 @@ async def _rejudge(record: RunRecord, journal_in: JournalReader, packs: dict[str
         if why is None and response is None:
             why = "no final answer was saved"
         if why is not None:
-            keep(summary, why, line)
+            keep(summary, why, raw)
             continue
         # The summaries of the results kept so far stay in order: judge what is pending first.
         item = WorkItem(pack, scenario, full.repeat, full.prompt_variant, full.thinking == "on")
         max_tokens = turns[-1].request.max_tokens if turns[-1].request is not None else None
-        batch.append((full, line, judge(plugins, item, response, turns, sandbox, max_tokens)))
+        batch.append((summary, full, line, raw, judge(plugins, item, response, turns, sandbox, max_tokens)))
         if len(batch) >= BATCH:
             await flush(batch)
     await flush(batch)
@@ -129,8 +138,8 @@ def rescore(record: RunRecord, run_dir: Path, plugins: Plugins, sandbox_for: Any
     """``record`` (saved in ``run_dir``) judged again by today's packs and verifiers.
 
     The saved answers are read from the run's journal one batch at a time. Each re-judged
-    result is appended to ``journal`` (anything with ``append(result) -> offset``) when
-    given, and its summary points there; ``copy_kept`` appends the kept ones too.
+    result is appended to ``journal`` (a ``benchlab.journal.Journal``) when given, and its
+    summary points there; ``copy_kept`` appends the kept ones too.
     ``sandbox_for(packs)`` gives a sandbox when code must run; it is closed here.
     """
     check_rescorable(record)

@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import attrs
 import pytest
 
 from benchlab.codec import SCHEMA_VERSION, write_json
@@ -40,6 +41,30 @@ def test_journal_round_trip_and_torn_line(tmp_path):
     assert path.read_text().endswith("\n"), "the torn line must be cut so appends start on a fresh line"
     for line in path.read_text().splitlines():
         assert json.loads(line)["schema_version"] == SCHEMA_VERSION
+
+
+def test_a_line_is_copied_between_journals_byte_for_byte(tmp_path):
+    """``JournalReader.entry`` gives a line parsed and as stored; ``Journal.append_line`` copies it (rescore)."""
+    from benchlab.journal import JournalReader
+
+    config = RunConfig(target=Target(backend="replay"), selection=Selection(packs=["p"], mode="--pack p"))
+    source = Journal.create(tmp_path / "a", "A", config, "2026-01-01T00:00:00+00:00")
+    offset = source.append(result("A", passed=False))
+    source.close()
+    [summary] = read_journal(tmp_path / "a").results
+    assert summary.journal_offset == offset
+    with JournalReader(tmp_path / "a") as reader:
+        data, raw = reader.entry(summary)
+        assert data == reader.line(summary) and data["scenario_id"] == "A"
+    assert raw == (tmp_path / "a" / "journal.jsonl").read_bytes()[offset:]
+    target = Journal.create(tmp_path / "b", "B", config, "2026-01-01T00:00:00+00:00")
+    copied_at = target.append_line(raw)
+    with pytest.raises(ValueError):
+        target.append_line(raw.rstrip(b"\n"))  # a line without its newline would join the next one
+    target.close()
+    assert (tmp_path / "b" / "journal.jsonl").read_bytes()[copied_at:] == raw
+    [copied] = read_journal(tmp_path / "b").results
+    assert copied.journal_offset == copied_at and attrs.evolve(copied, journal_offset=offset) == summary
 
 
 def test_journal_from_another_schema_version_is_refused(tmp_path):

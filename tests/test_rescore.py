@@ -45,6 +45,11 @@ def test_a_verifier_fix_changes_verdicts_and_only_in_place_or_output_writes(tmp_
     copy = run_record(new_home)
     assert [r["passed"] for r in copy["results"]] == [True, True, True] and copy["run_id"] != first["run_id"]
     assert (run_dir / "run.json").read_bytes() == before  # --output leaves the original alone
+    # S2's verdict did not change: its line is copied byte for byte; S1's and S3's carry their new verdicts.
+    lines = {json.loads(l)["scenario_id"]: l for l in (run_dir / "journal.jsonl").read_bytes().splitlines() if b'"result"' in l}
+    copied = {json.loads(l)["scenario_id"]: l for l in (new_home / copy["run_id"] / "journal.jsonl").read_bytes().splitlines()
+              if b'"result"' in l}
+    assert copied["S2"] == lines["S2"] and copied["S1"] != lines["S1"] and json.loads(copied["S1"])["passed"] is True
 
     in_place = benchlab("rescore", first["run_id"], "--out", str(tmp_path / "out"), "--in-place")
     assert in_place.returncode == 0, in_place.stderr
