@@ -128,6 +128,29 @@ def test_bad_input_is_one_line(tmp_path):
     assert "newer than this benchlab reads" in one_error_line(benchlab("inspect", str(newer)))
 
 
+def test_reading_commands_build_without_the_plugins(tmp_path):
+    """``inspect`` and ``diff`` load no plugin (start-up is most of their time); ``rescore`` loads them
+    when it runs; with a ``--plugin`` file every command builds the whole app, and reports the file's errors."""
+    import subprocess
+    import sys
+
+    from benchlab.cli import invoked_command
+
+    assert invoked_command(["--plugin", "diff", "inspect", "x"]) == "inspect"
+    assert invoked_command(["--plugin=p.py", "diff"]) == "diff" and invoked_command(["--version"]) is None
+    a = replay_run(tmp_path, "a", {"S1": "one", "S2": "x", "S3": "three", "S4": "four"})
+    b = replay_run(tmp_path, "b", {"S1": "one", "S2": "two", "S3": "three", "S4": "four"})
+    out = str(tmp_path / "out")
+    probe = ("import sys\nfrom benchlab.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit as exc:\n"
+             "    print('exit', exc.code, 'plugins loaded:', 'benchlab.plugins.builtin' in sys.modules, file=sys.stderr)\n")
+    for args, loaded in ((["inspect", a, "--failed", "--out", out], False), (["diff", a, b, "--out", out], False),
+                         (["rescore", a, "--out", out], True), (["plugins"], True)):
+        proc = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, timeout=300)
+        assert f"exit 0 plugins loaded: {loaded}" in proc.stderr, (args, proc.stderr)
+    assert "fixes" in benchlab("diff", a, b, "--out", out).stdout.lower()
+    assert "no such file" in one_error_line(benchlab("diff", a, b, "--out", out, "--plugin", str(tmp_path / "missing.py")))
+
+
 @pytest.mark.llama
 def test_inspect_and_diff_on_runs_of_the_real_llama_server(llama_server: str, tmp_path: Path):
     pack = words_pack(tmp_path)
