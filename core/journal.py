@@ -25,6 +25,7 @@ from typing import Any, Iterator
 from benchlab.codec import SCHEMA_VERSION, check_version, dumps, structure, unstructure
 from benchlab.config import RunConfig, apply_changes, upgrade_config
 from benchlab.errors import BenchlabError
+from benchlab.gc_pause import collector_paused
 from benchlab.model import EXCHANGE_FIELDS, ResultKey, ResultSummary, ScenarioResult
 from benchlab.run_ref import JOURNAL
 from benchlab.text_files import decode_text
@@ -176,6 +177,12 @@ def read_journal(run_dir: Path) -> JournalContents:
         head = handle.read(4096)
     if not head.startswith((b"{", codecs.BOM_UTF8)):
         decode_text(path.read_bytes(), str(path))  # a re-saved file (UTF-16...): one line naming its encoding
+    with collector_paused():  # a summary per result: no cycle among them
+        return _read_lines(path)
+
+
+def _read_lines(path: Path) -> JournalContents:
+    """``read_journal``'s pass over the lines: the header, then each line by its type."""
     results: dict[ResultKey, ResultSummary] = {}
     header: dict[str, Any] | None = None
     config_data: dict[str, Any] = {}

@@ -21,6 +21,7 @@ from benchlab import __version__
 from benchlab.aggregate import summarize
 from benchlab.codec import structure, unstructure
 from benchlab.errors import BenchlabError
+from benchlab.gc_pause import collector_paused, settle_long_lived
 from benchlab.journal import JournalReader
 from benchlab.model import DEFAULT_VARIANT, Pack, Rescore, ResultSummary, RunRecord, ScenarioResult, Turn
 from benchlab.plugin_manager import Plugins
@@ -143,7 +144,9 @@ def rescore(record: RunRecord, run_dir: Path, plugins: Plugins, sandbox_for: Any
     ``sandbox_for(packs)`` gives a sandbox when code must run; it is closed here.
     """
     check_rescorable(record)
-    packs = {p.id: p for p in load_packs(record.config.selection.packs, plugins, record.config.selection.load_options())}
+    with collector_paused():  # a scenario and its verifier's parameters per line: no cycle among them
+        packs = {p.id: p for p in load_packs(record.config.selection.packs, plugins, record.config.selection.load_options())}
+        settle_long_lived()  # the record and the packs stay to the end: later collections need not walk them
     sandbox = sandbox_for(list(packs.values())) if sandbox_for is not None and any(p.needs_sandbox for p in packs.values()) else None
     try:
         with JournalReader(run_dir) as journal_in:
