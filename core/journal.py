@@ -216,6 +216,10 @@ def _read_lines(path: Path) -> JournalContents:
     return contents
 
 
+# The read buffer of a JournalReader (the default, 8 KiB, is less than one realistic line).
+READ_BUFFER = 1 << 16
+
+
 class JournalReader:
     """Full results read back from a journal, one line at a time, by their summaries' offsets.
 
@@ -227,7 +231,8 @@ class JournalReader:
         self.path = run_dir / JOURNAL
         if not self.path.is_file():
             raise BenchlabError(f"{run_dir}: no {JOURNAL} here: the run's responses cannot be read back")
-        self._handle = self.path.open("rb")
+        # Lines are kilobytes and mostly read in order: a larger buffer serves several per system call.
+        self._handle = self.path.open("rb", buffering=READ_BUFFER)
         self._by_key: dict[ResultKey, int] | None = None
 
     def __enter__(self) -> JournalReader:
@@ -272,7 +277,7 @@ class JournalReader:
             self._handle.seek(0)
             offset = 0
             for line in self._handle:
-                data = json.loads(line)
+                data = _loads(line)
                 if data.get("type", "result") == "result":
                     version = data.pop("schema_version")
                     self._by_key[structure(summary_data(upgrade_result(data, version), None), ResultSummary).key] = offset
@@ -280,9 +285,23 @@ class JournalReader:
         return self._by_key
 
 
+def _loads(line: bytes) -> Any:
+    """``json.loads(line)``, parsed from the decoded text when the line is strict UTF-8 without a
+    byte-order mark (what benchlab writes): about 40% faster than from bytes, which json decodes
+    with ``surrogatepass``. Anything else takes the bytes path, with its results and errors."""
+    if not line.startswith(codecs.BOM_UTF8):
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            return json.loads(text)
+    return json.loads(line)
+
+
 def _parse(line: bytes, path: Path, lineno: int | str) -> dict[str, Any]:
     try:
-        data = json.loads(line)
+        data = _loads(line)
     except json.JSONDecodeError as exc:
         raise BenchlabError(f"{path}:{lineno}: not JSON ({exc.msg})") from None
     except UnicodeDecodeError:

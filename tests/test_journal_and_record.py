@@ -67,6 +67,23 @@ def test_a_line_is_copied_between_journals_byte_for_byte(tmp_path):
     assert copied.journal_offset == copied_at and attrs.evolve(copied, journal_offset=offset) == summary
 
 
+@pytest.mark.parametrize("line", [
+    b'{"a": "plain"}\n', '{"a": "caf\u00e9 \u2028 \U0001f600"}'.encode(), b'{"a": "\\ud800"}', b'{"a": "\xed\xa0\x80"}',
+    b'\xef\xbb\xbf{"a": 1}', b'{"a": "\xff"}', b'{"a": ', b"[1, 2]",
+])
+def test_a_journal_line_parses_as_json_loads_parses_its_bytes(line):
+    """The reader parses decoded text (faster); every line parses, or fails, as ``json.loads(bytes)`` does."""
+    from benchlab.journal import _loads
+
+    try:
+        expected: object = json.loads(line)
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+        with pytest.raises(type(exc)):
+            _loads(line)
+    else:
+        assert _loads(line) == expected
+
+
 def test_journal_from_another_schema_version_is_refused(tmp_path):
     (tmp_path / "journal.jsonl").write_text(json.dumps({"schema_version": 99, "type": "header"}) + "\n")
     with pytest.raises(BenchlabError, match="schema_version 99"):
