@@ -23,7 +23,7 @@ from benchlab.codec import structure, unstructure
 from benchlab.errors import BenchlabError
 from benchlab.gc_pause import collector_paused, settle_long_lived
 from benchlab.journal import JournalReader
-from benchlab.model import DEFAULT_VARIANT, Pack, Rescore, ResultSummary, RunRecord, ScenarioResult, Turn
+from benchlab.model import DEFAULT_VARIANT, Pack, Rescore, ResultSummary, RunRecord, ScenarioResult, Turn, Verdict
 from benchlab.plugin_manager import Plugins
 from benchlab.runner import WorkItem, judge
 from benchlab.selection import load_packs
@@ -62,6 +62,17 @@ BATCH = 64
 VERDICT_FIELDS = ("passed", "score", "failure_mode", "detail", "checks", "artifacts")
 
 
+def _holds(line: dict[str, Any], verdict: Verdict) -> bool:
+    """Whether the journal ``line`` already holds ``verdict`` (its ``VERDICT_FIELDS`` as they
+    would be written); when unsure (a value JSON would write differently), no: the line is
+    then written anew, which is right either way."""
+    mode = verdict.failure_mode
+    return (line.get("passed") == verdict.passed and line.get("score") == verdict.score and line.get("detail") == verdict.detail
+            and line.get("failure_mode") == (mode.value if mode is not None else None)
+            and line.get("checks") == [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in verdict.checks]
+            and line.get("artifacts") == verdict.artifacts)
+
+
 async def _rejudge(record: RunRecord, journal_in: JournalReader, packs: dict[str, Pack], plugins: Plugins, sandbox: Any,
                    journal_out: Any, copy_kept: bool) -> tuple[list[ResultSummary], dict[Any, str]]:
     """Every result of ``record`` judged again where it can be, in order, a batch at a time.
@@ -84,8 +95,7 @@ async def _rejudge(record: RunRecord, journal_in: JournalReader, packs: dict[str
         # a task per result; a sandbox's programs run side by side.
         verdicts = await asyncio.gather(*calls) if sandbox is not None else [await call for call in calls]
         for (summary, full, line, raw, _), v in zip(batch, verdicts):
-            verdict = {k: unstructure(getattr(v, k)) for k in VERDICT_FIELDS}
-            if all(line.get(k) == verdict[k] for k in VERDICT_FIELDS):
+            if _holds(line, v):
                 offset = journal_out.append_line(raw) if journal_out is not None else summary.journal_offset
                 summaries.append(attrs.evolve(summary, journal_offset=offset) if offset != summary.journal_offset else summary)
                 continue
@@ -94,7 +104,7 @@ async def _rejudge(record: RunRecord, journal_in: JournalReader, packs: dict[str
             offset = None
             if journal_out is not None:
                 # The saved line with the new verdict: the exchange is journaled as read, not re-encoded.
-                offset = journal_out.append({**line, **verdict})
+                offset = journal_out.append({**line, **{k: unstructure(getattr(v, k)) for k in VERDICT_FIELDS}})
             summaries.append(new.summary(offset))
         batch.clear()
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import attrs
+
 from helpers import REPO, benchlab, exact_scenario, one_error_line, run_record, write_pack, write_replay
 
 
@@ -107,3 +109,18 @@ def test_tool_loop_transcripts_and_code_are_judged_again(tmp_path):
     assert again.returncode == 0, again.stderr
     data = json.loads(again.stdout)
     assert data["counts"]["still_passing"] == 2 and data["not_rescorable"] == []
+
+
+def test_a_verdict_is_held_by_a_line_only_when_every_verdict_field_matches():
+    """A re-judged line is copied as it was only when it already holds the new verdict."""
+    from benchlab.codec import unstructure
+    from benchlab.model import Check, FailureMode, Verdict
+    from benchlab.rescore import VERDICT_FIELDS, _holds
+
+    verdict = Verdict(False, 0.5, FailureMode.WRONG_ANSWER, "b: no", [Check("a", True, "ok"), Check("b", False, "no")], {"k": [1]})
+    line = {"pack": "p", "scenario_id": "S", **{k: unstructure(getattr(verdict, k)) for k in VERDICT_FIELDS}}
+    assert _holds(line, verdict)
+    for changed in ({"passed": True}, {"score": 1.0}, {"failure_mode": FailureMode.TIMEOUT}, {"detail": "b: NO"},
+                    {"checks": [Check("a", True, "ok")]}, {"checks": [Check("a", True, "ok"), Check("b", False, "")]},
+                    {"artifacts": {}}):
+        assert not _holds(line, attrs.evolve(verdict, **changed)), changed
