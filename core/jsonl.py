@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import sys
 from pathlib import Path
 from typing import Any, Iterator
 
-from benchlab.errors import PackError
+from benchlab.errors import BenchlabError, PackError
 from benchlab.text_files import read_text
 
 
@@ -44,9 +45,64 @@ def read_jsonl(path: Path, label: str | None = None) -> Iterator[tuple[int, Any]
     for lineno, line in enumerate(_lines(text), start=1):
         if not line.strip():
             continue
-        try:
-            yield lineno, _DECODER.decode(line)
-        except json.JSONDecodeError as exc:
-            raise PackError(path, lineno, "json", f"{exc.msg} (column {exc.colno})") from None
-        except (ValueError, RecursionError) as exc:  # an integer past the digit limit; nesting past the recursion limit
-            raise PackError(path, lineno, "json", str(exc) or "nested too deeply") from None
+        yield lineno, _parse(path, lineno, line)
+
+
+def _parse(path: Path, lineno: int, line: str) -> Any:
+    try:
+        return _DECODER.decode(line)
+    except json.JSONDecodeError as exc:
+        raise PackError(path, lineno, "json", f"{exc.msg} (column {exc.colno})") from None
+    except (ValueError, RecursionError) as exc:  # an integer past the digit limit; nesting past the recursion limit
+        raise PackError(path, lineno, "json", str(exc) or "nested too deeply") from None
+
+
+# Leading bytes that tell a file in a wide encoding (UTF-16/32 put NULs among ASCII text).
+_HEAD = 64
+
+
+def read_jsonl_places(path: Path, label: str | None = None) -> Iterator[tuple[int, int, int, Any]]:
+    """``(line number, byte offset, byte length, value)`` for every non-blank line, the file read a
+    line at a time: a caller can keep where each value is (``read_jsonl_at``) instead of every
+    value (a replay file of 10,000 long answers). Line numbers, blank lines, errors and encodings
+    as ``read_jsonl``: "\n", "\r\n" and a lone "\r" each end a line, a UTF-8 byte-order mark is dropped."""
+    where = f"{label} {path}" if label else str(path)
+    try:
+        handle = Path(path).open("rb")
+    except OSError as exc:
+        raise BenchlabError(f"{where}: cannot read it ({exc.strerror or exc})") from None
+    with handle:
+        head = handle.read(_HEAD)
+        if b"\0" in head or head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            read_text(path, label)  # UTF-16 or UTF-32: one error naming the encoding
+        offset = len(codecs.BOM_UTF8) if head.startswith(codecs.BOM_UTF8) else 0
+        handle.seek(offset)
+        lineno = 0
+        for raw in handle:
+            body = raw[:-1] if raw.endswith(b"\n") else raw
+            if body is not raw and body.endswith(b"\r"):
+                body = body[:-1]  # "\r\n"
+            start = offset
+            for piece in body.split(b"\r"):
+                lineno += 1
+                try:
+                    line = piece.decode("utf-8")
+                except UnicodeDecodeError:
+                    read_text(path, label)  # names the byte, its line and a likely encoding
+                    raise
+                if line.strip():
+                    yield lineno, start, len(piece), _parse(path, lineno, line)
+                start += len(piece) + 1
+            offset += len(raw)
+
+
+def read_jsonl_at(path: Path, offset: int, length: int) -> Any:
+    """The value of the line ``read_jsonl_places`` found at ``offset`` (``length`` bytes)."""
+    try:
+        with Path(path).open("rb") as handle:
+            handle.seek(offset)
+            return json.loads(handle.read(length))
+    except OSError as exc:
+        raise BenchlabError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    except (ValueError, RecursionError):
+        raise BenchlabError(f"{path}: byte {offset} is no longer the line read there: the file changed") from None
