@@ -18,6 +18,10 @@ from typing import Any, Mapping
 from benchlab.codec import unstructure
 from benchlab.model import DEFAULT_VARIANT, FailureMode, ResultKey, ResultSummary, ScenarioResult
 
+# Non-text values shown as JSON text: json.dumps(value, ensure_ascii=False), without building an
+# encoder per call (every turn's settings are one: 10,000 encoders for a 10,000-result page).
+_json_text = json.JSONEncoder(ensure_ascii=False).encode
+
 def verdict_of(result: ResultSummary | ScenarioResult) -> str:
     """``pass``, ``fail`` (the model's), ``infra`` (never the model's) or ``not scored``."""
     return _verdict(result.passed, result.failure_mode)
@@ -50,7 +54,7 @@ def key_text(key: ResultKey) -> str:
 def _call(call: Mapping[str, Any]) -> dict[str, Any]:
     """A saved ``ToolCall``: its arguments as the model sent them, else as parsed."""
     raw = call.get("arguments_raw")
-    arguments = raw if raw is not None else json.dumps(call.get("arguments"), ensure_ascii=False)
+    arguments = raw if raw is not None else _json_text(call.get("arguments"))
     return {"name": call["name"], "arguments": arguments}
 
 
@@ -69,13 +73,13 @@ def _message(message: dict[str, Any]) -> dict[str, Any]:
 def _text(value: Any) -> str:
     if value is None:
         return ""
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return value if isinstance(value, str) else _json_text(value)
 
 
 def _request(request: Mapping[str, Any], new_messages: list[dict[str, Any]], first: bool) -> dict[str, Any]:
     """A saved ``ChatRequest`` (absent fields take the class's defaults, as structuring gave them)."""
     settings = {"max_tokens": request.get("max_tokens"), "thinking": request.get("thinking"), "sampling": request.get("sampling", {})}
-    shown: dict[str, Any] = {"messages": [_message(m) for m in new_messages], "settings": json.dumps(settings, ensure_ascii=False)}
+    shown: dict[str, Any] = {"messages": [_message(m) for m in new_messages], "settings": _json_text(settings)}
     tools = request.get("tools")
     if first and tools:
         shown["tools"] = [str((t.get("function") or {}).get("name", "?")) for t in tools if isinstance(t, dict)]
@@ -152,15 +156,15 @@ def _turns(result: Mapping[str, Any]) -> list[dict[str, Any]]:
 def _artifacts(artifacts: dict[str, Any]) -> list[dict[str, Any]]:
     shown = []
     for name, value in artifacts.items():
-        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        text = value if isinstance(value, str) else _json_text(value)
         shown.append({"name": str(name), "text": text, "block": isinstance(value, str) and ("\n" in value or name in ("stdout", "stderr", "command"))})
     return shown
 
 
-def transcript(result: ResultSummary | ScenarioResult | Mapping[str, Any]) -> dict[str, Any]:
+def transcript(result: ResultSummary | ScenarioResult | dict[str, Any]) -> dict[str, Any]:
     """Everything behind one verdict, as plain JSON data: from a result's saved form (a journal
     line as ``JournalReader.line`` gives it), or from a result or summary object."""
-    data = result if isinstance(result, Mapping) else unstructure(result)
+    data = result if isinstance(result, dict) else unstructure(result)
     mode = data.get("failure_mode")
     key = ResultKey(data["pack"], data["scenario_id"], data.get("prompt_variant", DEFAULT_VARIANT), data.get("thinking", "off"),
                     data.get("repeat", 0))
