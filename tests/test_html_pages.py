@@ -417,3 +417,15 @@ def test_a_transcript_is_built_from_the_journal_line_as_parsed_with_every_part_o
     assert transcript(result) == expected  # a whole result given in code (a comparison's) reads the same
     summary = transcript(result.summary())  # an exchange that cannot be read back: the verdict and its checks
     assert summary["turns"] == [] and {k: v for k, v in summary.items() if k != "turns"} == {k: v for k, v in expected.items() if k != "turns"}
+
+
+@pytest.mark.parametrize("count", [0, 1, 63, 64, 65, 200])
+def test_a_streamed_block_is_the_json_of_its_lists_whole(count):
+    """A data block whose object holds Streams (the run table's rows) is written a chunk at a time,
+    and its text is exactly safe_json's of the same object with the lists whole."""
+    from benchlab.plugins.reporters.html.page import Stream, _block
+
+    rows = [{"c": [f"p/S{i}", "</script>&<!--\u2028"], "t": [i]} for i in range(count)]
+    text = "".join(_block({"columns": 5, "rows": Stream(iter(rows)), "after": {"x": 1}}))
+    assert text == safe_json({"columns": 5, "rows": rows, "after": {"x": 1}})
+    assert "".join(_block(Stream(iter(rows)))) == safe_json(rows)
