@@ -6,7 +6,7 @@ import codecs
 import json
 import sys
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, BinaryIO, Iterator
 
 from benchlab.errors import BenchlabError, PackError
 from benchlab.text_files import read_text
@@ -96,13 +96,19 @@ def read_jsonl_places(path: Path, label: str | None = None) -> Iterator[tuple[in
             offset += len(raw)
 
 
-def read_jsonl_at(path: Path, offset: int, length: int) -> Any:
-    """The value of the line ``read_jsonl_places`` found at ``offset`` (``length`` bytes)."""
+def read_jsonl_at(source: Path | BinaryIO, offset: int, length: int) -> Any:
+    """The value of the line ``read_jsonl_places`` found at ``offset`` (``length`` bytes), read
+    from the file at ``source`` or from ``source`` itself, a file open for reading bytes."""
     try:
-        with Path(path).open("rb") as handle:
-            handle.seek(offset)
-            return json.loads(handle.read(length))
+        if isinstance(source, Path):
+            with source.open("rb") as handle:
+                handle.seek(offset)
+                line = handle.read(length)
+        else:
+            source.seek(offset)
+            line = source.read(length)
+        return json.loads(line)
     except OSError as exc:
-        raise BenchlabError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+        raise BenchlabError(f"{getattr(source, 'name', source)}: cannot read it ({exc.strerror or exc})") from None
     except (ValueError, RecursionError):
-        raise BenchlabError(f"{path}: byte {offset} is no longer the line read there: the file changed") from None
+        raise BenchlabError(f"{getattr(source, 'name', source)}: byte {offset} is no longer the line read there: the file changed") from None

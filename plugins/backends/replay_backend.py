@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, BinaryIO, ClassVar
 
 from benchlab.backends import Backend, BackendOptions
 from benchlab.errors import BenchlabError, TransportError
@@ -78,6 +78,7 @@ class ReplayBackend(Backend):
         self.path = Path(options.replay_file)
         self.recorded = read_replay_file(self.path)
         self.served: dict[str, int] = defaultdict(int)
+        self._file: BinaryIO | None = None  # opened on the first answer played
         self.model = options.model or "replay"
 
     @property
@@ -99,9 +100,18 @@ class ReplayBackend(Backend):
         turn = self.served[own]
         self.served[own] += 1
         try:
-            data = read_jsonl_at(self.path, *lines[min(turn, len(lines) - 1)])
+            if self._file is None:
+                self._file = self.path.open("rb")
+            data = read_jsonl_at(self._file, *lines[min(turn, len(lines) - 1)])
+        except OSError as exc:
+            raise TransportError(FailureMode.HTTP_ERROR, f"{self.path}: cannot read it ({exc.strerror or exc})") from None
         except BenchlabError as exc:
             raise TransportError(FailureMode.HTTP_ERROR, str(exc)) from None
         if not isinstance(data, dict) or data.get("scenario") != request.scenario:
             raise TransportError(FailureMode.HTTP_ERROR, f"{self.path}: the file changed since the run started")
         return response_from_record(data)
+
+    async def aclose(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
