@@ -279,8 +279,8 @@ def test_comparison_page_groups_bars_per_pack_and_opens_every_models_output_side
     assert benchlab("compare", a.name, b.name, "--out", str(out)).returncode == 0
     [folder] = out.glob("compare-*")
     proc = benchlab("report", str(folder))
-    assert proc.returncode == 0 and proc.stdout.strip() == str(folder / "compare.html"), proc.stderr
-    tab = open_page(chromium, folder / "compare.html")
+    assert proc.returncode == 0 and proc.stdout.strip() == str(folder / "report.html"), proc.stderr
+    tab = open_page(chromium, folder / "report.html")
     try:
         assert tab.evaluate("document.querySelectorAll('.pack-table svg.chart.bar').length") == 4  # 2 packs x 2 models
         assert tab.evaluate("document.querySelectorAll('.pack-table svg.chart.bar line.whisker').length") == 12  # Wilson intervals
