@@ -189,31 +189,46 @@ def test_diff_and_index_pages_are_written_where_the_readme_says(tmp_path):
 
 
 def test_no_secret_reaches_any_page(tmp_path):
-    """The API key is in none of report.html, the diff page or the index page (the record holds
-    none, and the pages show only the record)."""
+    """No key reaches report.html, the diff page, the index, a comparison's page or a ladder's:
+    not one given with --api-key, nor credentials in the endpoint URL (user:key@host), nor the
+    value of a models file's api_key_env (the records hold none, and the pages show only them)."""
     from servers.base import Answer, Script, TestServer, running
     from servers.openai_compat import OpenAIChat
     from helpers import write_pack, exact_scenario
 
-    secret = "sk-html-secret-789"
+    flag, userinfo, from_env = "sk-html-secret-789", "sk-html-userinfo-456", "sk-html-env-123"
     server = TestServer()
-    OpenAIChat(Script({"Say OK": Answer("OK")}), model="m", api_key=secret).install(server)
+    OpenAIChat(Script({"Say OK": Answer("OK")}), model="m", api_key=None).install(server)  # takes any key
     pack = write_pack(tmp_path / "ok-1", [exact_scenario("S1", "Say OK", "OK")])
     out = tmp_path / "out"
+    env = {"BENCHLAB_API_KEY": "", "OPENAI_API_KEY": "", "HTML_TEST_KEY": from_env}
     with running(server):
+        endpoint = server.url.replace("http://", f"http://user:{userinfo}@")
         for _ in range(2):
-            proc = benchlab("run", "--backend", "openai", "--endpoint", server.url, "--pack", str(pack), "--out", str(out),
-                            "--api-key", secret, "--timeout-per-case", "30", "--no-progress",
-                            env={"BENCHLAB_API_KEY": "", "OPENAI_API_KEY": ""})
+            proc = benchlab("run", "--backend", "openai", "--endpoint", endpoint, "--pack", str(pack), "--out", str(out),
+                            "--api-key", flag, "--timeout-per-case", "30", "--no-progress", env=env)
             assert proc.returncode == 0, proc.stderr
+        models = tmp_path / "models.toml"
+        models.write_text("".join(f'[[model]]\nname = "{name}"\nbackend = "openai"\nendpoint = "{server.url}"\n'
+                                  'api_key_env = "HTML_TEST_KEY"\n\n' for name in ("first", "second")))
+        for command in ("compare", "ladder"):
+            proc = benchlab(command, "--models", str(models), "--pack", str(pack), "--out", str(out / command), "--no-progress",
+                            env=env)
+            assert proc.returncode == 0, proc.stderr
+    # Each credential was really sent (the URL's user:key, as HTTP Basic, wins over --api-key).
+    sent = {logged.headers.get("authorization") for logged in server.log}
+    assert sent == {"Basic " + base64.b64encode(f"user:{userinfo}".encode()).decode(), f"Bearer {from_env}"}
     a, b = sorted(p.name for p in out.iterdir() if (p / "run.json").is_file())
     assert benchlab("report", "--diff", a, b, "--out", str(out)).returncode == 0
     assert benchlab("report", "--index", "--out", str(out)).returncode == 0
     pages = list(out.rglob("*.html"))
-    assert len(pages) == 4
+    assert len(list((out / "compare").glob("compare-*/report.html"))) == 1
+    assert len([p for p in (out / "ladder").rglob("report.html") if (p.parent / "ladder.json").is_file()]) == 1
+    assert len(pages) >= 7  # two runs, the diff, the index; the comparison, its two runs; the ladder
     for page in pages:
         text = page.read_text()
-        assert secret not in text, page
+        for secret in (flag, userinfo, from_env):
+            assert secret not in text, (page, secret)
 
 
 def _record_with_repeats(tmp_path: Path):
