@@ -92,8 +92,11 @@ def test_run_page_charts_filters_search_lazy_rows_and_transcripts(chromium, runs
             return {content: t.querySelector('pre[data-field=content]').textContent,
                     message: t.querySelector('pre[data-field=message]').textContent,
                     reasoningOpen: t.querySelector('pre[data-field=reasoning]').closest('details').open,
+                    answerRole: t.querySelector('.msg.role-assistant .role').textContent,
                     checks: t.querySelectorAll('.checks li').length}; })()""")
-        assert shown == {"content": "wrong0", "message": "Say word 0", "reasoningOpen": False, "checks": 1}
+        # A recorded answer has no HTTP status: none is claimed ("status null" was).
+        assert shown == {"content": "wrong0", "message": "Say word 0", "reasoningOpen": False, "checks": 1,
+                         "answerRole": "assistant (finish_reason stop)"}
         tab.click("#results tbody tr:first-child button.open")  # and closes again
         assert tab.evaluate("document.querySelectorAll('.transcript').length") == 0
         # From the keyboard: Tab to a row's button, Enter opens it.
