@@ -8,7 +8,7 @@ model writes can close its fence or become markdown of the report.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Sequence
 
 import attrs
 
@@ -102,8 +102,9 @@ def pair_section(comparison: Comparison, pair: Pair) -> list[str]:
     return lines + ["", f"Verdict: {pair.sentence}.", "", f"Agreement: {same}{calls}."]
 
 
-def render_markdown(comparison: Comparison, heading: Heading, *, outputs: bool = True) -> str:
-    """The report; ``outputs=False`` leaves out the models' complete outputs (the stdout view)."""
+def render_markdown(comparison: Comparison, heading: Heading, *, outputs: bool = True, pages: Sequence[str] = ()) -> str:
+    """The report; ``outputs=False`` leaves out the models' complete outputs (the stdout view), and
+    names where they are: compare.md and the ``pages`` reporters wrote beside it."""
     lines = [f"## benchlab compare {heading.compare_id}", ""]
     lines += [f"- {name}: {how}" for name, how in heading.models.items()]
     lines += ["", "### Scenarios", ""] + scenario_table(comparison)
@@ -121,7 +122,7 @@ def render_markdown(comparison: Comparison, heading: Heading, *, outputs: bool =
     if outputs:
         lines += ["", "## Outputs", ""] + output_section(comparison)
     else:
-        lines += ["", "The complete outputs of every model are in compare.md."]
+        lines += ["", f"The complete outputs of every model are in {' and '.join(['compare.md', *pages])}."]
     return "\n".join(lines) + "\n"
 
 

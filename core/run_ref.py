@@ -70,11 +70,25 @@ def run_folder_at(path: Path) -> Path:
     path = path.expanduser()
     if path.is_dir():
         if not is_run_folder(path):
+            if _is_negative_control_record(path):
+                raise BenchlabError(f"{path}: a negative control's record, not a run: it sent nothing and has no "
+                                    f"{JOURNAL} to read back (its table is in {RUN_RECORD})")
             raise BenchlabError(f"{path}: not a benchlab run folder (no {JOURNAL} in it)")
         return path
     if path.exists():
         raise BenchlabError(f"{path}: a file, not a run folder; give the folder holding {JOURNAL}")
     raise BenchlabError(f"{path}: no such run folder")
+
+
+def _is_negative_control_record(path: Path) -> bool:
+    """Whether ``path`` holds the record ``run --negative-control`` writes (a run.json, no journal)."""
+    import json
+
+    try:
+        record = json.loads((path / RUN_RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(record, dict) and str(record.get("mode") or "").startswith("--negative-control")
 
 
 def resolve_run(ref: str, out: Path) -> Path:

@@ -67,3 +67,14 @@ def test_resume_of_an_unknown_id_is_one_line_listing_recent_runs(tmp_path):
     make_runs(out, IDS[:3])
     line = one_error_line(benchlab("run", "--resume", "no-such-run", "--out", str(out)))
     assert f"(recent runs: {IDS[2]}, {IDS[1]}, {IDS[0]})" in line
+
+
+def test_reading_a_negative_controls_record_says_what_it_is(tmp_path):
+    """A real `run --negative-control` folder holds run.json and no journal: every reading command
+    names it as a negative control's record instead of calling it a stranger's folder."""
+    out = tmp_path / "results"
+    assert benchlab("run", "--negative-control", "--pack", "toolcall-15", "--out", str(out)).returncode == 0
+    (folder,) = list(out.iterdir())
+    for command in (("report", str(folder)), ("inspect", str(folder)), ("diff", str(folder), str(folder))):
+        line = one_error_line(benchlab(*command, "--out", str(out)))
+        assert f"{folder}: a negative control's record, not a run" in line, command

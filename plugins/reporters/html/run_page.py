@@ -36,6 +36,9 @@ class PackRow:
     p95_s: float | None
     status: str
     latency: charts.Histogram | None
+    # The Status is the pack's (as report.md shows it, once per pack): the first arm's row carries
+    # it across this many rows, the other arms' rows 0 (none of their own).
+    status_rows: int = 1
 
 
 def _arms(record: RunRecord) -> list[str]:
@@ -71,6 +74,7 @@ def _pack_rows(record: RunRecord) -> list[PackRow]:
                 p50_s=summary.p50_s if single else percentile(latencies, 0.5),
                 p95_s=summary.p95_s if single else percentile(latencies, 0.95),
                 status=summary.status, latency=charts.histogram(latencies),
+                status_rows=len(arms) if arm == arms[0] else 0,
             ))
     return rows
 
