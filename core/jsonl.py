@@ -65,7 +65,7 @@ def read_jsonl_places(path: Path, label: str | None = None) -> Iterator[tuple[in
     """``(line number, byte offset, byte length, value)`` for every non-blank line, the file read a
     line at a time: a caller can keep where each value is (``read_jsonl_at``) instead of every
     value (a replay file of 10,000 long answers). Line numbers, blank lines, errors and encodings
-    as ``read_jsonl``: "\n", "\r\n" and a lone "\r" each end a line, a UTF-8 byte-order mark is dropped."""
+    as ``read_jsonl``: LF, CR LF and a lone CR each end a line, a UTF-8 byte-order mark is dropped."""
     where = f"{label} {path}" if label else str(path)
     try:
         handle = Path(path).open("rb")
@@ -79,11 +79,9 @@ def read_jsonl_places(path: Path, label: str | None = None) -> Iterator[tuple[in
         handle.seek(offset)
         lineno = 0
         for raw in handle:
-            body = raw[:-1] if raw.endswith(b"\n") else raw
-            if body is not raw and body.endswith(b"\r"):
-                body = body[:-1]  # "\r\n"
+            body = raw[:-2] if raw.endswith(b"\r\n") else raw[:-1] if raw.endswith(b"\n") else raw
             start = offset
-            for piece in body.split(b"\r"):
+            for piece in body.split(b"\r"):  # a lone CR ends a line, as text-mode open() reads it
                 lineno += 1
                 try:
                     line = piece.decode("utf-8")
