@@ -22,6 +22,7 @@ from benchlab.model import DEFAULT_VARIANT, FailureMode, ResultKey, ResultSummar
 # encoder per call (every turn's settings are one: 10,000 encoders for a 10,000-result page).
 _json_text = json.JSONEncoder(ensure_ascii=False).encode
 
+
 def verdict_of(result: ResultSummary | ScenarioResult) -> str:
     """``pass``, ``fail`` (the model's), ``infra`` (never the model's) or ``not scored``."""
     return _verdict(result.passed, result.failure_mode)
