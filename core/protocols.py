@@ -39,7 +39,9 @@ class Driver(Protocol):
 class Reporter(Protocol):
     """A view of a finished run (``register_reporters``). Both methods are optional.
 
-    ``render(record) -> str``: the text ``--format NAME`` prints on stdout.
+    ``render(record) -> str``: the text ``--format NAME`` prints on stdout; a reporter whose
+    text grows with the run may also give ``render_chunks(record)``, the same text as an
+    iterable of pieces, which is printed instead (never held whole).
     ``write(record, run_dir)``: files it adds to the run's folder (``report.md``...); it is
     called for every registered reporter after ``run.json`` is written, and a failure is a
     warning, never the end of the run. ``record.results`` are summaries: the raw exchanges

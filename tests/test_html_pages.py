@@ -388,6 +388,77 @@ def test_a_ladder_timeline_places_each_attempt_by_its_time_against_the_slowest_s
     assert steps[1].label == "attempt 2: m2, checks 0/1, 3.00s"
 
 
+def _every_part_result():
+    """A result with every part a transcript shows: two turns, tool calls (one with unparsed
+    arguments), raw bodies repeating the answer and the reasoning, attempts, checks, artifacts."""
+    from benchlab.model import Attempt, ChatRequest, ChatResponse, Check, FailureMode, ScenarioResult, ToolCall, Turn, Usage
+
+    long, answer = "step by step " * 10, "the answer is 42 " * 5
+    first = ChatRequest(scenario="p/S", messages=[{"role": "system", "content": "be brief"}, {"role": "user", "content": "go"}],
+                        tools=[{"type": "function", "function": {"name": "look"}}], max_tokens=99, thinking=True, sampling={"temperature": 0})
+    asked = ChatResponse(content="", reasoning=long, tool_calls=[ToolCall("look", {"q": "<b>"}, "c1"), ToolCall("bad", "{x", "c2", "{x")],
+                         finish_reason="tool_calls", usage=Usage(1, 2, 3), status_code=200,
+                         raw={"choices": [{"message": {"reasoning_content": long, "tool_calls": []}}], "id": long[:10]})
+    said = {"role": "assistant", "content": "", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "look", "arguments": "{}"}}]}
+    second = ChatRequest(scenario="p/S", messages=[*first.messages, said, {"role": "tool", "name": "look", "content": {"found": 1}}],
+                         tools=first.tools, max_tokens=99, thinking=True)
+    final = ChatResponse(content=answer, finish_reason="stop", status_code=200, raw={"choices": [{"message": {"content": answer}}]})
+    return ScenarioResult(
+        pack="p", scenario_id="S", passed=False, score=0.5, failure_mode=FailureMode.WRONG_ANSWER, detail="b: no", latency_s=1.5,
+        checks=[Check("a", True), Check("b", False, "no")], request=first, response=final, turns=[Turn(first, asked), Turn(second, final)],
+        attempts=[Attempt(1, FailureMode.SERVER_ERROR, "busy", 0.25, 503)], artifacts={"stdout": "out\n", "exit": {"code": 1}},
+        repeat=2, thinking="on", prompt_variant="terse", timeout_s=30.0, started_at="2026-01-01T00:00:00Z")
+
+
+def test_a_transcript_is_built_from_the_journal_line_as_parsed_with_every_part_of_the_result():
+    """Pages build each transcript from its journal line (no structured result in between); the
+    expected data is what the transcript of the structured result was before that change."""
+    from benchlab.codec import dumps
+    from benchlab.plugins.reporters.html.transcripts import transcript
+
+    result = _every_part_result()
+    line = json.loads(dumps(result))
+    del line["schema_version"]
+    long, answer = "step by step " * 10, "the answer is 42 " * 5
+    expected = {
+        "title": "p/S", "label": "variant terse, thinking on, repeat 2", "verdict": "fail", "mode": "wrong_answer", "detail": "b: no",
+        "latency_s": 1.5, "timeout_s": 30.0, "started_at": "2026-01-01T00:00:00Z",
+        "attempts": [{"number": 1, "mode": "server_error", "detail": "busy", "elapsed_s": 0.25, "status_code": 503}],
+        "turns": [
+            {"request": {"messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": "go"}],
+                         "settings": '{"max_tokens": 99, "thinking": true, "sampling": {"temperature": 0}}', "tools": ["look"]},
+             "response": {"content": "", "reasoning": long, "tool_calls": [{"name": "look", "arguments": '{"q": "<b>"}'}, {"name": "bad", "arguments": "{x"}],
+                          "finish_reason": "tool_calls", "status_code": 200,
+                          "raw": {"choices": [{"message": {"reasoning_content": {"benchlab:same-as": "reasoning"}, "tool_calls": []}}], "id": long[:10]},
+                          "raw_refs": True}},
+            # The second request shows only what it adds: the tool's result.
+            {"request": {"messages": [{"role": "tool", "content": '{"found": 1}', "name": "look"}],
+                         "settings": '{"max_tokens": 99, "thinking": true, "sampling": {}}'},
+             "response": {"content": answer, "reasoning": None, "tool_calls": [], "finish_reason": "stop", "status_code": 200,
+                          "raw": {"choices": [{"message": {"content": {"benchlab:same-as": "content"}}}]}, "raw_refs": True}},
+        ],
+        "checks": [{"name": "a", "ok": True, "detail": ""}, {"name": "b", "ok": False, "detail": "no"}],
+        "artifacts": [{"name": "stdout", "text": "out\n", "block": True}, {"name": "exit", "text": '{"code": 1}', "block": False}],
+    }
+    assert transcript(line) == expected
+    assert list(transcript(line)) == list(expected)  # the page's JSON keeps the same order
+    assert transcript(result) == expected  # a whole result given in code (a comparison's) reads the same
+    summary = transcript(result.summary())  # an exchange that cannot be read back: the verdict and its checks
+    assert summary["turns"] == [] and {k: v for k, v in summary.items() if k != "turns"} == {k: v for k, v in expected.items() if k != "turns"}
+
+
+@pytest.mark.parametrize("count", [0, 1, 63, 64, 65, 200])
+def test_a_streamed_block_is_the_json_of_its_lists_whole(count):
+    """A data block whose object holds Streams (the run table's rows) is written a chunk at a time,
+    and its text is exactly safe_json's of the same object with the lists whole."""
+    from benchlab.plugins.reporters.html.page import Stream, _block
+
+    rows = [{"c": [f"p/S{i}", "</script>&<!--\u2028"], "t": [i]} for i in range(count)]
+    text = "".join(_block({"columns": 5, "rows": Stream(iter(rows)), "after": {"x": 1}}))
+    assert text == safe_json({"columns": 5, "rows": rows, "after": {"x": 1}})
+    assert "".join(_block(Stream(iter(rows)))) == safe_json(rows)
+
+
 def test_with_repeats_a_comparisons_bars_carry_the_interval_clustered_by_scenario(tmp_path):
     """Two models, --repeat 2, 10 scenarios: model a passes 8 both times and 2 once; b passes
     every repeat of all 10. Clustered as on a run's page, not Wilson over the 20 results."""

@@ -137,3 +137,30 @@ def test_any_text_survives_as_xml(text):
     assert parsed.get("message") == safe
     assert (parsed.text or "") == safe.replace("\r\n", "\n").replace("\r", "\n")  # XML's own line-end rule
     assert all(ch in "\t\n\r" or ord(ch) >= 0x20 for ch in safe) and not any(0xD800 <= ord(ch) <= 0xDFFF for ch in safe)
+
+
+def test_format_prints_a_reporters_chunks_one_at_a_time_and_render_otherwise(capsys):
+    """A reporter with ``render_chunks`` (JUnit's) is printed a piece at a time, never joined into
+    one string (a 10,000-result document is 10 MB); one without it prints ``render``'s text."""
+    from benchlab.run_command import print_rendered
+
+    printed: list[str] = []
+
+    class Chunked:
+        def render(self, record):
+            raise AssertionError("the whole text was built")
+
+        def render_chunks(self, record):
+            for piece in ("<a>", "b", "</a>\n"):
+                assert capsys.readouterr().out == (printed[-1] if printed else "")  # the piece before is out already
+                printed.append(piece)
+                yield piece
+
+    class Whole:
+        def render(self, record):
+            return f"whole {record}\n"
+
+    print_rendered(Chunked(), "record")
+    assert printed == ["<a>", "b", "</a>\n"] and capsys.readouterr().out == "</a>\n"  # the others were read as they came
+    print_rendered(Whole(), "record")
+    assert capsys.readouterr().out == "whole record\n"
