@@ -628,6 +628,9 @@ class RunRecord:
     # The command that plays what this run did not score (unplayed, infrastructure failures), exactly
     # as it must be typed; None when every scenario has a verdict.
     resume_hint: str | None = None
+    # The journal's size in bytes when this record was written: a journal grown past it holds
+    # results this record lacks (a resume that was interrupted). None in records before it.
+    journal_bytes: int | None = None
 
 
 def _structure_summary(data: dict[str, Any], _: Any) -> ResultSummary:

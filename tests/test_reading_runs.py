@@ -140,3 +140,29 @@ def test_inspect_and_diff_on_runs_of_the_real_llama_server(llama_server: str, tm
     assert diff.returncode == 0 and "| words-4 | 4 |" in diff.stdout
     full = benchlab("inspect", b, "--out", str(out), "--scenario", "words-4/S1", "--full")
     assert full.returncode == 0 and "#### Turn 1" in full.stdout and "Response (finish_reason" in full.stdout
+
+
+def test_a_copied_run_reads_as_finished_and_a_grown_journal_as_interrupted(tmp_path):
+    """Whether run.json is current is told by content (the journal's size it recorded), not by
+    mtimes: a folder copied without its times, or a journal touched later, is still finished."""
+    import os
+    import shutil as sh
+
+    run = replay_run(tmp_path, "a", {"S1": "one", "S2": "x", "S3": "three", "S4": "four"})
+    folder = tmp_path / "out" / run
+    copy = tmp_path / "copy"
+    sh.copytree(folder, copy, copy_function=sh.copyfile)  # new mtimes, in any order
+    later = (copy / "run.json").stat().st_mtime + 60
+    os.utime(copy / "journal.jsonl", (later, later))
+    proc = benchlab("inspect", str(copy))
+    assert proc.returncode == 0 and "INCOMPLETE" not in proc.stdout, proc.stdout
+    # A resume that was interrupted appended results after run.json was written: the journal is the truth.
+    with (copy / "journal.jsonl").open("rb+") as journal:
+        lines = journal.read().splitlines(keepends=True)
+        journal.write(lines[-1])
+    assert "(INCOMPLETE)" in benchlab("inspect", str(copy)).stdout
+    # A record written before run.json noted the journal's size keeps the rule by mtimes.
+    record = json.loads((copy / "run.json").read_text())
+    del record["journal_bytes"]
+    (copy / "run.json").write_text(json.dumps(record))
+    assert "INCOMPLETE" not in benchlab("inspect", str(copy)).stdout
