@@ -11,7 +11,7 @@ so that ``benchlab history`` answers without reading every record:
   no ``run.json`` (a run killed before its end) is not indexed: it is counted as incomplete
   and listed, with the command that finishes it.
 - Every reader first brings the index up to date with the folders (``open_index``): run
-  folders it does not hold are added, rows whose folder is gone are dropped. A corrupt
+  folders it does not hold are added, rows whose folder is gone are dropped. A corrupt (or wrongly shaped: a table or column missing)
   ``index.sqlite`` is rebuilt from the folders with one warning line.
 
 Two processes finishing at once both land: every write is one ``BEGIN IMMEDIATE``
@@ -223,7 +223,22 @@ def _healthy(db: sqlite3.Connection) -> str | None:
         raise  # locked or unreadable: not a reason to throw the index away
     except sqlite3.DatabaseError as exc:
         return str(exc)
-    return None if found == "ok" else str(found)
+    return _missing_columns(db) if found == "ok" else str(found)
+
+
+def _missing_columns(db: sqlite3.Connection) -> str | None:
+    """What an index of this schema lacks (a table dropped, a column gone): a sound file
+    with the wrong shape is as unusable as a corrupt one."""
+    if db.execute("PRAGMA user_version").fetchone()[0] != INDEX_SCHEMA:
+        return None  # empty, or another schema: _prepare decides
+    for table, columns in (("runs", _RUN_COLUMNS), ("pack_scores", PACK_COLUMNS)):
+        found = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        if not found:
+            return f"no table {table}"
+        lacking = [c for c in columns if c not in found]
+        if lacking:
+            return f"table {table} has no column {', '.join(lacking)}"
+    return None
 
 
 def open_index(out: Path, *, sync: bool = True, replace_newer: bool = False) -> sqlite3.Connection:

@@ -15,6 +15,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -220,7 +221,8 @@ def test_reindex_rebuilds_from_the_folders_and_names_what_it_left_out(tmp_path):
     assert listed(out) == list(reversed(runs))
 
 
-@pytest.mark.parametrize("damage", ["garbage", "torn pages"])
+@pytest.mark.parametrize("damage", ["garbage", "torn pages", "table dropped", "table dropped, a run not indexed",
+                                    "column dropped"])
 def test_a_corrupt_index_is_rebuilt_from_the_folders_with_one_warning(tmp_path, damage):
     out = tmp_path / "results"
     pack = two_pack(tmp_path)
@@ -228,6 +230,15 @@ def test_a_corrupt_index_is_rebuilt_from_the_folders_with_one_warning(tmp_path, 
     index = out / "index.sqlite"
     if damage == "garbage":
         index.write_bytes(b"this is not a database at all\n" * 100)
+    elif damage.startswith("table dropped"):
+        # A sound SQLite file without a table the index needs: an up-to-date index, and one a run is missing from.
+        with closing(sqlite3.connect(index)) as db, db:
+            db.execute("DROP TABLE pack_scores")
+            if damage.endswith("not indexed"):
+                db.execute("DELETE FROM runs WHERE run_id = ?", (runs[0],))
+    elif damage == "column dropped":
+        with closing(sqlite3.connect(index)) as db, db:
+            db.execute("ALTER TABLE runs DROP COLUMN folder")
     else:
         data = bytearray(index.read_bytes())
         data[4096:] = b"\xa5" * (len(data) - 4096)  # every page after the first overwritten
