@@ -70,7 +70,7 @@ def _settings(a: RunRecord, b: RunRecord) -> list[Setting]:
         note(f"server {field}", server_a[field], server_b.get(field))
     note("backend", a.backend, b.backend)
     note("endpoint", a.endpoint, b.endpoint)
-    note("re-scored", rescored_text(a), rescored_text(b))
+    note("re-scored", a.rescored_text, b.rescored_text)
     return changed
 
 
@@ -78,16 +78,6 @@ def thinking_arms(record: RunRecord) -> str:
     """The thinking arms a run played (``off``, ``on`` or ``off, on``)."""
     played = {r.thinking for r in record.results}
     return ", ".join(arm for arm in ("off", "on") if arm in played) or "-"
-
-
-def rescored_text(record: RunRecord) -> str | None:
-    """``at T by benchlab V (packs p 1.0, ...)`` from the record's last re-scoring; None if never re-scored."""
-    if not record.rescored:
-        return None
-    last = record.rescored[-1]
-    packs = ", ".join(f"{pack} {version}" for pack, version in last.pack_versions.items())
-    times = f"; re-scored {len(record.rescored)} times" if len(record.rescored) > 1 else ""
-    return f"at {last.at} by benchlab {last.benchlab_version}" + (f" (packs {packs})" if packs else "") + times
 
 
 def _no_pairs(a: RunRecord, b: RunRecord) -> str:

@@ -175,6 +175,8 @@ def _notes(run: IndexedRun) -> str:
         notes.append("incomplete")
     if run.thinking_arms == ["off", "on"]:
         notes.append("both thinking arms")
+    if run.rescored:
+        notes.append(f"re-scored {run.rescored}")
     return ", ".join(notes)
 
 
@@ -198,7 +200,7 @@ def render_runs(runs: list[IndexedRun], fmt: str, out: Path, pack: str | None = 
 
 CSV_COLUMNS = ("run_id", "started_at", "finished_at", "model", "backend", "endpoint", "benchlab_version", "mode",
                "canonical", "complete", "thinking_arms", "pack", "pack_version", "pass_count", "total", "score",
-               "infrastructure_failures", "not_scored", "unplayed", "folder")
+               "infrastructure_failures", "not_scored", "unplayed", "folder", "rescored")
 
 
 def _runs_csv(runs: list[IndexedRun]) -> str:

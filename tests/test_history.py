@@ -29,7 +29,7 @@ from servers.faults import FaultServer
 # The documented keys (README "Results"): the listing's top level, each run, each pack line.
 TOP_KEYS = {"schema_version", "runs"}
 RUN_KEYS = {"run_id", "started_at", "finished_at", "model", "backend", "endpoint", "server", "benchlab_version", "mode",
-            "thinking_arms", "canonical", "complete", "folder", "packs"}
+            "thinking_arms", "canonical", "complete", "folder", "packs", "rescored"}
 PACK_KEYS = {"pack", "title", "version", "pass_count", "total", "score", "infrastructure_failures", "not_scored", "unplayed"}
 TREND_KEYS = {"schema_version", "pack", "model", "points"}
 
@@ -180,6 +180,8 @@ def test_a_rescored_run_updates_its_row_and_a_rescored_copy_lands_where_it_is_wr
     assert in_place.returncode == 0, in_place.stderr
     [again] = history_json(out)["runs"]
     assert again["run_id"] == run and again["packs"][0]["pass_count"] == 2
+    assert again["rescored"].startswith("at ") and "(packs hist-2 1.0.0)" in again["rescored"]
+    assert "re-scored at " in history(out).stdout
 
 
 def test_no_credential_reaches_the_index(tmp_path):

@@ -7,6 +7,7 @@ is made by editing the pack folder between the run and the rescore, as a pack au
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from helpers import REPO, benchlab, exact_scenario, one_error_line, run_record, write_pack, write_replay
@@ -46,6 +47,8 @@ def test_a_verifier_fix_changes_verdicts_and_only_in_place_or_output_writes(tmp_
     assert [r["passed"] for r in copy["results"]] == [True, True, True] and copy["run_id"] != first["run_id"]
     assert (run_dir / "run.json").read_bytes() == before  # --output leaves the original alone
 
+    original = tmp_path / "original"
+    shutil.copytree(run_dir, original)
     in_place = benchlab("rescore", first["run_id"], "--out", str(tmp_path / "out"), "--in-place")
     assert in_place.returncode == 0, in_place.stderr
     record = json.loads((run_dir / "run.json").read_text())
@@ -58,6 +61,11 @@ def test_a_verifier_fix_changes_verdicts_and_only_in_place_or_output_writes(tmp_
     s1 = [l["passed"] for l in journal if l.get("scenario_id") == "S1"]
     assert s1 == [False, True]  # the new verdict is appended; the journal's latest line wins on resume
     assert "report.md" in {p.name for p in run_dir.iterdir()} and "3/3" in (run_dir / "report.md").read_text()
+    # Every reader says the verdicts are a re-scoring's, and of which benchlab and pack versions.
+    said = f"Re-scored at {note['at']} by benchlab {note['benchlab_version']} (packs case-3 1.0.0)"
+    assert said in (run_dir / "report.md").read_text() and said in benchlab("inspect", str(run_dir)).stdout
+    changed = benchlab("diff", str(original), str(run_dir)).stdout
+    assert "Both runs were made the same way" not in changed and f"- re-scored: - -> at {note['at']} by benchlab" in changed
 
 
 def test_a_scenario_asked_differently_today_keeps_its_verdict(tmp_path):
