@@ -2,7 +2,8 @@
 
 Everything reads ``index.sqlite`` (``benchlab.history``); nothing contacts an endpoint.
 ``--format json`` prints ``{"schema_version", "runs"}`` for a listing and
-``{"schema_version", "pack", "model", "points"}`` for ``--trend`` (README "Results").
+``{"schema_version", "pack", "model", "points"}`` for ``--trend``, and
+``{"schema_version", "index", "indexed", "incomplete", "unreadable"}`` for ``--reindex`` (README "Results").
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def history_command(request: HistoryRequest) -> int:
     if not out.is_dir():
         raise BenchlabError(f"--out {out}: no such folder; runs are saved under results/ unless --out says otherwise")
     if request.reindex:
-        return _reindex(out)
+        return _reindex(out, request.format)
     since = parse_since(request.since) if request.since is not None else None
     try:
         with closing(open_index(out)) as db:
@@ -99,11 +100,15 @@ def history_command(request: HistoryRequest) -> int:
     return exit_codes.OK
 
 
-def _reindex(out: Path) -> int:
+def _reindex(out: Path, fmt: str = "md") -> int:
     try:
         found = reindex(out)
     except OSError as exc:
         raise BenchlabError(f"{out / INDEX}: cannot rebuild it ({exc.strerror or exc})") from None
+    if fmt == "json":
+        sys.stdout.write(_json({"index": str(out / INDEX), "indexed": found.indexed, "incomplete": found.incomplete,
+                                "unreadable": [{"folder": str(out / name), "why": why} for name, why in found.unreadable]}))
+        return exit_codes.OK
     print(f"indexed {found.indexed} run(s) under {out}/ into {out / INDEX}")
     if found.incomplete:
         print(f"not indexed, no {RUN_RECORD} (stopped before the end): {', '.join(found.incomplete)}; "

@@ -118,10 +118,13 @@ async def _rejudge(record: RunRecord, journal_in: JournalReader, packs: dict[str
     return summaries, kept
 
 
-def check_rescorable(record: RunRecord) -> None:
-    """An interrupted run is refused with one line."""
+def check_rescorable(record: RunRecord, run_dir: Path) -> None:
+    """An interrupted run is refused with one line, naming the command that finishes it as it must be typed."""
+    from benchlab.resume import resume_command
+
     if not record.complete:
-        raise BenchlabError(f"run {record.run_id} did not finish: finish it first (benchlab run --resume {record.run_id}), then rescore")
+        raise BenchlabError(f"run {record.run_id} did not finish: finish it first ({resume_command(record.run_id, run_dir.parent)}), "
+                            "then rescore")
 
 
 def rescore(record: RunRecord, run_dir: Path, plugins: Plugins, sandbox_for: Any = None, *,
@@ -133,7 +136,7 @@ def rescore(record: RunRecord, run_dir: Path, plugins: Plugins, sandbox_for: Any
     given, and its summary points there; ``copy_kept`` appends the kept ones too.
     ``sandbox_for(packs)`` gives a sandbox when code must run; it is closed here.
     """
-    check_rescorable(record)
+    check_rescorable(record, run_dir)
     packs = {p.id: p for p in load_packs(record.config.selection.packs, plugins, record.config.selection.load_options())}
     sandbox = sandbox_for(list(packs.values())) if sandbox_for is not None and any(p.needs_sandbox for p in packs.values()) else None
     try:

@@ -221,6 +221,10 @@ def test_reindex_rebuilds_from_the_folders_and_names_what_it_left_out(tmp_path):
     [warning] = proc.stderr.splitlines()
     assert warning.startswith(f"benchlab: warning: {newer} not indexed: ") and "schema_version 99 is newer" in warning
     assert listed(out) == list(reversed(runs))
+    as_json = json.loads(history(out, "--reindex", "--format", "json").stdout)
+    assert set(as_json) == {"schema_version", "index", "indexed", "incomplete", "unreadable"}
+    assert as_json["indexed"] == 2 and as_json["incomplete"] == [killed.name]
+    assert [u["folder"] for u in as_json["unreadable"]] == [str(newer)]
 
 
 @pytest.mark.parametrize("damage", ["garbage", "torn pages", "table dropped", "table dropped, a run not indexed",

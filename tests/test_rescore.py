@@ -85,7 +85,12 @@ def test_an_interrupted_run_is_refused(tmp_path):
     pack = case_pack(tmp_path, case_sensitive=True)
     run_dir, _ = run_once(tmp_path, pack, {"case-3/S1": "one", "case-3/S2": "two", "case-3/S3": "three"})
     (run_dir / "run.json").unlink()  # what a killed run leaves
-    assert "did not finish" in one_error_line(benchlab("rescore", str(run_dir), "--in-place"))
+    refused = one_error_line(benchlab("rescore", str(run_dir), "--in-place"))
+    # The hint works as printed: the run is not under results/ here, so it names --out.
+    assert "did not finish" in refused and f"benchlab run --resume {run_dir.name} --out {run_dir.parent.resolve()})" in refused
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    assert f"--output {afile}: cannot write run folders there" in one_error_line(benchlab("rescore", str(run_dir), "--output", str(afile)))
     assert "exclude each other" in one_error_line(benchlab("rescore", str(run_dir), "--in-place", "--output", str(tmp_path)))
 
 
