@@ -115,3 +115,48 @@ def test_tool_loop_transcripts_and_code_are_judged_again(tmp_path):
     assert again.returncode == 0, again.stderr
     data = json.loads(again.stdout)
     assert data["counts"]["still_passing"] == 2 and data["not_rescorable"] == []
+
+
+def test_a_changed_answer_budget_or_sampling_makes_a_scenario_not_rescorable(tmp_path):
+    pack = case_pack(tmp_path, case_sensitive=True)
+    run_dir, _ = run_once(tmp_path, pack, {"case-3/S1": "ONE", "case-3/S2": "TWO", "case-3/S3": "THREE"})
+    scenarios = [json.loads(line) for line in (pack / "scenarios.jsonl").read_text().splitlines()]
+    scenarios[0]["max_tokens"] = 64  # S1: another answer budget
+    scenarios[1]["sampling"] = {"temperature": 0.7}  # S2: other sampling
+    for s in scenarios:
+        s["verifier"]["case_sensitive"] = False
+    write_pack(pack, scenarios, title="Case-3")
+    data = json.loads(benchlab("rescore", str(run_dir), "--format", "json").stdout)
+    why = {k["scenario_id"]: k["why"] for k in data["not_rescorable"]}
+    assert set(why) == {"S1", "S2"} and "answer budget (max_tokens) changed" in why["S1"] and "sampling changed" in why["S2"]
+    assert {r["scenario_id"]: r["change"] for r in data["results"]}["S3"] == "fix"
+    # A pack-wide change of sampling reaches every scenario.
+    write_pack(pack, [{k: v for k, v in s.items() if k not in ("max_tokens", "sampling")} for s in scenarios], title="Case-3")
+    (pack / "pack.toml").write_text((pack / "pack.toml").read_text() + "\n[sampling]\ntemperature = 0.3\n")
+    data = json.loads(benchlab("rescore", str(run_dir), "--format", "json").stdout)
+    assert len(data["not_rescorable"]) == 3 and all("sampling changed" in k["why"] for k in data["not_rescorable"])
+
+
+def test_a_tool_loop_whose_tools_would_answer_differently_today_is_not_rescorable(tmp_path):
+    """TC-06's starting files changed after the run: the model's saved calls would get other tool
+    results today, so its saved answers replied to a conversation today's pack would not have."""
+    pack = tmp_path / "toolcall-15"
+    shutil.copytree(REPO / "packs" / "toolcall-15", pack)
+    gold = next(json.loads(line) for line in (pack / "proofs.jsonl").read_text().splitlines()
+                if json.loads(line)["scenario"] == "TC-06" and json.loads(line)["kind"] == "gold")
+    replay = tmp_path / "r.jsonl"
+    replay.write_text("".join(json.dumps({"scenario": "toolcall-15/TC-06", **turn}) + "\n" for turn in gold["turns"]))
+    out = tmp_path / "out"
+    proc = benchlab("run", "--pack", str(pack), "--scenario", "toolcall-15/TC-06", "--replay", str(replay), "--out", str(out),
+                    "--no-progress")
+    assert proc.returncode == 0, proc.stderr
+    run_id = run_record(out)["run_id"]
+    lines = (pack / "scenarios.jsonl").read_text().splitlines()
+    changed = [json.loads(line) for line in lines]
+    for s in changed:
+        if s["id"] == "TC-06":
+            s["extra"]["state"]["files"] = {"notes.txt": "Call the plumber about the boiler."}
+    (pack / "scenarios.jsonl").write_text("".join(json.dumps(s) + "\n" for s in changed))
+    data = json.loads(benchlab("rescore", run_id, "--out", str(out), "--format", "json").stdout)
+    [kept] = data["not_rescorable"]
+    assert kept["scenario_id"] == "TC-06" and "turn 2's messages would differ today" in kept["why"], kept
