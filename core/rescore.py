@@ -71,7 +71,7 @@ class Replay:
     def of(cls, record: RunRecord, plugins: Plugins) -> "Replay":
         from benchlab.run import settings_for
 
-        limits = answer_limits(plugins, record.config.target.backend)
+        limits = answer_limits(plugins, record.backend)  # the backend that played the run (detected, if "auto")
         template = SavedTurnsBackend([], None, limits or (0, None))
         return cls(settings_for(record.config, template, {"context_size": record.probe.context_size}, None), limits)
 

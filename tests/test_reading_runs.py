@@ -205,3 +205,21 @@ def test_diff_says_what_changed_in_thinking_and_in_the_server(tmp_path):
     text = benchlab("diff", a, b, "--out", str(out)).stdout
     assert "- thinking arms: off, on -> on" in text and "- server version: 0.9.2 -> 0.10.1" in text
     assert "Results: 0 regression, 0 fix, 0 still failing, 4 still passing, 0 new, 4 dropped" in text
+
+
+def test_inspect_pack_shows_that_pack_alone(tmp_path):
+    other = write_pack(tmp_path / "other" / "other-1", [exact_scenario("X", "Say x", "x")])
+    replay = write_replay(tmp_path / "both.jsonl", {"words-4/S1": "one", "words-4/S2": "no", "words-4/S3": "three",
+                                                   "words-4/S4": "four", "other-1/X": "wrong"})
+    out = tmp_path / "out"
+    proc = benchlab("run", "--pack", str(words_pack(tmp_path)), "--pack", str(other), "--replay", str(replay), "--out", str(out),
+                    "--no-progress", "--repeat", "2")
+    assert proc.returncode == 0, proc.stderr
+    [run] = [p.name for p in out.iterdir() if (p / "journal.jsonl").is_file()]
+    shown = benchlab("inspect", run, "--out", str(out), "--pack", "other-1", "--failed")
+    assert shown.returncode == 0, shown.stderr
+    assert "other-1/X" in shown.stdout and "words-4/S2" not in shown.stdout
+    data = json.loads(benchlab("inspect", run, "--out", str(out), "--pack", "words-4", "--format", "json").stdout)
+    assert {r["pack"] for r in data["results"]} == {"words-4"} and len(data["results"]) == 8
+    assert {s["pack"] for s in data["scenarios"]} == {"words-4"}
+    assert "has no such pack (its packs: words-4, other-1)" in one_error_line(benchlab("inspect", run, "--out", str(out), "--pack", "nosuch-1"))

@@ -10,6 +10,8 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from helpers import REPO, benchlab, exact_scenario, one_error_line, run_record, write_pack, write_replay
 
 
@@ -160,3 +162,50 @@ def test_a_tool_loop_whose_tools_would_answer_differently_today_is_not_rescorabl
     data = json.loads(benchlab("rescore", run_id, "--out", str(out), "--format", "json").stdout)
     [kept] = data["not_rescorable"]
     assert kept["scenario_id"] == "TC-06" and "turn 2's messages would differ today" in kept["why"], kept
+
+
+def test_rescore_of_a_run_against_a_server_that_fails_some_scenarios(tmp_path):
+    """The fault server fails two scenarios on purpose: those keep their infrastructure verdicts
+    (no answer to judge), the answered ones are judged again."""
+    from servers.base import Answer, Script, running
+    from servers.faults import FaultServer
+
+    pack = write_pack(tmp_path / "faulty-4", [exact_scenario("S1", "Say one", "ONE"), exact_scenario("S2", "Say two", "two"),
+                                              exact_scenario("down", "fault: 500", "ok"), exact_scenario("reset", "fault: reset", "ok")])
+    out = tmp_path / "out"
+    with running(FaultServer(Script({"Say one": Answer("one"), "Say two": Answer("two")}))) as server:
+        proc = benchlab("run", "--backend", "openai", "--endpoint", server.url, "--pack", str(pack), "--out", str(out),
+                        "--no-progress", "--retries", "0", "--measured-tps", "50")
+    assert proc.returncode == 3, proc.stderr
+    run_id = run_record(out)["run_id"]
+    scenarios = [json.loads(line) for line in (pack / "scenarios.jsonl").read_text().splitlines()]
+    scenarios[0]["verifier"]["case_sensitive"] = False  # the fix: S1's "one" now matches "ONE"
+    write_pack(pack, scenarios)
+    done = benchlab("rescore", run_id, "--out", str(out), "--in-place", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert {r["scenario_id"]: r["change"] for r in data["results"]} == {
+        "S1": "fix", "S2": "still_passing", "down": "not_comparable", "reset": "not_comparable"}
+    assert {k["scenario_id"] for k in data["not_rescorable"]} == {"down", "reset"}
+    assert all("no answer was saved" in k["why"] for k in data["not_rescorable"])
+    record = run_record(out)
+    assert record["packs"][0]["pass_count"] == 2 and record["packs"][0]["infrastructure_failures"] == 2
+
+
+@pytest.mark.llama
+def test_rescore_of_a_real_llama_server_run_judges_every_answer_again(llama_server: str, tmp_path: Path):
+    """A run against the real llama-server re-scored: nothing is asked differently (same pack), so
+    every answered scenario is judged again and keeps its verdict; --in-place notes the re-scoring."""
+    pack = case_pack(tmp_path, case_sensitive=True)
+    out = tmp_path / "out"
+    proc = benchlab("run", "--endpoint", llama_server, "--pack", str(pack), "--out", str(out), "--no-progress", "--max-tokens", "16")
+    assert proc.returncode == 0, proc.stderr
+    before = run_record(out)
+    done = benchlab("rescore", before["run_id"], "--out", str(out), "--in-place", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["not_rescorable"] == [], data["not_rescorable"]  # the requests today equal the saved ones, max_tokens included
+    assert data["counts"]["regression"] == data["counts"]["fix"] == 0
+    after = run_record(out)
+    assert [r["passed"] for r in after["results"]] == [r["passed"] for r in before["results"]]
+    assert len(after["rescored"]) == 1 and "Re-scored at" in benchlab("inspect", before["run_id"], "--out", str(out)).stdout
