@@ -123,8 +123,14 @@ async def requests_today(item: WorkItem, backend: SavedTurnsBackend, settings: R
     from benchlab.runner import Pacer, ScenarioAborted, Session
 
     session = Session(item, backend, settings, Pacer(0.0))
+    driver = plugins.driver_for(item.scenario)
+    if not getattr(driver, "multi_turn", True):
+        # A driver that declares one answer sends session.request() (benchlab.protocols.Driver):
+        # built directly, without a play, as rescore does this for every result.
+        backend.asked.append(session.request())
+        return None if len(backend.responses) == 1 else f"today's driver sends one request; the run saved {len(backend.responses)} turns"
     try:
-        await plugins.driver_for(item.scenario).play(item.scenario, session)
+        await driver.play(item.scenario, session)
     except MoreTurnsThanSaved:
         return f"today's driver asks for more than the {len(backend.responses)} model turn(s) the run saved"
     except ScenarioAborted as exc:
