@@ -103,7 +103,7 @@ def _percent(value: float | None) -> str:
     return f"{value * 100:.0f}%" if value is not None else "n/a"
 
 
-def _points(value: float) -> str:
+def points_text(value: float) -> str:
     """Percentage points, signed; one decimal under one point, and never ``-0``."""
     points = value * 100
     text = f"{points:+.1f}" if abs(points) < 0.95 else f"{points:+.0f}"
@@ -118,7 +118,7 @@ def pack_line(row: PackComparison) -> str:
     test = "exact McNemar" if row.test == "mcnemar" else "paired permutation"
     p_holm = format_p(row.p_holm) if row.p_holm is not None else ""
     return (f"| {row.pack} | {row.scenarios} | {_percent(row.rate_a)} | {_percent(row.rate_b)} | "
-            f"{_points(d.estimate)} pts (95% CI {_points(d.low)} to {_points(d.high)}) | {test}, {format_p(row.p or 1.0)} | "
+            f"{points_text(d.estimate)} pts (95% CI {points_text(d.low)} to {points_text(d.high)}) | {test}, {format_p(row.p or 1.0)} | "
             f"{p_holm} | -{row.regressions} / +{row.fixes} |")
 
 

@@ -185,9 +185,9 @@ def test_diff_names_every_repeat_from_0_and_never_prints_minus_0(tmp_path):
 
 
 def test_points_never_read_minus_0_and_keep_one_decimal_under_one_point():
-    from benchlab.diff import _points
+    from benchlab.diff import points_text
 
-    assert [_points(x) for x in (-0.0046, -0.0004, 0.0, 0.004, -0.58, 0.25)] == ["-0.5", "+0", "+0", "+0.4", "-58", "+25"]
+    assert [points_text(x) for x in (-0.0046, -0.0004, 0.0, 0.004, -0.58, 0.25)] == ["-0.5", "+0", "+0", "+0.4", "-58", "+25"]
 
 
 def test_diff_says_what_changed_in_thinking_and_in_the_server(tmp_path):
