@@ -134,6 +134,8 @@ async def requests_today(item: WorkItem, backend: SavedTurnsBackend, settings: R
     except MoreTurnsThanSaved:
         return f"today's driver asks for more than the {len(backend.responses)} model turn(s) the run saved"
     except ScenarioAborted as exc:
+        if len(backend.asked) == len(backend.responses):  # stopped where the run's driver stopped it
+            return f"the driver stopped it ({exc.failure_mode.value}): that verdict is the driver's, not a verifier's"
         return f"today's driver stops the scenario after {len(backend.asked)} turn(s) ({exc.failure_mode.value})"
     if len(backend.asked) < len(backend.responses):
         return f"today's driver ends after {len(backend.asked)} of the run's {len(backend.responses)} model turns"
