@@ -209,3 +209,20 @@ def test_rescore_of_a_real_llama_server_run_judges_every_answer_again(llama_serv
     after = run_record(out)
     assert [r["passed"] for r in after["results"]] == [r["passed"] for r in before["results"]]
     assert len(after["rescored"]) == 1 and "Re-scored at" in benchlab("inspect", before["run_id"], "--out", str(out)).stdout
+
+
+def test_a_tool_loop_the_driver_stopped_keeps_that_verdict(tmp_path):
+    """A model that never stops calling tools ends in agent_loop_exhausted, the driver's verdict:
+    rescore plays the same turns, sees the driver stop at the same place, and keeps it."""
+    turn = {"content": "", "tool_calls": [{"id": "c", "type": "function",
+                                           "function": {"name": "create_directory", "arguments": "{\"path\": \"x\"}"}}]}
+    replay = tmp_path / "r.jsonl"
+    replay.write_text("".join(json.dumps({"scenario": "toolcall-15/TC-06", **turn}) + "\n" for _ in range(5)))
+    out = tmp_path / "out"
+    proc = benchlab("run", "--scenario", "toolcall-15/TC-06", "--replay", str(replay), "--out", str(out), "--no-progress")
+    assert proc.returncode == 0, proc.stderr
+    record = run_record(out)
+    assert record["results"][0]["failure_mode"] == "agent_loop_exhausted"
+    data = json.loads(benchlab("rescore", record["run_id"], "--out", str(out), "--format", "json").stdout)
+    [kept] = data["not_rescorable"]
+    assert "the driver stopped it (agent_loop_exhausted)" in kept["why"] and data["counts"]["still_failing"] == 1
