@@ -400,3 +400,19 @@ def test_a_run_on_the_real_llama_server_lands_in_the_index(tmp_path, llama_serve
     assert (run["packs"][0]["pass_count"], run["packs"][0]["total"]) == (summary["pass_count"], summary["total"])
     trend = history_json(out, "--trend", "--pack", "smoke-5", "--model", record["model"])
     assert [p["run_id"] for p in trend["points"]] == [record["run_id"]]
+
+
+def test_an_index_of_an_older_schema_is_rebuilt_with_one_warning(tmp_path):
+    """Index schema 1 had no `rescored` column: an index written by that benchlab is rebuilt."""
+    out = tmp_path / "results"
+    run = replay_run(tmp_path, out, two_pack(tmp_path), {"A": "one", "B": "two"})
+    index = out / "index.sqlite"
+    with closing(sqlite3.connect(index)) as db, db:
+        db.execute("ALTER TABLE runs DROP COLUMN rescored")
+        db.execute("PRAGMA user_version = 1")
+    proc = history(out, "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    [warning] = proc.stderr.splitlines()
+    assert warning == f"benchlab: warning: {index} was of another index schema; rebuilt from the run folders"
+    assert [r["run_id"] for r in json.loads(proc.stdout)["runs"]] == [run]
+    assert history(out).stderr == ""
