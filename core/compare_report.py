@@ -13,7 +13,7 @@ from typing import Any, Sequence
 import attrs
 
 from benchlab.comparison import TIE, Comparison, Pair, Row, token_counts
-from benchlab.diff import key_text
+from benchlab.diff import key_text, points_text
 from benchlab.inspect_run import JSON_FENCE, fence
 from benchlab.model import ScenarioResult
 from benchlab.stats import format_p
@@ -55,16 +55,13 @@ def _seconds(value: float | None) -> str:
     return f"{value:.2f}s" if value is not None else "n/a"
 
 
-def _points(value: float) -> str:
-    return f"{value * 100:+.0f}"
-
-
 def scenario_table(comparison: Comparison) -> list[str]:
     names = [s.name for s in comparison.models]
     lines = ["| Task | " + " | ".join(names) + " | Winner |", "| --- |" + " --- |" * (len(names) + 1)]
+    repeats = any(row.key.repeat for row in comparison.rows)
     for row in comparison.rows:
         cells = [_cell_text(row, i) for i in range(len(names))]
-        lines.append(f"| {_escape(key_text(row.key))} | " + " | ".join(cells) + f" | {row.winner or '-'} |")
+        lines.append(f"| {_escape(key_text(row.key, repeats))} | " + " | ".join(cells) + f" | {row.winner or '-'} |")
     return lines + ["", WINNER_RULE]
 
 
@@ -93,7 +90,7 @@ def pair_section(comparison: Comparison, pair: Pair) -> list[str]:
         d = row.difference
         test = "exact McNemar" if row.test == "mcnemar" else "paired permutation"
         lines.append(f"| {title} | {row.scenarios} | {_percent(row.rate_a)} | {_percent(row.rate_b)} | "
-                     f"{_points(d.estimate)} pts ({_points(d.low)} to {_points(d.high)}) | {test}, {format_p(row.p or 1.0)} | "
+                     f"{points_text(d.estimate)} pts ({points_text(d.low)} to {points_text(d.high)}) | {test}, {format_p(row.p or 1.0)} | "
                      f"{format_p(row.p_holm) if row.p_holm is not None else ''} |")
     agree = pair.agreement
     same = f"same verdict {agree.same_verdict}/{agree.both_scored} ({_percent(agree.same_verdict / agree.both_scored if agree.both_scored else None)})"
@@ -129,8 +126,9 @@ def render_markdown(comparison: Comparison, heading: Heading, *, outputs: bool =
 def output_section(comparison: Comparison) -> list[str]:
     """Every model's complete output for every scenario, each in a fence it cannot close."""
     lines: list[str] = []
+    repeats = any(row.key.repeat for row in comparison.rows)
     for row in comparison.rows:
-        lines += [f"### {key_text(row.key)}", ""]
+        lines += [f"### {key_text(row.key, repeats)}", ""]
         for side, cell in zip(comparison.models, row.cells):
             if cell.result is None:
                 lines += [f"**{side.name}**: UNAVAILABLE: {cell.unavailable}", ""]

@@ -27,7 +27,9 @@ class Driver(Protocol):
 
     ``multi_turn`` (optional, default false): the driver lets the model answer several
     times (an agent loop), so the negative control also feeds it junk that never stops
-    calling tools.
+    calling tools. A driver that declares ``multi_turn = False`` sends the one request
+    ``session.request()`` builds: ``rescore`` checks its saved request against that directly,
+    and plays any other driver on the saved answers to see what it would send.
     """
 
     multi_turn: ClassVar[bool]

@@ -111,15 +111,15 @@ def print_rendered(reporter: Any, record: Any) -> None:
     sys.stdout.flush()
 
 
-def check_out_dir(out: Path) -> None:
-    """Create ``--out`` and prove a file can be written there, or fail with one line."""
+def check_out_dir(out: Path, flag: str = "--out") -> None:
+    """Create ``out`` and prove a file can be written there, or fail with one line naming ``flag``."""
     try:
         out.mkdir(parents=True, exist_ok=True)
         # A real write: permission bits alone say nothing for root or read-only mounts.
         with tempfile.TemporaryFile(dir=out):
             pass
     except OSError as exc:
-        raise BenchlabError(f"--out {out}: cannot write run folders there ({exc.strerror or exc})") from None
+        raise BenchlabError(f"{flag} {out}: cannot write run folders there ({exc.strerror or exc})") from None
 
 
 def run_command(request: RunRequest, *, resume: str | None, plugins: Plugins, given: dict[str, str] | None = None) -> int:

@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import junitparser
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -164,3 +165,22 @@ def test_format_prints_a_reporters_chunks_one_at_a_time_and_render_otherwise(cap
     assert printed == ["<a>", "b", "</a>\n"] and capsys.readouterr().out == "</a>\n"  # the others were read as they came
     print_rendered(Whole(), "record")
     assert capsys.readouterr().out == "whole record\n"
+
+
+@pytest.mark.llama
+def test_junit_of_a_real_llama_server_run_matches_its_record(llama_server: str, tmp_path: Path):
+    pack = write_pack(tmp_path / "words-3", [exact_scenario("S1", "Say one", "one"), exact_scenario("S2", "Say two", "two"),
+                                             exact_scenario("S3", "Say three", "three")], title="Words-3")
+    out = tmp_path / "out"
+    proc = benchlab("run", "--endpoint", llama_server, "--pack", str(pack), "--out", str(out), "--no-progress", "--max-tokens", "16")
+    assert proc.returncode == 0, proc.stderr
+    run_dir = only_run_dir(out)
+    record = json.loads((run_dir / "run.json").read_text())
+    xml = junitparser.JUnitXml.fromfile(str(run_dir / "junit.xml"))
+    [summary] = record["packs"]
+    assert xml.tests == len(record["results"]) == 3
+    assert xml.failures == summary["total"] - summary["pass_count"] and xml.errors == summary["infrastructure_failures"] == 0
+    assert {case.name for suite in xml for case in suite} == {"words-3/S1", "words-3/S2", "words-3/S3"}
+    root = ET.parse(run_dir / "junit.xml").getroot()
+    run_props = {p.get("name"): p.get("value") for p in root.find("properties")}
+    assert run_props["run_id"] == record["run_id"] and run_props["model"] == record["model"]
