@@ -329,13 +329,13 @@ def _report(saved: SavedComparison, fresh: dict[str, Any], out: Path, fmt: str, 
     folder = folder_of(out, saved.compare_id)
     # Regenerated from the runs on every compare: nothing is lost if a write is cut short.
     (folder / REPORT_FILE).write_text(render_markdown(comparison, heading, outputs=True), encoding="utf-8")
-    _reporters_write(plugins, comparison, heading, folder)
+    pages = _reporters_write(plugins, comparison, heading, folder)
     from benchlab.cli.options import JSON_VIEW
 
     if fmt == JSON_VIEW:
         sys.stdout.write(json.dumps(to_json(comparison, heading), ensure_ascii=False, indent=1, default=str) + "\n")
     else:
-        sys.stdout.write(render_markdown(comparison, heading, outputs=False))
+        sys.stdout.write(render_markdown(comparison, heading, outputs=False, pages=pages))
     sys.stdout.flush()
     print(f"benchlab: comparison saved to {folder}/", file=sys.stderr)
     if none_started:
@@ -348,11 +348,24 @@ def _report(saved: SavedComparison, fresh: dict[str, Any], out: Path, fmt: str, 
     return exit_codes.OK
 
 
-def _reporters_write(plugins: Plugins, comparison: Comparison, heading: Heading, folder: Path) -> None:
+def _reporters_write(plugins: Plugins, comparison: Comparison, heading: Heading, folder: Path) -> list[str]:
     """Every reporter with a ``write_comparison(comparison, heading, folder)`` adds its files (the
-    HTML page), as runs get theirs; a reporter that fails is a warning, never a lost comparison."""
+    HTML page), as runs get theirs; a reporter that fails is a warning, never a lost comparison.
+    The names of the files they wrote (new or rewritten), for the closing line."""
+    before = _stamps(folder)
     for problem in plugins.write_reports("write_comparison", comparison, heading, folder):
         print(f"benchlab: warning: {problem}", file=sys.stderr)
+    return sorted(name for name, stamp in _stamps(folder).items() if before.get(name) != stamp)
+
+
+def _stamps(folder: Path) -> dict[str, tuple[int, int, int]]:
+    """Each file's identity and modification time: a file replaced whole (os.replace) gets a new inode."""
+    stamps = {}
+    for path in folder.iterdir():
+        if path.is_file() and not path.name.startswith("."):
+            info = path.stat()
+            stamps[path.name] = (info.st_ino, info.st_mtime_ns, info.st_size)
+    return stamps
 
 
 def _missing_names(comparison: Comparison) -> list[str]:

@@ -8,12 +8,12 @@ model writes can close its fence or become markdown of the report.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Sequence
 
 import attrs
 
 from benchlab.comparison import TIE, Comparison, Pair, Row, token_counts
-from benchlab.diff import key_text
+from benchlab.diff import key_text, points_text
 from benchlab.inspect_run import JSON_FENCE, fence
 from benchlab.model import ScenarioResult
 from benchlab.stats import format_p
@@ -55,16 +55,13 @@ def _seconds(value: float | None) -> str:
     return f"{value:.2f}s" if value is not None else "n/a"
 
 
-def _points(value: float) -> str:
-    return f"{value * 100:+.0f}"
-
-
 def scenario_table(comparison: Comparison) -> list[str]:
     names = [s.name for s in comparison.models]
     lines = ["| Task | " + " | ".join(names) + " | Winner |", "| --- |" + " --- |" * (len(names) + 1)]
+    repeats = any(row.key.repeat for row in comparison.rows)
     for row in comparison.rows:
         cells = [_cell_text(row, i) for i in range(len(names))]
-        lines.append(f"| {_escape(key_text(row.key))} | " + " | ".join(cells) + f" | {row.winner or '-'} |")
+        lines.append(f"| {_escape(key_text(row.key, repeats))} | " + " | ".join(cells) + f" | {row.winner or '-'} |")
     return lines + ["", WINNER_RULE]
 
 
@@ -93,7 +90,7 @@ def pair_section(comparison: Comparison, pair: Pair) -> list[str]:
         d = row.difference
         test = "exact McNemar" if row.test == "mcnemar" else "paired permutation"
         lines.append(f"| {title} | {row.scenarios} | {_percent(row.rate_a)} | {_percent(row.rate_b)} | "
-                     f"{_points(d.estimate)} pts ({_points(d.low)} to {_points(d.high)}) | {test}, {format_p(row.p or 1.0)} | "
+                     f"{points_text(d.estimate)} pts ({points_text(d.low)} to {points_text(d.high)}) | {test}, {format_p(row.p or 1.0)} | "
                      f"{format_p(row.p_holm) if row.p_holm is not None else ''} |")
     agree = pair.agreement
     same = f"same verdict {agree.same_verdict}/{agree.both_scored} ({_percent(agree.same_verdict / agree.both_scored if agree.both_scored else None)})"
@@ -102,8 +99,9 @@ def pair_section(comparison: Comparison, pair: Pair) -> list[str]:
     return lines + ["", f"Verdict: {pair.sentence}.", "", f"Agreement: {same}{calls}."]
 
 
-def render_markdown(comparison: Comparison, heading: Heading, *, outputs: bool = True) -> str:
-    """The report; ``outputs=False`` leaves out the models' complete outputs (the stdout view)."""
+def render_markdown(comparison: Comparison, heading: Heading, *, outputs: bool = True, pages: Sequence[str] = ()) -> str:
+    """The report; ``outputs=False`` leaves out the models' complete outputs (the stdout view), and
+    names where they are: compare.md and the ``pages`` reporters wrote beside it."""
     lines = [f"## benchlab compare {heading.compare_id}", ""]
     lines += [f"- {name}: {how}" for name, how in heading.models.items()]
     lines += ["", "### Scenarios", ""] + scenario_table(comparison)
@@ -121,15 +119,16 @@ def render_markdown(comparison: Comparison, heading: Heading, *, outputs: bool =
     if outputs:
         lines += ["", "## Outputs", ""] + output_section(comparison)
     else:
-        lines += ["", "The complete outputs of every model are in compare.md."]
+        lines += ["", f"The complete outputs of every model are in {' and '.join(['compare.md', *pages])}."]
     return "\n".join(lines) + "\n"
 
 
 def output_section(comparison: Comparison) -> list[str]:
     """Every model's complete output for every scenario, each in a fence it cannot close."""
     lines: list[str] = []
+    repeats = any(row.key.repeat for row in comparison.rows)
     for row in comparison.rows:
-        lines += [f"### {key_text(row.key)}", ""]
+        lines += [f"### {key_text(row.key, repeats)}", ""]
         for side, cell in zip(comparison.models, row.cells):
             if cell.result is None:
                 lines += [f"**{side.name}**: UNAVAILABLE: {cell.unavailable}", ""]

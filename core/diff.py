@@ -55,15 +55,40 @@ def _settings(a: RunRecord, b: RunRecord) -> list[Setting]:
     versions_b = {p.pack: p.version for p in b.packs}
     for pack in dict.fromkeys([*versions_a, *versions_b]):
         note(f"pack {pack} version", versions_a.get(pack), versions_b.get(pack))
-    note("sampling", unstructure(a.config.sampling), unstructure(b.config.sampling))
+    # One line per setting that differs (``sampling seed: - -> 3``), never a whole dict.
+    sampling_a, sampling_b = a.config.sampling, b.config.sampling
+    for name in dict.fromkeys([*sampling_a.overrides, *sampling_b.overrides]):
+        note(f"sampling {name}", sampling_a.overrides.get(name), sampling_b.overrides.get(name))
+    note("sampling from the server's defaults", sampling_a.from_server, sampling_b.from_server)
     note("canonical", a.canonical, b.canonical)
-    note("thinking", unstructure(a.config.thinking), unstructure(b.config.thinking))
+    note("thinking arms", thinking_arms(a), thinking_arms(b))
+    thinking_a, thinking_b = unstructure(a.config.thinking), unstructure(b.config.thinking)
+    for name in thinking_a:
+        if name not in ("forced", "both"):  # what those chose is the arms played, above
+            note(f"thinking {name}", thinking_a[name], thinking_b.get(name))
     server_a, server_b = unstructure(a.probe.server), unstructure(b.probe.server)
     for field in server_a:
         note(f"server {field}", server_a[field], server_b.get(field))
     note("backend", a.backend, b.backend)
     note("endpoint", a.endpoint, b.endpoint)
+    note("re-scored", a.rescored_text, b.rescored_text)
     return changed
+
+
+def thinking_arms(record: RunRecord) -> str:
+    """The thinking arms a run played (``off``, ``on`` or ``off, on``)."""
+    played = {r.thinking for r in record.results}
+    return ", ".join(arm for arm in ("off", "on") if arm in played) or "-"
+
+
+def _no_pairs(a: RunRecord, b: RunRecord) -> str:
+    """Why two runs pair no result: the thinking arm is part of the result key."""
+    arms_a, arms_b = thinking_arms(a), thinking_arms(b)
+    same_scenarios = {(r.pack, r.scenario_id) for r in a.results} & {(r.pack, r.scenario_id) for r in b.results}
+    if same_scenarios and arms_a != arms_b:
+        return (f"runs {a.run_id} and {b.run_id} have no result in common: the thinking arm is part of the result key, "
+                f"and A played thinking {arms_a}, B thinking {arms_b} (to compare arms, make one run with --thinking both)")
+    return f"runs {a.run_id} and {b.run_id} have no scenario in common (nothing to pair)"
 
 
 def diff_runs(a: RunRecord, b: RunRecord) -> RunDiff:
@@ -71,7 +96,7 @@ def diff_runs(a: RunRecord, b: RunRecord) -> RunDiff:
     with collector_paused():  # an outcome per result, a pair per key, a unit per scenario: no cycle among them
         paired = pair_keys((outcome(r) for r in a.results), (outcome(r) for r in b.results))
         if not any(p.kind not in ("new", "dropped") for p in paired):
-            raise BenchlabError(f"runs {a.run_id} and {b.run_id} have no scenario in common (nothing to pair)")
+            raise BenchlabError(_no_pairs(a, b))
         packs = list(dict.fromkeys([*(p.pack for p in a.packs), *(p.pack for p in b.packs)]))
         return RunDiff(a, b, paired, compare_packs(paired, packs), _settings(a, b))
 
@@ -80,8 +105,11 @@ def _percent(value: float | None) -> str:
     return f"{value * 100:.0f}%" if value is not None else "n/a"
 
 
-def _points(value: float) -> str:
-    return f"{value * 100:+.0f}"
+def points_text(value: float) -> str:
+    """Percentage points, signed; one decimal under one point, and never ``-0``."""
+    points = value * 100
+    text = f"{points:+.1f}" if abs(points) < 0.95 else f"{points:+.0f}"
+    return "+0" if float(text) == 0 else text
 
 
 def pack_line(row: PackComparison) -> str:
@@ -92,7 +120,7 @@ def pack_line(row: PackComparison) -> str:
     test = "exact McNemar" if row.test == "mcnemar" else "paired permutation"
     p_holm = format_p(row.p_holm) if row.p_holm is not None else ""
     return (f"| {row.pack} | {row.scenarios} | {_percent(row.rate_a)} | {_percent(row.rate_b)} | "
-            f"{_points(d.estimate)} pts (95% CI {_points(d.low)} to {_points(d.high)}) | {test}, {format_p(row.p or 1.0)} | "
+            f"{points_text(d.estimate)} pts (95% CI {points_text(d.low)} to {points_text(d.high)}) | {test}, {format_p(row.p or 1.0)} | "
             f"{p_holm} | -{row.regressions} / +{row.fixes} |")
 
 
@@ -108,6 +136,7 @@ def render_markdown(result: RunDiff) -> str:
     lines += [pack_line(row) for row in result.packs]
     lines += ["", "The unit is the scenario: repeats of one scenario are pooled into its pass rate. p-values are "
               "two-sided; Holm corrects them across the packs."]
+    repeats = any(p.key.repeat for p in result.paired)
     for kind, title in (("regression", "Regressions (pass -> fail)"), ("fix", "Fixes (fail -> pass)"),
                         ("still_failing", "Still failing"), ("new", "New in B"), ("dropped", "Dropped from A"),
                         ("not_comparable", "Not comparable (not scored in one run)")):
@@ -116,7 +145,7 @@ def render_markdown(result: RunDiff) -> str:
             continue
         lines += ["", f"{title}: {len(found)}"]
         for p in found[:SHOWN]:
-            lines.append(f"- {key_text(p.key)}{_why(p)}")
+            lines.append(f"- {key_text(p.key, repeats)}{_why(p)}")
         if len(found) > SHOWN:
             lines.append(f"- ... and {len(found) - SHOWN} more (--format json lists all)")
     if result.settings:
@@ -127,11 +156,13 @@ def render_markdown(result: RunDiff) -> str:
     return "\n".join(lines) + "\n"
 
 
-def key_text(key: ResultKey) -> str:
-    """A result key as a reader names it: ``PACK/ID`` with what sets it apart (variant, arm, repeat)."""
+def key_text(key: ResultKey, repeats: bool = False) -> str:
+    """A result key as a reader names it: ``PACK/ID`` with what sets it apart (variant, arm, repeat).
+    Repeats are numbered as the record stores them, from 0; with ``repeats`` (the run has
+    several) every key names its repeat, the first one included."""
     extra = [f"variant {key.prompt_variant}"] if key.prompt_variant != "default" else []
     extra += [f"thinking {key.thinking}"] if key.thinking != "off" else []
-    extra += [f"repeat {key.repeat}"] if key.repeat else []
+    extra += [f"repeat {key.repeat}"] if key.repeat or repeats else []
     return f"{key.pack}/{key.scenario_id}" + (f" ({', '.join(extra)})" if extra else "")
 
 

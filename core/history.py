@@ -11,7 +11,7 @@ so that ``benchlab history`` answers without reading every record:
   no ``run.json`` (a run killed before its end) is not indexed: it is counted as incomplete
   and listed, with the command that finishes it.
 - Every reader first brings the index up to date with the folders (``open_index``): run
-  folders it does not hold are added, rows whose folder is gone are dropped. A corrupt
+  folders it does not hold are added, rows whose folder is gone are dropped. A corrupt (or wrongly shaped: a table or column missing)
   ``index.sqlite`` is rebuilt from the folders with one warning line.
 
 Two processes finishing at once both land: every write is one ``BEGIN IMMEDIATE``
@@ -38,7 +38,7 @@ from benchlab.run_ref import RUN_RECORD, is_run_folder
 
 INDEX = "index.sqlite"
 # PRAGMA user_version of the index this benchlab writes; an older index is rebuilt, a newer one refused.
-INDEX_SCHEMA = 1
+INDEX_SCHEMA = 2  # 2: runs.rescored
 BUSY_TIMEOUT_S = 30.0
 
 _SCHEMA = """
@@ -55,7 +55,8 @@ CREATE TABLE runs (
     thinking_arms TEXT NOT NULL,        -- a JSON list: "off", "on"
     canonical INTEGER NOT NULL,
     complete INTEGER NOT NULL,
-    folder TEXT NOT NULL                -- relative to the index's folder when inside it
+    folder TEXT NOT NULL,               -- relative to the index's folder when inside it
+    rescored TEXT                       -- the last re-scoring, "at T by benchlab V (packs ...)", or NULL
 );
 CREATE INDEX runs_by_time ON runs (finished_at);
 CREATE INDEX runs_by_model ON runs (model, finished_at);
@@ -77,7 +78,7 @@ CREATE INDEX pack_scores_by_pack ON pack_scores (pack);
 """
 
 _RUN_COLUMNS = ("run_id", "started_at", "finished_at", "model", "backend", "endpoint", "server", "benchlab_version",
-                "mode", "thinking_arms", "canonical", "complete", "folder")
+                "mode", "thinking_arms", "canonical", "complete", "folder", "rescored")
 PACK_COLUMNS = ("run_id", "position", "pack", "title", "version", "pass_count", "total", "score",
                  "infrastructure_failures", "not_scored", "unplayed")
 
@@ -115,6 +116,7 @@ class IndexedRun:
     complete: bool
     folder: str
     packs: list[PackScore] = attrs.field(factory=list)
+    rescored: str | None = None  # RunRecord.rescored_text
 
 
 @attrs.frozen
@@ -157,6 +159,7 @@ def index_entry(run_dir: Path, record: RunRecord, out: Path) -> IndexedRun:
         folder=str(folder),
         packs=[PackScore(p.pack, p.title, p.version, p.pass_count, p.total, p.score, p.infrastructure_failures,
                          p.not_scored, p.unplayed) for p in record.packs],
+        rescored=record.rescored_text,
     )
 
 
@@ -223,7 +226,22 @@ def _healthy(db: sqlite3.Connection) -> str | None:
         raise  # locked or unreadable: not a reason to throw the index away
     except sqlite3.DatabaseError as exc:
         return str(exc)
-    return None if found == "ok" else str(found)
+    return _missing_columns(db) if found == "ok" else str(found)
+
+
+def _missing_columns(db: sqlite3.Connection) -> str | None:
+    """What an index of this schema lacks (a table dropped, a column gone): a sound file
+    with the wrong shape is as unusable as a corrupt one."""
+    if db.execute("PRAGMA user_version").fetchone()[0] != INDEX_SCHEMA:
+        return None  # empty, or another schema: _prepare decides
+    for table, columns in (("runs", _RUN_COLUMNS), ("pack_scores", PACK_COLUMNS)):
+        found = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        if not found:
+            return f"no table {table}"
+        lacking = [c for c in columns if c not in found]
+        if lacking:
+            return f"table {table} has no column {', '.join(lacking)}"
+    return None
 
 
 def open_index(out: Path, *, sync: bool = True, replace_newer: bool = False) -> sqlite3.Connection:

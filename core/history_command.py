@@ -2,7 +2,8 @@
 
 Everything reads ``index.sqlite`` (``benchlab.history``); nothing contacts an endpoint.
 ``--format json`` prints ``{"schema_version", "runs"}`` for a listing and
-``{"schema_version", "pack", "model", "points"}`` for ``--trend`` (README "Results").
+``{"schema_version", "pack", "model", "points"}`` for ``--trend``, and
+``{"schema_version", "index", "indexed", "incomplete", "unreadable"}`` for ``--reindex`` (README "Results").
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def history_command(request: HistoryRequest) -> int:
     if not out.is_dir():
         raise BenchlabError(f"--out {out}: no such folder; runs are saved under results/ unless --out says otherwise")
     if request.reindex:
-        return _reindex(out)
+        return _reindex(out, request.format)
     since = parse_since(request.since) if request.since is not None else None
     try:
         with closing(open_index(out)) as db:
@@ -99,11 +100,15 @@ def history_command(request: HistoryRequest) -> int:
     return exit_codes.OK
 
 
-def _reindex(out: Path) -> int:
+def _reindex(out: Path, fmt: str = "md") -> int:
     try:
         found = reindex(out)
     except OSError as exc:
         raise BenchlabError(f"{out / INDEX}: cannot rebuild it ({exc.strerror or exc})") from None
+    if fmt == "json":
+        sys.stdout.write(_json({"index": str(out / INDEX), "indexed": found.indexed, "incomplete": found.incomplete,
+                                "unreadable": [{"folder": str(out / name), "why": why} for name, why in found.unreadable]}))
+        return exit_codes.OK
     print(f"indexed {found.indexed} run(s) under {out}/ into {out / INDEX}")
     if found.incomplete:
         print(f"not indexed, no {RUN_RECORD} (stopped before the end): {', '.join(found.incomplete)}; "
@@ -175,6 +180,8 @@ def _notes(run: IndexedRun) -> str:
         notes.append("incomplete")
     if run.thinking_arms == ["off", "on"]:
         notes.append("both thinking arms")
+    if run.rescored:
+        notes.append(f"re-scored {run.rescored}")
     return ", ".join(notes)
 
 
@@ -198,7 +205,7 @@ def render_runs(runs: list[IndexedRun], fmt: str, out: Path, pack: str | None = 
 
 CSV_COLUMNS = ("run_id", "started_at", "finished_at", "model", "backend", "endpoint", "benchlab_version", "mode",
                "canonical", "complete", "thinking_arms", "pack", "pack_version", "pass_count", "total", "score",
-               "infrastructure_failures", "not_scored", "unplayed", "folder")
+               "infrastructure_failures", "not_scored", "unplayed", "folder", "rescored")
 
 
 def _runs_csv(runs: list[IndexedRun]) -> str:

@@ -50,7 +50,7 @@ def _run(row: sqlite3.Row, packs: list[PackScore], base: str) -> IndexedRun:
         backend=row["backend"], endpoint=row["endpoint"], server=json.loads(row["server"]),
         benchlab_version=row["benchlab_version"], mode=row["mode"], thinking_arms=json.loads(row["thinking_arms"]),
         canonical=bool(row["canonical"]), complete=bool(row["complete"]),
-        folder=os.path.join(base, folder) if "/" not in folder else folder, packs=packs,
+        folder=os.path.join(base, folder) if "/" not in folder else folder, packs=packs, rescored=row["rescored"],
     )
 
 

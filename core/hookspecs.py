@@ -70,7 +70,8 @@ def register_reporters(register: Register) -> None:
     """Register reporters: ``register(name, reporter)``.
 
     A reporter follows ``benchlab.api.Reporter``: an optional ``write(record, run_dir)``,
-    ``render(record) -> str``, ``write_comparison(comparison, heading, folder)`` and
+    ``render(record) -> str`` (and ``render_chunks(record)``, the same text in pieces),
+    ``write_comparison(comparison, heading, folder)`` and
     ``write_ladder(run_dir)``.
     """
 

@@ -103,6 +103,8 @@ def summary_markdown(record: RunRecord, shown: list[ResultSummary], *, heading: 
     lines = [f"## benchlab inspect {record.run_id} ({state})", "",
              f"{record.model or '?'} on {record.endpoint or record.backend} ({record.probe.server.kind or record.backend}), "
              f"{record.mode}, started {record.started_at}", ""]
+    if record.rescored_text:
+        lines += [f"Re-scored {record.rescored_text}: the verdicts are today's verifiers on the saved answers.", ""]
     if shows_arms(record.packs):
         lines += arms_table(record.packs, ["Infra", "Unplayed", "Status"], lambda p: [str(p.infrastructure_failures), str(p.unplayed), p.status])
     else:

@@ -596,6 +596,11 @@ class Rescore:
     pack_versions: dict[str, str] = attrs.field(factory=dict)
     not_rescorable: int = 0  # results that kept their verdict
 
+    def describe(self) -> str:
+        """``at T by benchlab V (packs p 1.0, ...)``: how readers name the re-scoring."""
+        packs = ", ".join(f"{pack} {version}" for pack, version in self.pack_versions.items())
+        return f"at {self.at} by benchlab {self.benchlab_version}" + (f" (packs {packs})" if packs else "")
+
 
 @attrs.frozen
 class RunRecord:
@@ -628,6 +633,17 @@ class RunRecord:
     # The command that plays what this run did not score (unplayed, infrastructure failures), exactly
     # as it must be typed; None when every scenario has a verdict.
     resume_hint: str | None = None
+    # The journal's size in bytes when this record was written: a journal grown past it holds
+    # results this record lacks (a resume that was interrupted). None in records before it.
+    journal_bytes: int | None = None
+
+    @property
+    def rescored_text(self) -> str | None:
+        """The last re-scoring as readers show it (``at T by benchlab V (packs ...)``); None if never re-scored."""
+        if not self.rescored:
+            return None
+        times = f"; re-scored {len(self.rescored)} times" if len(self.rescored) > 1 else ""
+        return self.rescored[-1].describe() + times
 
 
 def _structure_summary(data: dict[str, Any], _: Any) -> ResultSummary:

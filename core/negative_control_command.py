@@ -14,7 +14,7 @@ from benchlab.model import Pack, PackSummary, ProbeFacts, RunRecord, SandboxFact
 from benchlab.plugin_manager import Plugins
 from benchlab.records import RUN_RECORD
 from benchlab.run import new_run_id
-from benchlab.run_command import RunRequest, check_out_dir, stdout_reporter
+from benchlab.run_command import RunRequest, check_out_dir, print_rendered, stdout_reporter
 from benchlab.runner import now_iso
 from benchlab.sandbox_choice import choose_for_run, sandbox_lines
 from benchlab.selection import plan_run
@@ -97,7 +97,7 @@ def negative_control_command(request: RunRequest, *, plugins: Plugins) -> int:
     # reads back from it all the same (the extra keys are the exchange).
     write_json(run_dir / RUN_RECORD, {**unstructure(record), "results": [unstructure(r) for r in results]})
     if reporter is not None:  # a reporter asked for by name renders the record
-        sys.stdout.write(reporter.render(record))
+        print_rendered(reporter, record)
     else:
         print(f"## benchlab negative control {plan.selection.mode}\n")
         print("| Pack | Junk answers | Passed (must be 0) | Not judged (must be 0) | Status |")

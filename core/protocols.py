@@ -27,7 +27,9 @@ class Driver(Protocol):
 
     ``multi_turn`` (optional, default false): the driver lets the model answer several
     times (an agent loop), so the negative control also feeds it junk that never stops
-    calling tools.
+    calling tools. A driver that declares ``multi_turn = False`` sends the one request
+    ``session.request()`` builds: ``rescore`` checks its saved request against that directly,
+    and plays any other driver on the saved answers to see what it would send.
     """
 
     multi_turn: ClassVar[bool]
@@ -39,7 +41,9 @@ class Driver(Protocol):
 class Reporter(Protocol):
     """A view of a finished run (``register_reporters``). Both methods are optional.
 
-    ``render(record) -> str``: the text ``--format NAME`` prints on stdout.
+    ``render(record) -> str``: the text ``--format NAME`` prints on stdout; a reporter whose
+    text grows with the run may also give ``render_chunks(record)``, the same text as an
+    iterable of pieces, which is printed instead (never held whole).
     ``write(record, run_dir)``: files it adds to the run's folder (``report.md``...); it is
     called for every registered reporter after ``run.json`` is written, and a failure is a
     warning, never the end of the run. ``record.results`` are summaries: the raw exchanges

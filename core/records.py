@@ -17,8 +17,13 @@ from benchlab.upgrade import upgrade_record
 
 
 def write_record(run_dir: Path, record: RunRecord) -> None:
-    """``run_dir/run.json``, atomically: the record indented, its results one compact line each."""
-    write_json_listing(run_dir / RUN_RECORD, attrs.evolve(record, results=[]), "results", record.results)
+    """``run_dir/run.json``, atomically: the record indented, its results one compact line each,
+    with the journal's size now (``load_run`` tells by it whether the journal has grown since)."""
+    from benchlab.journal import JOURNAL
+
+    journal = run_dir / JOURNAL
+    size = journal.stat().st_size if journal.is_file() else None
+    write_json_listing(run_dir / RUN_RECORD, attrs.evolve(record, results=[], journal_bytes=size), "results", record.results)
 
 
 def read_record(path: Path) -> RunRecord:
@@ -46,6 +51,9 @@ def load_run(run_dir: Path) -> RunRecord:
     """A run as a record: its ``run.json`` when that is current, else rebuilt from its journal
     (a run killed before it wrote run.json, or killed while resuming).
 
+    run.json is current unless the journal has grown past the size it recorded (by content,
+    so a copied folder with new mtimes still reads as finished); a record from before that
+    field is current when it is not older than the journal.
     A record rebuilt from the journal is marked incomplete; its packs are named and sized
     from the journal's ``packs`` line when it has one (journals before it give ids only).
     """
@@ -53,8 +61,15 @@ def load_run(run_dir: Path) -> RunRecord:
 
     journal = run_dir / JOURNAL
     record_file = run_dir / RUN_RECORD
-    if record_file.is_file() and (not journal.is_file() or record_file.stat().st_mtime >= journal.stat().st_mtime):
+    if record_file.is_file() and not journal.is_file():
         return read_record(run_dir)
+    if record_file.is_file():
+        record = read_record(run_dir)
+        if record.journal_bytes is not None:
+            if journal.stat().st_size <= record.journal_bytes:
+                return record
+        elif record_file.stat().st_mtime >= journal.stat().st_mtime:
+            return record
     return _from_journal(read_journal(run_dir))
 
 

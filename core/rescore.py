@@ -4,8 +4,10 @@ A single answer, or a tool loop's whole transcript, is judged again from what th
 saved (read back from the journal a batch at a time, never all at once); a code pack's
 answer runs again in the sandbox. A result is *not rescorable*, and
 keeps its verdict, when there is no answer to judge (an infrastructure failure, a skip)
-or when the scenario would be asked differently today (its pack changed the messages,
-tools or response format): the saved answer is then an answer to another question.
+or when the scenario would be asked differently today: the saved answers are played through
+today's driver (``benchlab.recorded_play``), and any request that differs from the one the
+run sent (messages, tools, response format, answer budget, sampling...; in a tool loop, a
+later turn whose tool results changed) makes the saved answer an answer to another question.
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ from benchlab.codec import structure, unstructure
 from benchlab.errors import BenchlabError
 from benchlab.gc_pause import collector_paused, settle_long_lived
 from benchlab.journal import JournalReader
-from benchlab.model import DEFAULT_VARIANT, Pack, Rescore, ResultSummary, RunRecord, ScenarioResult, Turn, Verdict
+from benchlab.model import DEFAULT_VARIANT, ChatRequest, Pack, Rescore, ResultSummary, RunRecord, ScenarioResult, Turn, Verdict
 from benchlab.plugin_manager import Plugins
-from benchlab.runner import WorkItem, judge
+from benchlab.recorded_play import SavedTurnsBackend, answer_limits, requests_today
+from benchlab.runner import RunSettings, WorkItem, judge
 from benchlab.selection import load_packs
 
 
@@ -48,11 +51,57 @@ def _asked_today(pack: Pack, result: ScenarioResult) -> tuple[Any, str | None]:
     request = result.turns[0].request if result.turns else result.request
     if request is None or (result.response is None and not result.turns):
         return None, "no answer was saved (the scenario was not answered)"
-    for what, saved, now in (("messages", request.messages, scenario.messages), ("tools", request.tools, scenario.tools),
-                             ("response format", request.response_format, scenario.response_format)):
-        if saved != now:
-            return None, f"the scenario's {what} changed since the run: today's request would differ"
     return scenario, None
+
+
+# Request fields the pack does not set: the model's name comes from the server.
+NOT_COMPARED = ("scenario", "model")
+FIELD_NAMES = {"response_format": "response format", "max_tokens": "answer budget (max_tokens)",
+               "extra_body": "extra body", "reasoning_effort": "reasoning effort", "prompt_variant": "prompt variant"}
+
+
+@attrs.frozen
+class Replay:
+    """How the run's requests are made again: its settings, and its backend's answer-length
+    defaults (None: unknown here, so ``max_tokens`` is not compared)."""
+
+    settings: RunSettings
+    limits: tuple[int, int | None] | None
+
+    @classmethod
+    def of(cls, record: RunRecord, plugins: Plugins) -> "Replay":
+        from benchlab.run import settings_for
+
+        limits = answer_limits(plugins, record.backend)  # the backend that played the run (detected, if "auto")
+        template = SavedTurnsBackend([], None, limits or (0, None))
+        return cls(settings_for(record.config, template, {"context_size": record.probe.context_size}, None), limits)
+
+
+def _differs(saved: ChatRequest | None, today: ChatRequest, compare_max_tokens: bool) -> str | None:
+    """The first field in which ``today`` differs from the ``saved`` request, as a reader names it."""
+    if saved is None:
+        return "request"
+    for field in attrs.fields(ChatRequest):
+        if field.name in NOT_COMPARED or (field.name == "max_tokens" and not compare_max_tokens):
+            continue
+        if getattr(saved, field.name) != getattr(today, field.name):
+            return FIELD_NAMES.get(field.name, field.name)
+    return None
+
+
+async def _sent_today(item: WorkItem, turns: list[Turn], replay: Replay, plugins: Plugins) -> str | None:
+    """None when today's driver, fed the saved answers, sends every request the run sent; else why not."""
+    responses = [t.response for t in turns if t.response is not None]
+    backend = SavedTurnsBackend(responses, turns[0].request.model if turns[0].request else None, replay.limits or (0, None))
+    ended = await requests_today(item, backend, replay.settings, plugins)
+    for number, (turn, today) in enumerate(zip(turns, backend.asked), start=1):
+        what = _differs(turn.request, today, replay.limits is not None)
+        if what is not None and number == 1:
+            return f"the scenario's {what} changed since the run: today's request would differ"
+        if what is not None:
+            return (f"turn {number}'s {what} would differ today (the tool results or the driver changed since the run): "
+                    "the saved answers replied to another conversation")
+    return ended
 
 
 # Results judged at once: enough to keep a sandbox's slots busy, few enough that only a
@@ -81,6 +130,7 @@ async def _rejudge(record: RunRecord, journal_in: JournalReader, packs: dict[str
     whose verdict is unchanged is copied as it was, not encoded again."""
     kept: dict[Any, str] = {}
     summaries: list[ResultSummary] = []
+    replay = Replay.of(record, plugins)
 
     def keep(summary: ResultSummary, why: str, raw: bytes | None) -> None:
         kept[summary.key] = why
@@ -123,11 +173,13 @@ async def _rejudge(record: RunRecord, journal_in: JournalReader, packs: dict[str
         response = turns[-1].response if turns[-1].response is not None else full.response
         if why is None and response is None:
             why = "no final answer was saved"
+        if why is None:
+            item = WorkItem(pack, scenario, full.repeat, full.prompt_variant, full.thinking == "on")
+            why = await _sent_today(item, turns, replay, plugins)
         if why is not None:
             keep(summary, why, raw)
             continue
         # The summaries of the results kept so far stay in order: judge what is pending first.
-        item = WorkItem(pack, scenario, full.repeat, full.prompt_variant, full.thinking == "on")
         max_tokens = turns[-1].request.max_tokens if turns[-1].request is not None else None
         batch.append((summary, full, line, raw, judge(plugins, item, response, turns, sandbox, max_tokens)))
         if len(batch) >= BATCH:
@@ -138,10 +190,13 @@ async def _rejudge(record: RunRecord, journal_in: JournalReader, packs: dict[str
     return summaries, kept
 
 
-def check_rescorable(record: RunRecord) -> None:
-    """An interrupted run is refused with one line."""
+def check_rescorable(record: RunRecord, run_dir: Path) -> None:
+    """An interrupted run is refused with one line, naming the command that finishes it as it must be typed."""
+    from benchlab.resume import resume_command
+
     if not record.complete:
-        raise BenchlabError(f"run {record.run_id} did not finish: finish it first (benchlab run --resume {record.run_id}), then rescore")
+        raise BenchlabError(f"run {record.run_id} did not finish: finish it first ({resume_command(record.run_id, run_dir.parent)}), "
+                            "then rescore")
 
 
 def rescore(record: RunRecord, run_dir: Path, plugins: Plugins, sandbox_for: Any = None, *,
@@ -153,7 +208,7 @@ def rescore(record: RunRecord, run_dir: Path, plugins: Plugins, sandbox_for: Any
     summary points there; ``copy_kept`` appends the kept ones too.
     ``sandbox_for(packs)`` gives a sandbox when code must run; it is closed here.
     """
-    check_rescorable(record)
+    check_rescorable(record, run_dir)
     with collector_paused():  # a scenario and its verifier's parameters per line: no cycle among them
         packs = {p.id: p for p in load_packs(record.config.selection.packs, plugins, record.config.selection.load_options())}
         settle_long_lived()  # the record and the packs stay to the end: later collections need not walk them

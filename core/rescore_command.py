@@ -49,14 +49,14 @@ def rescore_command(run: str, out: Path, *, output: Path | None, in_place: bool,
     with collector_paused():  # rescore settles the record with the packs it loads
         before = load_run(run_dir)
     if output is not None:
-        check_out_dir(output)
+        check_out_dir(output, "--output")
     sandbox_for = _sandbox_for(before.config.sandbox, plugins)
     if output is not None:
         # A new run folder: every result goes into its own journal as it is judged.
         run_id = new_run_id()
         target = output / run_id
         config = attrs.evolve(before.config, out=str(output))
-        check_rescorable(before)  # before any folder is made
+        check_rescorable(before, run_dir)  # before any folder is made
         journal = Journal.create(target, run_id, config, before.started_at)
         try:
             done = rescore(before, run_dir, plugins, sandbox_for, journal=journal, copy_kept=True)

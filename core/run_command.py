@@ -102,15 +102,24 @@ def stdout_reporter(plugins: Plugins, name: str | None) -> Any:
     return reporter
 
 
-def check_out_dir(out: Path) -> None:
-    """Create ``--out`` and prove a file can be written there, or fail with one line."""
+def print_rendered(reporter: Any, record: Any) -> None:
+    """``--format``'s text on stdout: a piece at a time from a reporter with ``render_chunks``
+    (a 10,000-result JUnit document is 10 MB, held twice when printed whole), else ``render``'s."""
+    chunks = getattr(reporter, "render_chunks", None)
+    for piece in chunks(record) if chunks is not None else [reporter.render(record)]:
+        sys.stdout.write(piece)
+    sys.stdout.flush()
+
+
+def check_out_dir(out: Path, flag: str = "--out") -> None:
+    """Create ``out`` and prove a file can be written there, or fail with one line naming ``flag``."""
     try:
         out.mkdir(parents=True, exist_ok=True)
         # A real write: permission bits alone say nothing for root or read-only mounts.
         with tempfile.TemporaryFile(dir=out):
             pass
     except OSError as exc:
-        raise BenchlabError(f"--out {out}: cannot write run folders there ({exc.strerror or exc})") from None
+        raise BenchlabError(f"{flag} {out}: cannot write run folders there ({exc.strerror or exc})") from None
 
 
 def run_command(request: RunRequest, *, resume: str | None, plugins: Plugins, given: dict[str, str] | None = None) -> int:
@@ -167,8 +176,7 @@ def run_command(request: RunRequest, *, resume: str | None, plugins: Plugins, gi
         config, options, plugins, show_progress=request.output.progress, resume=contents, run_dir=run_dir,
         detected=detected, plan=plan, resume_changes=changes, endpoint_changed="target.endpoint" in changes,
     )
-    sys.stdout.write(reporter.render(outcome.record))
-    sys.stdout.flush()
+    print_rendered(reporter, outcome.record)
     print(f"benchlab: run saved to {outcome.run_dir}/", file=sys.stderr)
     code = run_exit_code(outcome, require_all=request.require_all)
     if request.gate.get("baseline") and not outcome.interrupted:

@@ -74,9 +74,9 @@ def hostile_run(tmp: Path, out: Path, port: int) -> tuple[Path, list[dict[str, A
         scenarios.append({"id": f"H{i:02d}", "messages": [{"role": "user", "content": f"prompt {i}: {text}"}],
                           "verifier": {"kind": "exact", "expected": f"safe {i}"}})
         line: dict[str, Any] = {"scenario": f"hostile-x/H{i:02d}", "content": text, "reasoning": f"thinking {i}: {text}"}
-        if i % 3 == 0:
-            line["tool_calls"] = [{"id": f"call_{i}", "type": "function",
-                                   "function": {"name": f"tool_{i}", "arguments": json.dumps({"html": text})}}]
+        # Every string in a tool call's arguments too (a JSON string, shown as text).
+        line["tool_calls"] = [{"id": f"call_{i}", "type": "function",
+                               "function": {"name": f"tool_{i}", "arguments": json.dumps({"html": text})}}]
         lines.append(line)
     # 10 MB single lines that end in markup: a cut would lose the end, a parse would run it.
     lines[0]["content"] = "A" * BIG + strings[1]

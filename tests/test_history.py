@@ -15,6 +15,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from servers.faults import FaultServer
 # The documented keys (README "Results"): the listing's top level, each run, each pack line.
 TOP_KEYS = {"schema_version", "runs"}
 RUN_KEYS = {"run_id", "started_at", "finished_at", "model", "backend", "endpoint", "server", "benchlab_version", "mode",
-            "thinking_arms", "canonical", "complete", "folder", "packs"}
+            "thinking_arms", "canonical", "complete", "folder", "packs", "rescored"}
 PACK_KEYS = {"pack", "title", "version", "pass_count", "total", "score", "infrastructure_failures", "not_scored", "unplayed"}
 TREND_KEYS = {"schema_version", "pack", "model", "points"}
 
@@ -179,6 +180,8 @@ def test_a_rescored_run_updates_its_row_and_a_rescored_copy_lands_where_it_is_wr
     assert in_place.returncode == 0, in_place.stderr
     [again] = history_json(out)["runs"]
     assert again["run_id"] == run and again["packs"][0]["pass_count"] == 2
+    assert again["rescored"].startswith("at ") and "(packs hist-2 1.0.0)" in again["rescored"]
+    assert "re-scored at " in history(out).stdout
 
 
 def test_no_credential_reaches_the_index(tmp_path):
@@ -218,9 +221,14 @@ def test_reindex_rebuilds_from_the_folders_and_names_what_it_left_out(tmp_path):
     [warning] = proc.stderr.splitlines()
     assert warning.startswith(f"benchlab: warning: {newer} not indexed: ") and "schema_version 99 is newer" in warning
     assert listed(out) == list(reversed(runs))
+    as_json = json.loads(history(out, "--reindex", "--format", "json").stdout)
+    assert set(as_json) == {"schema_version", "index", "indexed", "incomplete", "unreadable"}
+    assert as_json["indexed"] == 2 and as_json["incomplete"] == [killed.name]
+    assert [u["folder"] for u in as_json["unreadable"]] == [str(newer)]
 
 
-@pytest.mark.parametrize("damage", ["garbage", "torn pages"])
+@pytest.mark.parametrize("damage", ["garbage", "torn pages", "table dropped", "table dropped, a run not indexed",
+                                    "column dropped"])
 def test_a_corrupt_index_is_rebuilt_from_the_folders_with_one_warning(tmp_path, damage):
     out = tmp_path / "results"
     pack = two_pack(tmp_path)
@@ -228,6 +236,15 @@ def test_a_corrupt_index_is_rebuilt_from_the_folders_with_one_warning(tmp_path, 
     index = out / "index.sqlite"
     if damage == "garbage":
         index.write_bytes(b"this is not a database at all\n" * 100)
+    elif damage.startswith("table dropped"):
+        # A sound SQLite file without a table the index needs: an up-to-date index, and one a run is missing from.
+        with closing(sqlite3.connect(index)) as db, db:
+            db.execute("DROP TABLE pack_scores")
+            if damage.endswith("not indexed"):
+                db.execute("DELETE FROM runs WHERE run_id = ?", (runs[0],))
+    elif damage == "column dropped":
+        with closing(sqlite3.connect(index)) as db, db:
+            db.execute("ALTER TABLE runs DROP COLUMN folder")
     else:
         data = bytearray(index.read_bytes())
         data[4096:] = b"\xa5" * (len(data) - 4096)  # every page after the first overwritten
@@ -383,3 +400,19 @@ def test_a_run_on_the_real_llama_server_lands_in_the_index(tmp_path, llama_serve
     assert (run["packs"][0]["pass_count"], run["packs"][0]["total"]) == (summary["pass_count"], summary["total"])
     trend = history_json(out, "--trend", "--pack", "smoke-5", "--model", record["model"])
     assert [p["run_id"] for p in trend["points"]] == [record["run_id"]]
+
+
+def test_an_index_of_an_older_schema_is_rebuilt_with_one_warning(tmp_path):
+    """Index schema 1 had no `rescored` column: an index written by that benchlab is rebuilt."""
+    out = tmp_path / "results"
+    run = replay_run(tmp_path, out, two_pack(tmp_path), {"A": "one", "B": "two"})
+    index = out / "index.sqlite"
+    with closing(sqlite3.connect(index)) as db, db:
+        db.execute("ALTER TABLE runs DROP COLUMN rescored")
+        db.execute("PRAGMA user_version = 1")
+    proc = history(out, "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    [warning] = proc.stderr.splitlines()
+    assert warning == f"benchlab: warning: {index} was of another index schema; rebuilt from the run folders"
+    assert [r["run_id"] for r in json.loads(proc.stdout)["runs"]] == [run]
+    assert history(out).stderr == ""

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from helpers import benchlab
-from html_runs import hostile_run, hostile_strings, two_pack_run
+from html_runs import hostile_run, hostile_strings, replay_run, two_pack_run
 
 # Records every CSP violation the page reports (run before any page script, in the page's world).
 WATCH = """window.__violations = [];
@@ -92,8 +92,11 @@ def test_run_page_charts_filters_search_lazy_rows_and_transcripts(chromium, runs
             return {content: t.querySelector('pre[data-field=content]').textContent,
                     message: t.querySelector('pre[data-field=message]').textContent,
                     reasoningOpen: t.querySelector('pre[data-field=reasoning]').closest('details').open,
+                    answerRole: t.querySelector('.msg.role-assistant .role').textContent,
                     checks: t.querySelectorAll('.checks li').length}; })()""")
-        assert shown == {"content": "wrong0", "message": "Say word 0", "reasoningOpen": False, "checks": 1}
+        # A recorded answer has no HTTP status: none is claimed ("status null" was).
+        assert shown == {"content": "wrong0", "message": "Say word 0", "reasoningOpen": False, "checks": 1,
+                         "answerRole": "assistant (finish_reason stop)"}
         tab.click("#results tbody tr:first-child button.open")  # and closes again
         assert tab.evaluate("document.querySelectorAll('.transcript').length") == 0
         # From the keyboard: Tab to a row's button, Enter opens it.
@@ -107,10 +110,33 @@ def test_run_page_charts_filters_search_lazy_rows_and_transcripts(chromium, runs
         tab.call("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "dark"}]})
         assert (light, tab.evaluate(background)) == ("rgb(255, 255, 255)", "rgb(15, 18, 22)")
         tab.call("Emulation.setEmulatedMedia", {"media": "print", "features": []})
-        assert tab.evaluate("getComputedStyle(document.querySelector('form.filters')).display") == "none"
+        assert tab.evaluate("getComputedStyle(document.querySelector('form.filters label')).display") == "none"
         tab.call("Emulation.setEmulatedMedia", {"media": "", "features": []})
         clean(tab)
         assert tab.screenshot(tmp_path / "run-page.png").stat().st_size > 10_000
+    finally:
+        tab.close()
+
+
+def test_printing_draws_every_matching_row_and_says_how_many_of_all_it_holds(chromium, runs, tmp_path):
+    """Paper has no "Show more": before printing, every row the filters keep is drawn, and the
+    count (which rows those are) stays on the page while the filters' controls go."""
+    out, a, _ = runs
+    tab = open_page(chromium, a / "report.html")
+    try:
+        assert rows(tab) == 100  # of 250: drawn a page at a time on screen
+        choose(tab, "verdict", "pass")
+        passes = tab.evaluate("JSON.parse(document.getElementById('data-rows').textContent).rows.filter(r => r.f.verdict === 'pass').length")
+        assert passes > 100 and rows(tab) == 100
+        tab.call("Emulation.setEmulatedMedia", {"media": "print", "features": []})
+        count = tab.evaluate("(() => { const c = document.querySelector('[data-count]'); return [getComputedStyle(c).display, c.textContent]; })()")
+        assert count[0] != "none" and count[1] == f"{passes} of 250 shown"
+        assert tab.evaluate("[...document.querySelectorAll('form.filters select, form.filters input')].every(e => e.getClientRects().length === 0)")
+        assert tab.evaluate("document.querySelector('[data-count]').getClientRects().length") > 0
+        pdf = tab.call("Page.printToPDF", {})  # Chromium fires beforeprint, as a print from the menu does
+        assert pdf["data"] and rows(tab) == passes
+        tab.call("Emulation.setEmulatedMedia", {"media": "", "features": []})
+        clean(tab)
     finally:
         tab.close()
 
@@ -134,6 +160,11 @@ def test_diff_page_puts_regressions_first_and_opens_both_transcripts_side_by_sid
         sides = tab.evaluate("[...document.querySelectorAll('.sides-2 > .transcript')].map(t => [t.querySelector('.side').textContent, t.querySelector('pre[data-field=content]').textContent])")
         assert sides[0][0].startswith(f"A: {a.name}") and sides[1][0].startswith(f"B: {b.name}")
         assert sides[0][1] == "word4" and sides[1][1] == "wrong4 second"
+        choose(tab, "change", "")
+        search(tab, "wrong8 second")  # in B's answer (its transcript) only
+        assert rows(tab) == 2  # alpha and beta Q008
+        search(tab, "no such words anywhere")
+        assert rows(tab) == 0
         clean(tab)
         tab.screenshot(tmp_path / "diff-page.png")
     finally:
@@ -226,8 +257,7 @@ def test_hostile_text_stays_text_runs_nothing_loads_nothing_and_reads_back_exact
                 assert shown["reasoning"] == [line["reasoning"]]
                 index = int(line["scenario"][-2:])
                 assert shown["message"] == [f"prompt {index}: {strings[index]}"]  # the pack's text, hostile too
-                if "tool_calls" in line:
-                    assert shown["arguments"] == [line["tool_calls"][0]["function"]["arguments"]]
+                assert shown["arguments"] == [line["tool_calls"][0]["function"]["arguments"]]  # every string, as arguments too
                 assert [json.loads(raw) for raw in shown["raw"]] == [line]  # the replay backend's raw body is the line
             # 10 MB lines, whole: shown in full once "Show all" was pressed, never cut silently.
             assert len(found[0]["content"][0]) == len(lines[0]["content"]) > 10 * 1024 * 1024
@@ -279,8 +309,8 @@ def test_comparison_page_groups_bars_per_pack_and_opens_every_models_output_side
     assert benchlab("compare", a.name, b.name, "--out", str(out)).returncode == 0
     [folder] = out.glob("compare-*")
     proc = benchlab("report", str(folder))
-    assert proc.returncode == 0 and proc.stdout.strip() == str(folder / "compare.html"), proc.stderr
-    tab = open_page(chromium, folder / "compare.html")
+    assert proc.returncode == 0 and proc.stdout.strip() == str(folder / "report.html"), proc.stderr
+    tab = open_page(chromium, folder / "report.html")
     try:
         assert tab.evaluate("document.querySelectorAll('.pack-table svg.chart.bar').length") == 4  # 2 packs x 2 models
         assert tab.evaluate("document.querySelectorAll('.pack-table svg.chart.bar line.whisker').length") == 12  # Wilson intervals
@@ -291,8 +321,40 @@ def test_comparison_page_groups_bars_per_pack_and_opens_every_models_output_side
         tab.click("#results tbody tr:first-child button.open")
         sides = tab.evaluate("[...document.querySelectorAll('.sides-2 > .transcript')].map(t => [t.querySelector('.side').textContent, t.querySelector('pre[data-field=content]').textContent])")
         assert sides == [["model-a", "wrong0"], ["model-b", "wrong0"]]
+        choose(tab, "pack", "")
+        search(tab, "wrong2")  # model-b's answer to alpha and beta Q002
+        assert rows(tab) == 2
         clean(tab)
         tab.screenshot(tmp_path / "compare-page.png")
+    finally:
+        tab.close()
+
+
+SIDE_BY_SIDE = """[...document.querySelectorAll('.sides > .transcript')].map(t => {
+    const r = t.getBoundingClientRect(); return [t.querySelector('.side').textContent, Math.round(r.left), Math.round(r.top), Math.round(r.width)]; })"""
+
+
+def test_a_comparison_of_four_models_shows_four_columns_side_by_side_scrolling_sideways_when_narrow(chromium, tmp_path):
+    out = tmp_path / "out"
+    names = ["model-a", "model-b", "model-c", "model-d"]
+    runs = [two_pack_run(tmp_path, out, sizes=(3, 2), wrong_every=n + 2, model=name).name for n, name in enumerate(names)]
+    assert benchlab("compare", *runs, "--out", str(out)).returncode == 0
+    [folder] = out.glob("compare-*")
+    tab = open_page(chromium, folder / "report.html")
+    try:
+        tab.click("#results tbody tr:first-child button.open")
+        shown = tab.evaluate(SIDE_BY_SIDE)
+        assert [s[0] for s in shown] == names
+        assert len({s[2] for s in shown}) == 1  # one row: the same top
+        assert [s[1] for s in shown] == sorted({s[1] for s in shown})  # left to right, none on another
+        # Narrow: each column keeps a readable width and the row scrolls sideways instead of squeezing.
+        tab.call("Emulation.setDeviceMetricsOverride", {"width": 700, "height": 900, "deviceScaleFactor": 1, "mobile": False})
+        narrow = tab.evaluate(SIDE_BY_SIDE)
+        assert len({s[2] for s in narrow}) == 1 and min(s[3] for s in narrow) >= 300
+        assert tab.evaluate("(() => { const g = document.querySelector('.sides'); return g.scrollWidth > g.clientWidth"
+                            " && getComputedStyle(g).overflowX === 'auto'; })()")
+        clean(tab)
+        tab.screenshot(tmp_path / "compare-four.png")
     finally:
         tab.close()
 
@@ -344,7 +406,61 @@ def test_ladder_page_draws_each_scenarios_attempts_as_a_timeline_and_opens_every
         assert [s["failed"] for s in shown] == [["names_tokio"], []]
         assert tab.evaluate("document.querySelectorAll('.transcript img').length") == 0
         assert tab.evaluate("window.__pwned === undefined")
+        choose(tab, "accepted", "")
+        search(tab, "use threads")  # only in small's rejected answer to LD-01
+        assert rows(tab) == 1 and tab.evaluate("document.querySelector('#results tbody th').textContent").endswith("LD-01")
+        search(tab, "use tokio")  # the accepted answer of both
+        assert rows(tab) == 2
         clean(tab)
         tab.screenshot(tmp_path / "ladder-page.png")
     finally:
         tab.close()
+
+
+def test_hostile_model_names_and_answers_stay_text_on_the_diff_comparison_and_index_pages(chromium, tmp_path):
+    """The diff, comparison and index pages show model names (--model is the user's, or a server's
+    claim) and answers: each page, every row and section opened and searched, runs nothing,
+    opens no dialog, loads nothing and reports no violation, and shows the names as text."""
+    from helpers import write_pack
+
+    listener = Listener()
+    try:
+        strings = hostile_strings(listener.port)
+        scenarios = [{"id": f"H{i:02d}", "messages": [{"role": "user", "content": f"prompt {i}: {text}"}],
+                      "verifier": {"kind": "exact", "expected": f"safe {i}"}} for i, text in enumerate(strings)]
+        pack = write_pack(tmp_path / "packs" / "hostile-y", scenarios, title="<svg onload=\"window.__pwned = 9\">Hostile")
+        out = tmp_path / "out"
+        names = [strings[0], strings[2]]  # a <script> and an <img onerror>
+        runs = []
+        for n, name in enumerate(names):
+            lines = [{"scenario": f"hostile-y/H{i:02d}", "content": strings[(i + n) % len(strings)], "reasoning": text,
+                      "tool_calls": [{"id": f"c{i}", "type": "function", "function": {"name": f"t{i}", "arguments": json.dumps({"x": text})}}]}
+                     for i, text in enumerate(strings)]
+            runs.append(replay_run(tmp_path, out, [pack], lines, "--model", name))
+        assert benchlab("report", "--diff", runs[0].name, runs[1].name, "--out", str(out)).returncode == 0
+        assert benchlab("report", "--index", "--out", str(out)).returncode == 0
+        compared = benchlab("compare", *(r.name for r in runs), "--out", str(out))
+        assert compared.returncode == 0, compared.stderr
+        [comparison] = out.glob("compare-*")
+        pages = [out / f"diff-{runs[0].name}-vs-{runs[1].name}.html", comparison / "report.html", out / "index.html"]
+        for page in pages:
+            tab = open_page(chromium, page)
+            try:
+                opened = tab.evaluate(OPEN_EVERYTHING.replace("#results button.open", "button.open"), timeout=300)
+                assert page.name == "index.html" or len(opened) >= len(strings)  # every row's transcripts
+                text = tab.evaluate("document.body.textContent")
+                assert all(name in text for name in names), page  # the names, as text
+                search(tab, strings[1])
+                search(tab, "")
+                state = tab.evaluate("""({javascriptLinks: document.querySelectorAll('a[href^="javascript:" i]').length,
+                    handlers: [...document.querySelectorAll('*')].filter(e => [...e.attributes].some(a => a.name.startsWith('on'))).length,
+                    base: document.querySelectorAll('base').length, images: document.images.length,
+                    bodyShown: getComputedStyle(document.body).display, pwned: typeof window.__pwned})""")
+                assert state == {"javascriptLinks": 0, "handlers": 0, "base": 0, "images": 0, "bodyShown": "block",
+                                 "pwned": "undefined"}, page
+                clean(tab)
+            finally:
+                tab.close()
+        assert listener.requests == []
+    finally:
+        listener.close()

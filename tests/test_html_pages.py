@@ -156,6 +156,17 @@ def test_open_hands_the_written_page_to_the_users_browser(tmp_path):
     proc = benchlab("report", str(folder), "--open", env={"BROWSER": str(browser)})
     assert proc.returncode == 0, proc.stderr
     assert opened.read_text().strip() == (folder / "report.html").resolve().as_uri()
+    # webbrowser.open may report success with nothing on screen: the path is always said.
+    assert f"opening {folder / 'report.html'} in your browser" in proc.stderr
+
+
+def test_open_without_any_browser_warns_and_names_the_page(tmp_path):
+    folder = two_pack_run(tmp_path, tmp_path / "out", sizes=(2, 2))
+    proc = benchlab("report", str(folder), "--open",
+                    env={"BROWSER": str(tmp_path / "no-such-browser"), "DISPLAY": "", "WAYLAND_DISPLAY": "", "PATH": "/nonexistent"})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == str(folder / "report.html")
+    assert f"benchlab: warning: no browser could be started; open {folder / 'report.html'} yourself" in proc.stderr
 
 
 def test_diff_and_index_pages_are_written_where_the_readme_says(tmp_path):
@@ -178,31 +189,46 @@ def test_diff_and_index_pages_are_written_where_the_readme_says(tmp_path):
 
 
 def test_no_secret_reaches_any_page(tmp_path):
-    """The API key is in none of report.html, the diff page or the index page (the record holds
-    none, and the pages show only the record)."""
+    """No key reaches report.html, the diff page, the index, a comparison's page or a ladder's:
+    not one given with --api-key, nor credentials in the endpoint URL (user:key@host), nor the
+    value of a models file's api_key_env (the records hold none, and the pages show only them)."""
     from servers.base import Answer, Script, TestServer, running
     from servers.openai_compat import OpenAIChat
     from helpers import write_pack, exact_scenario
 
-    secret = "sk-html-secret-789"
+    flag, userinfo, from_env = "sk-html-secret-789", "sk-html-userinfo-456", "sk-html-env-123"
     server = TestServer()
-    OpenAIChat(Script({"Say OK": Answer("OK")}), model="m", api_key=secret).install(server)
+    OpenAIChat(Script({"Say OK": Answer("OK")}), model="m", api_key=None).install(server)  # takes any key
     pack = write_pack(tmp_path / "ok-1", [exact_scenario("S1", "Say OK", "OK")])
     out = tmp_path / "out"
+    env = {"BENCHLAB_API_KEY": "", "OPENAI_API_KEY": "", "HTML_TEST_KEY": from_env}
     with running(server):
+        endpoint = server.url.replace("http://", f"http://user:{userinfo}@")
         for _ in range(2):
-            proc = benchlab("run", "--backend", "openai", "--endpoint", server.url, "--pack", str(pack), "--out", str(out),
-                            "--api-key", secret, "--timeout-per-case", "30", "--no-progress",
-                            env={"BENCHLAB_API_KEY": "", "OPENAI_API_KEY": ""})
+            proc = benchlab("run", "--backend", "openai", "--endpoint", endpoint, "--pack", str(pack), "--out", str(out),
+                            "--api-key", flag, "--timeout-per-case", "30", "--no-progress", env=env)
             assert proc.returncode == 0, proc.stderr
+        models = tmp_path / "models.toml"
+        models.write_text("".join(f'[[model]]\nname = "{name}"\nbackend = "openai"\nendpoint = "{server.url}"\n'
+                                  'api_key_env = "HTML_TEST_KEY"\n\n' for name in ("first", "second")))
+        for command in ("compare", "ladder"):
+            proc = benchlab(command, "--models", str(models), "--pack", str(pack), "--out", str(out / command), "--no-progress",
+                            env=env)
+            assert proc.returncode == 0, proc.stderr
+    # Each credential was really sent (the URL's user:key, as HTTP Basic, wins over --api-key).
+    sent = {logged.headers.get("authorization") for logged in server.log}
+    assert sent == {"Basic " + base64.b64encode(f"user:{userinfo}".encode()).decode(), f"Bearer {from_env}"}
     a, b = sorted(p.name for p in out.iterdir() if (p / "run.json").is_file())
     assert benchlab("report", "--diff", a, b, "--out", str(out)).returncode == 0
     assert benchlab("report", "--index", "--out", str(out)).returncode == 0
     pages = list(out.rglob("*.html"))
-    assert len(pages) == 4
+    assert len(list((out / "compare").glob("compare-*/report.html"))) == 1
+    assert len([p for p in (out / "ladder").rglob("report.html") if (p.parent / "ladder.json").is_file()]) == 1
+    assert len(pages) >= 7  # two runs, the diff, the index; the comparison, its two runs; the ladder
     for page in pages:
         text = page.read_text()
-        assert secret not in text, page
+        for secret in (flag, userinfo, from_env):
+            assert secret not in text, (page, secret)
 
 
 def _record_with_repeats(tmp_path: Path):
@@ -289,13 +315,15 @@ def test_a_comparison_page_shows_an_unavailable_model_with_the_command_that_play
     played = benchlab("compare", "--models", str(models), "--pack", str(pack), "--out", str(out), "--no-progress")
     assert played.returncode == 3, played.stderr
     [folder] = out.glob("compare-*")
-    written = (folder / "compare.html").read_text()  # benchlab compare wrote it at its end
+    written = (folder / "report.html").read_text()  # benchlab compare wrote it at its end
     proc = benchlab("report", folder.name, "--out", str(out))
     assert proc.returncode == 0, proc.stderr
-    text = (folder / "compare.html").read_text()
+    text = (folder / "report.html").read_text()
     assert text == written  # and report writes the same page again
     assert "UNAVAILABLE: " in text and f"benchlab compare --resume {folder.name.removeprefix('compare-')}" in text
-    rows = json.loads(next(t for tag, a, t in parse(folder / "compare.html").blocks if a.get("id") == "data-rows"))["rows"]
+    assert "The complete outputs of every model are in compare.md and report.html." in played.stdout
+    assert not (folder / "compare.html").exists()  # the page's former name
+    rows = json.loads(next(t for tag, a, t in parse(folder / "report.html").blocks if a.get("id") == "data-rows"))["rows"]
     assert [r["c"][2:] for r in rows] == [["pass", rows[0]["c"][3]]] * 3 and rows[0]["c"][3].startswith("UNAVAILABLE")
     assert all(r["t"][1] is None for r in rows)  # no output to open for the model that never answered
 
@@ -358,3 +386,131 @@ def test_a_ladder_timeline_places_each_attempt_by_its_time_against_the_slowest_s
     # 1/8, 3/8 and 2/8 of the chart, one after another.
     assert [(s.x, s.width, s.verdict) for s in steps] == [(0.0, 12.5, "infra"), (12.5, 37.5, "fail"), (50.0, 25.0, "pass")]
     assert steps[1].label == "attempt 2: m2, checks 0/1, 3.00s"
+
+
+def _every_part_result():
+    """A result with every part a transcript shows: two turns, tool calls (one with unparsed
+    arguments), raw bodies repeating the answer and the reasoning, attempts, checks, artifacts."""
+    from benchlab.model import Attempt, ChatRequest, ChatResponse, Check, FailureMode, ScenarioResult, ToolCall, Turn, Usage
+
+    long, answer = "step by step " * 10, "the answer is 42 " * 5
+    first = ChatRequest(scenario="p/S", messages=[{"role": "system", "content": "be brief"}, {"role": "user", "content": "go"}],
+                        tools=[{"type": "function", "function": {"name": "look"}}], max_tokens=99, thinking=True, sampling={"temperature": 0})
+    asked = ChatResponse(content="", reasoning=long, tool_calls=[ToolCall("look", {"q": "<b>"}, "c1"), ToolCall("bad", "{x", "c2", "{x")],
+                         finish_reason="tool_calls", usage=Usage(1, 2, 3), status_code=200,
+                         raw={"choices": [{"message": {"reasoning_content": long, "tool_calls": []}}], "id": long[:10]})
+    said = {"role": "assistant", "content": "", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "look", "arguments": "{}"}}]}
+    second = ChatRequest(scenario="p/S", messages=[*first.messages, said, {"role": "tool", "name": "look", "content": {"found": 1}}],
+                         tools=first.tools, max_tokens=99, thinking=True)
+    final = ChatResponse(content=answer, finish_reason="stop", status_code=200, raw={"choices": [{"message": {"content": answer}}]})
+    return ScenarioResult(
+        pack="p", scenario_id="S", passed=False, score=0.5, failure_mode=FailureMode.WRONG_ANSWER, detail="b: no", latency_s=1.5,
+        checks=[Check("a", True), Check("b", False, "no")], request=first, response=final, turns=[Turn(first, asked), Turn(second, final)],
+        attempts=[Attempt(1, FailureMode.SERVER_ERROR, "busy", 0.25, 503)], artifacts={"stdout": "out\n", "exit": {"code": 1}},
+        repeat=2, thinking="on", prompt_variant="terse", timeout_s=30.0, started_at="2026-01-01T00:00:00Z")
+
+
+def test_a_transcript_is_built_from_the_journal_line_as_parsed_with_every_part_of_the_result():
+    """Pages build each transcript from its journal line (no structured result in between); the
+    expected data is what the transcript of the structured result was before that change."""
+    from benchlab.codec import dumps
+    from benchlab.plugins.reporters.html.transcripts import transcript
+
+    result = _every_part_result()
+    line = json.loads(dumps(result))
+    del line["schema_version"]
+    long, answer = "step by step " * 10, "the answer is 42 " * 5
+    expected = {
+        "title": "p/S", "label": "variant terse, thinking on, repeat 2", "verdict": "fail", "mode": "wrong_answer", "detail": "b: no",
+        "latency_s": 1.5, "timeout_s": 30.0, "started_at": "2026-01-01T00:00:00Z",
+        "attempts": [{"number": 1, "mode": "server_error", "detail": "busy", "elapsed_s": 0.25, "status_code": 503}],
+        "turns": [
+            {"request": {"messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": "go"}],
+                         "settings": '{"max_tokens": 99, "thinking": true, "sampling": {"temperature": 0}}', "tools": ["look"]},
+             "response": {"content": "", "reasoning": long, "tool_calls": [{"name": "look", "arguments": '{"q": "<b>"}'}, {"name": "bad", "arguments": "{x"}],
+                          "finish_reason": "tool_calls", "status_code": 200,
+                          "raw": {"choices": [{"message": {"reasoning_content": {"benchlab:same-as": "reasoning"}, "tool_calls": []}}], "id": long[:10]},
+                          "raw_refs": True}},
+            # The second request shows only what it adds: the tool's result.
+            {"request": {"messages": [{"role": "tool", "content": '{"found": 1}', "name": "look"}],
+                         "settings": '{"max_tokens": 99, "thinking": true, "sampling": {}}'},
+             "response": {"content": answer, "reasoning": None, "tool_calls": [], "finish_reason": "stop", "status_code": 200,
+                          "raw": {"choices": [{"message": {"content": {"benchlab:same-as": "content"}}}]}, "raw_refs": True}},
+        ],
+        "checks": [{"name": "a", "ok": True, "detail": ""}, {"name": "b", "ok": False, "detail": "no"}],
+        "artifacts": [{"name": "stdout", "text": "out\n", "block": True}, {"name": "exit", "text": '{"code": 1}', "block": False}],
+    }
+    assert transcript(line) == expected
+    assert list(transcript(line)) == list(expected)  # the page's JSON keeps the same order
+    assert transcript(result) == expected  # a whole result given in code (a comparison's) reads the same
+    summary = transcript(result.summary())  # an exchange that cannot be read back: the verdict and its checks
+    assert summary["turns"] == [] and {k: v for k, v in summary.items() if k != "turns"} == {k: v for k, v in expected.items() if k != "turns"}
+
+
+@pytest.mark.parametrize("count", [0, 1, 63, 64, 65, 200])
+def test_a_streamed_block_is_the_json_of_its_lists_whole(count):
+    """A data block whose object holds Streams (the run table's rows) is written a chunk at a time,
+    and its text is exactly safe_json's of the same object with the lists whole."""
+    from benchlab.plugins.reporters.html.page import Stream, _block
+
+    rows = [{"c": [f"p/S{i}", "</script>&<!--\u2028"], "t": [i]} for i in range(count)]
+    text = "".join(_block({"columns": 5, "rows": Stream(iter(rows)), "after": {"x": 1}}))
+    assert text == safe_json({"columns": 5, "rows": rows, "after": {"x": 1}})
+    assert "".join(_block(Stream(iter(rows)))) == safe_json(rows)
+
+
+def test_with_repeats_a_comparisons_bars_carry_the_interval_clustered_by_scenario(tmp_path):
+    """Two models, --repeat 2, 10 scenarios: model a passes 8 both times and 2 once; b passes
+    every repeat of all 10. Clustered as on a run's page, not Wilson over the 20 results."""
+    from helpers import exact_scenario, write_pack
+
+    from benchlab.plugins.reporters.html.compare_page import compare_page, load_comparison
+
+    pack = write_pack(tmp_path / "rep-10", [exact_scenario(f"S{i}", f"Say {i}", str(i)) for i in range(10)])
+    out = tmp_path / "out"
+    answers = {"a": lambda i, repeat: str(i) if i < 8 or repeat == 0 else "no", "b": lambda i, repeat: str(i)}
+    runs = []
+    for model, answer in answers.items():
+        lines = [{"scenario": f"rep-10/S{i}", "content": answer(i, repeat)} for i in range(10) for repeat in (0, 1)]
+        runs.append(replay_run(tmp_path, out, [pack], lines, "--repeat", "2", "--model", model).name)
+    played = benchlab("compare", *runs, "--out", str(out))
+    assert played.returncode == 0, played.stderr
+    [folder] = out.glob("compare-*")
+    [group] = compare_page(*load_comparison(folder)).context["groups"]
+    # a: see test_with_repeats_a_packs_bar_carries_its_clustered_95_interval (Wilson over 18/20 would be 69.9-97.2).
+    # b: every scenario 1.0, no spread: Wilson over the 10 scenario means (10/10: 72.25-100).
+    assert [b["bar"] for b in group["bars"]] == [charts.Bar(90.0, 74.92, 100.0), charts.Bar(100.0, 72.25, 100.0)]
+    assert [b["clustered"] for b in group["bars"]] == [True, True]
+    assert "clustered by scenario" in (folder / "report.html").read_text()
+
+
+def test_a_diffs_row_cuts_a_long_detail_with_an_ellipsis(tmp_path):
+    from benchlab.diff import diff_runs
+    from benchlab.plugins.reporters.html.diff_page import diff_page
+
+    out = tmp_path / "out"
+    a = two_pack_run(tmp_path, out, sizes=(1, 1), wrong_every=2)  # Q000 wrong, as in every run here
+    b = two_pack_run(tmp_path, out, sizes=(1, 1), wrong_every=2)
+    long = load_run(b)
+    detail = "exact: " + "x" * 1000  # a verifier's detail may be long: the row shows its start
+    long = attrs.evolve(long, results=[attrs.evolve(r, detail=detail) for r in long.results])
+    rows = diff_page(diff_runs(load_run(a), long), (a, b)).data["rows"]["rows"]
+    assert [r["c"][4] for r in rows] == [detail[:300] + "…"] * 2
+    short = diff_page(diff_runs(load_run(a), load_run(b)), (a, b)).data["rows"]["rows"]
+    assert not any(r["c"][4].endswith("…") for r in short)
+
+
+def test_with_two_thinking_arms_the_packs_status_is_shown_once_as_report_md_does(tmp_path):
+    """report.md shows one Status per pack (arms side by side); the page's arm rows must not each
+    claim the pack's status as their own."""
+    from benchlab.plugins.reporters.html.page import write_page
+
+    folder = two_pack_run(tmp_path, tmp_path / "out", sizes=(2, 2))
+    record = load_run(folder)
+    results = [attrs.evolve(r, thinking=arm) for r in record.results for arm in ("off", "on")]
+    record = attrs.evolve(record, results=results)
+    packs = run_page(record).context["packs"]
+    assert [(p.arm, p.status_rows) for p in packs] == [("off", 2), ("on", 0), ("off", 2), ("on", 0)]
+    text = write_page(run_page(record, folder), tmp_path / "arms.html").read_text()
+    assert len(re.findall(r'<td class="status" rowspan="2">', text)) == 2
+    assert text.count('<td class="status"') == 2

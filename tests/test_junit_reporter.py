@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import junitparser
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -168,3 +169,49 @@ def test_the_reporters_xml_is_what_element_tree_writes(tree: Node, level: int) -
     element = _as_element_tree(tree)
     ET.indent(element, space="  ", level=level)
     assert serialized(tree, level) == ET.tostring(element, encoding="unicode").rstrip()
+
+
+def test_format_prints_a_reporters_chunks_one_at_a_time_and_render_otherwise(capsys):
+    """A reporter with ``render_chunks`` (JUnit's) is printed a piece at a time, never joined into
+    one string (a 10,000-result document is 10 MB); one without it prints ``render``'s text."""
+    from benchlab.run_command import print_rendered
+
+    printed: list[str] = []
+
+    class Chunked:
+        def render(self, record):
+            raise AssertionError("the whole text was built")
+
+        def render_chunks(self, record):
+            for piece in ("<a>", "b", "</a>\n"):
+                assert capsys.readouterr().out == (printed[-1] if printed else "")  # the piece before is out already
+                printed.append(piece)
+                yield piece
+
+    class Whole:
+        def render(self, record):
+            return f"whole {record}\n"
+
+    print_rendered(Chunked(), "record")
+    assert printed == ["<a>", "b", "</a>\n"] and capsys.readouterr().out == "</a>\n"  # the others were read as they came
+    print_rendered(Whole(), "record")
+    assert capsys.readouterr().out == "whole record\n"
+
+
+@pytest.mark.llama
+def test_junit_of_a_real_llama_server_run_matches_its_record(llama_server: str, tmp_path: Path):
+    pack = write_pack(tmp_path / "words-3", [exact_scenario("S1", "Say one", "one"), exact_scenario("S2", "Say two", "two"),
+                                             exact_scenario("S3", "Say three", "three")], title="Words-3")
+    out = tmp_path / "out"
+    proc = benchlab("run", "--endpoint", llama_server, "--pack", str(pack), "--out", str(out), "--no-progress", "--max-tokens", "16")
+    assert proc.returncode == 0, proc.stderr
+    run_dir = only_run_dir(out)
+    record = json.loads((run_dir / "run.json").read_text())
+    xml = junitparser.JUnitXml.fromfile(str(run_dir / "junit.xml"))
+    [summary] = record["packs"]
+    assert xml.tests == len(record["results"]) == 3
+    assert xml.failures == summary["total"] - summary["pass_count"] and xml.errors == summary["infrastructure_failures"] == 0
+    assert {case.name for suite in xml for case in suite} == {"words-3/S1", "words-3/S2", "words-3/S3"}
+    root = ET.parse(run_dir / "junit.xml").getroot()
+    run_props = {p.get("name"): p.get("value") for p in root.find("properties")}
+    assert run_props["run_id"] == record["run_id"] and run_props["model"] == record["model"]

@@ -48,7 +48,7 @@ def test_diff_lists_regressions_and_fixes_per_pack_with_the_test_and_what_change
     assert "| words-4 | 4 | 75% | 75% | +0 pts" in text and "exact McNemar, p = 1.000" in text
     assert "- words-4/S2: wrong_answer (exact: expected 'two', got 'nope')" in text
     assert "- pack words-4 version: 1.0.0 -> 1.1.0" in text
-    assert "- sampling: {'overrides': {}, 'from_server': False} -> {'overrides': {'seed': 3}, 'from_server': False}" in text
+    assert "- sampling seed: - -> 3" in text and "{" not in text.split("What changed")[1]
     for line in text.splitlines():  # every p-value reads "p = 0.004" or "p < 0.001"
         for found in re.finditer(r"\bp\b[^|,;)]*", line):
             if P_VALUE.match(found.group(0)):
@@ -163,3 +163,86 @@ def test_inspect_and_diff_on_runs_of_the_real_llama_server(llama_server: str, tm
     assert diff.returncode == 0 and "| words-4 | 4 |" in diff.stdout
     full = benchlab("inspect", b, "--out", str(out), "--scenario", "words-4/S1", "--full")
     assert full.returncode == 0 and "#### Turn 1" in full.stdout and "Response (finish_reason" in full.stdout
+
+
+def test_a_copied_run_reads_as_finished_and_a_grown_journal_as_interrupted(tmp_path):
+    """Whether run.json is current is told by content (the journal's size it recorded), not by
+    mtimes: a folder copied without its times, or a journal touched later, is still finished."""
+    import os
+    import shutil as sh
+
+    run = replay_run(tmp_path, "a", {"S1": "one", "S2": "x", "S3": "three", "S4": "four"})
+    folder = tmp_path / "out" / run
+    copy = tmp_path / "copy"
+    sh.copytree(folder, copy, copy_function=sh.copyfile)  # new mtimes, in any order
+    later = (copy / "run.json").stat().st_mtime + 60
+    os.utime(copy / "journal.jsonl", (later, later))
+    proc = benchlab("inspect", str(copy))
+    assert proc.returncode == 0 and "INCOMPLETE" not in proc.stdout, proc.stdout
+    # A resume that was interrupted appended results after run.json was written: the journal is the truth.
+    with (copy / "journal.jsonl").open("rb+") as journal:
+        lines = journal.read().splitlines(keepends=True)
+        journal.write(lines[-1])
+    assert "(INCOMPLETE)" in benchlab("inspect", str(copy)).stdout
+    # A record written before run.json noted the journal's size keeps the rule by mtimes.
+    record = json.loads((copy / "run.json").read_text())
+    del record["journal_bytes"]
+    (copy / "run.json").write_text(json.dumps(record))
+    assert "INCOMPLETE" not in benchlab("inspect", str(copy)).stdout
+
+
+def test_diff_of_two_thinking_arms_says_why_nothing_pairs(tmp_path):
+    a = replay_run(tmp_path, "a", {"S1": "one", "S2": "two", "S3": "three", "S4": "four"}, "--thinking", "off")
+    b = replay_run(tmp_path, "b", {"S1": "one", "S2": "two", "S3": "three", "S4": "four"}, "--thinking", "on")
+    line = one_error_line(benchlab("diff", a, b, "--out", str(tmp_path / "out")))
+    assert "the thinking arm is part of the result key" in line and "A played thinking off, B thinking on" in line
+    assert "one run with --thinking both" in line
+
+
+def test_diff_names_every_repeat_from_0_and_never_prints_minus_0(tmp_path):
+    a = replay_run(tmp_path, "a", {"S1": "one", "S2": "two", "S3": "three", "S4": "four"}, "--repeat", "2")
+    b = replay_run(tmp_path, "b", {"S1": "one", "S2": "nope", "S3": "three", "S4": "four"}, "--repeat", "2")
+    text = benchlab("diff", a, b, "--out", str(tmp_path / "out")).stdout
+    assert "- words-4/S2 (repeat 0): wrong_answer" in text and "- words-4/S2 (repeat 1): wrong_answer" in text
+    assert "-0 " not in text and "-0)" not in text
+
+
+def test_points_never_read_minus_0_and_keep_one_decimal_under_one_point():
+    from benchlab.diff import points_text
+
+    assert [points_text(x) for x in (-0.0046, -0.0004, 0.0, 0.004, -0.58, 0.25)] == ["-0.5", "+0", "+0", "+0.4", "-58", "+25"]
+
+
+def test_diff_says_what_changed_in_thinking_and_in_the_server(tmp_path):
+    from servers.vllm import VLLMServer
+
+    pack = words_pack(tmp_path)
+    script = Script({f"Say {w}": Answer(w) for w in ("one", "two", "three", "four")})
+    out = tmp_path / "out"
+    for version, arm in (("0.9.2", "both"), ("0.10.1", "on")):
+        with running(VLLMServer(script, version=version)) as server:
+            proc = benchlab("run", "--backend", "vllm", "--endpoint", server.url, "--pack", str(pack), "--out", str(out),
+                            "--no-progress", "--measured-tps", "50", "--thinking", arm)
+            assert proc.returncode == 0, proc.stderr
+    a, b = sorted(p.name for p in out.iterdir() if (p / "journal.jsonl").is_file())
+    text = benchlab("diff", a, b, "--out", str(out)).stdout
+    assert "- thinking arms: off, on -> on" in text and "- server version: 0.9.2 -> 0.10.1" in text
+    assert "Results: 0 regression, 0 fix, 0 still failing, 4 still passing, 0 new, 4 dropped" in text
+
+
+def test_inspect_pack_shows_that_pack_alone(tmp_path):
+    other = write_pack(tmp_path / "other" / "other-1", [exact_scenario("X", "Say x", "x")])
+    replay = write_replay(tmp_path / "both.jsonl", {"words-4/S1": "one", "words-4/S2": "no", "words-4/S3": "three",
+                                                   "words-4/S4": "four", "other-1/X": "wrong"})
+    out = tmp_path / "out"
+    proc = benchlab("run", "--pack", str(words_pack(tmp_path)), "--pack", str(other), "--replay", str(replay), "--out", str(out),
+                    "--no-progress", "--repeat", "2")
+    assert proc.returncode == 0, proc.stderr
+    [run] = [p.name for p in out.iterdir() if (p / "journal.jsonl").is_file()]
+    shown = benchlab("inspect", run, "--out", str(out), "--pack", "other-1", "--failed")
+    assert shown.returncode == 0, shown.stderr
+    assert "other-1/X" in shown.stdout and "words-4/S2" not in shown.stdout
+    data = json.loads(benchlab("inspect", run, "--out", str(out), "--pack", "words-4", "--format", "json").stdout)
+    assert {r["pack"] for r in data["results"]} == {"words-4"} and len(data["results"]) == 8
+    assert {s["pack"] for s in data["scenarios"]} == {"words-4"}
+    assert "has no such pack (its packs: words-4, other-1)" in one_error_line(benchlab("inspect", run, "--out", str(out), "--pack", "nosuch-1"))

@@ -274,6 +274,10 @@ class JUnitReporter:
     def render(self, record: RunRecord) -> str:
         return render_junit(record)
 
+    def render_chunks(self, record: RunRecord) -> Iterator[str]:
+        """What ``render`` gives, a piece at a time (``--format junit`` prints it so)."""
+        return junit_chunks(record)
+
     def write(self, record: RunRecord, run_dir: Path) -> None:
         # Written whole and renamed: a CI step never reads half a file.
         temp = run_dir / f".{JUNIT_FILE}.{os.getpid()}"

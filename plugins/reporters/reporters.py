@@ -84,6 +84,8 @@ def render_markdown(record: RunRecord) -> str:
     if record.notice:  # the backend's word on what the reader is looking at comes before any number
         lines += [record.notice, ""]
     lines += [_sampling_line(record), ""]
+    if record.rescored_text:
+        lines += [f"Re-scored {record.rescored_text}: the verdicts are today's verifiers on the saved answers.", ""]
     lines += _table(record.packs)
     if record.canonical and repeats_of(record.packs) > 1:
         # Honest about what the spread measures: greedy decoding repeats itself on a deterministic server.

@@ -1,5 +1,6 @@
-"""Self-contained HTML pages: ``report.html`` in every run folder, and ``benchlab report``
-(re-render a run, a comparison or a ladder, a diff of two runs, the index of every run under ``--out``).
+"""Self-contained HTML pages: ``report.html`` in every run folder, comparison folder and ladder
+run, and ``benchlab report`` (re-render a run, a comparison or a ladder, a diff of two runs, the
+index of every run under ``--out``).
 
 Every page is one file with its style, script and data inline and a Content-Security-Policy
 that lets nothing else load or run (``page.py``); charts are inline SVG (``charts.py``);
@@ -26,7 +27,7 @@ class HtmlReporter:
         write_page(run_page(record, run_dir), run_dir / REPORT_FILE)
 
     def write_comparison(self, comparison: Any, heading: Any, folder: Path) -> None:
-        """``compare.html`` in a comparison's folder, written when ``benchlab compare`` ends."""
+        """``report.html`` in a comparison's folder, written when ``benchlab compare`` ends."""
         from benchlab.plugins.reporters.html.compare_page import PAGE_FILE, compare_page
         from benchlab.plugins.reporters.html.page import write_page
 

@@ -23,7 +23,7 @@ def register_report(app: typer.Typer) -> None:
     def report(
         out: Any,
         plugin: Any,
-        run: Optional[str] = typer.Argument(None, help="A run id under --out, or a run folder's path: its report.html is written again; a comparison folder (compare-<id>): its compare.html; a ladder run: its report.html."),
+        run: Optional[str] = typer.Argument(None, help="A run id under --out, or a run folder's path: its report.html is written again; a comparison folder (compare-<id>): its report.html; a ladder run: its report.html."),
         diff: Optional[Tuple[str, str]] = typer.Option(None, "--diff", metavar="RUN_A RUN_B", help="A page of what changed from RUN_A to RUN_B."),
         index: bool = typer.Option(False, "--index", help="index.html in --out: every indexed run, filterable by model and pack, each pack's score over time."),
         output: Optional[Path] = typer.Option(None, "--output", help="Where to write the page (default: the run folder's report.html, --out/diff-A-vs-B.html, --out/index.html)."),
@@ -94,7 +94,11 @@ def _index(out: Path) -> tuple[Any, Path]:
 
 
 def _open(path: Path) -> None:
+    """Hand the page to the user's browser, always saying which page: webbrowser.open can return
+    True when nothing opened (a headless machine's fallback), and the path is then the only way in."""
     import webbrowser
 
-    if not webbrowser.open(path.resolve().as_uri()):
+    if webbrowser.open(path.resolve().as_uri()):
+        print(f"benchlab: opening {path} in your browser", file=sys.stderr)
+    else:
         print(f"benchlab: warning: no browser could be started; open {path} yourself", file=sys.stderr)

@@ -1,10 +1,11 @@
-"""A comparison's page (``compare.html`` in its folder): per pack each model's score as grouped
-bars with 95% intervals, the verdict lines with p-values, wins/losses/ties and cost, UNAVAILABLE
-models with the command that plays them, and per scenario every model's complete output side by
-side."""
+"""A comparison's page (``report.html`` in its folder, beside ``compare.md``): per pack each
+model's score as grouped bars with 95% intervals, the verdict lines with p-values,
+wins/losses/ties and cost, UNAVAILABLE models with the command that plays them, and per scenario
+every model's complete output side by side."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,12 @@ from benchlab.plugins.reporters.html.exchanges import transcripts
 from benchlab.plugins.reporters.html.page import Page, Stream
 from benchlab.plugins.reporters.html.transcripts import key_text, verdict_of
 from benchlab.records import load_run
+from benchlab.repeat_stats import ScenarioCounts, clustered_interval
 from benchlab.run_ref import is_run_folder
 from benchlab.stats import format_p, wilson_interval
 
-PAGE_FILE = "compare.html"
+# An older folder may also hold compare.html (the page's former name): nothing reads it.
+PAGE_FILE = "report.html"
 
 
 def is_comparison_folder(path: Path) -> bool:
@@ -46,14 +49,32 @@ def load_comparison(folder: Path) -> tuple[Comparison, str, list[str]]:
     return comparison, saved.compare_id, commands
 
 
+def _bar(comparison: Comparison, pack: str, index: int) -> tuple[charts.Bar, bool]:
+    """One model's bar on one pack, and whether it is clustered. Without repeats, the Wilson
+    interval of passes over scored results; with repeats the scenario is the unit, as on a run's
+    page: the rate is the mean of scenario rates, its interval clustered by scenario."""
+    units: dict[tuple[str, str], list[bool]] = defaultdict(list)
+    for row in comparison.rows:
+        cell = row.cells[index]
+        if row.key.pack == pack and cell.scored and cell.result is not None:
+            units[(row.key.scenario_id, row.key.prompt_variant)].append(cell.result.passed)
+    if not units:
+        return charts.bar(None), False
+    if any(len(v) > 1 for v in units.values()):
+        interval = clustered_interval([ScenarioCounts(sum(v), len(v)) for v in units.values()])
+        return charts.bar(interval.estimate, interval.low, interval.high), True
+    passes, scored = sum(sum(v) for v in units.values()), sum(len(v) for v in units.values())
+    wilson = wilson_interval(passes, scored)
+    return charts.bar(passes / scored, wilson.low, wilson.high), False
+
+
 def _bars(comparison: Comparison) -> list[dict[str, Any]]:
     groups = []
     for pack in comparison.packs:
         bars = []
-        for f in comparison.figures[pack]:
-            interval = wilson_interval(f.passes, f.scored) if f.scored else None
-            bar = charts.bar(f.rate, interval.low if interval else None, interval.high if interval else None)
-            bars.append({"figures": f, "bar": bar, "cost": "n/a" if f.cost is None else f"${f.cost:.4f}"})
+        for index, f in enumerate(comparison.figures[pack]):
+            bar, clustered = _bar(comparison, pack, index)
+            bars.append({"figures": f, "bar": bar, "clustered": clustered, "cost": "n/a" if f.cost is None else f"${f.cost:.4f}"})
         groups.append({"pack": pack, "title": comparison.titles[pack], "bars": bars})
     return groups
 

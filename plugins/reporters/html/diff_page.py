@@ -12,6 +12,7 @@ from benchlab.pairing import PairedKey
 from benchlab.plugins.reporters.html import charts
 from benchlab.plugins.reporters.html.exchanges import transcripts
 from benchlab.plugins.reporters.html.page import Page, Stream
+from benchlab.plugins.reporters.html.run_page import ROW_DETAIL
 from benchlab.plugins.reporters.html.transcripts import key_text, verdict_of
 from benchlab.stats import format_p
 
@@ -31,6 +32,14 @@ def _verdict(found: ResultSummary | None) -> str:
         return "-"
     mode = found.failure_mode.value if found.failure_mode else ""
     return verdict_of(found) + (f" ({mode})" if mode else "")
+
+
+def _detail(shown: ResultSummary | None) -> str:
+    """A failure's detail as the row shows it: cut at ROW_DETAIL with an ellipsis (the transcript has all of it)."""
+    if shown is None or shown.passed:
+        return ""
+    detail = shown.detail or ""
+    return detail if len(detail) <= ROW_DETAIL else detail[:ROW_DETAIL] + "…"
 
 
 def _pack_rows(result: RunDiff) -> list[dict[str, Any]]:
@@ -69,7 +78,7 @@ def diff_page(result: RunDiff, run_dirs: tuple[Path | None, Path | None] = (None
             if side is not None:
                 sides.append((folder, side))
         rows.append({
-            "c": [key_text(pair.key), TITLES[pair.kind], _verdict(a), _verdict(b), (shown.detail or "")[:300] if shown is not None and not shown.passed else ""],
+            "c": [key_text(pair.key), TITLES[pair.kind], _verdict(a), _verdict(b), _detail(shown)],
             "f": {"change": TITLES[pair.kind], "pack": pair.key.pack, "mode": mode},
             "t": t,
         })

@@ -39,11 +39,12 @@ class _Folder:
         except BenchlabError:
             self.whole = _whole_results(run_dir)
 
-    def full(self, result: Result) -> Result:
+    def full(self, result: Result) -> Result | dict[str, Any]:
+        """The whole result: given whole, else its journal line as parsed (the page needs no objects)."""
         if isinstance(result, ScenarioResult):
             return result
         if self.journal is not None:
-            return self.journal.full(result)
+            return self.journal.line(result)
         # Nowhere to read the exchange from: the transcript shows the verdict and its checks.
         kept = self.whole.get((result.key, result.junk_kind))
         return kept.popleft() if kept else result

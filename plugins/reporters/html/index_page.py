@@ -35,11 +35,12 @@ def _score(p: Any) -> str:
 
 
 def _trends(runs: list[IndexedRun]) -> list[dict[str, Any]]:
-    """Per pack, each model's scores over time (oldest first), placed on one time axis."""
+    """Per pack (by id), each model's scores over time (oldest first), placed on one time axis; models by
+    name, so two runs finishing in the same second draw the same page whichever the index lists first."""
     points: dict[str, dict[str, list[tuple[float, float, str]]]] = {}
     titles: dict[str, str] = {}
     stamps = []
-    for run in sorted(runs, key=lambda r: r.finished_at):
+    for run in sorted(runs, key=lambda r: (r.finished_at, r.run_id)):
         moment = _time(run.finished_at)
         if moment is None:
             continue
@@ -53,7 +54,8 @@ def _trends(runs: list[IndexedRun]) -> list[dict[str, Any]]:
     if not stamps:
         return []
     start, end = min(stamps), max(stamps)
-    return [{"pack": pack, "title": titles[pack], "lines": charts.trend_lines(series, start, end)} for pack, series in points.items()]
+    return [{"pack": pack, "title": titles[pack], "lines": charts.trend_lines(dict(sorted(series.items())), start, end)}
+            for pack, series in sorted(points.items())]
 
 
 def index_page(runs: list[IndexedRun], out: Path) -> Page:

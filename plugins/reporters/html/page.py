@@ -21,7 +21,7 @@ import tempfile
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 import attrs
 
@@ -30,7 +30,8 @@ from benchlab.plugins.reporters.html.embed import safe_json, safe_json_array
 
 @attrs.frozen
 class Stream:
-    """A data block written item by item as a JSON array (a run's transcripts)."""
+    """A JSON array written item by item (a run's transcripts, its table's rows): a data block
+    itself, or a value of a block's top-level object."""
 
     items: Iterable[Any]
 
@@ -38,7 +39,7 @@ class Stream:
 @attrs.frozen
 class Page:
     """What a page kind's data function returns: its template, the template's context, and its
-    data blocks by element id (a value, or a ``Stream`` of items)."""
+    data blocks by element id (a value, a ``Stream`` of items, or an object with ``Stream`` values)."""
 
     template: str
     title: str
@@ -105,11 +106,22 @@ def render_parts(page: Page) -> Iterable[str]:
         value = page.data[name]
         before, rest = rest.split(marker(name), 1)
         yield before
-        if isinstance(value, Stream):
-            yield from safe_json_array(value.items)
-        else:
-            yield safe_json(value)
+        yield from _block(value)
     yield rest
+
+
+def _block(value: Any) -> Iterator[str]:
+    """A data block's JSON text in pieces: the text ``safe_json`` gives the same value with every
+    ``Stream`` a list, without holding the streamed lists."""
+    if isinstance(value, Stream):
+        yield from safe_json_array(value.items)
+    elif isinstance(value, dict) and any(isinstance(v, Stream) for v in value.values()):
+        for number, (key, item) in enumerate(value.items()):
+            yield ("{" if number == 0 else ",") + safe_json(key) + ":"
+            yield from _block(item)
+        yield "}"
+    else:
+        yield safe_json(value)
 
 
 def write_page(page: Page, path: Path) -> Path:

@@ -106,7 +106,9 @@
     }
     if (r.reasoning) section.append(collapsible('Reasoning (' + r.reasoning.length.toLocaleString('en') + ' characters)', longText('reasoning', r.reasoning), false));
     var answer = make('div', 'msg role-assistant');
-    answer.append(make('div', 'role', 'assistant (finish_reason ' + r.finish_reason + ', status ' + r.status_code + ')'), longText('content', r.content));
+    // A recorded answer (the replay backend) has no HTTP status: say nothing rather than "status null".
+    var status = r.status_code === null || r.status_code === undefined ? '' : ', status ' + r.status_code;
+    answer.append(make('div', 'role', 'assistant (finish_reason ' + r.finish_reason + status + ')'), longText('content', r.content));
     r.tool_calls.forEach(function (c) { answer.append(make('div', 'role', 'tool call ' + c.name), longText('arguments', c.arguments)); });
     section.append(answer);
     if (r.raw !== null && r.raw !== undefined) {
@@ -231,7 +233,7 @@
       var row = make('tr', 'transcript-row');
       var cell = make('td');
       cell.colSpan = r.c.length;
-      var grid = make('div', spec.stacked ? 'sides' : 'sides sides-' + r.t.length);  // a ladder's attempts: one under another
+      var grid = make('div', spec.stacked ? 'sides stacked' : 'sides sides-' + r.t.length);  // a ladder's attempts: one under another
       var all = transcripts();
       r.t.forEach(function (index, i) {
         var t = index === null ? { verdict: 'none', missing: 'not in this run' } : all[index];
@@ -285,6 +287,8 @@
     search.addEventListener('input', function () { clearTimeout(timer); timer = setTimeout(applyWhenRead, 150); });
     form.addEventListener('submit', function (event) { event.preventDefault(); clearTimeout(timer); applyWhenRead(); });
     more.addEventListener('click', drawMore);
+    // Paper has no "Show more": every matching row is drawn before the page is printed.
+    window.addEventListener('beforeprint', function () { while (drawn < matching.length) drawMore(); });
     if ('IntersectionObserver' in window) {
       new IntersectionObserver(function (seen) { if (seen[0].isIntersecting && !more.hidden) drawMore(); }, { rootMargin: '400px' }).observe(more);
     }
