@@ -219,12 +219,14 @@ def test_diff_says_what_changed_in_thinking_and_in_the_server(tmp_path):
     pack = words_pack(tmp_path)
     script = Script({f"Say {w}": Answer(w) for w in ("one", "two", "three", "four")})
     out = tmp_path / "out"
+    made: list[str] = []  # in the order played: two runs started in one second sort by their random suffix
     for version, arm in (("0.9.2", "both"), ("0.10.1", "on")):
         with running(VLLMServer(script, version=version)) as server:
             proc = benchlab("run", "--backend", "vllm", "--endpoint", server.url, "--pack", str(pack), "--out", str(out),
                             "--no-progress", "--measured-tps", "50", "--thinking", arm)
             assert proc.returncode == 0, proc.stderr
-    a, b = sorted(p.name for p in out.iterdir() if (p / "journal.jsonl").is_file())
+        made += [p.name for p in out.iterdir() if (p / "journal.jsonl").is_file() and p.name not in made]
+    a, b = made
     text = benchlab("diff", a, b, "--out", str(out)).stdout
     assert "- thinking arms: off, on -> on" in text and "- server version: 0.9.2 -> 0.10.1" in text
     assert "Results: 0 regression, 0 fix, 0 still failing, 4 still passing, 0 new, 4 dropped" in text
