@@ -13,6 +13,7 @@ import attrs
 
 from benchlab.codec import unstructure
 from benchlab.errors import BenchlabError
+from benchlab.gc_pause import collector_paused
 from benchlab.model import ResultKey, RunRecord
 from benchlab.pairing import KINDS, PackComparison, PairedKey, compare_packs, outcome, pair_keys
 from benchlab.stats import format_p
@@ -92,11 +93,12 @@ def _no_pairs(a: RunRecord, b: RunRecord) -> str:
 
 def diff_runs(a: RunRecord, b: RunRecord) -> RunDiff:
     """The diff of two records; one error line when they share no scenario."""
-    paired = pair_keys((outcome(r) for r in a.results), (outcome(r) for r in b.results))
-    if not any(p.kind not in ("new", "dropped") for p in paired):
-        raise BenchlabError(_no_pairs(a, b))
-    packs = list(dict.fromkeys([*(p.pack for p in a.packs), *(p.pack for p in b.packs)]))
-    return RunDiff(a, b, paired, compare_packs(paired, packs), _settings(a, b))
+    with collector_paused():  # an outcome per result, a pair per key, a unit per scenario: no cycle among them
+        paired = pair_keys((outcome(r) for r in a.results), (outcome(r) for r in b.results))
+        if not any(p.kind not in ("new", "dropped") for p in paired):
+            raise BenchlabError(_no_pairs(a, b))
+        packs = list(dict.fromkeys([*(p.pack for p in a.packs), *(p.pack for p in b.packs)]))
+        return RunDiff(a, b, paired, compare_packs(paired, packs), _settings(a, b))
 
 
 def _percent(value: float | None) -> str:

@@ -19,6 +19,8 @@ def split_think(content: str) -> tuple[str, str | None]:
         return content, None
     parts: list[str] = []
     if "<think>" not in content.lower():
+        if "</" not in content:  # no closing tag can match (the case-blind scan for one costs as much as the verifier)
+            return content, None
         match = _LEADING_CLOSE.match(content)
         if not match:
             return content, None

@@ -10,6 +10,7 @@ import attrs
 
 from benchlab.codec import check_version, structure, write_json_listing
 from benchlab.errors import BenchlabError
+from benchlab.gc_pause import collector_paused
 from benchlab.model import RunRecord
 from benchlab.run_ref import RUN_RECORD
 from benchlab.upgrade import upgrade_record
@@ -32,17 +33,18 @@ def read_record(path: Path) -> RunRecord:
 
     if not file.is_file():
         raise BenchlabError(f"{file}: no such file; is this a finished benchlab run?")
-    try:
-        data = json.loads(read_text(file, "run record"))
-    except (ValueError, RecursionError) as exc:
-        raise BenchlabError(f"{file}: not a JSON run record ({exc})") from None
-    if not isinstance(data, dict):
-        raise BenchlabError(f"{file}: not a JSON run record (a {type(data).__name__}, not an object)")
-    check_version(data, file)
-    try:
-        return structure(upgrade_record(data), RunRecord)
-    except Exception as exc:  # cattrs' structuring errors: the file is not a record this benchlab can read
-        raise BenchlabError(f"{file}: not a run record benchlab can read ({type(exc).__name__}: {exc})") from None
+    with collector_paused():  # a summary per result, and their parsed JSON: no cycle among them
+        try:
+            data = json.loads(read_text(file, "run record"))
+        except (ValueError, RecursionError) as exc:
+            raise BenchlabError(f"{file}: not a JSON run record ({exc})") from None
+        if not isinstance(data, dict):
+            raise BenchlabError(f"{file}: not a JSON run record (a {type(data).__name__}, not an object)")
+        check_version(data, file)
+        try:
+            return structure(upgrade_record(data), RunRecord)
+        except Exception as exc:  # cattrs' structuring errors: the file is not a record this benchlab can read
+            raise BenchlabError(f"{file}: not a run record benchlab can read ({type(exc).__name__}: {exc})") from None
 
 
 def load_run(run_dir: Path) -> RunRecord:

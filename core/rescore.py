@@ -23,8 +23,9 @@ from benchlab import __version__
 from benchlab.aggregate import summarize
 from benchlab.codec import structure, unstructure
 from benchlab.errors import BenchlabError
+from benchlab.gc_pause import collector_paused, settle_long_lived
 from benchlab.journal import JournalReader
-from benchlab.model import DEFAULT_VARIANT, ChatRequest, Pack, Rescore, ResultSummary, RunRecord, ScenarioResult, Turn
+from benchlab.model import DEFAULT_VARIANT, ChatRequest, Pack, Rescore, ResultSummary, RunRecord, ScenarioResult, Turn, Verdict
 from benchlab.plugin_manager import Plugins
 from benchlab.recorded_play import SavedTurnsBackend, answer_limits, requests_today
 from benchlab.runner import RunSettings, WorkItem, judge
@@ -110,41 +111,60 @@ BATCH = 64
 VERDICT_FIELDS = ("passed", "score", "failure_mode", "detail", "checks", "artifacts")
 
 
+def _holds(line: dict[str, Any], verdict: Verdict) -> bool:
+    """Whether the journal ``line`` already holds ``verdict`` (its ``VERDICT_FIELDS`` as they
+    would be written); when unsure (a value JSON would write differently), no: the line is
+    then written anew, which is right either way."""
+    mode = verdict.failure_mode
+    return (line.get("passed") == verdict.passed and line.get("score") == verdict.score and line.get("detail") == verdict.detail
+            and line.get("failure_mode") == (mode.value if mode is not None else None)
+            and line.get("checks") == [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in verdict.checks]
+            and line.get("artifacts") == verdict.artifacts)
+
+
 async def _rejudge(record: RunRecord, journal_in: JournalReader, packs: dict[str, Pack], plugins: Plugins, sandbox: Any,
                    journal_out: Any, copy_kept: bool) -> tuple[list[ResultSummary], dict[Any, str]]:
     """Every result of ``record`` judged again where it can be, in order, a batch at a time.
     A re-judged result goes to ``journal_out`` (when given) and its summary points there; a
-    kept one goes there too with ``copy_kept`` (a new run folder needs every line)."""
+    kept one goes there too with ``copy_kept`` (a new run folder needs every line). A line
+    whose verdict is unchanged is copied as it was, not encoded again."""
     kept: dict[Any, str] = {}
     summaries: list[ResultSummary] = []
     replay = Replay.of(record, plugins)
 
-    def keep(summary: ResultSummary, why: str, line: dict[str, Any] | None) -> None:
+    def keep(summary: ResultSummary, why: str, raw: bytes | None) -> None:
         kept[summary.key] = why
         if copy_kept and journal_out is not None:
-            line = line if line is not None else journal_in.line(summary)
-            summary = attrs.evolve(summary, journal_offset=journal_out.append(line))
+            raw = raw if raw is not None else journal_in.entry(summary)[1]
+            summary = attrs.evolve(summary, journal_offset=journal_out.append_line(raw))
         summaries.append(summary)
 
-    async def flush(batch: list[tuple[ScenarioResult, dict[str, Any], Any]]) -> None:
-        verdicts = await asyncio.gather(*(call for _, _, call in batch))
-        for (full, line, _), v in zip(batch, verdicts):
+    async def flush(batch: list[tuple[ResultSummary, ScenarioResult, dict[str, Any], bytes, Any]]) -> None:
+        calls = [call for *_, call in batch]
+        # Verifiers that run no code finish without waiting: judging them one after another spares
+        # a task per result; a sandbox's programs run side by side.
+        verdicts = await asyncio.gather(*calls) if sandbox is not None else [await call for call in calls]
+        for (summary, full, line, raw, _), v in zip(batch, verdicts):
+            if _holds(line, v):
+                offset = journal_out.append_line(raw) if journal_out is not None else summary.journal_offset
+                summaries.append(attrs.evolve(summary, journal_offset=offset) if offset != summary.journal_offset else summary)
+                continue
             new = attrs.evolve(full, passed=v.passed, score=v.score, failure_mode=v.failure_mode, detail=v.detail,
                                checks=list(v.checks), artifacts=dict(v.artifacts))
             offset = None
             if journal_out is not None:
                 # The saved line with the new verdict: the exchange is journaled as read, not re-encoded.
-                offset = journal_out.append({**line, **{k: unstructure(getattr(new, k)) for k in VERDICT_FIELDS}})
+                offset = journal_out.append({**line, **{k: unstructure(getattr(v, k)) for k in VERDICT_FIELDS}})
             summaries.append(new.summary(offset))
         batch.clear()
 
-    batch: list[tuple[ScenarioResult, dict[str, Any], Any]] = []
+    batch: list[tuple[ResultSummary, ScenarioResult, dict[str, Any], bytes, Any]] = []
     for summary in record.results:
         pack = packs.get(summary.pack)
         if pack is None:
             keep(summary, f"pack {summary.pack} is not installed", None)
             continue
-        line = journal_in.line(summary)
+        line, raw = journal_in.entry(summary)
         full = structure(line, ScenarioResult)
         scenario, why = _asked_today(pack, full)
         if why is None and pack.needs_sandbox and sandbox is None:
@@ -157,11 +177,11 @@ async def _rejudge(record: RunRecord, journal_in: JournalReader, packs: dict[str
             item = WorkItem(pack, scenario, full.repeat, full.prompt_variant, full.thinking == "on")
             why = await _sent_today(item, turns, replay, plugins)
         if why is not None:
-            keep(summary, why, line)
+            keep(summary, why, raw)
             continue
         # The summaries of the results kept so far stay in order: judge what is pending first.
         max_tokens = turns[-1].request.max_tokens if turns[-1].request is not None else None
-        batch.append((full, line, judge(plugins, item, response, turns, sandbox, max_tokens)))
+        batch.append((summary, full, line, raw, judge(plugins, item, response, turns, sandbox, max_tokens)))
         if len(batch) >= BATCH:
             await flush(batch)
     await flush(batch)
@@ -184,12 +204,14 @@ def rescore(record: RunRecord, run_dir: Path, plugins: Plugins, sandbox_for: Any
     """``record`` (saved in ``run_dir``) judged again by today's packs and verifiers.
 
     The saved answers are read from the run's journal one batch at a time. Each re-judged
-    result is appended to ``journal`` (anything with ``append(result) -> offset``) when
-    given, and its summary points there; ``copy_kept`` appends the kept ones too.
+    result is appended to ``journal`` (a ``benchlab.journal.Journal``) when given, and its
+    summary points there; ``copy_kept`` appends the kept ones too.
     ``sandbox_for(packs)`` gives a sandbox when code must run; it is closed here.
     """
     check_rescorable(record, run_dir)
-    packs = {p.id: p for p in load_packs(record.config.selection.packs, plugins, record.config.selection.load_options())}
+    with collector_paused():  # a scenario and its verifier's parameters per line: no cycle among them
+        packs = {p.id: p for p in load_packs(record.config.selection.packs, plugins, record.config.selection.load_options())}
+        settle_long_lived()  # the record and the packs stay to the end: later collections need not walk them
     sandbox = sandbox_for(list(packs.values())) if sandbox_for is not None and any(p.needs_sandbox for p in packs.values()) else None
     try:
         with JournalReader(run_dir) as journal_in:

@@ -35,6 +35,7 @@ def _sandbox_for(request: Any, plugins: Plugins) -> Any:
 def rescore_command(run: str, out: Path, *, output: Path | None, in_place: bool, fmt: str, plugins: Plugins) -> int:
     from benchlab import diff as diffing
     from benchlab.cli.options import JSON_VIEW
+    from benchlab.gc_pause import collector_paused, settle_long_lived
     from benchlab.journal import Journal, splice_journal
     from benchlab.records import RUN_RECORD, load_run
     from benchlab.rescore import check_rescorable, rescore
@@ -45,7 +46,8 @@ def rescore_command(run: str, out: Path, *, output: Path | None, in_place: bool,
     if output is not None and in_place:
         raise BenchlabError("--output and --in-place exclude each other: give one (or neither, to only see what would change)")
     run_dir = resolve_run(run, out)
-    before = load_run(run_dir)
+    with collector_paused():  # rescore settles the record with the packs it loads
+        before = load_run(run_dir)
     if output is not None:
         check_out_dir(output, "--output")
     sandbox_for = _sandbox_for(before.config.sandbox, plugins)
@@ -77,6 +79,7 @@ def rescore_command(run: str, out: Path, *, output: Path | None, in_place: bool,
     else:
         done = rescore(before, run_dir, plugins, sandbox_for)
         after = done.record
+    settle_long_lived()  # both records stay to the end: the reports' collections need not walk them
     change = diffing.diff_runs(before, after)
     if fmt == JSON_VIEW:
         payload = {**diffing.to_json(change), "not_rescorable": [{**k._asdict(), "why": why} for k, why in done.not_rescorable.items()]}

@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import attrs
 import pytest
 
 from benchlab.codec import SCHEMA_VERSION, write_json
@@ -40,6 +41,93 @@ def test_journal_round_trip_and_torn_line(tmp_path):
     assert path.read_text().endswith("\n"), "the torn line must be cut so appends start on a fresh line"
     for line in path.read_text().splitlines():
         assert json.loads(line)["schema_version"] == SCHEMA_VERSION
+
+
+def test_a_line_is_copied_between_journals_byte_for_byte(tmp_path):
+    """``JournalReader.entry`` gives a line parsed and as stored; ``Journal.append_line`` copies it (rescore)."""
+    from benchlab.journal import JournalReader
+
+    config = RunConfig(target=Target(backend="replay"), selection=Selection(packs=["p"], mode="--pack p"))
+    source = Journal.create(tmp_path / "a", "A", config, "2026-01-01T00:00:00+00:00")
+    offset = source.append(result("A", passed=False))
+    source.close()
+    [summary] = read_journal(tmp_path / "a").results
+    assert summary.journal_offset == offset
+    with JournalReader(tmp_path / "a") as reader:
+        data, raw = reader.entry(summary)
+        assert data == reader.line(summary) and data["scenario_id"] == "A"
+    assert raw == (tmp_path / "a" / "journal.jsonl").read_bytes()[offset:]
+    target = Journal.create(tmp_path / "b", "B", config, "2026-01-01T00:00:00+00:00")
+    copied_at = target.append_line(raw)
+    with pytest.raises(ValueError):
+        target.append_line(raw.rstrip(b"\n"))  # a line without its newline would join the next one
+    target.close()
+    assert (tmp_path / "b" / "journal.jsonl").read_bytes()[copied_at:] == raw
+    [copied] = read_journal(tmp_path / "b").results
+    assert copied.journal_offset == copied_at and attrs.evolve(copied, journal_offset=offset) == summary
+
+
+@pytest.mark.parametrize("line", [
+    b'{"a": "plain"}\n', '{"a": "caf\u00e9 \u2028 \U0001f600"}'.encode(), b'{"a": "\\ud800"}', b'{"a": "\xed\xa0\x80"}',
+    b'\xef\xbb\xbf{"a": 1}', b'{"a": "\xff"}', b'{"a": ', b"[1, 2]",
+])
+def test_a_journal_line_parses_as_json_loads_parses_its_bytes(line):
+    """The reader parses decoded text (faster); every line parses, or fails, as ``json.loads(bytes)`` does."""
+    from benchlab.journal import _loads
+
+    try:
+        expected: object = json.loads(line)
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+        with pytest.raises(type(exc)):
+            _loads(line)
+    else:
+        assert _loads(line) == expected
+
+
+def _full_line() -> dict:
+    """A journaled result with every part: attempts, checks, two turns with a tool call, usage."""
+    request = {"scenario": "p/S", "messages": [{"role": "user", "content": "hi"}], "model": "m", "tools": [{"type": "function"}],
+               "response_format": None, "max_tokens": 64, "sampling": {"seed": 1}, "stream": False, "extra_body": {},
+               "thinking": True, "reasoning_effort": None, "prompt_variant": "default"}
+    response = {"content": "ok", "reasoning": "r", "tool_calls": [{"name": "f", "arguments": {"x": 1}, "id": "c1", "arguments_raw": "{}"}],
+                "finish_reason": "stop", "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}, "ttft_s": 0.1,
+                "total_s": 1, "tokens_per_s": None, "status_code": 200, "raw": {"any": ["thing"]}}
+    return {"pack": "p", "scenario_id": "S", "attempts": [{"number": 1, "failure_mode": "timeout", "detail": "slow", "elapsed_s": 2,
+                                                            "status_code": None}],
+            "passed": False, "score": 0, "failure_mode": "wrong_answer", "detail": "no", "latency_s": 1.5,
+            "checks": [{"name": "a", "ok": False, "detail": "no"}, {"name": "b", "ok": True}], "request": request, "response": response,
+            "turns": [{"request": request, "response": None}, {"request": request, "response": response}], "ttft_s": None, "repeat": 2,
+            "started_at": "t", "timeout_s": 30, "junk_kind": "", "artifacts": {"k": [1]}, "prompt_variant": "v", "thinking": "on"}
+
+
+@pytest.mark.parametrize("change", [
+    {}, {"turns": [], "attempts": [], "checks": []}, {"response": None, "request": None}, {"score": True}, {"repeat": 2.0},
+    {"detail": 5}, {"latency_s": "1.5"}, {"failure_mode": "no such mode"}, {"passed": None}, {"checks": [{"name": "a"}]},
+    {"response": {"content": "x", "usage": {"total_tokens": "5"}}}, {"request": {"scenario": "s"}}, {"artifacts": []},
+])
+def test_a_result_is_structured_as_cattrs_structures_it(change):
+    """Journal lines are structured directly (faster); the result, or the error, is what cattrs' generic path gives."""
+    import copy
+
+    from cattrs.gen import make_dict_structure_fn
+
+    from benchlab.codec import converter, structure
+
+    for removed in (None, "ttft_s", "repeat", "artifacts", "thinking"):
+        line = {**_full_line(), **change}
+        line.pop(removed, None)
+        generic = make_dict_structure_fn(ScenarioResult, converter)
+        try:
+            expected = generic(copy.deepcopy(line), ScenarioResult)
+        except Exception as exc:
+            with pytest.raises(type(exc)):
+                structure(line, ScenarioResult)
+        else:
+            assert repr(structure(line, ScenarioResult)) == repr(expected)  # repr: 0 and 0.0 differ
+    if not change:  # the usual line takes the direct path
+        from benchlab.model import _direct_result
+
+        assert repr(_direct_result(_full_line())) == repr(generic(_full_line(), ScenarioResult))
 
 
 def test_journal_from_another_schema_version_is_refused(tmp_path):

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from benchlab.plugins.reporters.junit import xml_text
+from benchlab.plugins.reporters.junit import Node, serialized, xml_text
 from helpers import benchlab, exact_scenario, only_run_dir, write_pack, write_replay
 from servers.base import Answer, Script, running
 from servers.faults import FaultServer
@@ -138,6 +138,37 @@ def test_any_text_survives_as_xml(text):
     assert parsed.get("message") == safe
     assert (parsed.text or "") == safe.replace("\r\n", "\n").replace("\r", "\n")  # XML's own line-end rule
     assert all(ch in "\t\n\r" or ord(ch) >= 0x20 for ch in safe) and not any(0xD800 <= ord(ch) <= 0xDFFF for ch in safe)
+
+
+# An element tree as the reporter builds one: tags and attribute names plain, values and text any string.
+_names = st.sampled_from(["testcase", "properties", "property", "failure", "system-out", "a"])
+_strings = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=20) | st.sampled_from(["", " ", "\n", "a&<>\"\r\t]]>"])
+
+
+@st.composite
+def _trees(draw, depth: int = 0):
+    node = Node(draw(_names), draw(st.dictionaries(_names, _strings, max_size=3)))
+    if depth < 3 and draw(st.booleans()):
+        node.children = draw(st.lists(_trees(depth + 1), min_size=1, max_size=3))
+    else:
+        node.text = draw(st.none() | _strings)
+    return node
+
+
+def _as_element_tree(node: Node) -> ET.Element:
+    element = ET.Element(node.tag, dict(node.attrib))
+    element.text = node.text
+    element.extend(_as_element_tree(child) for child in node.children)
+    return element
+
+
+@settings(max_examples=300, deadline=None)
+@given(tree=_trees(), level=st.integers(min_value=0, max_value=3))
+def test_the_reporters_xml_is_what_element_tree_writes(tree: Node, level: int) -> None:
+    """junit.xml is written as strings (a case per result); ElementTree, indented, writes the same."""
+    element = _as_element_tree(tree)
+    ET.indent(element, space="  ", level=level)
+    assert serialized(tree, level) == ET.tostring(element, encoding="unicode").rstrip()
 
 
 def test_format_prints_a_reporters_chunks_one_at_a_time_and_render_otherwise(capsys):

@@ -128,6 +128,29 @@ def test_bad_input_is_one_line(tmp_path):
     assert "newer than this benchlab reads" in one_error_line(benchlab("inspect", str(newer)))
 
 
+def test_reading_commands_build_without_the_plugins(tmp_path):
+    """``inspect`` and ``diff`` load no plugin (start-up is most of their time); ``rescore`` loads them
+    when it runs; with a ``--plugin`` file every command builds the whole app, and reports the file's errors."""
+    import subprocess
+    import sys
+
+    from benchlab.cli import invoked_command
+
+    assert invoked_command(["--plugin", "diff", "inspect", "x"]) == "inspect"
+    assert invoked_command(["--plugin=p.py", "diff"]) == "diff" and invoked_command(["--version"]) is None
+    a = replay_run(tmp_path, "a", {"S1": "one", "S2": "x", "S3": "three", "S4": "four"})
+    b = replay_run(tmp_path, "b", {"S1": "one", "S2": "two", "S3": "three", "S4": "four"})
+    out = str(tmp_path / "out")
+    probe = ("import sys\nfrom benchlab.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit as exc:\n"
+             "    print('exit', exc.code, 'plugins loaded:', 'benchlab.plugins.builtin' in sys.modules, file=sys.stderr)\n")
+    for args, loaded in ((["inspect", a, "--failed", "--out", out], False), (["diff", a, b, "--out", out], False),
+                         (["rescore", a, "--out", out], True), (["plugins"], True)):
+        proc = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, timeout=300)
+        assert f"exit 0 plugins loaded: {loaded}" in proc.stderr, (args, proc.stderr)
+    assert "fixes" in benchlab("diff", a, b, "--out", out).stdout.lower()
+    assert "no such file" in one_error_line(benchlab("diff", a, b, "--out", out, "--plugin", str(tmp_path / "missing.py")))
+
+
 @pytest.mark.llama
 def test_inspect_and_diff_on_runs_of_the_real_llama_server(llama_server: str, tmp_path: Path):
     pack = words_pack(tmp_path)
@@ -196,12 +219,14 @@ def test_diff_says_what_changed_in_thinking_and_in_the_server(tmp_path):
     pack = words_pack(tmp_path)
     script = Script({f"Say {w}": Answer(w) for w in ("one", "two", "three", "four")})
     out = tmp_path / "out"
+    made: list[str] = []  # in the order played: two runs started in one second sort by their random suffix
     for version, arm in (("0.9.2", "both"), ("0.10.1", "on")):
         with running(VLLMServer(script, version=version)) as server:
             proc = benchlab("run", "--backend", "vllm", "--endpoint", server.url, "--pack", str(pack), "--out", str(out),
                             "--no-progress", "--measured-tps", "50", "--thinking", arm)
             assert proc.returncode == 0, proc.stderr
-    a, b = sorted(p.name for p in out.iterdir() if (p / "journal.jsonl").is_file())
+        made += [p.name for p in out.iterdir() if (p / "journal.jsonl").is_file() and p.name not in made]
+    a, b = made
     text = benchlab("diff", a, b, "--out", str(out)).stdout
     assert "- thinking arms: off, on -> on" in text and "- server version: 0.9.2 -> 0.10.1" in text
     assert "Results: 0 regression, 0 fix, 0 still failing, 4 still passing, 0 new, 4 dropped" in text

@@ -10,6 +10,7 @@ import json
 import shutil
 from pathlib import Path
 
+import attrs
 import pytest
 
 from helpers import REPO, benchlab, exact_scenario, one_error_line, run_record, write_pack, write_replay
@@ -48,6 +49,11 @@ def test_a_verifier_fix_changes_verdicts_and_only_in_place_or_output_writes(tmp_
     copy = run_record(new_home)
     assert [r["passed"] for r in copy["results"]] == [True, True, True] and copy["run_id"] != first["run_id"]
     assert (run_dir / "run.json").read_bytes() == before  # --output leaves the original alone
+    # S2's verdict did not change: its line is copied byte for byte; S1's and S3's carry their new verdicts.
+    lines = {json.loads(l)["scenario_id"]: l for l in (run_dir / "journal.jsonl").read_bytes().splitlines() if b'"result"' in l}
+    copied = {json.loads(l)["scenario_id"]: l for l in (new_home / copy["run_id"] / "journal.jsonl").read_bytes().splitlines()
+              if b'"result"' in l}
+    assert copied["S2"] == lines["S2"] and copied["S1"] != lines["S1"] and json.loads(copied["S1"])["passed"] is True
 
     original = tmp_path / "original"
     shutil.copytree(run_dir, original)
@@ -117,6 +123,21 @@ def test_tool_loop_transcripts_and_code_are_judged_again(tmp_path):
     assert again.returncode == 0, again.stderr
     data = json.loads(again.stdout)
     assert data["counts"]["still_passing"] == 2 and data["not_rescorable"] == []
+
+
+def test_a_verdict_is_held_by_a_line_only_when_every_verdict_field_matches():
+    """A re-judged line is copied as it was only when it already holds the new verdict."""
+    from benchlab.codec import unstructure
+    from benchlab.model import Check, FailureMode, Verdict
+    from benchlab.rescore import VERDICT_FIELDS, _holds
+
+    verdict = Verdict(False, 0.5, FailureMode.WRONG_ANSWER, "b: no", [Check("a", True, "ok"), Check("b", False, "no")], {"k": [1]})
+    line = {"pack": "p", "scenario_id": "S", **{k: unstructure(getattr(verdict, k)) for k in VERDICT_FIELDS}}
+    assert _holds(line, verdict)
+    for changed in ({"passed": True}, {"score": 1.0}, {"failure_mode": FailureMode.TIMEOUT}, {"detail": "b: NO"},
+                    {"checks": [Check("a", True, "ok")]}, {"checks": [Check("a", True, "ok"), Check("b", False, "")]},
+                    {"artifacts": {}}):
+        assert not _holds(line, attrs.evolve(verdict, **changed)), changed
 
 
 def test_a_changed_answer_budget_or_sampling_makes_a_scenario_not_rescorable(tmp_path):

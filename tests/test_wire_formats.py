@@ -18,6 +18,12 @@ def test_split_think_variants():
     assert split_think("<think>cut off mid-thought") == ("", "cut off mid-thought")
     assert split_think("reasoning first</think>\nanswer") == ("answer", "reasoning first")
     assert split_think("plain") == ("plain", None)
+    # A closing tag alone is found case-blind, as Unicode case folding reads it (KELVIN SIGN is a k);
+    # text without "</" skips that scan.
+    assert split_think("first</THINK> answer") == ("answer", "first")
+    assert split_think("first</thin\u212a> answer") == ("answer", "first")
+    assert split_think("a < b / c, html </p> here") == ("a < b / c, html </p> here", None)
+    assert split_think("no tag at all " * 500) == ("no tag at all " * 500, None)
     assert split_think("") == ("", None)
 
 

@@ -48,8 +48,41 @@ def get_plugins(extra_files: list[str] | tuple[str, ...] = ()) -> Any:
     return _PLUGINS[key]
 
 
-def build_app(files: list[str]) -> typer.Typer:
-    from benchlab.cli import baseline, compare, history, ladder, packs, probe, reading, run, show_plugins
+# Commands that read saved runs back: building them needs no plugin (rescore uses plugins only
+# once it runs), so a command line that runs one of them builds that module alone.
+READING_COMMANDS = ("inspect", "diff", "rescore")
+
+
+def invoked_command(argv: list[str]) -> str | None:
+    """The sub-command a command line runs: its first argument that is neither an option nor ``--plugin``'s value."""
+    value_of_plugin = False
+    for arg in argv:
+        if value_of_plugin:
+            value_of_plugin = False
+        elif arg == "--plugin":
+            value_of_plugin = True
+        elif arg == "--":
+            return None
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+class PluginsOnFirstUse:
+    """The plugins, loaded when a command first asks for one of their registries (``inspect``
+    and ``diff`` never do: they skip the plugins' imports and registration)."""
+
+    def __init__(self, files: tuple[str, ...]) -> None:
+        self._files = files
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(get_plugins(self._files), name)
+
+
+def build_app(files: list[str], command: str | None = None) -> typer.Typer:
+    """The command line app; given the ``command`` to run, one that reads saved runs, and no
+    ``--plugin`` file (whose errors every command reports), only the reading commands."""
+    from benchlab.cli import reading
 
     app = typer.Typer(
         name="benchlab",
@@ -75,6 +108,11 @@ def build_app(files: list[str]) -> typer.Typer:
             print(ctx.get_help())
             raise typer.Exit(0)
 
+    if command in READING_COMMANDS and not files:
+        reading.register(app, PluginsOnFirstUse(tuple(files)), files)
+        return app
+    from benchlab.cli import baseline, compare, history, ladder, packs, probe, run, show_plugins
+
     loaded = get_plugins(tuple(files))
     for module in (run, compare, ladder, probe, reading, baseline, history, show_plugins, packs):
         module.register(app, loaded, files)
@@ -87,7 +125,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         from benchlab.cli.checks import refuse_repeated_options
 
-        command = typer.main.get_command(build_app(plugin_files(args)))
+        command = typer.main.get_command(build_app(plugin_files(args), invoked_command(args)))
         refuse_repeated_options(command)
         result = command.main(args=args, prog_name="benchlab", standalone_mode=False)
         code = result if isinstance(result, int) else 0

@@ -30,6 +30,7 @@ def register(app: typer.Typer, plugins: Any, plugin_files: list[str]) -> None:
     ) -> None:
         """Read a run back: a summary, filtered results, or everything behind one verdict."""
         from benchlab.errors import BenchlabError
+        from benchlab.gc_pause import collector_paused, settle_long_lived
         from benchlab.inspect_run import find_results, full_markdown, full_results, select, summary_markdown, to_json
         from benchlab.records import load_run
         from benchlab.run_ref import resolve_run
@@ -45,7 +46,9 @@ def register(app: typer.Typer, plugins: Any, plugin_files: list[str]) -> None:
             sys.stdout.write(ladder_inspect(ladder_dir, fmt=fmt, scenario=scenario))
             return
         run_dir = resolve_run(run, out)
-        record = load_run(run_dir)
+        with collector_paused():
+            record = load_run(run_dir)
+            settle_long_lived()  # read once, kept to the end: no collection needs to walk it
         if scenario:
             shown = find_results(record, scenario)
             shown = [r for r in shown if r in select(record, failed=failed, mode=mode, pack=pack)] if (failed or mode or pack) else shown
@@ -72,10 +75,14 @@ def register(app: typer.Typer, plugins: Any, plugin_files: list[str]) -> None:
     ) -> None:
         """What changed between two runs: per result, per pack (paired tests, the scenario as the unit), and in how they were made."""
         from benchlab import diff as diffing
+        from benchlab.gc_pause import collector_paused, settle_long_lived
         from benchlab.records import load_run
         from benchlab.run_ref import resolve_run
 
-        result = diffing.diff_runs(load_run(resolve_run(run_a, out)), load_run(resolve_run(run_b, out)))
+        with collector_paused():
+            records = load_run(resolve_run(run_a, out)), load_run(resolve_run(run_b, out))
+            settle_long_lived()  # read once, kept to the end: no collection needs to walk them
+        result = diffing.diff_runs(*records)
         if fmt == JSON_VIEW:
             sys.stdout.write(json.dumps(diffing.to_json(result), ensure_ascii=False, indent=1, default=str) + "\n")
         else:

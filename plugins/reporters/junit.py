@@ -9,15 +9,15 @@ not scored ``skipped``. Times are latencies in seconds.
 
 Model output is untrusted: every string goes through ``xml_text``, which replaces the
 characters XML 1.0 cannot carry (NUL, ESC and other C0 controls, lone surrogates, U+FFFE/F)
-with a visible ``\\xNN`` / ``\\uNNNN`` escape; ElementTree escapes markup (``<``, ``&``,
-``]]>``). The record holds no secret, and the endpoint is redacted once more here.
+with a visible ``\\xNN`` / ``\\uNNNN`` escape; ``serialized`` escapes markup (``<``, ``&``,
+``]]>``) as ElementTree does. The record holds no secret, and the endpoint is redacted once
+more here.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -48,14 +48,52 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit] + f"... [{len(text) - limit} more characters]"
 
 
-def _element(parent: ET.Element, tag: str, text: str | None = None, **attributes: object) -> ET.Element:
-    child = ET.SubElement(parent, tag, {k: xml_text(v) for k, v in attributes.items()})
+class Node:
+    """An XML element: a tag, its attributes in order, its text or its children (never both)."""
+
+    __slots__ = ("tag", "attrib", "text", "children")
+
+    def __init__(self, tag: str, attrib: dict[str, str] | None = None) -> None:
+        self.tag = tag
+        self.attrib = attrib or {}
+        self.text: str | None = None
+        self.children: list[Node] = []
+
+
+def _attribute(text: str) -> str:
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+            .replace("\r", "&#13;").replace("\n", "&#10;").replace("\t", "&#09;"))
+
+
+def _cdata(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def serialized(node: Node, level: int) -> str:
+    """``node`` as ElementTree writes it once ``ET.indent(node, "  ", level)`` has indented it
+    (``tests/test_junit_reporter.py`` holds the two equal). Written here as strings: a run writes
+    a case per result, and an ElementTree per case cost more than the rest of the report."""
+    head = "<" + node.tag + "".join(f' {name}="{_attribute(value)}"' for name, value in node.attrib.items())
+    if node.children:
+        inner = "\n" + "  " * (level + 1)
+        parts = [head, ">"]
+        for child in node.children:
+            parts += [inner, serialized(child, level + 1)]
+        return "".join(parts) + "\n" + "  " * level + f"</{node.tag}>"
+    if node.text:
+        return f"{head}>{_cdata(node.text)}</{node.tag}>"
+    return head + " />"
+
+
+def _element(parent: Node, tag: str, text: str | None = None, **attributes: object) -> Node:
+    child = Node(tag, {k: xml_text(v) for k, v in attributes.items()})
     if text:
         child.text = xml_text(text)
+    parent.children.append(child)
     return child
 
 
-def _properties(parent: ET.Element, values: dict[str, Any]) -> None:
+def _properties(parent: Node, values: dict[str, Any]) -> None:
     props = _element(parent, "properties")
     for name, value in values.items():
         if value is not None:
@@ -100,7 +138,7 @@ def _answer(summary: ResultSummary, journal: JournalReader | None) -> str:
     return _cut("\n".join([last.get("content") or "", *calls]).strip(), ANSWER_CHARS)
 
 
-def _outcome(case: ET.Element, result: ResultSummary) -> str:
+def _outcome(case: Node, result: ResultSummary) -> str:
     """Add the failure, error or skipped element; return which (or "passed")."""
     mode = result.failure_mode
     if result.passed:
@@ -142,21 +180,20 @@ def _counts(results: list[ResultSummary]) -> dict[str, int]:
     return counts
 
 
-def _text(element: ET.Element, level: int) -> str:
+def _text(element: Node, level: int) -> str:
     """One element (and its children) as indented XML text, at ``level`` in the document."""
-    ET.indent(element, space="  ", level=level)
-    return "  " * level + ET.tostring(element, encoding="unicode").rstrip() + "\n"
+    return "  " * level + serialized(element, level) + "\n"
 
 
 def _start_tag(tag: str, attributes: dict[str, object], level: int) -> str:
-    empty = ET.tostring(ET.Element(tag, {k: xml_text(v) for k, v in attributes.items()}), encoding="unicode")
+    empty = serialized(Node(tag, {k: xml_text(v) for k, v in attributes.items()}), level)
     return "  " * level + empty[: -len(" />")] + ">\n"
 
 
 def _properties_text(values: dict[str, Any], level: int) -> str:
-    holder = ET.Element("holder")
+    holder = Node("holder")
     _properties(holder, values)
-    return _text(holder[0], level)
+    return _text(holder.children[0], level)
 
 
 def _suite(record: RunRecord, pack: PackSummary, results: list[ResultSummary], parts: set[str],
@@ -169,8 +206,8 @@ def _suite(record: RunRecord, pack: PackSummary, results: list[ResultSummary], p
     for result in results:
         # One case at a time: a tree of every case of a 100,000-result run took more memory than the run.
         latency = result.latency_s or 0.0
-        case = ET.Element("testcase", {"classname": xml_text(pack.pack), "name": xml_text(case_name(result.key, parts)),
-                                       "time": f"{latency:.3f}"})
+        case = Node("testcase", {"classname": xml_text(pack.pack), "name": xml_text(case_name(result.key, parts)),
+                                 "time": f"{latency:.3f}"})
         _properties(case, {"prompt_variant": result.prompt_variant, "thinking": result.thinking, "repeat": result.repeat,
                            "junk_kind": result.junk_kind or None})
         if _outcome(case, result) != "passed":

@@ -22,9 +22,14 @@ _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 # such as "[[[[..." or "](](](..." the patterns stay linear instead of quadratic.
 _IMAGE = re.compile(r"!\[([^\[\]\n]*)\]\([^()\n]*\)")
 _LINK = re.compile(r"\[([^\[\]\n]+)\]\([^()\n]*\)")
-_EMPHASIS = re.compile(r"(\*+|~~|`+|(?<![\w])_+|_+(?![\w]))")
-_WORD_SPLIT = re.compile(r"[\s\u2014\u2013]+")
+# Emphasis and code marks: runs of * or `, ~~, and a run of _ not preceded (or not followed)
+# by a word character. Every branch starts with a literal character, so the regex engine
+# skips to the next candidate character instead of trying each branch at every position
+# (``(?<!\w)_+`` is written ``_(?<!\w_)_*``: the same runs, and a literal first).
+_EMPHASIS = re.compile(r"(\*\**|~~|``*|_(?<![\w]_)_*|__*(?![\w]))")
 _ALNUM = re.compile(r"[^\W_]")
+# The dashes that separate words as whitespace does (str.split's whitespace is exactly regex \s).
+_DASHES = str.maketrans({"\u2014": " ", "\u2013": " "})
 
 # Tokens ending in "." that never end a sentence, and those that end one only before a capital.
 _NEVER_ENDS = {"e.g.", "i.e.", "cf.", "vs.", "viz.", "mr.", "mrs.", "ms.", "dr.", "prof.", "approx.", "ca.", "fig."}
@@ -74,7 +79,11 @@ def strip_markdown(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """Whitespace- or dash-separated tokens holding at least one letter or digit, markup removed."""
-    return [t for t in _WORD_SPLIT.split(strip_markdown(text)) if _ALNUM.search(t)]
+    text = strip_markdown(text)
+    if "\u2014" in text or "\u2013" in text:
+        text = text.translate(_DASHES)
+    # Most tokens are letters and digits alone: isalnum answers them without a regex.
+    return [t for t in text.split() if t.isalnum() or _ALNUM.search(t)]
 
 
 def paragraphs(text: str) -> list[str]:
