@@ -24,7 +24,7 @@ GPQA = TEST_DATA / "reasoning" / "gpqa_diamond_fixture.csv"
 def test_reasoning_mode_against_the_real_server(llama_server: str, tmp_path) -> None:
     out = tmp_path / "out"
     proc = benchlab("run", "--reasoning", "--endpoint", llama_server, "--dataset", f"lcb-v6-30={LCB}",
-                    "--dataset", f"gpqa-diamond={GPQA}", "--max-tokens", "96", "--thinking-max-tokens", "32",
+                    "--dataset", f"gpqa-diamond={GPQA}", "--max-tokens", "48", "--thinking-max-tokens", "24",
                     "--out", str(out), "--no-progress", timeout=1800)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     record = run_record(out)
