@@ -125,7 +125,7 @@ def test_a_result_is_structured_as_cattrs_structures_it(change):
         else:
             assert repr(structure(line, ScenarioResult)) == repr(expected)  # repr: 0 and 0.0 differ
     if not change:  # the usual line takes the direct path
-        from benchlab.model import _direct_result
+        from benchlab.result_structure import _direct_result
 
         assert repr(_direct_result(_full_line())) == repr(generic(_full_line(), ScenarioResult))
 
