@@ -209,7 +209,7 @@ def verdict(ok: bool) -> str:
 def write_results(path: Path, x: dict[str, Any], machine: dict[str, str]) -> None:
     load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").is_file() else ["?"] * 3
     rows = [
-        ("Writing report.html (the reporter, record in memory), wall, median", f"{x['write_s']:.2f} s (max {x['write_max_s']:.2f} s; CPU {x['write_cpu_s']:.2f} s)", f"<= {WRITE_LIMIT_S:g} s", verdict(x["write_max_s"] <= WRITE_LIMIT_S)),
+        ("Writing report.html (the reporter, record in memory), wall: the slowest of the repeats (median, CPU)", f"{x['write_max_s']:.2f} s (median {x['write_s']:.2f} s; CPU {x['write_cpu_s']:.2f} s)", f"<= {WRITE_LIMIT_S:g} s", verdict(x["write_max_s"] <= WRITE_LIMIT_S)),
         ("The run's peak RSS (`benchlab run`, all reports included)", f"{x['run_peak_rss_mb']:.0f} MB", f"<= {RUN_RSS_LIMIT_MB:g} MB", verdict(x["run_peak_rss_mb"] <= RUN_RSS_LIMIT_MB)),
         ("report.html / journal.jsonl (the run's raw data)", f"{x['report_html_mb']:.1f} MB / {x['journal_mb']:.1f} MB = {x['size_ratio']:.2f}x (run.json: {x['run_json_mb']:.1f} MB)", f"<= {SIZE_RATIO_LIMIT:g}x", verdict(x["size_ratio"] <= SIZE_RATIO_LIMIT)),
         ("Chromium: navigation to the overview and first rows drawn, median", f"{x['navigation_to_overview_ms']:.0f} ms", f"<= {OVERVIEW_LIMIT_MS:g} ms", verdict(x["navigation_to_overview_ms"] <= OVERVIEW_LIMIT_MS)),
