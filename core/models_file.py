@@ -39,7 +39,7 @@ import attrs
 
 from benchlab.config import Target
 from benchlab.errors import BenchlabError
-from benchlab.redact import redact_url
+from benchlab.redact import has_userinfo, redact_url
 from benchlab.text_files import read_text
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -217,6 +217,9 @@ def _check_model(table: dict[str, Any], index: int, lines: _Lines, base: Path, b
     endpoint = table.get("endpoint")
     if endpoint is not None and not endpoint.strip():
         problems.append((at("endpoint"), "endpoint", "empty: give the server's URL"))
+    if isinstance(endpoint, str) and variable is not None and has_userinfo(endpoint):
+        problems.append((at("api_key_env"), "api_key_env", "the endpoint holds user:password (sent as HTTP Basic auth): both would "
+                         "go in the one Authorization header; give one of them"))
     replay = _endpoint_rules(table, index, lines, base, backends, problems)
     options = dict(table.get("options", {}))
     if backend in backends:

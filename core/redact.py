@@ -25,6 +25,15 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
+def has_userinfo(url: str | None) -> bool:
+    """Whether ``url`` holds ``user:password@`` (HTTP clients send it as Basic auth)."""
+    try:
+        parts = urlsplit(url or "")
+    except ValueError:
+        return False
+    return bool(parts.username or parts.password)
+
+
 def was_redacted(url: str | None) -> bool:
     """Whether ``url`` is one ``redact_url`` took credentials out of: it no longer reaches its server."""
     if not url:

@@ -16,7 +16,7 @@ from benchlab.backends import BackendOptions, offline_explainer
 from benchlab.config import Budgets, RunConfig, SandboxRequest, Sampling, Target, Thinking
 from benchlab.errors import BenchlabError
 from benchlab.plugin_manager import Plugins, load_plugins
-from benchlab.redact import redact_url, was_redacted
+from benchlab.redact import has_userinfo, redact_url, was_redacted
 
 
 @attrs.frozen
@@ -82,6 +82,11 @@ def build_config(request: RunRequest, selection: Any, backend: str) -> RunConfig
 def backend_options(config: RunConfig, endpoint: str | None, api_key: str | None, plugins: Plugins) -> BackendOptions:
     """What the backend is told: the config's target, the endpoint as given (it may hold credentials), the key,
     and what the installed backends can say about an offline page."""
+    if api_key and has_userinfo(endpoint):
+        # One Authorization header: the URL's Basic credentials would silently replace the key's Bearer.
+        raise BenchlabError(f"--endpoint {redact_url(endpoint or '')} holds user:password (sent as HTTP Basic auth) and a key is "
+                            "given too (--api-key, BENCHLAB_API_KEY or a models file's api_key_env): both would go in the one "
+                            "Authorization header; give one of them")
     t = config.target
     return BackendOptions(
         endpoint=endpoint, model=t.model, api_key=api_key, stream=t.stream, extra_body=t.extra_body, replay_file=t.replay,

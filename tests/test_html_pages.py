@@ -203,10 +203,10 @@ def test_no_secret_reaches_any_page(tmp_path):
     out = tmp_path / "out"
     env = {"BENCHLAB_API_KEY": "", "OPENAI_API_KEY": "", "HTML_TEST_KEY": from_env}
     with running(server):
-        endpoint = server.url.replace("http://", f"http://user:{userinfo}@")
-        for _ in range(2):
-            proc = benchlab("run", "--backend", "openai", "--endpoint", endpoint, "--pack", str(pack), "--out", str(out),
-                            "--api-key", flag, "--timeout-per-case", "30", "--no-progress", env=env)
+        with_userinfo = server.url.replace("http://", f"http://user:{userinfo}@")
+        for credentials in (("--endpoint", with_userinfo), ("--endpoint", server.url, "--api-key", flag)):
+            proc = benchlab("run", "--backend", "openai", *credentials, "--pack", str(pack), "--out", str(out),
+                            "--timeout-per-case", "30", "--no-progress", env=env)
             assert proc.returncode == 0, proc.stderr
         models = tmp_path / "models.toml"
         models.write_text("".join(f'[[model]]\nname = "{name}"\nbackend = "openai"\nendpoint = "{server.url}"\n'
@@ -215,9 +215,9 @@ def test_no_secret_reaches_any_page(tmp_path):
             proc = benchlab(command, "--models", str(models), "--pack", str(pack), "--out", str(out / command), "--no-progress",
                             env=env)
             assert proc.returncode == 0, proc.stderr
-    # Each credential was really sent (the URL's user:key, as HTTP Basic, wins over --api-key).
+    # Each credential was really sent (the URL's user:key as HTTP Basic).
     sent = {logged.headers.get("authorization") for logged in server.log}
-    assert sent == {"Basic " + base64.b64encode(f"user:{userinfo}".encode()).decode(), f"Bearer {from_env}"}
+    assert sent == {"Basic " + base64.b64encode(f"user:{userinfo}".encode()).decode(), f"Bearer {flag}", f"Bearer {from_env}"}
     a, b = sorted(p.name for p in out.iterdir() if (p / "run.json").is_file())
     assert benchlab("report", "--diff", a, b, "--out", str(out)).returncode == 0
     assert benchlab("report", "--index", "--out", str(out)).returncode == 0

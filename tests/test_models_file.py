@@ -46,6 +46,8 @@ name = "recorded"
 backend = "replay"
 replay = "answers/recorded.jsonl"
 """
+# FULL with user:password in the first model's endpoint instead of a key.
+WITH_USERINFO = FULL.replace("http://127.0.0.1", "http://user:pw@127.0.0.1").replace('api_key_env = "MY_KEY_VAR"\n', "")
 
 
 def test_a_full_file_reads_into_specs_with_replay_relative_to_the_file(tmp_path, backends, monkeypatch):
@@ -64,23 +66,26 @@ def test_the_key_is_read_from_the_named_variable_and_never_saved(tmp_path, backe
     (tmp_path / "answers").mkdir()
     (tmp_path / "answers" / "recorded.jsonl").write_text("")
     monkeypatch.setenv("MY_KEY_VAR", "sk-secret-value")
-    local = load_models(write(tmp_path, FULL.replace("http://127.0.0.1", "http://user:pw@127.0.0.1")), backends)[0]
+    local = load_models(write(tmp_path, FULL), backends)[0]
     assert local.api_key() == "sk-secret-value"
     assert local.target_flags().api_key == "sk-secret-value"
     saved = local.public()
-    assert "sk-secret-value" not in repr(saved) and "pw" not in saved["endpoint"]
-    assert saved["api_key_env"] == "MY_KEY_VAR"
-    assert local.endpoint_has_secrets
-    back = ModelSpec.from_public(saved)
-    assert back.price == local.price and back.options == local.options and back.endpoint == "http://***@127.0.0.1:11434"
+    assert "sk-secret-value" not in repr(saved) and saved["api_key_env"] == "MY_KEY_VAR"
+    assert not local.endpoint_has_secrets
     monkeypatch.delenv("MY_KEY_VAR")
     assert local.api_key() is None
+    # Credentials in the URL instead (with a key as well, the file is refused: one Authorization header).
+    local = load_models(write(tmp_path, WITH_USERINFO), backends)[0]
+    saved = local.public()
+    assert "pw" not in saved["endpoint"] and local.endpoint_has_secrets
+    back = ModelSpec.from_public(saved)
+    assert back.price == local.price and back.options == local.options and back.endpoint == "http://***@127.0.0.1:11434"
 
 
 def test_target_is_the_run_target_without_credentials(tmp_path, backends):
     (tmp_path / "answers").mkdir()
     (tmp_path / "answers" / "recorded.jsonl").write_text("")
-    local = load_models(write(tmp_path, FULL.replace("http://127.0.0.1", "http://u:p@127.0.0.1")), backends)[0]
+    local = load_models(write(tmp_path, WITH_USERINFO), backends)[0]
     assert local.target(stream=True, max_tokens=64) == Target(
         backend="ollama", endpoint="http://***@127.0.0.1:11434", model="gemma3:1b", settings={"keep_alive": "1h"},
         concurrency=1, stream=True, max_tokens=64)

@@ -370,3 +370,29 @@ def test_timeouts_are_retried_only_on_request(tmp_path, flag, expected):
     assert proc.returncode == 0, proc.stderr
     result = run_record(tmp_path / "out")["results"][0]
     assert result["failure_mode"] == "timeout" and seen == expected and len(result["attempts"]) == expected
+
+
+def test_credentials_in_the_url_and_a_key_together_are_one_error_line_before_any_request(tmp_path):
+    """user:password in --endpoint goes as HTTP Basic auth, which would replace the key's Bearer header
+    without a word: with both, nothing is sent and one line says to give one (naming neither secret)."""
+    from helpers import one_error_line
+    from servers.openai_compat import OpenAIChat
+
+    server = TestServer()
+    OpenAIChat(Script({"Say one": Answer("one")}), model="m").install(server)
+    pack = write_pack(tmp_path / "one-1", [exact_scenario("S1", "Say one", "one")])
+    models = tmp_path / "models.toml"
+    with running(server):
+        endpoint = server.url.replace("http://", "http://user:pw-url-secret@")
+        models.write_text(f'[[model]]\nname = "a"\nbackend = "openai"\nendpoint = "{endpoint}"\napi_key_env = "URL_TEST_KEY"\n')
+        run = benchlab("run", "--backend", "openai", "--endpoint", endpoint, "--api-key", "sk-flag-secret", "--pack", str(pack),
+                       "--out", str(tmp_path / "out"), "--no-progress")
+        line = one_error_line(run)
+        assert "holds user:password (sent as HTTP Basic auth) and a key is given too" in line
+        compare = benchlab("compare", "--models", str(models), "--pack", str(pack), "--out", str(tmp_path / "cmp"), "--no-progress",
+                           env={"URL_TEST_KEY": "sk-env-secret"})
+        line = one_error_line(compare)
+        assert f"{models}:5: api_key_env: the endpoint holds user:password" in line
+        for proc in (run, compare):
+            assert not any(secret in proc.stdout + proc.stderr for secret in ("pw-url-secret", "sk-flag-secret", "sk-env-secret"))
+        assert server.log == []
