@@ -25,9 +25,12 @@ def test_run_py_makes_two_real_runs_and_times_every_command(tmp_path: Path) -> N
     assert all(row["peak_rss_mb"] > 0 and row["median_s"] > 0 for row in facts["rows"].values())
     assert {t["target"] for t in facts["targets"]} >= {"`diff` wall time", "`rescore` results/s (wall)", "`rescore` peak RSS"}
     # The runs are benchlab's own: 30 results each, answers of realistic size, run B differing from run A.
-    runs = sorted(p for p in (work / "out").iterdir() if (p / "run.json").is_file())
+    runs = [p for p in (work / "out").iterdir() if (p / "run.json").is_file()]
     assert len(runs) == 2
-    records = [json.loads((run / "run.json").read_text()) for run in runs]
+    # A before B by the answers each played (folder names of two runs started in one second sort by a random suffix).
+    records = sorted((json.loads((run / "run.json").read_text()) for run in runs), key=lambda r: r["config"]["target"]["replay"])
+    runs = [work / "out" / r["run_id"] for r in records]
+    assert [Path(r["config"]["target"]["replay"]).name for r in records] == ["answers-a.jsonl", "answers-b.jsonl"]
     assert [len(r["results"]) for r in records] == [30, 30]
     verdicts = [[x["passed"] for x in r["results"]] for r in records]
     assert verdicts[0] != verdicts[1] and 0 < sum(verdicts[0]) < 30
