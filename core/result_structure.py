@@ -152,12 +152,10 @@ def _direct_result(o: Any) -> ScenarioResult:
 
 def register_hooks() -> None:
     """Make the one converter structure summaries and journaled results by the direct paths above."""
-    from cattrs.gen import make_dict_structure_fn
-
     from benchlab.codec import converter
 
     converter.register_structure_hook(ResultSummary, _structure_summary)
-    generic = make_dict_structure_fn(ScenarioResult, converter)
+    generic: list[Callable[[Any, Any], ScenarioResult]] = []  # cattrs' own, made on first need (40 ms every command paid)
 
     def structure_result(data: Any, _: Any) -> ScenarioResult:
         """A journal line read back (rescore, inspect --full, the reports) directly; anything
@@ -165,6 +163,10 @@ def register_hooks() -> None:
         try:
             return _direct_result(data)
         except Exception:
-            return generic(data, ScenarioResult)
+            if not generic:
+                from cattrs.gen import make_dict_structure_fn
+
+                generic.append(make_dict_structure_fn(ScenarioResult, converter))
+            return generic[0](data, ScenarioResult)
 
     converter.register_structure_hook(ScenarioResult, structure_result)

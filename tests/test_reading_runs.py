@@ -129,7 +129,7 @@ def test_bad_input_is_one_line(tmp_path):
 
 
 def test_reading_commands_build_without_the_plugins(tmp_path):
-    """``inspect`` and ``diff`` load no plugin (start-up is most of their time); ``rescore`` loads them
+    """``inspect``, ``diff`` and ``history`` load no plugin (start-up is most of their time); ``rescore`` loads them
     when it runs; with a ``--plugin`` file every command builds the whole app, and reports the file's errors."""
     import subprocess
     import sys
@@ -144,7 +144,7 @@ def test_reading_commands_build_without_the_plugins(tmp_path):
     probe = ("import sys\nfrom benchlab.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit as exc:\n"
              "    print('exit', exc.code, 'plugins loaded:', 'benchlab.plugins.builtin' in sys.modules, file=sys.stderr)\n")
     for args, loaded in ((["inspect", a, "--failed", "--out", out], False), (["diff", a, b, "--out", out], False),
-                         (["rescore", a, "--out", out], True), (["plugins"], True)):
+                         (["rescore", a, "--out", out], True), (["history", "--out", out], False), (["plugins"], True)):
         proc = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, timeout=300)
         assert f"exit 0 plugins loaded: {loaded}" in proc.stderr, (args, proc.stderr)
     assert "fixes" in benchlab("diff", a, b, "--out", out).stdout.lower()

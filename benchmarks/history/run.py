@@ -137,7 +137,7 @@ def render(rows: list[dict[str, Any]], facts: dict[str, Any]) -> str:
         "", f"- Building the index from the {facts['runs']} run folders (`history --reindex`, once): {facts['reindex_s']:.2f} s.",
         f"- Inside the process, opening the index, checking it against the folders and listing every run: "
         f"{facts['query_s'] * 1000:.1f} ms (median); the rest of the wall time is the interpreter, imports and printing "
-        "(`benchlab --help` is that floor).",
+        "(`benchlab --help` builds every command and loads the plugins; `history` builds itself alone, so it starts faster).",
         f"- Load average (1 min): {facts['load'][0]:.2f} before, {facts['load'][1]:.2f} after, on {os.cpu_count()} cores. "
         "On a shared machine the wall time waits for the CPU: the CPU time (user + system) and the minimum are "
         "the numbers least moved by other work.",

@@ -49,8 +49,9 @@ def get_plugins(extra_files: list[str] | tuple[str, ...] = ()) -> Any:
 
 
 # Commands that read saved runs back: building them needs no plugin (rescore uses plugins only
-# once it runs), so a command line that runs one of them builds that module alone.
+# once it runs), so a command line that runs one of them builds its module alone.
 READING_COMMANDS = ("inspect", "diff", "rescore")
+HISTORY_COMMANDS = ("history",)
 
 
 def invoked_command(argv: list[str]) -> str | None:
@@ -80,8 +81,8 @@ class PluginsOnFirstUse:
 
 
 def build_app(files: list[str], command: str | None = None) -> typer.Typer:
-    """The command line app; given the ``command`` to run, one that reads saved runs, and no
-    ``--plugin`` file (whose errors every command reports), only the reading commands."""
+    """The command line app; given the ``command`` to run, one that reads saved runs (or the history
+    index), and no ``--plugin`` file (whose errors every command reports), only that command's module."""
     from benchlab.cli import reading
 
     app = typer.Typer(
@@ -110,6 +111,11 @@ def build_app(files: list[str], command: str | None = None) -> typer.Typer:
 
     if command in READING_COMMANDS and not files:
         reading.register(app, PluginsOnFirstUse(tuple(files)), files)
+        return app
+    if command in HISTORY_COMMANDS and not files:
+        from benchlab.cli import history
+
+        history.register(app, PluginsOnFirstUse(tuple(files)), files)
         return app
     from benchlab.cli import baseline, compare, history, ladder, packs, probe, run, show_plugins
 
