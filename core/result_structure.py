@@ -57,10 +57,16 @@ class _Unusual(Exception):
 
 
 # Exact types only: data of another type (which cattrs would convert, or refuse) goes to cattrs.
-def _text(v: Any) -> str:
-    if v.__class__ is str:
-        return v
-    raise _Unusual
+def _exactly(cls: type) -> Callable[[Any], Any]:
+    def check(v: Any) -> Any:
+        if v.__class__ is cls:
+            return v
+        raise _Unusual
+
+    return check
+
+
+_text, _whole, _flag, _items = _exactly(str), _exactly(int), _exactly(bool), _exactly(list)
 
 
 def _number(v: Any) -> float:
@@ -71,27 +77,9 @@ def _number(v: Any) -> float:
     raise _Unusual
 
 
-def _whole(v: Any) -> int:
-    if v.__class__ is int:
-        return v
-    raise _Unusual
-
-
-def _flag(v: Any) -> bool:
-    if v.__class__ is bool:
-        return v
-    raise _Unusual
-
-
 def _mapping(v: Any) -> dict[str, Any]:
     if v.__class__ is dict:
         return dict(v)  # a copy, as cattrs makes
-    raise _Unusual
-
-
-def _items(v: Any) -> list[Any]:
-    if v.__class__ is list:
-        return v
     raise _Unusual
 
 
