@@ -286,14 +286,13 @@ def _loads(line: bytes) -> Any:
     """``json.loads(line)``, parsed from the decoded text when the line is strict UTF-8 without a
     byte-order mark (what benchlab writes): about 40% faster than from bytes, which json decodes
     with ``surrogatepass``. Anything else takes the bytes path, with its results and errors."""
-    if not line.startswith(codecs.BOM_UTF8):
-        try:
-            text = line.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-        else:
-            return json.loads(text)
-    return json.loads(line)
+    if line.startswith(codecs.BOM_UTF8):
+        return json.loads(line)
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        return json.loads(line)
+    return json.loads(text)
 
 
 def _parse(line: bytes, path: Path, lineno: int | str) -> dict[str, Any]:

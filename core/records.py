@@ -12,15 +12,13 @@ from benchlab.codec import check_version, structure, write_json_listing
 from benchlab.errors import BenchlabError
 from benchlab.gc_pause import collector_paused
 from benchlab.model import RunRecord
-from benchlab.run_ref import RUN_RECORD
+from benchlab.run_ref import JOURNAL, RUN_RECORD
 from benchlab.upgrade import upgrade_record
 
 
 def write_record(run_dir: Path, record: RunRecord) -> None:
     """``run_dir/run.json``, atomically: the record indented, its results one compact line each,
     with the journal's size now (``load_run`` tells by it whether the journal has grown since)."""
-    from benchlab.journal import JOURNAL
-
     journal = run_dir / JOURNAL
     size = journal.stat().st_size if journal.is_file() else None
     write_json_listing(run_dir / RUN_RECORD, attrs.evolve(record, results=[], journal_bytes=size), "results", record.results)
@@ -57,7 +55,7 @@ def load_run(run_dir: Path) -> RunRecord:
     A record rebuilt from the journal is marked incomplete; its packs are named and sized
     from the journal's ``packs`` line when it has one (journals before it give ids only).
     """
-    from benchlab.journal import JOURNAL, read_journal
+    from benchlab.journal import read_journal
 
     journal = run_dir / JOURNAL
     record_file = run_dir / RUN_RECORD
